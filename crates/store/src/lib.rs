@@ -1,1 +1,16 @@
-//! placeholder
+//! Domain-level storage for Hourglass's IAM model.
+//!
+//! - [`IamStore`]: the one storage trait (object-safe; use `Arc<dyn IamStore>`).
+//! - [`model`]: the records it stores; [`error`]: its [`StoreError`].
+//! - [`keyring`]: [`KeyRing`], the server key ring sealing secrets at rest (also reused for
+//!   STS session tokens).
+
+pub mod error;
+pub mod keyring;
+pub mod model;
+mod traits;
+
+pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
+pub use keyring::{KeyRing, KeyRingError, Secret};
+pub use model::*;
+pub use traits::IamStore;
