@@ -1,1 +1,18 @@
-fn main() {}
+//! The `hourglass` binary: `serve` runs the server; the other subcommands are operator tools.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hourglass: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

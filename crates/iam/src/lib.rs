@@ -1,1 +1,65 @@
-//! placeholder
+//! The identity domain of Hourglass: IAM and STS operations, authentication of signed
+//! requests, and authorization through the policy engine. Protocol-free: the server crate
+//! decodes requests into the typed inputs here and encodes the typed outputs.
+
+pub mod access_keys;
+pub mod authn;
+pub mod authz;
+pub mod bootstrap;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod principal;
+mod store_errors;
+pub mod sts;
+pub mod users;
+pub mod validate;
+
+use std::sync::Arc;
+
+use hourglass_store::IamStore;
+
+pub use authn::RequestParts;
+pub use error::{AuthError, IamError, IamResult};
+pub use principal::{Caller, Principal};
+
+/// The IAM/STS service of one account, shared by every request.
+pub struct Identity {
+    store: Arc<dyn IamStore>,
+    account_id: String,
+    clock: clock::Clock,
+    signing_keys: hourglass_sigv4::SigningKeyCache,
+    key_use: authn::KeyUseThrottle,
+    policies: hourglass_policy::PolicyCache,
+}
+
+impl Identity {
+    pub fn new(store: Arc<dyn IamStore>, account_id: impl Into<String>) -> Self {
+        Self {
+            store,
+            account_id: account_id.into(),
+            clock: clock::Clock::default(),
+            signing_keys: hourglass_sigv4::SigningKeyCache::default(),
+            key_use: authn::KeyUseThrottle::default(),
+            policies: hourglass_policy::PolicyCache::default(),
+        }
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    pub fn clock(&self) -> &clock::Clock {
+        &self.clock
+    }
+
+    pub fn store(&self) -> &Arc<dyn IamStore> {
+        &self.store
+    }
+
+    /// Readiness: the store answers.
+    pub async fn health(&self) -> IamResult<()> {
+        self.store.get_account(&self.account_id).await?;
+        Ok(())
+    }
+}

@@ -1,1 +1,69 @@
-//! placeholder
+//! The Hourglass HTTP server: one port for IAM and STS (Query protocol) and S3 (REST),
+//! plus `/_hourglass/` health and metrics.
+
+pub mod api;
+pub mod bootstrap;
+pub mod config;
+pub mod http;
+pub mod internal;
+pub mod metrics;
+pub mod query;
+pub mod s3_stub;
+pub mod state;
+
+use std::io::Write;
+use std::sync::Arc;
+
+use config::Config;
+use state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    #[error("server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Installs the `tracing` subscriber: human-readable lines on stderr, filtered by `filter`.
+pub fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Opens storage, ensures the account and its root credentials, then serves until SIGINT or
+/// SIGTERM. Prints `hourglass listening on http://ADDR` on stdout once ready; tests and
+/// scripts wait for that line.
+pub async fn run(config: Config) -> Result<(), ServerError> {
+    let identity = bootstrap::open(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = http::listener::local_addr(&listener).map_err(ServerError::Serve)?;
+    let state = Arc::new(AppState {
+        config,
+        identity,
+        metrics: metrics::Metrics::default(),
+    });
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "hourglass listening on http://{addr}");
+        let _ = out.flush();
+    }
+    tracing::info!(%addr, account = %state.config.account_id, "ready");
+    http::listener::serve(listener, state, http::listener::stop_signal())
+        .await
+        .map_err(ServerError::Serve)
+}

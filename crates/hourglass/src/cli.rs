@@ -1,0 +1,137 @@
+//! Command-line interface. Every `serve` flag also reads a `HOURGLASS_*` environment
+//! variable; flags win over the environment, which wins over the TOML file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use hourglass_server::config::{Config, FileConfig, RootCredentials};
+
+#[derive(Debug, Parser)]
+#[command(name = "hourglass", version, about = "Self-hosted AWS IAM, STS and S3")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Add a new current server key to the key ring; old keys keep decrypting.
+    RotateServerKey(KeyArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// TOML configuration file (see docs/configuration.md).
+    #[arg(long, env = "HOURGLASS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:9000].
+    #[arg(long, env = "HOURGLASS_LISTEN")]
+    listen: Option<String>,
+    /// Directory for the embedded database, server keys and root credentials
+    /// [default: ./hourglass-data].
+    #[arg(long, env = "HOURGLASS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// The 12-digit id of the account created on first start [default: 123456789012].
+    #[arg(long, env = "HOURGLASS_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// PostgreSQL URL (postgres://user@host:port/db); the embedded SQLite database otherwise.
+    #[arg(long, env = "HOURGLASS_DATABASE_URL")]
+    database_url: Option<String>,
+    /// PostgreSQL schema to use [default: public].
+    #[arg(long, env = "HOURGLASS_DATABASE_SCHEMA")]
+    database_schema: Option<String>,
+    /// Server key ring file [default: DATA_DIR/server-keys].
+    #[arg(long, env = "HOURGLASS_SERVER_KEY_FILE")]
+    server_key_file: Option<PathBuf>,
+    /// Log filter (tracing EnvFilter syntax) [default: info].
+    #[arg(long, env = "HOURGLASS_LOG")]
+    log: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct KeyArgs {
+    /// Data directory holding the key ring [default: ./hourglass-data].
+    #[arg(long, env = "HOURGLASS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Key ring file [default: DATA_DIR/server-keys].
+    #[arg(long, env = "HOURGLASS_SERVER_KEY_FILE")]
+    server_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] hourglass_server::config::ConfigError),
+    #[error(transparent)]
+    Server(#[from] hourglass_server::ServerError),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn root_credentials_from_env() -> Result<Option<RootCredentials>, CliError> {
+    match (
+        env_nonempty("HOURGLASS_ROOT_ACCESS_KEY_ID"),
+        env_nonempty("HOURGLASS_ROOT_SECRET_ACCESS_KEY"),
+    ) {
+        (Some(access_key_id), Some(secret_access_key)) => Ok(Some(RootCredentials {
+            access_key_id,
+            secret_access_key,
+        })),
+        (None, None) => Ok(None),
+        _ => Err(CliError::Other(
+            "set both HOURGLASS_ROOT_ACCESS_KEY_ID and HOURGLASS_ROOT_SECRET_ACCESS_KEY, or neither"
+                .into(),
+        )),
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve(args) => {
+            let flags = FileConfig {
+                listen: args.listen,
+                data_dir: args.data_dir,
+                account_id: args.account_id,
+                database_url: args.database_url,
+                database_schema: args.database_schema,
+                server_key_file: args.server_key_file,
+                max_query_body_bytes: None,
+                log: args.log,
+            };
+            let file = match &args.config {
+                Some(path) => FileConfig::load(path)?,
+                None => FileConfig::default(),
+            };
+            let config = Config::resolve(
+                flags.or(file),
+                root_credentials_from_env()?,
+                env_nonempty("HOURGLASS_SERVER_KEY"),
+            )?;
+            hourglass_server::init_logging(&config.log);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
+            runtime.block_on(hourglass_server::run(config))?;
+            Ok(())
+        }
+        Command::RotateServerKey(args) => {
+            let data_dir = args
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from(hourglass_server::config::DEFAULT_DATA_DIR));
+            let file = args
+                .server_key_file
+                .unwrap_or_else(|| data_dir.join("server-keys"));
+            let id = hourglass_store::KeyRing::rotate(&file)
+                .map_err(|e| CliError::Other(format!("cannot rotate {}: {e}", file.display())))?;
+            println!("new current server key {id} added to {}", file.display());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! IAM users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser and user tags.
+
+use hourglass_store::{NewUser, Page, PageRequest, Rename, Tag, TagTarget, User};
+
+use crate::authz::Access;
+use crate::error::{IamError, IamResult};
+use crate::ids::{IdKind, new_id};
+use crate::principal::{Caller, Principal, entity_arn};
+use crate::{Identity, validate};
+
+/// CreateUser input.
+#[derive(Debug, Clone, Default)]
+pub struct CreateUser {
+    pub name: String,
+    pub path: Option<String>,
+    pub permissions_boundary: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// What GetUser returns: a user, or the root identity when root asks about itself.
+#[derive(Debug, Clone)]
+pub enum UserView {
+    User(User),
+    Root {
+        account_id: String,
+        arn: String,
+        create_date: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+pub(crate) fn to_tags(pairs: &[(String, String)]) -> Vec<Tag> {
+    pairs.iter().map(|(k, v)| Tag::new(k, v)).collect()
+}
+
+fn tag_keys(tags: &[(String, String)]) -> Vec<String> {
+    tags.iter().map(|(k, _)| k.clone()).collect()
+}
+
+impl Identity {
+    pub(crate) fn user_arn(&self, path: &str, name: &str) -> String {
+        entity_arn(&self.account_id, "user", path, name)
+    }
+
+    /// The ARN a request about user `name` is authorized against: the user's real ARN (with
+    /// its path) when it exists, else the path-less ARN AWS reports for missing users.
+    pub(crate) async fn user_resource(&self, name: &str) -> IamResult<(String, Option<User>)> {
+        match self.store.get_user(&self.account_id, name).await {
+            Ok(u) => Ok((u.arn.clone(), Some(u))),
+            Err(hourglass_store::StoreError::NotFound { .. }) => {
+                Ok((self.user_arn("/", name), None))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> IamResult<User> {
+        validate::name(&input.name, "UserName", 64)?;
+        let path = input.path.unwrap_or_else(|| "/".to_owned());
+        validate::path(&path, "Path")?;
+        validate::tags(&input.tags)?;
+        if let Some(b) = &input.permissions_boundary {
+            validate::length(b, "PermissionsBoundary", 20, 2048)?;
+        }
+        let arn = self.user_arn(&path, &input.name);
+        let mut access = Access::new("iam:CreateUser", &arn).with_request_tags(&input.tags);
+        if let Some(b) = &input.permissions_boundary {
+            access = access.with("iam:PermissionsBoundary", b);
+        }
+        self.authorize(caller, &access).await?;
+        if !input.tags.is_empty() {
+            self.authorize(
+                caller,
+                &Access::new("iam:TagUser", &arn).with_request_tags(&input.tags),
+            )
+            .await?;
+        }
+        let user = NewUser {
+            account_id: self.account_id.clone(),
+            user_id: new_id(IdKind::User),
+            name: input.name,
+            path,
+            arn,
+            create_date: self.clock.now(),
+            permissions_boundary: input.permissions_boundary,
+            tags: to_tags(&input.tags),
+        };
+        Ok(self.store.create_user(user).await?)
+    }
+
+    pub async fn get_user(&self, caller: &Caller, name: Option<&str>) -> IamResult<UserView> {
+        match name {
+            Some(name) => {
+                validate::name(name, "UserName", 128)?;
+                let (arn, user) = self.user_resource(name).await?;
+                self.authorize(caller, &Access::new("iam:GetUser", &arn))
+                    .await?;
+                user.map(UserView::User).ok_or_else(|| {
+                    IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+                })
+            }
+            None => match &caller.principal {
+                Principal::Root { account_id } => {
+                    let account = self.store.get_account(account_id).await?;
+                    Ok(UserView::Root {
+                        account_id: account_id.clone(),
+                        arn: caller.arn(),
+                        create_date: account.create_date,
+                    })
+                }
+                Principal::User(u) => {
+                    self.authorize(caller, &Access::new("iam:GetUser", &u.arn))
+                        .await?;
+                    Ok(UserView::User(
+                        self.store
+                            .get_user_by_id(&self.account_id, &u.user_id)
+                            .await?,
+                    ))
+                }
+            },
+        }
+    }
+
+    pub async fn list_users(
+        &self,
+        caller: &Caller,
+        path_prefix: Option<&str>,
+        page: PageRequest,
+    ) -> IamResult<Page<User>> {
+        if let Some(p) = path_prefix {
+            validate::path_prefix(p)?;
+        }
+        let resource = format!("arn:aws:iam::{}:user/", self.account_id);
+        self.authorize(caller, &Access::new("iam:ListUsers", &resource))
+            .await?;
+        Ok(self
+            .store
+            .list_users(&self.account_id, path_prefix, &page)
+            .await?)
+    }
+
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        name: &str,
+        new_name: Option<&str>,
+        new_path: Option<&str>,
+    ) -> IamResult<User> {
+        validate::name(name, "UserName", 128)?;
+        if let Some(n) = new_name {
+            validate::name(n, "NewUserName", 64)?;
+        }
+        if let Some(p) = new_path {
+            validate::path(p, "NewPath")?;
+        }
+        let current = self.store.get_user(&self.account_id, name).await;
+        let current = match current {
+            Ok(u) => u,
+            Err(e) => {
+                self.authorize(
+                    caller,
+                    &Access::new("iam:UpdateUser", &self.user_arn("/", name)),
+                )
+                .await?;
+                return Err(e.into());
+            }
+        };
+        self.authorize(caller, &Access::new("iam:UpdateUser", &current.arn))
+            .await?;
+        let name_after = new_name.unwrap_or(&current.name).to_owned();
+        let path_after = new_path.unwrap_or(&current.path).to_owned();
+        let arn = self.user_arn(&path_after, &name_after);
+        if new_name.is_some() {
+            // Renaming needs permission on the new identity too, as AWS checks both.
+            self.authorize(caller, &Access::new("iam:UpdateUser", &arn))
+                .await?;
+        }
+        let update = Rename {
+            name: name_after,
+            path: path_after,
+            arn,
+        };
+        Ok(self
+            .store
+            .update_user(&self.account_id, name, update)
+            .await?)
+    }
+
+    pub async fn delete_user(&self, caller: &Caller, name: &str) -> IamResult<()> {
+        validate::name(name, "UserName", 128)?;
+        let (arn, _) = self.user_resource(name).await?;
+        self.authorize(caller, &Access::new("iam:DeleteUser", &arn))
+            .await?;
+        Ok(self.store.delete_user(&self.account_id, name).await?)
+    }
+
+    pub async fn tag_user(
+        &self,
+        caller: &Caller,
+        name: &str,
+        tags: &[(String, String)],
+    ) -> IamResult<()> {
+        validate::name(name, "UserName", 128)?;
+        validate::tags(tags)?;
+        if tags.is_empty() {
+            return Err(IamError::Validation(
+                "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null".into(),
+            ));
+        }
+        let (arn, _) = self.user_resource(name).await?;
+        self.authorize(
+            caller,
+            &Access::new("iam:TagUser", &arn).with_request_tags(tags),
+        )
+        .await?;
+        Ok(self
+            .store
+            .tag_resource(
+                &self.account_id,
+                &TagTarget::User(name.to_owned()),
+                &to_tags(tags),
+            )
+            .await?)
+    }
+
+    pub async fn untag_user(&self, caller: &Caller, name: &str, keys: &[String]) -> IamResult<()> {
+        validate::name(name, "UserName", 128)?;
+        if keys.len() > 50 {
+            return Err(IamError::Validation(
+                "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50".into(),
+            ));
+        }
+        for k in keys {
+            validate::length(k, "TagKeys", 1, 128)?;
+        }
+        let (arn, _) = self.user_resource(name).await?;
+        let pairs: Vec<(String, String)> =
+            keys.iter().map(|k| (k.clone(), String::new())).collect();
+        self.authorize(
+            caller,
+            &Access::new("iam:UntagUser", &arn).with_values("aws:TagKeys", tag_keys(&pairs)),
+        )
+        .await?;
+        Ok(self
+            .store
+            .untag_resource(&self.account_id, &TagTarget::User(name.to_owned()), keys)
+            .await?)
+    }
+
+    pub async fn list_user_tags(&self, caller: &Caller, name: &str) -> IamResult<Vec<Tag>> {
+        validate::name(name, "UserName", 128)?;
+        let (arn, _) = self.user_resource(name).await?;
+        self.authorize(caller, &Access::new("iam:ListUserTags", &arn))
+            .await?;
+        Ok(self
+            .store
+            .list_tags(&self.account_id, &TagTarget::User(name.to_owned()))
+            .await?)
+    }
+}

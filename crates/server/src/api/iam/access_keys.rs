@@ -1,0 +1,88 @@
+//! CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed.
+
+use crate::api::{ApiResult, Ctx};
+use crate::query::xml::Xml;
+
+pub async fn create(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName"])?;
+    let key = ctx
+        .identity
+        .create_access_key(ctx.caller()?, ctx.get("UserName"))
+        .await?;
+    let mut x = Xml::new();
+    x.open("AccessKey")
+        .text("UserName", &key.user_name)
+        .text("AccessKeyId", &key.metadata.access_key_id)
+        .text("Status", key.metadata.status.as_str())
+        .text("SecretAccessKey", key.secret.expose())
+        .date("CreateDate", &key.metadata.create_date)
+        .close("AccessKey");
+    Ok(Some(x.finish()))
+}
+
+pub async fn list(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName", "Marker", "MaxItems"])?;
+    // A user has at most two keys, so one page always holds them all.
+    let _ = super::page_request(ctx)?;
+    let keys = ctx
+        .identity
+        .list_access_keys(ctx.caller()?, ctx.get("UserName"))
+        .await?;
+    let mut x = Xml::new();
+    x.list("AccessKeyMetadata", &keys, |x, k| {
+        x.text("UserName", &k.user_name)
+            .text("AccessKeyId", &k.metadata.access_key_id)
+            .text("Status", k.metadata.status.as_str())
+            .date("CreateDate", &k.metadata.create_date);
+    });
+    x.bool("IsTruncated", false);
+    Ok(Some(x.finish()))
+}
+
+pub async fn update(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName", "AccessKeyId", "Status"])?;
+    ctx.identity
+        .update_access_key(
+            ctx.caller()?,
+            ctx.get("UserName"),
+            ctx.required("AccessKeyId")?,
+            ctx.required("Status")?,
+        )
+        .await?;
+    Ok(None)
+}
+
+pub async fn delete(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName", "AccessKeyId"])?;
+    ctx.identity
+        .delete_access_key(
+            ctx.caller()?,
+            ctx.get("UserName"),
+            ctx.required("AccessKeyId")?,
+        )
+        .await?;
+    Ok(None)
+}
+
+pub async fn last_used(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["AccessKeyId"])?;
+    let view = ctx
+        .identity
+        .get_access_key_last_used(ctx.caller()?, ctx.required("AccessKeyId")?)
+        .await?;
+    let mut x = Xml::new();
+    x.text("UserName", &view.user_name)
+        .open("AccessKeyLastUsed");
+    match &view.metadata.last_used {
+        Some(u) => {
+            x.date("LastUsedDate", &u.date)
+                .text("ServiceName", &u.service)
+                .text("Region", &u.region);
+        }
+        None => {
+            x.text("ServiceName", "N/A").text("Region", "N/A");
+        }
+    }
+    x.close("AccessKeyLastUsed");
+    Ok(Some(x.finish()))
+}

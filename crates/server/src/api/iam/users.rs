@@ -1,0 +1,148 @@
+//! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, TagUser, UntagUser, ListUserTags.
+
+use hourglass_iam::users::{CreateUser, UserView};
+use hourglass_store::User;
+
+use super::{page_request, write_page_tail, write_tags};
+use crate::api::{ApiResult, Ctx};
+use crate::query::xml::Xml;
+
+/// The `User` shape; list calls omit tags and the boundary, as AWS does.
+fn write_user(x: &mut Xml, u: &User, full: bool) {
+    x.text("Path", &u.path)
+        .text("UserName", &u.name)
+        .text("UserId", &u.user_id)
+        .text("Arn", &u.arn)
+        .date("CreateDate", &u.create_date);
+    if full {
+        if let Some(b) = &u.permissions_boundary {
+            x.open("PermissionsBoundary")
+                .text("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+                .text("PermissionsBoundaryArn", b)
+                .close("PermissionsBoundary");
+        }
+        if !u.tags.is_empty() {
+            write_tags(x, "Tags", &u.tags);
+        }
+    }
+}
+
+pub async fn create_user(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName", "Path", "PermissionsBoundary", "Tags"])?;
+    let input = CreateUser {
+        name: ctx.required("UserName")?.to_owned(),
+        path: ctx.get("Path").map(str::to_owned),
+        permissions_boundary: ctx.get("PermissionsBoundary").map(str::to_owned),
+        tags: ctx.params.tags("Tags"),
+    };
+    let user = ctx.identity.create_user(ctx.caller()?, input).await?;
+    let mut x = Xml::new();
+    x.open("User");
+    write_user(&mut x, &user, true);
+    x.close("User");
+    Ok(Some(x.finish()))
+}
+
+pub async fn get_user(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName"])?;
+    let view = ctx
+        .identity
+        .get_user(ctx.caller()?, ctx.get("UserName"))
+        .await?;
+    let mut x = Xml::new();
+    x.open("User");
+    match &view {
+        UserView::User(u) => write_user(&mut x, u, true),
+        UserView::Root {
+            account_id,
+            arn,
+            create_date,
+        } => {
+            x.text("UserId", account_id)
+                .text("Arn", arn)
+                .date("CreateDate", create_date);
+        }
+    }
+    x.close("User");
+    Ok(Some(x.finish()))
+}
+
+pub async fn list_users(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["PathPrefix", "Marker", "MaxItems"])?;
+    let page = ctx
+        .identity
+        .list_users(ctx.caller()?, ctx.get("PathPrefix"), page_request(ctx)?)
+        .await?;
+    let mut x = Xml::new();
+    x.list("Users", &page.items, |x, u| write_user(x, u, false));
+    write_page_tail(&mut x, &page);
+    Ok(Some(x.finish()))
+}
+
+pub async fn update_user(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName", "NewPath", "NewUserName"])?;
+    ctx.identity
+        .update_user(
+            ctx.caller()?,
+            ctx.required("UserName")?,
+            ctx.get("NewUserName"),
+            ctx.get("NewPath"),
+        )
+        .await?;
+    Ok(None)
+}
+
+pub async fn delete_user(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName"])?;
+    ctx.identity
+        .delete_user(ctx.caller()?, ctx.required("UserName")?)
+        .await?;
+    Ok(None)
+}
+
+pub async fn tag_user(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName", "Tags"])?;
+    let tags = ctx.params.tags("Tags");
+    ctx.identity
+        .tag_user(ctx.caller()?, ctx.required("UserName")?, &tags)
+        .await?;
+    Ok(None)
+}
+
+pub async fn untag_user(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName", "TagKeys"])?;
+    let keys: Vec<String> = ctx
+        .params
+        .list("TagKeys")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    ctx.identity
+        .untag_user(ctx.caller()?, ctx.required("UserName")?, &keys)
+        .await?;
+    Ok(None)
+}
+
+pub async fn list_user_tags(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["UserName", "Marker", "MaxItems"])?;
+    let request = page_request(ctx)?;
+    let tags = ctx
+        .identity
+        .list_user_tags(ctx.caller()?, ctx.required("UserName")?)
+        .await?;
+    // Tags are at most 50, so the page is cut here rather than in the store.
+    let start = request
+        .marker
+        .as_deref()
+        .and_then(|m| m.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(tags.len());
+    let end = (start + request.max_items as usize).min(tags.len());
+    let mut x = Xml::new();
+    write_tags(&mut x, "Tags", &tags[start..end]);
+    x.bool("IsTruncated", end < tags.len());
+    if end < tags.len() {
+        x.text("Marker", &end.to_string());
+    }
+    Ok(Some(x.finish()))
+}

@@ -1,0 +1,79 @@
+//! Query-protocol operations: each decodes its parameters, calls the identity service and
+//! encodes the result members. One module per group of operations.
+
+pub mod iam;
+pub mod sts;
+
+use hourglass_iam::{Caller, IamError, Identity, RequestParts};
+
+use crate::query::{Params, QueryError, Service};
+
+/// Everything an operation needs about its request.
+pub struct Ctx<'a> {
+    pub service: Service,
+    pub action: &'a str,
+    pub params: &'a Params,
+    /// `None` only for the unsigned actions (web identity, SAML).
+    pub caller: Option<&'a Caller>,
+    pub request: &'a RequestParts<'a>,
+    pub identity: &'a Identity,
+    pub request_id: &'a str,
+}
+
+/// An operation's failure: a protocol problem with its parameters, or a domain error.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error(transparent)]
+    Iam(#[from] IamError),
+}
+
+/// An operation's result members (`None` for operations without output).
+pub type ApiResult = Result<Option<String>, ApiError>;
+
+impl<'a> Ctx<'a> {
+    /// The authenticated caller; unsigned actions never reach operations that ask for one.
+    pub fn caller(&self) -> Result<&'a Caller, ApiError> {
+        self.caller.ok_or(ApiError::Iam(IamError::Auth(
+            hourglass_iam::AuthError::MissingAuthentication,
+        )))
+    }
+
+    /// Refuses parameters the operation does not declare.
+    pub fn declare(&self, names: &[&str]) -> Result<(), ApiError> {
+        crate::query::check_params(self.params, names)?;
+        Ok(())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.params.get(name)
+    }
+
+    /// A required string parameter, with AWS's ValidationError when absent.
+    pub fn required(&self, name: &str) -> Result<&'a str, ApiError> {
+        Ok(hourglass_iam::validate::required(
+            self.params.get(name),
+            name,
+        )?)
+    }
+}
+
+pub fn is_known_action(service: Service, action: &str) -> bool {
+    match service {
+        Service::Iam => iam::ACTIONS.contains(&action),
+        Service::Sts => sts::ACTIONS.contains(&action),
+    }
+}
+
+/// Actions that AWS accepts without a signature.
+pub fn is_unsigned_action(service: Service, action: &str) -> bool {
+    service == Service::Sts && matches!(action, "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")
+}
+
+pub async fn dispatch(ctx: &Ctx<'_>) -> ApiResult {
+    match ctx.service {
+        Service::Iam => iam::dispatch(ctx).await,
+        Service::Sts => sts::dispatch(ctx).await,
+    }
+}

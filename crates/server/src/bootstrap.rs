@@ -1,0 +1,142 @@
+//! Start-up: data directory, server key ring, storage backend, the account and its root
+//! credentials.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use hourglass_iam::Identity;
+use hourglass_store::{IamStore, KeyRing};
+
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("cannot prepare data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("server key ring: {0}")]
+    KeyRing(String),
+    #[error("cannot open storage: {0}")]
+    Store(String),
+    #[error("cannot set up the account: {0}")]
+    Account(String),
+    #[error("cannot write root credentials to {path}: {source}")]
+    RootFile {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+fn create_private_dir(path: &Path) -> Result<(), BootstrapError> {
+    let err = |source| BootstrapError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(path).map_err(err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    }
+    Ok(())
+}
+
+fn open_keyring(config: &Config) -> Result<KeyRing, BootstrapError> {
+    match &config.server_key {
+        Some(value) => KeyRing::from_env_value(value),
+        None => KeyRing::load_or_create(&config.server_key_file),
+    }
+    .map_err(|e| BootstrapError::KeyRing(e.to_string()))
+}
+
+async fn open_store(
+    config: &Config,
+    keyring: KeyRing,
+) -> Result<Arc<dyn IamStore>, BootstrapError> {
+    let store: Arc<dyn IamStore> = match &config.database_url {
+        Some(url) => Arc::new(
+            hourglass_store::postgres::PostgresStore::connect(
+                url,
+                config.database_schema.as_deref(),
+                keyring,
+            )
+            .await
+            .map_err(|e| BootstrapError::Store(e.to_string()))?,
+        ),
+        None => Arc::new(
+            hourglass_store::sqlite::SqliteStore::open(
+                &config.data_dir.join("hourglass.db"),
+                keyring,
+            )
+            .await
+            .map_err(|e| BootstrapError::Store(e.to_string()))?,
+        ),
+    };
+    Ok(store)
+}
+
+/// Writes root's generated credentials in the aws credentials-file format, mode 0600.
+fn write_root_credentials(
+    path: &Path,
+    access_key_id: &str,
+    secret: &str,
+) -> Result<(), BootstrapError> {
+    let err = |source| BootstrapError::RootFile {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(err)?;
+    write!(
+        f,
+        "[default]\naws_access_key_id = {access_key_id}\naws_secret_access_key = {secret}\n"
+    )
+    .map_err(err)?;
+    f.sync_all().map_err(err)
+}
+
+/// Prepares everything the server needs before it accepts connections.
+pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
+    create_private_dir(&config.data_dir)?;
+    let keyring = open_keyring(config)?;
+    let store = open_store(config, keyring).await?;
+    let identity = Identity::new(store, config.account_id.clone());
+    identity
+        .ensure_account()
+        .await
+        .map_err(|e| BootstrapError::Account(e.to_string()))?;
+    match &config.root_credentials {
+        Some(root) => identity
+            .ensure_root_key(&root.access_key_id, &root.secret_access_key)
+            .await
+            .map_err(|e| BootstrapError::Account(e.to_string()))?,
+        None => {
+            let generated = identity
+                .generate_root_key_if_none()
+                .await
+                .map_err(|e| BootstrapError::Account(e.to_string()))?;
+            if let Some(key) = generated {
+                let path = config.data_dir.join("root-credentials");
+                write_root_credentials(&path, &key.access_key_id, key.secret.expose())?;
+                // Printed once, on the first start only; afterwards the file is the record.
+                eprintln!(
+                    "hourglass: created root credentials for account {} (saved to {}):\n  aws_access_key_id = {}\n  aws_secret_access_key = {}",
+                    config.account_id,
+                    path.display(),
+                    key.access_key_id,
+                    key.secret.expose()
+                );
+            }
+        }
+    }
+    Ok(Arc::new(identity))
+}

@@ -1,0 +1,43 @@
+//! Reading request bodies with a size bound, and building responses.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+
+pub type ResponseBody = Full<Bytes>;
+pub type Response = hyper::Response<ResponseBody>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("request body exceeds {0} bytes")]
+    TooLarge(usize),
+    #[error("request body could not be read: {0}")]
+    Read(String),
+}
+
+/// Collects the whole body, refusing more than `limit` bytes without reading them all.
+pub async fn read_limited(body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(BodyError::TooLarge(limit))
+            } else {
+                Err(BodyError::Read(e.to_string()))
+            }
+        }
+    }
+}
+
+/// A response with a body and content type.
+pub fn response(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response {
+    let mut r = hyper::Response::new(Full::new(body.into()));
+    *r.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}

@@ -1,0 +1,5 @@
+//! The HTTP front door: accepting connections and routing each request to a protocol.
+
+pub mod body;
+pub mod listener;
+pub mod router;

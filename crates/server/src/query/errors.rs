@@ -1,0 +1,99 @@
+//! The Query-protocol error table: every domain error maps to AWS's code, HTTP status and
+//! message here and nowhere else (spec §1.5, §3.10, §4.14).
+
+use hourglass_iam::{AuthError, IamError};
+
+use super::xml::Xml;
+use super::{QueryError, Service};
+
+/// What the client sees of an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn wire(status: u16, code: &'static str, message: impl Into<String>) -> WireError {
+    WireError {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+pub fn from_auth(e: &AuthError) -> WireError {
+    match e {
+        AuthError::MissingAuthentication => wire(403, "MissingAuthenticationToken", e.to_string()),
+        AuthError::Incomplete(m) => wire(400, "IncompleteSignature", m.clone()),
+        AuthError::InvalidClientTokenId | AuthError::InvalidToken => {
+            wire(403, "InvalidClientTokenId", e.to_string())
+        }
+        AuthError::ExpiredToken => wire(403, "ExpiredToken", e.to_string()),
+        AuthError::SignatureDoesNotMatch { message, .. } => {
+            wire(403, "SignatureDoesNotMatch", message.clone())
+        }
+        AuthError::Skewed { message, .. } => wire(403, "SignatureDoesNotMatch", message.clone()),
+        AuthError::HeadersNotSigned(_) => wire(403, "AccessDenied", e.to_string()),
+        AuthError::Signature(_) => wire(400, "IncompleteSignature", e.to_string()),
+        AuthError::PresignWindow(m) => wire(403, "AccessDenied", m.clone()),
+        AuthError::QueryParameters(m) => wire(400, "IncompleteSignature", m.clone()),
+    }
+}
+
+pub fn from_iam(e: &IamError) -> WireError {
+    match e {
+        IamError::Auth(a) => from_auth(a),
+        IamError::Validation(m) => wire(400, "ValidationError", m.clone()),
+        IamError::InvalidInput(m) => wire(400, "InvalidInput", m.clone()),
+        IamError::MissingParameter(m) => wire(400, "MissingParameter", m.clone()),
+        IamError::NoSuchEntity(m) => wire(404, "NoSuchEntity", m.clone()),
+        IamError::EntityAlreadyExists(m) => wire(409, "EntityAlreadyExists", m.clone()),
+        IamError::LimitExceeded(m) => wire(409, "LimitExceeded", m.clone()),
+        IamError::DeleteConflict(m) => wire(409, "DeleteConflict", m.clone()),
+        IamError::MalformedPolicyDocument(m) => wire(400, "MalformedPolicyDocument", m.clone()),
+        IamError::UnmodifiableEntity(m) => wire(400, "UnmodifiableEntity", m.clone()),
+        IamError::PolicyNotAttachable(m) => wire(400, "PolicyNotAttachable", m.clone()),
+        IamError::PackedPolicyTooLarge(m) => wire(400, "PackedPolicyTooLarge", m.clone()),
+        IamError::ConcurrentModification(m) => wire(409, "ConcurrentModification", m.clone()),
+        IamError::AccessDenied { message, .. } => wire(403, "AccessDenied", message.clone()),
+        IamError::InvalidAction(m) => wire(400, "InvalidAction", m.clone()),
+        IamError::Internal(_) => wire(500, "ServiceFailure", "An internal error occurred."),
+    }
+}
+
+pub fn from_query(e: &QueryError) -> WireError {
+    match e {
+        QueryError::TooLarge(_) => wire(413, "RequestEntityTooLarge", e.to_string()),
+        QueryError::MalformedBody | QueryError::TooManyParameters | QueryError::BadRead(_) => {
+            wire(400, "MalformedQueryString", e.to_string())
+        }
+        QueryError::UnknownParameter(_) => wire(400, "UnknownParameter", e.to_string()),
+        QueryError::MissingAction => wire(400, "MissingAction", e.to_string()),
+        QueryError::InvalidAction { .. } | QueryError::VersionMismatch { .. } => {
+            wire(400, "InvalidAction", e.to_string())
+        }
+        QueryError::UnknownService(_) => wire(400, "InvalidAction", e.to_string()),
+    }
+}
+
+/// `<ErrorResponse>` body, as AWS sends it.
+pub fn render(service: Service, err: &WireError, request_id: &str) -> String {
+    let mut x = Xml::new();
+    x.open_ns("ErrorResponse", service.namespace())
+        .open("Error")
+        .text(
+            "Type",
+            if err.status >= 500 {
+                "Receiver"
+            } else {
+                "Sender"
+            },
+        )
+        .text("Code", err.code)
+        .text("Message", &err.message)
+        .close("Error")
+        .text("RequestId", request_id)
+        .close("ErrorResponse");
+    x.finish()
+}

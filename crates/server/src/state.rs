@@ -1,0 +1,14 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use hourglass_iam::Identity;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+pub struct AppState {
+    pub config: Config,
+    pub identity: Arc<Identity>,
+    pub metrics: Metrics,
+}
