@@ -1,0 +1,160 @@
+//! Starts the real `hourglass` binary on 127.0.0.1:0 for end-to-end tests and builds AWS SDK
+//! clients pointed at it. The process is killed when the [`Server`] is dropped; if the test
+//! is failing at that point, the server's stderr is printed.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const ACCOUNT_ID: &str = "123456789012";
+pub const ROOT_ARN: &str = "arn:aws:iam::123456789012:root";
+pub const ROOT_AKID: &str = "AKIAROOT0000EXAMPLE0";
+pub const ROOT_SECRET: &str = "hgRootSecret/0000000000000000+EXAMPLEKEY";
+
+const READY_PREFIX: &str = "hourglass listening on ";
+
+pub struct Server {
+    child: Child,
+    pub endpoint: String,
+    stderr_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts `hourglass serve` on a fresh data dir with the known root keys.
+    pub fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data_dir = dir.path().join("data");
+        let stderr_path = dir.path().join("hourglass.stderr.log");
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hourglass"));
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy().into_owned();
+            if k.starts_with("HOURGLASS_") || k.starts_with("AWS_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.arg("serve")
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("HOURGLASS_ROOT_ACCESS_KEY_ID", ROOT_AKID)
+            .env("HOURGLASS_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(stderr));
+        let mut child = cmd.spawn().expect("spawn hourglass");
+        let stdout = child.stdout.take().expect("stdout pipe");
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            // Keep draining stdout for the life of the process.
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let endpoint = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.trim_end().strip_prefix(READY_PREFIX) {
+                        assert!(
+                            url.starts_with("http://127.0.0.1:"),
+                            "unexpected listen line {line:?}"
+                        );
+                        break url.to_string();
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                    panic!("hourglass did not become ready ({e}); stderr:\n{log}");
+                }
+            }
+        };
+        Server {
+            child,
+            endpoint,
+            stderr_path,
+            _dir: dir,
+        }
+    }
+
+    pub fn iam(&self, akid: &str, secret: &str) -> aws_sdk_iam::Client {
+        self.iam_in(akid, secret, "us-east-1")
+    }
+
+    pub fn iam_in(&self, akid: &str, secret: &str, region: &str) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new(region.to_string()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds(akid, secret))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    pub fn root_iam(&self) -> aws_sdk_iam::Client {
+        self.iam(ROOT_AKID, ROOT_SECRET)
+    }
+
+    pub fn sts(&self, akid: &str, secret: &str) -> aws_sdk_sts::Client {
+        self.sts_in(akid, secret, "us-east-1")
+    }
+
+    pub fn sts_in(&self, akid: &str, secret: &str, region: &str) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new(region.to_string()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds(akid, secret))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub fn root_sts(&self) -> aws_sdk_sts::Client {
+        self.sts(ROOT_AKID, ROOT_SECRET)
+    }
+}
+
+fn creds(akid: &str, secret: &str) -> aws_credential_types::Credentials {
+    aws_credential_types::Credentials::from_keys(akid, secret, None)
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let exited = matches!(self.child.try_wait(), Ok(Some(_)));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let log = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
+        if std::thread::panicking() || exited || log.contains("panicked") {
+            eprintln!(
+                "---- hourglass {} stderr (exited early: {exited}) ----\n{log}",
+                self.endpoint
+            );
+        }
+        if !std::thread::panicking() {
+            assert!(!exited, "hourglass exited while the test was running");
+            assert!(!log.contains("panicked"), "hourglass panicked");
+        }
+    }
+}
+
+/// A unique-enough name for users in one test.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos:x}", N.fetch_add(1, Ordering::Relaxed))
+}
