@@ -27,19 +27,33 @@
 //! ```
 
 mod canonical;
+mod checksum;
+mod chunked;
 mod encode;
 mod error;
 mod key_cache;
 mod parse;
 mod request;
+mod signer;
 pub mod time;
+mod v2;
 mod v4;
 
 pub use canonical::{EMPTY_SHA256, PathMode, sha256_hex};
+pub use checksum::{Checksum, ChecksumAlgorithm, checksum_base64};
+pub use chunked::{
+    ChunkedConfig, ChunkedDecoder, ChunkedMode, ChunkedSummary, MAX_LINE, MAX_TRAILERS,
+    MIN_SIGNED_CHUNK,
+};
 pub use error::{Error, SignatureMismatch};
 pub use key_cache::{SigningKeyCache, derive_signing_key};
 pub use parse::{ALGORITHM_V4, Auth, AuthLocation, CredentialScope, V2Auth, V4Auth, parse_auth};
 pub use request::Request;
+pub use signer::{
+    Credentials, SignedRequest, SigningParams, aws_chunked_body, presign_v4, sign_v2_header,
+    sign_v2_presigned, sign_v4,
+};
+pub use v2::{VerifiedV2, v2_string_to_sign, verify_v2};
 pub use v4::{
     PayloadMode, PayloadSource, STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER,
     STREAMING_UNSIGNED_PAYLOAD_TRAILER, SigningContext, UNSIGNED_PAYLOAD, Verified, VerifyOptions,

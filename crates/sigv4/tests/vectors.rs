@@ -124,12 +124,11 @@ fn apply_suite_quirks(raw: &mut RawRequest) {
         raw.headers
             .push(("x-amz-content-sha256".to_string(), sha256_hex(&raw.body)));
     }
-    if let Some((signed, after)) = raw.query.split_once("&X-Amz-Signature=") {
-        if let Some((signature, extra)) = after.split_once('&') {
-            if signed.contains(extra) {
-                raw.query = format!("{signed}&X-Amz-Signature={signature}");
-            }
-        }
+    if let Some((signed, after)) = raw.query.split_once("&X-Amz-Signature=")
+        && let Some((signature, extra)) = after.split_once('&')
+        && signed.contains(extra)
+    {
+        raw.query = format!("{signed}&X-Amz-Signature={signature}");
     }
 }
 
