@@ -37,6 +37,23 @@ impl RequestParts<'_> {
     }
 }
 
+/// Where a request came from, for the condition keys of its caller.
+#[derive(Debug, Clone, Copy)]
+pub struct CallerOrigin<'a> {
+    /// Region of the signature scope.
+    pub region: &'a str,
+    pub source_ip: IpAddr,
+    pub secure_transport: bool,
+}
+
+/// A resolved credential: the secret to verify the signature with, and who the request
+/// acts as once it is verified.
+#[derive(Debug)]
+pub struct ResolvedKey {
+    pub secret: hourglass_store::Secret,
+    pub caller: Caller,
+}
+
 /// Limits last-used writes to one per key, service and region per interval: the value is
 /// reported at second precision by AWS too, and a write per request would make every read
 /// a write.
@@ -129,8 +146,42 @@ impl Identity {
             )));
         }
         let now = self.clock.now();
+        let resolved = self
+            .resolve_access_key(
+                &auth.access_key_id,
+                auth.security_token.as_deref(),
+                &CallerOrigin {
+                    region: &auth.scope.region,
+                    source_ip: req.source_ip,
+                    secure_transport: req.secure_transport,
+                },
+            )
+            .await?;
+        let body_hash = sigv4::sha256_hex(req.body);
+        sigv4::verify_v4(
+            &sreq,
+            &auth,
+            resolved.secret.expose(),
+            &sigv4::VerifyOptions::query(&body_hash, now),
+            &self.signing_keys,
+        )
+        .map_err(from_sig)?;
+        self.record_key_use(&auth.access_key_id, service, &auth.scope.region)
+            .await;
+        Ok(resolved.caller)
+    }
 
-        let key = match self.store.get_access_key(&auth.access_key_id).await {
+    /// Resolves an access key id (and session token, for temporary keys) to the secret a
+    /// signature must be verified with and the caller it will act as. Every S3 and Query
+    /// authentication goes through here; the caller is only valid once the signature has
+    /// been verified with `secret`.
+    pub async fn resolve_access_key(
+        &self,
+        access_key_id: &str,
+        security_token: Option<&str>,
+        origin: &CallerOrigin<'_>,
+    ) -> Result<ResolvedKey, AuthError> {
+        let key = match self.store.get_access_key(access_key_id).await {
             Ok(k) => k,
             Err(StoreError::NotFound { .. }) => return Err(AuthError::InvalidClientTokenId),
             Err(e) => {
@@ -138,19 +189,13 @@ impl Identity {
                 return Err(AuthError::InvalidClientTokenId);
             }
         };
-        if key.metadata.status != AccessKeyStatus::Active || auth.security_token.is_some() {
+        if key.metadata.status != AccessKeyStatus::Active {
             return Err(AuthError::InvalidClientTokenId);
         }
-        let body_hash = sigv4::sha256_hex(req.body);
-        sigv4::verify_v4(
-            &sreq,
-            &auth,
-            key.secret.expose(),
-            &sigv4::VerifyOptions::query(&body_hash, now),
-            &self.signing_keys,
-        )
-        .map_err(from_sig)?;
-
+        if security_token.is_some() {
+            // A session token only belongs with a temporary (ASIA) key.
+            return Err(AuthError::InvalidToken);
+        }
         let principal = match &key.metadata.owner {
             KeyOwner::Root => Principal::Root {
                 account_id: key.metadata.account_id.clone(),
@@ -165,29 +210,33 @@ impl Identity {
                 Err(_) => return Err(AuthError::InvalidClientTokenId),
             },
         };
-        if self
-            .key_use
-            .should_record(&auth.access_key_id, service, &auth.scope.region, now)
-        {
-            let used = AccessKeyLastUsed {
-                date: now,
-                service: service.to_owned(),
-                region: auth.scope.region.clone(),
-            };
-            if let Err(e) = self
-                .store
-                .record_access_key_use(&auth.access_key_id, &used)
-                .await
-            {
-                tracing::warn!(error = %e, "cannot record access key use");
-            }
-        }
-        Ok(Caller {
-            principal,
-            access_key_id: auth.access_key_id,
-            region: auth.scope.region,
-            source_ip: req.source_ip,
-            secure_transport: req.secure_transport,
+        Ok(ResolvedKey {
+            secret: key.secret,
+            caller: Caller {
+                principal,
+                access_key_id: access_key_id.to_owned(),
+                region: origin.region.to_owned(),
+                source_ip: origin.source_ip,
+                secure_transport: origin.secure_transport,
+            },
         })
+    }
+
+    /// Records a use of a long-term key for GetAccessKeyLastUsed (throttled per key).
+    pub async fn record_key_use(&self, access_key_id: &str, service: &str, region: &str) {
+        let now = self.clock.now();
+        if !access_key_id.starts_with("AKIA")
+            || !self.key_use.should_record(access_key_id, service, region, now)
+        {
+            return;
+        }
+        let used = AccessKeyLastUsed {
+            date: now,
+            service: service.to_owned(),
+            region: region.to_owned(),
+        };
+        if let Err(e) = self.store.record_access_key_use(access_key_id, &used).await {
+            tracing::warn!(error = %e, "cannot record access key use");
+        }
     }
 }

@@ -100,24 +100,87 @@ fn compile_set(cache: &PolicyCache, entity: &str, p: &PrincipalPolicies) -> IamR
     Ok(CompiledSet { identity, boundary })
 }
 
+/// A resource-based policy (an S3 bucket policy) taking part in a decision.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourcePolicy<'a> {
+    /// How the decision names it, e.g. the bucket ARN.
+    pub id: &'a str,
+    pub document: &'a str,
+    /// The account owning the resource.
+    pub account_id: &'a str,
+}
+
 impl Identity {
-    /// Decides one access for the caller. Root may do anything in its own account; every
-    /// other principal needs an allow from its identity policies (within its permissions
-    /// boundary) and no explicit deny.
+    /// Decides one access for the caller against identity policies only (IAM and STS calls).
     pub async fn authorize(&self, caller: &Caller, access: &Access) -> IamResult<()> {
+        self.authorize_with(Some(caller), access, None).await
+    }
+
+    /// Decides one access, with an optional resource-based policy (spec §5.6). `caller` is
+    /// `None` for anonymous requests, which only a resource policy can allow. Root may do
+    /// anything in its own account that no resource policy explicitly denies.
+    pub async fn authorize_with(
+        &self,
+        caller: Option<&Caller>,
+        access: &Access,
+        resource_policy: Option<ResourcePolicy<'_>>,
+    ) -> IamResult<()> {
+        let resource_attached = match resource_policy {
+            Some(rp) => Some(AttachedPolicy::new(
+                rp.id,
+                self.policies
+                    .get_or_compile(rp.document, PolicyKind::Resource)
+                    .map_err(|e| IamError::Internal(format!("stored resource policy {} does not compile: {e}", rp.id)))?,
+            )),
+            None => None,
+        };
+        let resource_account = resource_policy.map(|rp| rp.account_id);
+        let Some(caller) = caller else {
+            let principal = hourglass_policy::Principal::anonymous();
+            let mut ctx = RequestContext::new(&access.action, Some(&access.resource), principal);
+            self.fill_common(&mut ctx, access);
+            let input = EvaluationInput {
+                resource_policy: resource_attached.as_ref(),
+                resource_account,
+                ..Default::default()
+            };
+            let decision = evaluate(&input, &ctx);
+            return if decision.is_allowed() {
+                Ok(())
+            } else {
+                Err(IamError::access_denied("Access Denied"))
+            };
+        };
         match &caller.principal {
-            Principal::Root { account_id } if *account_id == self.account_id => Ok(()),
-            Principal::Root { .. } => Err(self.denied(caller, access, None)),
+            Principal::Root { account_id } => {
+                let root_arn = caller.arn();
+                let principal = hourglass_policy::Principal::root(account_id, &root_arn);
+                let mut ctx = RequestContext::new(&access.action, Some(&access.resource), principal);
+                self.fill_context(&mut ctx, caller, access);
+                let input = EvaluationInput {
+                    resource_policy: resource_attached.as_ref(),
+                    resource_account,
+                    ..Default::default()
+                };
+                let decision = evaluate(&input, &ctx);
+                let own = *account_id == self.account_id
+                    && resource_account.is_none_or(|a| a == account_id.as_str());
+                let explicit_deny = decision.effect == hourglass_policy::DecisionEffect::ExplicitDeny;
+                if (own && !explicit_deny) || decision.is_allowed() {
+                    Ok(())
+                } else {
+                    let message = decision.access_denied_message(&root_arn, &access.action, Some(&access.resource));
+                    Err(self.denied(caller, access, message))
+                }
+            }
             Principal::User(u) => {
                 let policies = self
                     .store
                     .principal_policies(&u.account_id, &PrincipalRef::User(u.user_id.clone()))
                     .await?;
                 let set = compile_set(&self.policies, &u.arn, &policies)?;
-                let principal =
-                    hourglass_policy::Principal::user(&u.account_id, &u.arn, &u.user_id);
-                let mut ctx =
-                    RequestContext::new(&access.action, Some(&access.resource), principal);
+                let principal = hourglass_policy::Principal::user(&u.account_id, &u.arn, &u.user_id);
+                let mut ctx = RequestContext::new(&access.action, Some(&access.resource), principal);
                 self.fill_context(&mut ctx, caller, access);
                 for tag in &u.tags {
                     ctx.set(format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());
@@ -125,20 +188,29 @@ impl Identity {
                 let input = EvaluationInput {
                     identity: &set.identity,
                     permissions_boundary: set.boundary.as_ref(),
+                    resource_policy: resource_attached.as_ref(),
+                    resource_account,
                     ..Default::default()
                 };
                 let decision = evaluate(&input, &ctx);
                 if decision.is_allowed() {
                     Ok(())
                 } else {
-                    let message = decision.access_denied_message(
-                        &u.arn,
-                        &access.action,
-                        Some(&access.resource),
-                    );
+                    let message = decision.access_denied_message(&u.arn, &access.action, Some(&access.resource));
                     Err(self.denied(caller, access, message))
                 }
             }
+        }
+    }
+
+    /// Condition keys that do not depend on the caller.
+    fn fill_common<'a>(&self, ctx: &mut RequestContext<'a>, access: &'a Access) {
+        let now = self.clock.now();
+        ctx.set("aws:CurrentTime", now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        ctx.set("aws:EpochTime", now.timestamp().to_string());
+        for (k, values) in &access.context {
+            let v: Values<'a> = values.iter().map(|s| Cow::Borrowed(s.as_str())).collect();
+            ctx.set_values(k.as_str(), v);
         }
     }
 
@@ -166,10 +238,7 @@ impl Identity {
         );
         ctx.set("aws:RequestedRegion", caller.region.as_str());
         ctx.set("aws:ViaAWSService", "false");
-        for (k, values) in &access.context {
-            let v: Values<'a> = values.iter().map(|s| Cow::Borrowed(s.as_str())).collect();
-            ctx.set_values(k.as_str(), v);
-        }
+        self.fill_common(ctx, access);
     }
 
     fn denied(&self, caller: &Caller, access: &Access, message: Option<String>) -> IamError {

@@ -1,11 +1,21 @@
 //! Reading request bodies with a size bound, and building responses.
 
 use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
-pub type ResponseBody = Full<Bytes>;
+/// Response bodies are boxed so a protocol can stream (S3 GetObject) or answer from memory
+/// (everything else) through one type.
+pub type ResponseBody = UnsyncBoxBody<Bytes, std::io::Error>;
 pub type Response = hyper::Response<ResponseBody>;
+
+/// A body held in memory.
+pub fn full(bytes: impl Into<Bytes>) -> ResponseBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -33,7 +43,7 @@ pub async fn read_limited(body: Incoming, limit: usize) -> Result<Bytes, BodyErr
 
 /// A response with a body and content type.
 pub fn response(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response {
-    let mut r = hyper::Response::new(Full::new(body.into()));
+    let mut r = hyper::Response::new(full(body));
     *r.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {

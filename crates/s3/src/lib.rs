@@ -1,0 +1,1 @@
+//! S3 object storage where every request is signed and authorized.
