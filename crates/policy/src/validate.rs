@@ -174,11 +174,13 @@ fn check_resource_format(resource: &str, kind: PolicyKind) -> Result<(), Problem
             Ok(())
         };
     }
+    // AWS only insists on `arn:partition:service…`; an ARN with fewer than six parts is
+    // accepted and simply matches nothing (segment-wise matching needs all six).
     let parts: Vec<&str> = resource.splitn(6, ':').collect();
-    if parts.len() < 6 || parts[0] != "arn" || parts[1].is_empty() || parts[2].is_empty() {
+    if parts.len() < 3 || parts[0] != "arn" || parts[1].is_empty() || parts[2].is_empty() {
         return Err(Problem::ResourceNotArn(resource.to_owned()));
     }
-    if parts[2] == "iam" && !parts[3].is_empty() {
+    if parts[2] == "iam" && parts.get(3).is_some_and(|region| !region.is_empty()) {
         return Err(Problem::IamResourceRegion(resource.to_owned()));
     }
     if kind == PolicyKind::Resource && parts[2] != "s3" {
