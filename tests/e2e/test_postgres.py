@@ -142,3 +142,23 @@ def test_postgres_schemas_are_isolated(pg_server):
     name = hg.create_user(a.iam())["UserName"]
     expect_error(b.iam().get_user, UserName=name, code="NoSuchEntity", status=404)
     assert b.iam().list_users()["Users"] == []
+
+
+def test_postgres_secrets_are_encrypted_at_rest(pg_server):
+    pg_dump = shutil.which("pg_dump")
+    if not pg_dump:
+        pytest.skip("pg_dump is not installed")
+    schema = f"hg_e2e_{uuid.uuid4().hex[:12]}"
+    srv = pg_server(schema).start()
+    c = srv.iam()
+    _, creds, _ = hg.create_user_with_key(c)
+    root_key = c.create_access_key()["AccessKey"]["SecretAccessKey"]
+    dump = subprocess.run(
+        [pg_dump, DB_URL, "--data-only", "--schema", schema],
+        capture_output=True,
+        timeout=60,
+    )
+    assert dump.returncode == 0, dump.stderr
+    assert creds.access_key_id.encode() in dump.stdout, "dump does not contain the store's data"
+    for secret in (creds.secret_access_key, root_key, hg.ROOT_SECRET):
+        assert secret.encode() not in dump.stdout, "secret access key stored in clear in PostgreSQL"
