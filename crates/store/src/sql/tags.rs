@@ -1,0 +1,158 @@
+//! Tags of users, roles and managed policies, in one table keyed by resource id.
+
+use std::collections::HashMap;
+
+use crate::error::{Quota, Result, StoreError};
+use crate::model::{EntityKind, Quotas, Tag, TagTarget};
+use crate::sql::{Tx, Val, entities, policies};
+
+/// How a resource's tags behave.
+#[derive(Clone, Copy)]
+pub(crate) struct TagRules {
+    /// User and role tag keys are case-insensitive; policy tag keys are not.
+    pub case_insensitive: bool,
+    pub quota: Quota,
+}
+
+pub(crate) const USER: TagRules = TagRules {
+    case_insensitive: true,
+    quota: Quota::TagsPerUser,
+};
+pub(crate) const ROLE: TagRules = TagRules {
+    case_insensitive: true,
+    quota: Quota::TagsPerRole,
+};
+pub(crate) const POLICY: TagRules = TagRules {
+    case_insensitive: false,
+    quota: Quota::TagsPerPolicy,
+};
+
+fn norm(key: &str, rules: TagRules) -> String {
+    if rules.case_insensitive {
+        key.to_lowercase()
+    } else {
+        key.to_owned()
+    }
+}
+
+/// Tags of several resources at once, each list sorted by normalized key.
+pub(crate) async fn load_many(
+    tx: &mut dyn Tx,
+    resource_ids: &[String],
+) -> Result<HashMap<String, Vec<Tag>>> {
+    let mut out: HashMap<String, Vec<Tag>> = HashMap::new();
+    if resource_ids.is_empty() {
+        return Ok(out);
+    }
+    let placeholders: Vec<String> = (1..=resource_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT resource_id, key, value FROM tags WHERE resource_id IN ({}) \
+         ORDER BY resource_id, key_norm",
+        placeholders.join(", ")
+    );
+    let params: Vec<Val> = resource_ids.iter().map(Val::from).collect();
+    for row in tx.query(&sql, &params).await? {
+        out.entry(row.text(0)?).or_default().push(Tag {
+            key: row.text(1)?,
+            value: row.text(2)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn load(tx: &mut dyn Tx, resource_id: &str) -> Result<Vec<Tag>> {
+    Ok(load_many(tx, &[resource_id.to_owned()])
+        .await?
+        .remove(resource_id)
+        .unwrap_or_default())
+}
+
+/// Adds or replaces tags, then enforces the quota on the result (the caller's transaction
+/// rolls the change back on error).
+pub(crate) async fn put(
+    tx: &mut dyn Tx,
+    quotas: &Quotas,
+    resource_id: &str,
+    tags: &[Tag],
+    rules: TagRules,
+) -> Result<()> {
+    for tag in tags {
+        tx.execute(
+            "INSERT INTO tags (resource_id, key_norm, key, value) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (resource_id, key_norm) \
+             DO UPDATE SET key = excluded.key, value = excluded.value",
+            &params![resource_id, norm(&tag.key, rules), &tag.key, &tag.value],
+        )
+        .await?;
+    }
+    let count = tx
+        .count(
+            "SELECT COUNT(*) FROM tags WHERE resource_id = $1",
+            &params![resource_id],
+        )
+        .await?;
+    if count > quotas.tags_per_resource {
+        return Err(StoreError::LimitExceeded {
+            quota: rules.quota,
+            limit: quotas.tags_per_resource,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) async fn remove(
+    tx: &mut dyn Tx,
+    resource_id: &str,
+    keys: &[String],
+    rules: TagRules,
+) -> Result<()> {
+    for key in keys {
+        tx.execute(
+            "DELETE FROM tags WHERE resource_id = $1 AND key_norm = $2",
+            &params![resource_id, norm(key, rules)],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn remove_all(tx: &mut dyn Tx, resource_id: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM tags WHERE resource_id = $1",
+        &params![resource_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Resolves a tag target to its resource id and rules. Tagging AWS-managed policies is
+/// refused when `for_write`.
+pub(crate) async fn resolve(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    target: &TagTarget,
+    for_write: bool,
+) -> Result<(String, TagRules)> {
+    Ok(match target {
+        TagTarget::User(name) => (
+            entities::id_by_name(tx, account_id, EntityKind::User, name)
+                .await?
+                .0,
+            USER,
+        ),
+        TagTarget::Role(name) => (
+            entities::id_by_name(tx, account_id, EntityKind::Role, name)
+                .await?
+                .0,
+            ROLE,
+        ),
+        TagTarget::Policy(arn) => {
+            let id = if for_write {
+                policies::writable_id(tx, account_id, arn).await?
+            } else {
+                policies::visible_id(tx, account_id, arn).await?
+            };
+            (id, POLICY)
+        }
+    })
+}

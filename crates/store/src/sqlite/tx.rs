@@ -1,0 +1,120 @@
+//! [`Tx`] over a rusqlite connection, and the bridge that runs async domain logic on it.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+
+use crate::error::{Result, StoreError};
+use crate::sql::value::format_text_time;
+use crate::sql::{Row, Tx, TxFn, Val};
+
+pub(super) fn backend_error(e: rusqlite::Error) -> StoreError {
+    // rusqlite errors carry SQLite's message and never bound parameter values.
+    StoreError::Backend(format!("sqlite: {e}"))
+}
+
+impl ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Val::Null => ToSqlOutput::from(rusqlite::types::Null),
+            Val::Int(v) => ToSqlOutput::from(*v),
+            Val::Text(s) => ToSqlOutput::from(s.as_str()),
+            Val::Time(t) => ToSqlOutput::from(format_text_time(t)),
+        })
+    }
+}
+
+fn value_from(v: ValueRef<'_>) -> Result<Val> {
+    match v {
+        ValueRef::Null => Ok(Val::Null),
+        ValueRef::Integer(i) => Ok(Val::Int(i)),
+        ValueRef::Text(bytes) => String::from_utf8(bytes.to_vec())
+            .map(Val::Text)
+            .map_err(|_| StoreError::corrupt("non-UTF-8 text column")),
+        ValueRef::Real(_) | ValueRef::Blob(_) => {
+            Err(StoreError::corrupt("unexpected real or blob column"))
+        }
+    }
+}
+
+/// The shared SQL uses PostgreSQL's `$n`; SQLite's numbered form is `?n`.
+fn placeholders(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+struct SqliteTx<'c> {
+    conn: &'c mut Connection,
+}
+
+#[async_trait]
+impl Tx for SqliteTx<'_> {
+    async fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&placeholders(sql))
+            .map_err(backend_error)?;
+        let columns = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(backend_error)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(backend_error)? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(value_from(row.get_ref(i).map_err(backend_error)?)?);
+            }
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&placeholders(sql))
+            .map_err(backend_error)?;
+        let changed = stmt
+            .execute(rusqlite::params_from_iter(params.iter()))
+            .map_err(backend_error)?;
+        Ok(changed as u64)
+    }
+}
+
+/// Polls a future that must complete without waiting. Everything the domain logic awaits on a
+/// [`SqliteTx`] is synchronous work, so its future is ready on the first poll; a `Pending`
+/// would mean a logic bug, reported as an error rather than a hang.
+fn complete_now<F: Future>(future: F) -> Result<F::Output> {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => Ok(output),
+        Poll::Pending => Err(StoreError::Backend(
+            "sqlite transaction logic awaited something other than the database".into(),
+        )),
+    }
+}
+
+/// Runs `f` in a transaction opened with `begin`; commits on success, rolls back otherwise.
+pub(super) fn run_transaction<T>(conn: &mut Connection, begin: &str, mut f: TxFn<T>) -> Result<T> {
+    conn.execute_batch(begin).map_err(backend_error)?;
+    let result = {
+        let mut tx = SqliteTx { conn: &mut *conn };
+        complete_now(f(&mut tx)).and_then(|r| r)
+    };
+    let result = result.and_then(|value| {
+        conn.execute_batch("COMMIT").map_err(backend_error)?;
+        Ok(value)
+    });
+    if result.is_err() && !conn.is_autocommit() {
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            tracing::error!(error = %e, "sqlite rollback failed");
+        }
+    }
+    result
+}

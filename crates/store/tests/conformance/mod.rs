@@ -1,0 +1,103 @@
+//! The storage conformance suite: one set of async test cases, run against every backend
+//! (Quickwit's `metastore_test_suite!` style). A backend's test file implements [`Harness`]
+//! and invokes [`conformance_suite!`](crate::conformance_suite).
+
+#![allow(dead_code)]
+
+pub mod concurrency;
+pub mod fixtures;
+pub mod groups;
+pub mod keys;
+pub mod policies;
+pub mod principals;
+pub mod roles;
+pub mod users;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use hourglass_store::{IamStore, KeyRing, Quotas};
+
+/// What the suite needs from a backend: fresh, isolated databases it can open (and reopen).
+#[async_trait]
+pub trait Harness: Send + Sync {
+    /// Opens a store on this harness's database (the same database every call).
+    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<dyn IamStore>;
+
+    /// The key ring [`Harness::open`] uses.
+    fn keyring(&self) -> Arc<KeyRing>;
+
+    /// The `secret_sealed` column of an access key, read around the store.
+    async fn raw_sealed_secret(&self, access_key_id: &str) -> String;
+
+    async fn open(&self) -> Arc<dyn IamStore> {
+        self.open_with(self.keyring(), Quotas::default()).await
+    }
+}
+
+/// Generates one `#[tokio::test]` per case. `$harness` is an async expression yielding
+/// `Option<impl Harness>` (`None` = backend unavailable: the test passes after saying so).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($harness:expr) => {
+        $crate::conformance_suite!(@cases $harness;
+            users: [
+                account_ensure_is_idempotent,
+                create_get_case_insensitive,
+                list_pagination_and_prefix,
+                rename_keeps_id_and_everything_attached,
+                delete_conflicts_in_order,
+                tags_case_insensitive_and_quota,
+                permissions_boundary,
+                settings_and_summary,
+                reopen_keeps_data,
+            ],
+            keys: [lifecycle_and_ownership, quota_per_owner, last_used, secret_encrypted_at_rest],
+            roles: [crud, delete_conflicts, tags_and_list],
+            policies: [
+                create_get_and_duplicates,
+                list_scopes_filters_and_pages,
+                versions_limit_and_ids,
+                delete_rules,
+                aws_managed_read_only_and_idempotent,
+                attach_detach_and_limits,
+                entities_for_policy,
+                inline_policies_and_size,
+            ],
+            groups: [lifecycle, delete_conflicts, groups_per_user_limit, account_quotas],
+            principals: [user_and_role_policies],
+            concurrency: [
+                access_keys_quota_holds,
+                policy_versions_quota_holds,
+                unique_names_hold,
+                attachment_quota_holds,
+            ],
+        );
+    };
+    (@cases $harness:expr; $($module:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
+        $(
+            mod $module {
+                #[allow(unused_imports)]
+                use super::*;
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        let Some(harness) = $harness.await else { return };
+                        conformance::$module::$case(&harness).await;
+                    }
+                )*
+            }
+        )*
+    };
+}
+
+/// Asserts that a result is the given error pattern, printing the actual value otherwise.
+#[macro_export]
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat $(if $guard:expr)?) => {
+        match $result {
+            Err($pattern) $(if $guard)? => {}
+            other => panic!("expected {}, got {:?}", stringify!($pattern), other),
+        }
+    };
+}
