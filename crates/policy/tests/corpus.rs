@@ -16,7 +16,9 @@
 //!
 //! Principals are written `user:ACCT:name` (path allowed: `user:ACCT:/eng/:alice`),
 //! `session:ACCT:role:session`, `root:ACCT`, `federated:ACCT:name:parentuser`,
-//! `anonymous`, `service:name`, `webidentity:provider`, `saml:provider`.
+//! `anonymous`, `service:name`, `webidentity:provider`, `saml:provider`. Unique ids are
+//! the prefix plus the upper-cased name padded with `X` to 21 characters
+//! (`AIDAALICEXXXXXXXXXXXX`, role `r` → `AROARXXXXXXXXXXXXXXXX`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -35,10 +37,20 @@ struct OwnedPrincipal {
     parent_id: Option<String>,
 }
 
+/// A 21-character IAM unique id: prefix, the upper-cased name, padded with `X`
+/// (`AIDA` + `alice` → `AIDAALICEXXXXXXXXXXXX`).
+fn unique_id(prefix: &str, name: &str) -> String {
+    let body: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    format!("{prefix}{body:X<17}")
+}
+
 impl OwnedPrincipal {
     fn parse(spec: &str) -> Result<OwnedPrincipal, String> {
         let parts: Vec<&str> = spec.split(':').collect();
-        let upper = |s: &str| s.to_ascii_uppercase().replace(['-', '_', '.', '/'], "");
         let p = |kind, account: &str, arn: String, user_id: String| OwnedPrincipal {
             kind,
             account: account.to_owned(),
@@ -52,23 +64,27 @@ impl OwnedPrincipal {
                 PrincipalKind::User,
                 account,
                 format!("arn:aws:iam::{account}:user/{name}"),
-                format!("AIDA{}", upper(name)),
+                unique_id("AIDA", name),
             ),
             ["user", account, path, name] => p(
                 PrincipalKind::User,
                 account,
                 format!("arn:aws:iam::{account}:user{path}{name}"),
-                format!("AIDA{}", upper(name)),
+                unique_id("AIDA", name),
             ),
             ["session", account, role, session] => {
                 let role_name = role.rsplit('/').next().unwrap_or(role);
-                let role_id = format!("AROA{}", upper(role_name));
+                let role_id = unique_id("AROA", role_name);
                 OwnedPrincipal {
                     kind: PrincipalKind::AssumedRole,
                     account: account.to_string(),
                     arn: format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}"),
                     user_id: format!("{role_id}:{session}"),
-                    parent_arn: Some(format!("arn:aws:iam::{account}:role/{role}")),
+                    parent_arn: Some(if role.starts_with('/') {
+                        format!("arn:aws:iam::{account}:role{role}")
+                    } else {
+                        format!("arn:aws:iam::{account}:role/{role}")
+                    }),
                     parent_id: Some(role_id),
                 }
             }
