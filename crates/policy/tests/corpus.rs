@@ -102,7 +102,12 @@ impl OwnedPrincipal {
                 parent_arn: Some(format!("arn:aws:iam::{account}:user/{parent}")),
                 parent_id: None,
             },
-            ["anonymous"] => p(PrincipalKind::Anonymous, "", String::new(), "anonymous".into()),
+            ["anonymous"] => p(
+                PrincipalKind::Anonymous,
+                "",
+                String::new(),
+                "anonymous".into(),
+            ),
             ["service", ..] => {
                 let name = &spec["service:".len()..];
                 p(PrincipalKind::Service, "", name.into(), name.into())
@@ -285,7 +290,9 @@ fn run_decision(case: &Map<String, Value>) -> Result<(), String> {
         let request = AssumeRoleRequest {
             action: match trust.get("action").and_then(Value::as_str) {
                 None | Some("sts:AssumeRole") => AssumeRoleAction::AssumeRole,
-                Some("sts:AssumeRoleWithWebIdentity") => AssumeRoleAction::AssumeRoleWithWebIdentity,
+                Some("sts:AssumeRoleWithWebIdentity") => {
+                    AssumeRoleAction::AssumeRoleWithWebIdentity
+                }
                 Some("sts:AssumeRoleWithSAML") => AssumeRoleAction::AssumeRoleWithSaml,
                 Some(other) => return Err(format!("bad trust action {other}")),
             },
@@ -315,7 +322,10 @@ fn run_decision(case: &Map<String, Value>) -> Result<(), String> {
     };
     let want = expect["effect"].as_str().ok_or("expect.effect missing")?;
     if effect != want {
-        return Err(format!("expected {want}, got {effect} ({:?})", decision.reasons));
+        return Err(format!(
+            "expected {want}, got {effect} ({:?})",
+            decision.reasons
+        ));
     }
     if let Some(Value::Array(want)) = expect.get("statements") {
         let got: Vec<String> = decision
@@ -342,7 +352,10 @@ fn run_decision(case: &Map<String, Value>) -> Result<(), String> {
         }
     }
     if let Some(sid) = expect.get("sid").and_then(Value::as_str) {
-        let got: Vec<&str> = decision.statements().filter_map(|s| s.sid.as_deref()).collect();
+        let got: Vec<&str> = decision
+            .statements()
+            .filter_map(|s| s.sid.as_deref())
+            .collect();
         if !got.contains(&sid) {
             return Err(format!("expected a statement with Sid {sid}, got {got:?}"));
         }
@@ -386,7 +399,9 @@ fn decision_corpus() {
         let file_name = file.file_name().unwrap().to_string_lossy().into_owned();
         let doc: Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{file_name} is not valid JSON: {e}"));
-        let cases = doc["cases"].as_array().unwrap_or_else(|| panic!("{file_name}: no cases"));
+        let cases = doc["cases"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{file_name}: no cases"));
         for case in cases {
             total += 1;
             let case = merged(doc.get("defaults"), case);
@@ -414,5 +429,8 @@ fn decision_corpus() {
         failures.len(),
         failures.join("\n  ")
     );
-    assert!(total >= 300, "the corpus should hold at least 300 cases, has {total}");
+    assert!(
+        total >= 300,
+        "the corpus should hold at least 300 cases, has {total}"
+    );
 }
