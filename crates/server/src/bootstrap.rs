@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hourglass_iam::Identity;
-use hourglass_store::{IamStore, KeyRing};
+use hourglass_store::{IamStore, KeyRing, PostgresConfig, PostgresStore, SqliteStore};
 
 use crate::config::Config;
 
@@ -52,27 +52,21 @@ fn open_keyring(config: &Config) -> Result<KeyRing, BootstrapError> {
     .map_err(|e| BootstrapError::KeyRing(e.to_string()))
 }
 
-async fn open_store(
-    config: &Config,
-    keyring: KeyRing,
-) -> Result<Arc<dyn IamStore>, BootstrapError> {
+async fn open_store(config: &Config, keyring: Arc<KeyRing>) -> Result<Arc<dyn IamStore>, BootstrapError> {
     let store: Arc<dyn IamStore> = match &config.database_url {
-        Some(url) => Arc::new(
-            hourglass_store::postgres::PostgresStore::connect(
-                url,
-                config.database_schema.as_deref(),
-                keyring,
+        Some(url) => {
+            let mut pg = PostgresConfig::new(url.clone());
+            pg.schema = config.database_schema.clone();
+            Arc::new(
+                PostgresStore::connect(pg, keyring)
+                    .await
+                    .map_err(|e| BootstrapError::Store(e.to_string()))?,
             )
-            .await
-            .map_err(|e| BootstrapError::Store(e.to_string()))?,
-        ),
+        }
         None => Arc::new(
-            hourglass_store::sqlite::SqliteStore::open(
-                &config.data_dir.join("hourglass.db"),
-                keyring,
-            )
-            .await
-            .map_err(|e| BootstrapError::Store(e.to_string()))?,
+            SqliteStore::open(config.data_dir.join("hourglass.db"), keyring)
+                .await
+                .map_err(|e| BootstrapError::Store(e.to_string()))?,
         ),
     };
     Ok(store)
@@ -107,7 +101,7 @@ fn write_root_credentials(
 /// Prepares everything the server needs before it accepts connections.
 pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
     create_private_dir(&config.data_dir)?;
-    let keyring = open_keyring(config)?;
+    let keyring = Arc::new(open_keyring(config)?);
     let store = open_store(config, keyring).await?;
     let identity = Identity::new(store, config.account_id.clone());
     identity
