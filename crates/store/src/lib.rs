@@ -10,6 +10,7 @@
 pub mod error;
 pub mod keyring;
 pub mod model;
+mod postgres;
 mod sql;
 mod sqlite;
 mod traits;
@@ -17,6 +18,7 @@ mod traits;
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
+pub use postgres::{PostgresBackend, PostgresConfig, PostgresStore};
 pub use sql::SqlStore;
 pub use sqlite::{SqliteBackend, SqliteConfig, SqliteStore};
 pub use traits::IamStore;

@@ -83,7 +83,7 @@ pub(crate) async fn list_attached(
     let mut sql = "SELECT p.name, p.arn FROM attachments a \
                    JOIN policies p ON p.policy_id = a.policy_id WHERE a.entity_id = $1"
         .to_owned();
-    let mut params: Vec<Val> = params![&entity_id];
+    let mut params: Vec<Val> = Vec::from(params![&entity_id]);
     paging::push_prefix(&mut sql, &mut params, "p.path", path_prefix);
     paging::push_keyset(&mut sql, &mut params, page, &["p.name_lower", "p.arn"])?;
     let items = tx
@@ -144,7 +144,7 @@ pub(crate) async fn list_entities(
         "SELECT kind_rank, name, id FROM ({}) t WHERE 1 = 1",
         selects.join(" UNION ALL ")
     );
-    let mut params: Vec<Val> = params![&policy_id, account_id];
+    let mut params: Vec<Val> = Vec::from(params![&policy_id, account_id]);
     paging::push_prefix(
         &mut sql,
         &mut params,

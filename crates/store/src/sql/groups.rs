@@ -72,7 +72,7 @@ async fn list_where(
     page: &PageRequest,
 ) -> Result<Page<Group>> {
     let mut sql = format!("SELECT {GROUP_COLUMNS} FROM iam_groups g WHERE g.account_id = $1");
-    let mut params: Vec<Val> = params![account_id];
+    let mut params: Vec<Val> = Vec::from(params![account_id]);
     if let Some(user_id) = member {
         params.push(user_id.into());
         sql.push_str(&format!(
@@ -241,7 +241,7 @@ pub(crate) async fn members(
          WHERE m.group_id = $1",
         users::USER_COLUMNS
     );
-    let mut params: Vec<Val> = params![&group_id];
+    let mut params: Vec<Val> = Vec::from(params![&group_id]);
     paging::push_keyset(&mut sql, &mut params, page, &["u.name_lower"])?;
     let rows = tx.query(&sql, &params).await?;
     let members = users::users_from(tx, &rows).await?;

@@ -90,7 +90,7 @@ pub(crate) async fn list_names(
 ) -> Result<Page<String>> {
     let (entity_id, _) = entities::resolve(tx, account_id, entity).await?;
     let mut sql = "SELECT name FROM inline_policies WHERE entity_id = $1".to_owned();
-    let mut params: Vec<Val> = params![&entity_id];
+    let mut params: Vec<Val> = Vec::from(params![&entity_id]);
     paging::push_keyset(&mut sql, &mut params, page, &["name"])?;
     let names = tx
         .query(&sql, &params)

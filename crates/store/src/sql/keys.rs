@@ -62,7 +62,7 @@ pub(crate) async fn create(
             return Err(StoreError::not_found(ResourceKind::User, user_id));
         }
     }
-    let mut params = params![&key.account_id];
+    let mut params: Vec<Val> = Vec::from(params![&key.account_id]);
     let sql = format!(
         "SELECT COUNT(*) FROM access_keys WHERE account_id = $1{}",
         owner_clause(&key.owner, &mut params)
@@ -132,7 +132,7 @@ pub(crate) async fn list(
     account_id: &str,
     owner: &KeyOwner,
 ) -> Result<Vec<AccessKeyMetadata>> {
-    let mut params = params![account_id];
+    let mut params: Vec<Val> = Vec::from(params![account_id]);
     let sql = format!(
         "SELECT {KEY_COLUMNS} FROM access_keys WHERE account_id = $1{} \
          ORDER BY create_date, access_key_id",
@@ -183,7 +183,7 @@ pub(crate) async fn update_status(
     change_owned(
         tx,
         "UPDATE access_keys SET status = $1",
-        params![status.as_str()],
+        Vec::from(params![status.as_str()]),
         account_id,
         owner,
         access_key_id,

@@ -7,9 +7,9 @@
 //! never branch on the backend; dialect differences live in the schema templates and in each
 //! backend's parameter binding.
 
-/// Builds a `Vec<Val>` from expressions convertible with `Val::from`.
+/// Builds a `[Val; N]` from expressions convertible with `Val::from`.
 macro_rules! params {
-    ($($e:expr),* $(,)?) => { vec![$($crate::sql::Val::from($e)),*] };
+    ($($e:expr),* $(,)?) => { [$($crate::sql::Val::from($e)),*] };
 }
 
 mod accounts;

@@ -227,7 +227,7 @@ pub(crate) async fn list(
         PolicyScope::Local => "p.account_id = $1",
     };
     let mut sql = format!("SELECT * FROM (SELECT {POLICY_COLUMNS} FROM policies p WHERE {scope}");
-    let mut params: Vec<Val> = params![account_id];
+    let mut params: Vec<Val> = Vec::from(params![account_id]);
     paging::push_prefix(
         &mut sql,
         &mut params,

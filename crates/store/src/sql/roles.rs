@@ -127,7 +127,7 @@ pub(crate) async fn list(
     page: &PageRequest,
 ) -> Result<Page<Role>> {
     let mut sql = format!("SELECT {ROLE_COLUMNS} FROM roles r WHERE r.account_id = $1");
-    let mut params: Vec<Val> = params![account_id];
+    let mut params: Vec<Val> = Vec::from(params![account_id]);
     paging::push_prefix(&mut sql, &mut params, "r.path", path_prefix);
     paging::push_keyset(&mut sql, &mut params, page, &["r.name_lower"])?;
     let rows = tx.query(&sql, &params).await?;

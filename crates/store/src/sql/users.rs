@@ -110,7 +110,7 @@ pub(crate) async fn list(
     page: &PageRequest,
 ) -> Result<Page<User>> {
     let mut sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.account_id = $1");
-    let mut params: Vec<Val> = params![account_id];
+    let mut params: Vec<Val> = Vec::from(params![account_id]);
     paging::push_prefix(&mut sql, &mut params, "u.path", path_prefix);
     paging::push_keyset(&mut sql, &mut params, page, &["u.name_lower"])?;
     let rows = tx.query(&sql, &params).await?;

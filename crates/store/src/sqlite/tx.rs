@@ -111,10 +111,11 @@ pub(super) fn run_transaction<T>(conn: &mut Connection, begin: &str, mut f: TxFn
         conn.execute_batch("COMMIT").map_err(backend_error)?;
         Ok(value)
     });
-    if result.is_err() && !conn.is_autocommit() {
-        if let Err(e) = conn.execute_batch("ROLLBACK") {
-            tracing::error!(error = %e, "sqlite rollback failed");
-        }
+    if result.is_err()
+        && !conn.is_autocommit()
+        && let Err(e) = conn.execute_batch("ROLLBACK")
+    {
+        tracing::error!(error = %e, "sqlite rollback failed");
     }
     result
 }

@@ -80,7 +80,13 @@ pub async fn policy_versions_quota_holds(h: &dyn Harness) {
         let arn = arn.clone();
         async move {
             store
-                .create_policy_version(ACCT, &arn, &doc(&format!("c{i}")), i % 2 == 0, at(i as i64))
+                .create_policy_version(
+                    ACCT,
+                    &arn,
+                    &doc(&format!("c{i}")),
+                    i.is_multiple_of(2),
+                    at(i as i64),
+                )
                 .await
         }
     })
@@ -110,7 +116,11 @@ pub async fn unique_names_hold(h: &dyn Harness) {
     let store = store_with_accounts(h).await;
     let results = race(10, |i| {
         let store = Arc::clone(&store);
-        let name = if i % 2 == 0 { "carol" } else { "CAROL" };
+        let name = if i.is_multiple_of(2) {
+            "carol"
+        } else {
+            "CAROL"
+        };
         async move { store.create_user(user(ACCT, name)).await }
     })
     .await;

@@ -462,18 +462,18 @@ pub async fn attach_detach_and_limits(h: &dyn Harness) {
     store.create_user(user(ACCT, "u")).await.unwrap();
     store.create_role(role(ACCT, "r")).await.unwrap();
     store.create_group(group(ACCT, "g")).await.unwrap();
-    for i in 0..11 {
+    for i in 0..11_usize {
         store
             .create_policy(policy_at(
                 ACCT,
                 &format!("p{i:02}"),
-                if i % 2 == 0 { "/even/" } else { "/" },
+                if i.is_multiple_of(2) { "/even/" } else { "/" },
             ))
             .await
             .unwrap();
     }
     let arn = |i: usize| {
-        let path = if i % 2 == 0 { "/even/" } else { "/" };
+        let path = if i.is_multiple_of(2) { "/even/" } else { "/" };
         format!("arn:aws:iam::123456789012:policy{path}p{i:02}")
     };
     for (entity, quota) in [

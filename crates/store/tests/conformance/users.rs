@@ -101,7 +101,7 @@ pub async fn list_pagination_and_prefix(h: &dyn Harness) {
         "delta", "Alpha", "charlie", "Echo", "bravo", "golf", "Foxtrot",
     ];
     for (i, name) in names.iter().enumerate() {
-        let path = if i % 2 == 0 { "/a/" } else { "/b/" };
+        let path = if i.is_multiple_of(2) { "/a/" } else { "/b/" };
         store.create_user(user_at(ACCT, name, path)).await.unwrap();
     }
     store.create_user(user(OTHER, "zulu")).await.unwrap();

@@ -1,0 +1,179 @@
+//! [`Tx`] over a tokio-postgres transaction: parameter binding by the prepared statement's
+//! declared types, row decoding, and error classification.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Statement, Transaction};
+
+use crate::error::{Result, StoreError};
+use crate::sql::{Row, Tx, Val};
+
+/// Prepared statements kept per connection before the cache is reset (the SQL text varies
+/// only with the number of `IN` placeholders and optional filters, so this is rarely hit).
+const STATEMENT_CACHE_LIMIT: usize = 512;
+
+/// Maps a driver error. Serialization failures, deadlocks and unique violations raced by a
+/// concurrent transaction become [`StoreError::Conflict`], which the backend retries; the
+/// retried logic then sees the winner's row and answers precisely (e.g. `AlreadyExists`).
+/// Only the server's primary message is kept: its DETAIL may echo row contents.
+pub(super) fn pg_error(e: tokio_postgres::Error) -> StoreError {
+    match e.code() {
+        Some(code)
+            if *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED
+                || *code == SqlState::UNIQUE_VIOLATION =>
+        {
+            StoreError::Conflict
+        }
+        _ => match e.as_db_error() {
+            Some(db) => {
+                StoreError::Backend(format!("postgres {}: {}", db.code().code(), db.message()))
+            }
+            None => StoreError::Backend(format!("postgres: {e}")),
+        },
+    }
+}
+
+type Param = Box<dyn ToSql + Sync + Send>;
+
+/// PostgreSQL keeps microseconds and rounds; truncating first makes both backends agree.
+fn micros(t: &DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+fn bind(value: &Val, ty: &Type) -> Result<Param> {
+    let mismatch = || {
+        StoreError::Backend(format!(
+            "cannot bind {value_kind} to a {ty} parameter",
+            value_kind = match value {
+                Val::Null => "NULL",
+                Val::Int(_) => "an integer",
+                Val::Text(_) => "text",
+                Val::Time(_) => "a timestamp",
+            }
+        ))
+    };
+    let int_range = |v: i64| StoreError::Backend(format!("integer {v} out of range for {ty}"));
+    Ok(match (value, ty) {
+        (Val::Null, &Type::INT8) => Box::new(None::<i64>),
+        (Val::Null, &Type::INT4) => Box::new(None::<i32>),
+        (Val::Null, &Type::INT2) => Box::new(None::<i16>),
+        (Val::Null, &Type::TIMESTAMPTZ) => Box::new(None::<DateTime<Utc>>),
+        (Val::Null, _) => Box::new(None::<String>),
+        (Val::Int(v), &Type::INT8) => Box::new(*v),
+        (Val::Int(v), &Type::INT4) => Box::new(i32::try_from(*v).map_err(|_| int_range(*v))?),
+        (Val::Int(v), &Type::INT2) => Box::new(i16::try_from(*v).map_err(|_| int_range(*v))?),
+        (Val::Text(s), &Type::TEXT | &Type::VARCHAR | &Type::NAME | &Type::BPCHAR) => {
+            Box::new(s.clone())
+        }
+        (Val::Time(t), &Type::TIMESTAMPTZ) => Box::new(micros(t)),
+        _ => return Err(mismatch()),
+    })
+}
+
+fn decode(row: &tokio_postgres::Row, i: usize) -> Result<Val> {
+    let ty = row.columns().get(i).map(|c| c.type_().clone());
+    let corrupt = |e: tokio_postgres::Error| StoreError::corrupt(format!("column {i}: {e}"));
+    Ok(match ty {
+        Some(Type::INT8) => row
+            .try_get::<_, Option<i64>>(i)
+            .map_err(corrupt)?
+            .map_or(Val::Null, Val::Int),
+        Some(Type::INT4) => row
+            .try_get::<_, Option<i32>>(i)
+            .map_err(corrupt)?
+            .map_or(Val::Null, |v| Val::Int(i64::from(v))),
+        Some(Type::INT2) => row
+            .try_get::<_, Option<i16>>(i)
+            .map_err(corrupt)?
+            .map_or(Val::Null, |v| Val::Int(i64::from(v))),
+        Some(Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR) => row
+            .try_get::<_, Option<String>>(i)
+            .map_err(corrupt)?
+            .map_or(Val::Null, Val::Text),
+        Some(Type::TIMESTAMPTZ) => row
+            .try_get::<_, Option<DateTime<Utc>>>(i)
+            .map_err(corrupt)?
+            .map_or(Val::Null, Val::Time),
+        other => {
+            return Err(StoreError::corrupt(format!(
+                "column {i}: unsupported type {other:?}"
+            )));
+        }
+    })
+}
+
+pub(super) struct PgTx<'a> {
+    pub(super) tx: Transaction<'a>,
+    pub(super) statements: &'a mut HashMap<String, Statement>,
+}
+
+impl PgTx<'_> {
+    async fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(stmt) = self.statements.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.tx.prepare(sql).await.map_err(pg_error)?;
+        if self.statements.len() >= STATEMENT_CACHE_LIMIT {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+
+    async fn bound(&mut self, sql: &str, params: &[Val]) -> Result<(Statement, Vec<Param>)> {
+        let stmt = self.statement(sql).await?;
+        if stmt.params().len() != params.len() {
+            return Err(StoreError::Backend(format!(
+                "statement expects {} parameters, got {}",
+                stmt.params().len(),
+                params.len()
+            )));
+        }
+        let bound = params
+            .iter()
+            .zip(stmt.params())
+            .map(|(v, ty)| bind(v, ty))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((stmt, bound))
+    }
+}
+
+fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
+}
+
+#[async_trait]
+impl Tx for PgTx<'_> {
+    async fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>> {
+        let (stmt, bound) = self.bound(sql, params).await?;
+        let rows = self
+            .tx
+            .query(&stmt, &refs(&bound))
+            .await
+            .map_err(pg_error)?;
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| decode(row, i))
+                    .collect::<Result<Vec<_>>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
+        let (stmt, bound) = self.bound(sql, params).await?;
+        self.tx
+            .execute(&stmt, &refs(&bound))
+            .await
+            .map_err(pg_error)
+    }
+}
