@@ -3,13 +3,22 @@
 //! decodes requests into the typed inputs here and encodes the typed outputs.
 
 pub mod access_keys;
+pub mod account;
+pub mod attachments;
+pub mod aws_managed;
 pub mod authn;
 pub mod authz;
 pub mod bootstrap;
+pub mod boundaries;
 pub mod clock;
 pub mod error;
+pub mod groups;
 pub mod ids;
+pub mod inline_policies;
+pub mod policies;
+pub mod policy_versions;
 pub mod principal;
+pub mod roles;
 mod store_errors;
 pub mod sts;
 pub mod users;

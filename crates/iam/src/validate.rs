@@ -143,6 +143,11 @@ pub fn access_key_id(value: &str, member: &str) -> Result<(), IamError> {
 /// Tag keys and values (§4.1): key 1–128, value 0–256, `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`, and
 /// keys may not start with `aws:`.
 pub fn tags(tags: &[(String, String)]) -> Result<(), IamError> {
+    tags_with_quota(tags, "TagsPerUser")
+}
+
+/// As [`tags`], naming `quota` (`TagsPerRole`, `TagsPerPolicy`) when there are more than 50.
+pub fn tags_with_quota(tags: &[(String, String)], quota: &str) -> Result<(), IamError> {
     let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
     for (i, (k, v)) in tags.iter().enumerate() {
         let n = i + 1;
@@ -170,8 +175,171 @@ pub fn tags(tags: &[(String, String)]) -> Result<(), IamError> {
         }
     }
     if tags.len() > 50 {
-        return Err(IamError::LimitExceeded(
-            "Cannot exceed quota for TagsPerUser: 50".into(),
+        return Err(IamError::LimitExceeded(format!(
+            "Cannot exceed quota for {quota}: 50"
+        )));
+    }
+    Ok(())
+}
+
+/// `TagKeys` of the Untag calls: at most 50 keys of 1–128 characters.
+pub fn tag_keys(keys: &[String]) -> Result<(), IamError> {
+    if keys.len() > 50 {
+        return Err(IamError::Validation(
+            "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50".into(),
+        ));
+    }
+    for k in keys {
+        length(k, "TagKeys", 1, 128)?;
+    }
+    Ok(())
+}
+
+/// The Tag calls need at least one tag.
+pub fn non_empty_tags(tags: &[(String, String)]) -> Result<(), IamError> {
+    if tags.is_empty() {
+        return Err(IamError::Validation(
+            "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Policy documents (`policyDocumentType`): 1–131072 characters of
+/// `[\u0009\u000A\u000D\u0020-\u00FF]+`. The value is not echoed: documents are long.
+pub fn policy_document(value: &str, member: &str) -> Result<(), IamError> {
+    let n = value.chars().count();
+    let constraint = if n < 1 {
+        Some("Member must have length greater than or equal to 1")
+    } else if n > 131_072 {
+        Some("Member must have length less than or equal to 131072")
+    } else if !value
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+    {
+        Some(
+            "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+        )
+    } else {
+        None
+    };
+    match constraint {
+        Some(c) => Err(IamError::Validation(format!(
+            "1 validation error detected: Value at '{}' failed to satisfy constraint: {c}",
+            field(member)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Role descriptions: up to 1000 characters of
+/// `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`.
+pub fn role_description(value: &str, member: &str) -> Result<(), IamError> {
+    length(value, member, 0, 1000)?;
+    if !value
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}'))
+    {
+        return Err(violation(
+            value,
+            member,
+            "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*",
+        ));
+    }
+    Ok(())
+}
+
+/// An integer parameter within `min..=max`.
+pub fn int_range(value: &str, member: &str, min: i64, max: i64) -> Result<i64, IamError> {
+    let n: i64 = value
+        .parse()
+        .map_err(|_| IamError::Validation(format!("Invalid value '{value}' for {member}")))?;
+    if n < min {
+        return Err(violation(
+            value,
+            member,
+            &format!("Member must have value greater than or equal to {min}"),
+        ));
+    }
+    if n > max {
+        return Err(violation(
+            value,
+            member,
+            &format!("Member must have value less than or equal to {max}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// A boolean parameter (`true`/`false`, as botocore sends them).
+pub fn boolean(value: Option<&str>, member: &str) -> Result<bool, IamError> {
+    match value {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(IamError::Validation(format!(
+            "Invalid value '{v}' for {member}"
+        ))),
+    }
+}
+
+/// An enumerated parameter; returns the value when it is one of `allowed`.
+pub fn one_of<'a>(value: &'a str, member: &str, allowed: &[&str]) -> Result<&'a str, IamError> {
+    if allowed.contains(&value) {
+        return Ok(value);
+    }
+    Err(violation(
+        value,
+        member,
+        &format!(
+            "Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ),
+    ))
+}
+
+/// ARN parameters (`arnType`): 20–2048 characters.
+pub fn arn(value: &str, member: &str) -> Result<(), IamError> {
+    length(value, member, 20, 2048)
+}
+
+/// Managed-policy paths: `((/[A-Za-z0-9\.,\+@=_-]+)*)/`, 1–512 characters.
+pub fn policy_path(value: &str, member: &str) -> Result<(), IamError> {
+    length(value, member, 1, 512)?;
+    let segment_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".,+@=_-".contains(c))
+    };
+    let ok = value.starts_with('/')
+        && value.ends_with('/')
+        && (value == "/" || value[1..value.len() - 1].split('/').all(segment_ok));
+    if !ok {
+        return Err(violation(
+            value,
+            member,
+            "Member must satisfy regular expression pattern: ((/[A-Za-z0-9\\.,\\+@=_-]+)*)/",
+        ));
+    }
+    Ok(())
+}
+
+/// Policy version ids: `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`.
+pub fn version_id(value: &str, member: &str) -> Result<(), IamError> {
+    let (main, suffix) = match value.split_once('.') {
+        Some((m, s)) => (m, Some(s)),
+        None => (value, None),
+    };
+    let digits = main.strip_prefix('v').unwrap_or("");
+    let ok = !digits.is_empty()
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && suffix.is_none_or(|s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if !ok {
+        return Err(violation(
+            value,
+            member,
+            "Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
         ));
     }
     Ok(())
@@ -197,5 +365,58 @@ mod tests {
         assert_eq!(max_items(None).ok(), Some(100));
         assert!(max_items(Some("0")).is_err());
         assert!(max_items(Some("1001")).is_err());
+    }
+
+    #[test]
+    fn extended_constraints() {
+        assert!(policy_path("/", "Path").is_ok());
+        assert!(policy_path("/a/b.c/", "Path").is_ok());
+        assert!(policy_path("/a//", "Path").is_err());
+        assert!(policy_path("/a b/", "Path").is_err());
+        assert!(policy_path("a/", "Path").is_err());
+        assert!(version_id("v1", "VersionId").is_ok());
+        assert!(version_id("v12.x-1", "VersionId").is_ok());
+        assert!(version_id("v0", "VersionId").is_err());
+        assert!(version_id("1", "VersionId").is_err());
+        assert!(version_id("v", "VersionId").is_err());
+        assert_eq!(
+            int_range("100", "MaxSessionDuration", 3600, 43200)
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some(
+                "1 validation error detected: Value '100' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600"
+            )
+        );
+        assert_eq!(
+            int_range("7200", "MaxSessionDuration", 3600, 43200).ok(),
+            Some(7200)
+        );
+        assert!(boolean(Some("true"), "SetAsDefault").is_ok_and(|b| b));
+        assert!(boolean(None, "SetAsDefault").is_ok_and(|b| !b));
+        assert!(boolean(Some("yes"), "SetAsDefault").is_err());
+        assert_eq!(
+            one_of("Foo", "Scope", &["All", "AWS", "Local"])
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some(
+                "1 validation error detected: Value 'Foo' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]"
+            )
+        );
+        assert!(policy_document("{}", "PolicyDocument").is_ok());
+        assert!(policy_document("", "PolicyDocument").is_err());
+        assert!(policy_document("{\"a\":\"\u{2603}\"}", "PolicyDocument").is_err());
+        assert!(role_description("ok desc", "Description").is_ok());
+        assert!(role_description(&"d".repeat(1001), "Description").is_err());
+        let too_many: Vec<(String, String)> =
+            (0..51).map(|i| (format!("k{i}"), String::new())).collect();
+        assert_eq!(
+            tags_with_quota(&too_many, "TagsPerRole")
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("Cannot exceed quota for TagsPerRole: 50")
+        );
     }
 }

@@ -1,0 +1,53 @@
+//! Permissions boundaries: Put/Delete{User,Role}PermissionsBoundary. Only managed policies
+//! (customer or AWS) can be boundaries; the store refuses unknown ARNs with NoSuchEntity.
+//! `iam:PermissionsBoundary` is set on the Put request so administrators can require a
+//! given boundary when delegating.
+
+use hourglass_store::EntityRef;
+
+use crate::attachments::entity_action;
+use crate::authz::Access;
+use crate::error::{IamError, IamResult};
+use crate::policies::check_policy_arn;
+use crate::{Caller, Identity};
+
+impl Identity {
+    /// Sets (`Some`) or removes (`None`) the boundary of a user or role.
+    pub async fn set_permissions_boundary(
+        &self,
+        caller: &Caller,
+        entity: &EntityRef,
+        policy_arn: Option<&str>,
+    ) -> IamResult<()> {
+        if let Some(b) = policy_arn {
+            check_policy_arn(b, "PermissionsBoundary")?;
+        }
+        let verb = if policy_arn.is_some() {
+            "Put"
+        } else {
+            "Delete"
+        };
+        let action = entity_action(verb, entity, "PermissionsBoundary");
+        self.authorize_entity(caller, entity, |arn| {
+            let access = Access::new(&action, arn);
+            match policy_arn {
+                Some(b) => access.with("iam:PermissionsBoundary", b),
+                None => access,
+            }
+        })
+        .await?;
+        match entity {
+            EntityRef::User(name) => Ok(self
+                .store
+                .set_user_permissions_boundary(&self.account_id, name, policy_arn)
+                .await?),
+            EntityRef::Role(name) => Ok(self
+                .store
+                .set_role_permissions_boundary(&self.account_id, name, policy_arn)
+                .await?),
+            EntityRef::Group(_) => Err(IamError::InvalidInput(
+                "Groups cannot have permissions boundaries.".into(),
+            )),
+        }
+    }
+}
