@@ -34,15 +34,13 @@ pub(crate) async fn attach(
         return Ok(());
     }
     let (quota, limit) = quota(entity.kind(), quotas);
-    let count = tx
-        .count(
-            "SELECT COUNT(*) FROM attachments WHERE entity_id = $1",
-            &params![&entity_id],
-        )
-        .await?;
-    if count >= limit {
-        return Err(StoreError::LimitExceeded { quota, limit });
-    }
+    tx.ensure_room(
+        "SELECT COUNT(*) FROM attachments WHERE entity_id = $1",
+        &params![&entity_id],
+        quota,
+        limit,
+    )
+    .await?;
     tx.execute(
         "INSERT INTO attachments (entity_id, policy_id, account_id, entity_kind) \
          VALUES ($1, $2, $3, $4)",

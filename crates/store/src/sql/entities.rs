@@ -82,10 +82,7 @@ pub(crate) async fn set_boundary(
     policy_arn: Option<&str>,
 ) -> Result<()> {
     let (entity_id, _) = id_by_name(tx, account_id, kind, name).await?;
-    let policy_id = match policy_arn {
-        Some(arn) => Some(policies::visible_id(tx, account_id, arn).await?),
-        None => None,
-    };
+    let policy_id = policies::visible_id_opt(tx, account_id, policy_arn).await?;
     let (table, id) = table(kind);
     tx.execute(
         &format!("UPDATE {table} SET boundary_policy_id = $1 WHERE {id} = $2"),

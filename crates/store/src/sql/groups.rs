@@ -20,18 +20,13 @@ fn group_from(row: &Row) -> Result<Group> {
 pub(crate) async fn create(tx: &mut dyn Tx, quotas: &Quotas, group: &NewGroup) -> Result<Group> {
     accounts::require(tx, &group.account_id).await?;
     entities::ensure_name_free(tx, &group.account_id, EntityKind::Group, &group.name, None).await?;
-    let count = tx
-        .count(
-            "SELECT COUNT(*) FROM iam_groups WHERE account_id = $1",
-            &params![&group.account_id],
-        )
-        .await?;
-    if count >= quotas.groups_per_account {
-        return Err(StoreError::LimitExceeded {
-            quota: Quota::GroupsPerAccount,
-            limit: quotas.groups_per_account,
-        });
-    }
+    tx.ensure_room(
+        "SELECT COUNT(*) FROM iam_groups WHERE account_id = $1",
+        &params![&group.account_id],
+        Quota::GroupsPerAccount,
+        quotas.groups_per_account,
+    )
+    .await?;
     tx.execute(
         "INSERT INTO iam_groups (group_id, account_id, name, name_lower, path, arn, create_date) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -189,18 +184,13 @@ pub(crate) async fn add_member(
     {
         return Ok(());
     }
-    let count = tx
-        .count(
-            "SELECT COUNT(*) FROM group_members WHERE user_id = $1",
-            &params![&user_id],
-        )
-        .await?;
-    if count >= quotas.groups_per_user {
-        return Err(StoreError::LimitExceeded {
-            quota: Quota::GroupsPerUser,
-            limit: quotas.groups_per_user,
-        });
-    }
+    tx.ensure_room(
+        "SELECT COUNT(*) FROM group_members WHERE user_id = $1",
+        &params![&user_id],
+        Quota::GroupsPerUser,
+        quotas.groups_per_user,
+    )
+    .await?;
     tx.execute(
         "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)",
         &params![&group_id, &user_id],

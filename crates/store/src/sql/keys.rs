@@ -67,12 +67,13 @@ pub(crate) async fn create(
         "SELECT COUNT(*) FROM access_keys WHERE account_id = $1{}",
         owner_clause(&key.owner, &mut params)
     );
-    if tx.count(&sql, &params).await? >= quotas.access_keys_per_user {
-        return Err(StoreError::LimitExceeded {
-            quota: Quota::AccessKeysPerUser,
-            limit: quotas.access_keys_per_user,
-        });
-    }
+    tx.ensure_room(
+        &sql,
+        &params,
+        Quota::AccessKeysPerUser,
+        quotas.access_keys_per_user,
+    )
+    .await?;
     if tx
         .exists(
             "SELECT 1 FROM access_keys WHERE access_key_id = $1",

@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::error::{Result, StoreError};
+use crate::error::{Quota, Result, StoreError};
 use crate::keyring::KeyRing;
 use crate::model::Quotas;
 
@@ -79,6 +79,21 @@ impl dyn Tx + '_ {
     /// Runs a `SELECT COUNT(*)`-like query returning one integer.
     pub(crate) async fn count(&mut self, sql: &str, params: &[Val]) -> Result<u32> {
         self.query_one(sql, params).await?.u32(0)
+    }
+
+    /// Fails with `LimitExceeded { quota, limit }` unless the count query leaves room for one
+    /// more item.
+    pub(crate) async fn ensure_room(
+        &mut self,
+        count_sql: &str,
+        params: &[Val],
+        quota: Quota,
+        limit: u32,
+    ) -> Result<()> {
+        if self.count(count_sql, params).await? >= limit {
+            return Err(StoreError::LimitExceeded { quota, limit });
+        }
+        Ok(())
     }
 
     pub(crate) async fn exists(&mut self, sql: &str, params: &[Val]) -> Result<bool> {

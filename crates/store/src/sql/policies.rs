@@ -64,6 +64,18 @@ pub(crate) async fn visible_id(tx: &mut dyn Tx, account_id: &str, arn: &str) -> 
     row.text(0)
 }
 
+/// [`visible_id`] of an optional ARN (a permissions boundary being set or cleared).
+pub(crate) async fn visible_id_opt(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    arn: Option<&str>,
+) -> Result<Option<String>> {
+    match arn {
+        Some(arn) => visible_id(tx, account_id, arn).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Id of a policy the account may modify. `NotFound(Policy)`; `Unmodifiable` for AWS-managed.
 pub(crate) async fn writable_id(tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<String> {
     let row = tx
@@ -145,18 +157,13 @@ pub(crate) async fn create(
             &policy.name,
         ));
     }
-    let count = tx
-        .count(
-            "SELECT COUNT(*) FROM policies WHERE account_id = $1",
-            &params![&policy.account_id],
-        )
-        .await?;
-    if count >= quotas.policies_per_account {
-        return Err(StoreError::LimitExceeded {
-            quota: Quota::PoliciesPerAccount,
-            limit: quotas.policies_per_account,
-        });
-    }
+    tx.ensure_room(
+        "SELECT COUNT(*) FROM policies WHERE account_id = $1",
+        &params![&policy.account_id],
+        Quota::PoliciesPerAccount,
+        quotas.policies_per_account,
+    )
+    .await?;
     insert(tx, policy).await?;
     tags::put(tx, quotas, &policy.policy_id, &policy.tags, tags::POLICY).await?;
     get(tx, &policy.account_id, &policy.arn).await
@@ -304,18 +311,13 @@ pub(crate) async fn create_version(
     date: DateTime<Utc>,
 ) -> Result<PolicyVersion> {
     let policy_id = writable_id(tx, account_id, arn).await?;
-    let count = tx
-        .count(
-            "SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1",
-            &params![&policy_id],
-        )
-        .await?;
-    if count >= quotas.versions_per_policy {
-        return Err(StoreError::LimitExceeded {
-            quota: Quota::VersionsPerPolicy,
-            limit: quotas.versions_per_policy,
-        });
-    }
+    tx.ensure_room(
+        "SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1",
+        &params![&policy_id],
+        Quota::VersionsPerPolicy,
+        quotas.versions_per_policy,
+    )
+    .await?;
     let next = tx
         .query_one(
             "SELECT next_version FROM policies WHERE policy_id = $1",

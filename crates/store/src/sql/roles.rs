@@ -57,22 +57,16 @@ pub(crate) async fn create(tx: &mut dyn Tx, quotas: &Quotas, role: &NewRole) -> 
     accounts::require(tx, &role.account_id).await?;
     let name_lower = role.name.to_lowercase();
     entities::ensure_name_free(tx, &role.account_id, EntityKind::Role, &role.name, None).await?;
-    let boundary = match &role.permissions_boundary {
-        Some(arn) => Some(policies::visible_id(tx, &role.account_id, arn).await?),
-        None => None,
-    };
-    let count = tx
-        .count(
-            "SELECT COUNT(*) FROM roles WHERE account_id = $1",
-            &params![&role.account_id],
-        )
-        .await?;
-    if count >= quotas.roles_per_account {
-        return Err(StoreError::LimitExceeded {
-            quota: Quota::RolesPerAccount,
-            limit: quotas.roles_per_account,
-        });
-    }
+    let boundary =
+        policies::visible_id_opt(tx, &role.account_id, role.permissions_boundary.as_deref())
+            .await?;
+    tx.ensure_room(
+        "SELECT COUNT(*) FROM roles WHERE account_id = $1",
+        &params![&role.account_id],
+        Quota::RolesPerAccount,
+        quotas.roles_per_account,
+    )
+    .await?;
     tx.execute(
         "INSERT INTO roles (role_id, account_id, name, name_lower, path, arn, create_date, \
          trust_policy, description, max_session_duration, boundary_policy_id) \

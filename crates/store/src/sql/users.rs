@@ -44,22 +44,16 @@ pub(crate) async fn create(tx: &mut dyn Tx, quotas: &Quotas, user: &NewUser) -> 
     accounts::require(tx, &user.account_id).await?;
     let name_lower = user.name.to_lowercase();
     entities::ensure_name_free(tx, &user.account_id, EntityKind::User, &user.name, None).await?;
-    let boundary = match &user.permissions_boundary {
-        Some(arn) => Some(policies::visible_id(tx, &user.account_id, arn).await?),
-        None => None,
-    };
-    let count = tx
-        .count(
-            "SELECT COUNT(*) FROM users WHERE account_id = $1",
-            &params![&user.account_id],
-        )
-        .await?;
-    if count >= quotas.users_per_account {
-        return Err(StoreError::LimitExceeded {
-            quota: Quota::UsersPerAccount,
-            limit: quotas.users_per_account,
-        });
-    }
+    let boundary =
+        policies::visible_id_opt(tx, &user.account_id, user.permissions_boundary.as_deref())
+            .await?;
+    tx.ensure_room(
+        "SELECT COUNT(*) FROM users WHERE account_id = $1",
+        &params![&user.account_id],
+        Quota::UsersPerAccount,
+        quotas.users_per_account,
+    )
+    .await?;
     tx.execute(
         "INSERT INTO users (user_id, account_id, name, name_lower, path, arn, create_date, \
          boundary_policy_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

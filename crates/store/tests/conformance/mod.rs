@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod attachments;
 pub mod concurrency;
 pub mod fixtures;
 pub mod groups;
@@ -60,10 +61,8 @@ macro_rules! conformance_suite {
                 versions_limit_and_ids,
                 delete_rules,
                 aws_managed_read_only_and_idempotent,
-                attach_detach_and_limits,
-                entities_for_policy,
-                inline_policies_and_size,
             ],
+            attachments: [attach_detach_and_limits, entities_for_policy, inline_policies_and_size],
             groups: [lifecycle, delete_conflicts, groups_per_user_limit, account_quotas],
             principals: [user_and_role_policies],
             concurrency: [
