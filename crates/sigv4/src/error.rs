@@ -21,7 +21,7 @@ pub struct SignatureMismatch {
 /// Why a request's authentication failed.
 ///
 /// `Display` renders AWS's message where AWS has a fixed one; [`Error::s3_code`] and
-/// [`Error::query_code`] give the code each protocol uses, [`Error::http_status`] its status.
+/// [`Error::query_code`] give the code each protocol uses, [`Error::s3_status`] and [`Error::query_status`] the HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
