@@ -1,0 +1,208 @@
+//! CreateRole, GetRole, ListRoles, UpdateRole, UpdateRoleDescription,
+//! UpdateAssumeRolePolicy, DeleteRole, TagRole, UntagRole, ListRoleTags.
+
+use hourglass_iam::roles::CreateRole;
+use hourglass_store::{PageRequest, Role, Tag};
+
+use super::{page_request, write_page_tail, write_tags};
+use crate::api::{ApiResult, Ctx};
+use crate::query::xml::Xml;
+
+/// Which members of the `Role` shape an operation returns (AWS trims list and create
+/// answers).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// GetRole, UpdateRoleDescription: everything, including `RoleLastUsed`.
+    Full,
+    /// CreateRole: no `RoleLastUsed`.
+    Created,
+    /// ListRoles: no tags, boundary or `RoleLastUsed`.
+    Listed,
+}
+
+fn write_role(x: &mut Xml, r: &Role, shape: Shape) {
+    x.text("Path", &r.path)
+        .text("RoleName", &r.name)
+        .text("RoleId", &r.role_id)
+        .text("Arn", &r.arn)
+        .date("CreateDate", &r.create_date)
+        .policy_document("AssumeRolePolicyDocument", &r.assume_role_policy_document)
+        .opt_text("Description", r.description.as_deref())
+        .num("MaxSessionDuration", r.max_session_duration);
+    if shape == Shape::Listed {
+        return;
+    }
+    if let Some(b) = &r.permissions_boundary {
+        x.open("PermissionsBoundary")
+            .text("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+            .text("PermissionsBoundaryArn", b)
+            .close("PermissionsBoundary");
+    }
+    if !r.tags.is_empty() {
+        write_tags(x, "Tags", &r.tags);
+    }
+    if shape == Shape::Full {
+        x.open("RoleLastUsed");
+        if let Some(u) = &r.last_used {
+            x.date("LastUsedDate", &u.date).text("Region", &u.region);
+        }
+        x.close("RoleLastUsed");
+    }
+}
+
+fn role_result(r: &Role, shape: Shape) -> ApiResult {
+    let mut x = Xml::new();
+    x.open("Role");
+    write_role(&mut x, r, shape);
+    x.close("Role");
+    Ok(Some(x.finish()))
+}
+
+/// One page of a short, fully loaded tag list; the marker is an offset.
+pub(super) fn write_tag_page(tags: &[Tag], request: &PageRequest) -> String {
+    let start = request
+        .marker
+        .as_deref()
+        .and_then(|m| m.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(tags.len());
+    let end = start
+        .saturating_add(request.max_items as usize)
+        .min(tags.len());
+    let mut x = Xml::new();
+    write_tags(&mut x, "Tags", &tags[start..end]);
+    x.bool("IsTruncated", end < tags.len());
+    if end < tags.len() {
+        x.text("Marker", &end.to_string());
+    }
+    x.finish()
+}
+
+/// `TagKeys.member.N` as owned strings.
+pub(super) fn tag_keys(ctx: &Ctx<'_>) -> Vec<String> {
+    ctx.params
+        .list("TagKeys")
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+pub async fn create_role(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&[
+        "RoleName",
+        "Path",
+        "AssumeRolePolicyDocument",
+        "Description",
+        "MaxSessionDuration",
+        "PermissionsBoundary",
+        "Tags",
+    ])?;
+    let input = CreateRole {
+        name: ctx.required("RoleName")?.to_owned(),
+        path: ctx.get("Path").map(str::to_owned),
+        assume_role_policy_document: ctx.required("AssumeRolePolicyDocument")?.to_owned(),
+        description: ctx.get("Description").map(str::to_owned),
+        max_session_duration: ctx.get("MaxSessionDuration").map(str::to_owned),
+        permissions_boundary: ctx.get("PermissionsBoundary").map(str::to_owned),
+        tags: ctx.params.tags("Tags"),
+    };
+    let role = ctx.identity.create_role(ctx.caller()?, input).await?;
+    role_result(&role, Shape::Created)
+}
+
+pub async fn get_role(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["RoleName"])?;
+    let role = ctx
+        .identity
+        .get_role(ctx.caller()?, ctx.required("RoleName")?)
+        .await?;
+    role_result(&role, Shape::Full)
+}
+
+pub async fn list_roles(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["PathPrefix", "Marker", "MaxItems"])?;
+    let page = ctx
+        .identity
+        .list_roles(ctx.caller()?, ctx.get("PathPrefix"), page_request(ctx)?)
+        .await?;
+    let mut x = Xml::new();
+    x.list("Roles", &page.items, |x, r| write_role(x, r, Shape::Listed));
+    write_page_tail(&mut x, &page);
+    Ok(Some(x.finish()))
+}
+
+pub async fn update_role(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["RoleName", "Description", "MaxSessionDuration"])?;
+    ctx.identity
+        .update_role(
+            ctx.caller()?,
+            "iam:UpdateRole",
+            ctx.required("RoleName")?,
+            ctx.get("Description"),
+            ctx.get("MaxSessionDuration"),
+        )
+        .await?;
+    Ok(None)
+}
+
+pub async fn update_role_description(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["RoleName", "Description"])?;
+    let role = ctx
+        .identity
+        .update_role(
+            ctx.caller()?,
+            "iam:UpdateRoleDescription",
+            ctx.required("RoleName")?,
+            Some(ctx.required("Description")?),
+            None,
+        )
+        .await?;
+    role_result(&role, Shape::Full)
+}
+
+pub async fn update_assume_role_policy(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["RoleName", "PolicyDocument"])?;
+    ctx.identity
+        .update_assume_role_policy(
+            ctx.caller()?,
+            ctx.required("RoleName")?,
+            ctx.required("PolicyDocument")?,
+        )
+        .await?;
+    Ok(None)
+}
+
+pub async fn delete_role(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["RoleName"])?;
+    ctx.identity
+        .delete_role(ctx.caller()?, ctx.required("RoleName")?)
+        .await?;
+    Ok(None)
+}
+
+pub async fn tag_role(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["RoleName", "Tags"])?;
+    let tags = ctx.params.tags("Tags");
+    ctx.identity
+        .tag_role(ctx.caller()?, ctx.required("RoleName")?, &tags)
+        .await?;
+    Ok(None)
+}
+
+pub async fn untag_role(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["RoleName", "TagKeys"])?;
+    ctx.identity
+        .untag_role(ctx.caller()?, ctx.required("RoleName")?, &tag_keys(ctx))
+        .await?;
+    Ok(None)
+}
+
+pub async fn list_role_tags(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.declare(&["RoleName", "Marker", "MaxItems"])?;
+    let request = page_request(ctx)?;
+    let tags = ctx
+        .identity
+        .list_role_tags(ctx.caller()?, ctx.required("RoleName")?)
+        .await?;
+    Ok(Some(write_tag_page(&tags, &request)))
+}
