@@ -70,6 +70,8 @@ pub fn from_query(e: &QueryError) -> WireError {
         }
         QueryError::UnknownParameter(_) => wire(400, "UnknownParameter", e.to_string()),
         QueryError::MissingAction => wire(400, "MissingAction", e.to_string()),
+        QueryError::MissingVersion => wire(400, "MissingParameter", e.to_string()),
+        QueryError::MalformedList(_) => wire(400, "MalformedQueryString", e.to_string()),
         QueryError::InvalidAction { .. } | QueryError::VersionMismatch { .. } => {
             wire(400, "InvalidAction", e.to_string())
         }

@@ -75,6 +75,10 @@ pub enum QueryError {
     BadRead(String),
     #[error("The request must contain the parameter Action.")]
     MissingAction,
+    #[error("The request must contain the parameter Version.")]
+    MissingVersion,
+    #[error("{0}")]
+    MalformedList(String),
     #[error("Could not find operation {action} for version {version}")]
     InvalidAction { action: String, version: String },
     #[error("The action {action} is not valid for version {version}.")]
@@ -220,17 +224,20 @@ pub async fn handle(
             &request_id,
         );
     };
-    let version = params.get("Version").unwrap_or_default().to_owned();
-    let version_service = Service::from_version(&version);
-    let service = match (signed_service, version_service) {
-        (Some(s), Some(v)) if s != v => {
+    let Some(version) = params.get("Version").map(str::to_owned) else {
+        return error_response(fallback, errors::from_query(&QueryError::MissingVersion), &request_id);
+    };
+    // The version names the API; it must agree with the service the request was signed for.
+    let service = match (signed_service, Service::from_version(&version)) {
+        (Some(s), Some(v)) if s == v => s,
+        (None, Some(v)) => v,
+        (Some(s), Some(_)) => {
             let e = QueryError::VersionMismatch { action, version };
             return error_response(s, errors::from_query(&e), &request_id);
         }
-        (Some(s), _) | (None, Some(s)) => s,
-        (None, None) => {
+        (s, None) => {
             let e = QueryError::InvalidAction { action, version };
-            return error_response(Service::Iam, errors::from_query(&e), &request_id);
+            return error_response(s.unwrap_or(Service::Iam), errors::from_query(&e), &request_id);
         }
     };
     if !api::is_known_action(service, &action) {

@@ -12,6 +12,42 @@ use super::QueryError;
 /// STS accepts, low enough that a hostile body cannot make us build a huge map.
 const MAX_PARAMS: usize = 2_000;
 
+/// Refuses malformed list indexes (`member.0`, `member.x`, gaps), which botocore never
+/// sends and which would otherwise be silently dropped.
+fn check_lists(values: &BTreeMap<String, String>) -> Result<(), QueryError> {
+    let mut seen: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for key in values.keys() {
+        let mut rest = key.as_str();
+        let mut consumed = 0;
+        while let Some(pos) = rest.find(".member.") {
+            let list = &key[..consumed + pos];
+            let after = &rest[pos + ".member.".len()..];
+            let index_text = after.split('.').next().unwrap_or_default();
+            let index: u32 = match index_text.parse() {
+                Ok(n) if n >= 1 && !index_text.starts_with('0') => n,
+                _ => {
+                    return Err(QueryError::MalformedList(format!(
+                        "Invalid list index '{index_text}' in parameter {key}."
+                    )));
+                }
+            };
+            seen.entry(list).or_default().push(index);
+            consumed += pos + ".member.".len() + index_text.len();
+            rest = &key[consumed..];
+        }
+    }
+    for (list, mut indexes) in seen {
+        indexes.sort_unstable();
+        indexes.dedup();
+        if indexes.iter().enumerate().any(|(i, n)| *n as usize != i + 1) {
+            return Err(QueryError::MalformedList(format!(
+                "List parameter {list} must be numbered from 1 without gaps."
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The flat key/value pairs of one Query request, with typed accessors.
 #[derive(Debug, Default, Clone)]
 pub struct Params {
@@ -37,6 +73,7 @@ impl Params {
                 return Err(QueryError::TooManyParameters);
             }
         }
+        check_lists(&values)?;
         Ok(Self { values })
     }
 
@@ -132,7 +169,7 @@ mod tests {
     fn lists_and_structs() {
         let p = Params::decode(
             "",
-            b"L.member.1=a&L.member.2=b&L.member.4=d&Tags.member.1.Key=k&Tags.member.1.Value=v&Tags.member.2.Key=k2&Tags.member.2.Value=",
+            b"L.member.1=a&L.member.2=b&Tags.member.1.Key=k&Tags.member.1.Value=v&Tags.member.2.Key=k2&Tags.member.2.Value=",
         )
         .unwrap();
         assert_eq!(p.list("L"), vec!["a", "b"]);
@@ -141,6 +178,20 @@ mod tests {
             p.tags("Tags"),
             vec![("k".into(), "v".into()), ("k2".into(), String::new())]
         );
+    }
+
+    #[test]
+    fn refuses_malformed_list_indexes() {
+        for bad in [
+            "L.member.0=a",
+            "L.member.x=a",
+            "L.member.1=a&L.member.3=c",
+            "L.member.99999999999=a",
+            "L.member.01=a",
+        ] {
+            assert!(Params::decode("", bad.as_bytes()).is_err(), "{bad}");
+        }
+        assert!(Params::decode("", b"T.member.1.Key=a&T.member.1.Value=b&T.member.2.Key=c").is_ok());
     }
 
     #[test]
