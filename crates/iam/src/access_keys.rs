@@ -70,6 +70,9 @@ impl Identity {
                     None,
                 )),
                 Principal::User(u) => Ok((user_target(u), None)),
+                Principal::AssumedRole(_) => Err(IamError::Validation(
+                    "Must specify userName when calling with non-User credentials".into(),
+                )),
             },
         }
     }

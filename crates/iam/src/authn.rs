@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use hourglass_sigv4 as sigv4;
@@ -12,7 +12,8 @@ use hourglass_store::{AccessKeyLastUsed, AccessKeyStatus, KeyOwner, StoreError};
 
 use crate::Identity;
 use crate::error::{AuthError, SIGNATURE_MISMATCH};
-use crate::principal::{Caller, Principal};
+use crate::principal::{AssumedRole, Caller, Principal};
+use crate::session::{SessionClaims, SessionKind};
 
 /// The parts of an HTTP request authentication reads, exactly as received.
 #[derive(Debug)]
@@ -59,8 +60,11 @@ pub struct ResolvedKey {
 /// a write.
 #[derive(Debug, Default)]
 pub struct KeyUseThrottle {
-    last: Mutex<HashMap<String, (String, String, DateTime<Utc>)>>,
+    last: Mutex<HashMap<String, LastUse>>,
 }
+
+/// Service, region and time of a key's last recorded use.
+type LastUse = (String, String, DateTime<Utc>);
 
 const KEY_USE_INTERVAL_MS: i64 = 1_000;
 const KEY_USE_TRACKED: usize = 100_000;
@@ -70,10 +74,12 @@ impl KeyUseThrottle {
         let Ok(mut last) = self.last.lock() else {
             return true;
         };
-        if let Some((s, r, at)) = last.get(key) {
-            if s == service && r == region && (now - *at).num_milliseconds() < KEY_USE_INTERVAL_MS {
-                return false;
-            }
+        if let Some((s, r, at)) = last.get(key)
+            && s == service
+            && r == region
+            && (now - *at).num_milliseconds() < KEY_USE_INTERVAL_MS
+        {
+            return false;
         }
         if last.len() >= KEY_USE_TRACKED {
             last.clear();
@@ -110,6 +116,23 @@ fn from_sig(e: sigv4::Error) -> AuthError {
         | sigv4::Error::ConflictingAuth
         | sigv4::Error::UnsupportedAlgorithm { .. } => AuthError::Incomplete(e.to_string()),
         other => AuthError::Signature(other),
+    }
+}
+
+fn caller(
+    principal: Principal,
+    access_key_id: &str,
+    origin: &CallerOrigin<'_>,
+    session: Option<Arc<SessionClaims>>,
+) -> Caller {
+    Caller {
+        principal,
+        access_key_id: access_key_id.to_owned(),
+        region: origin.region.to_owned(),
+        source_ip: origin.source_ip,
+        secure_transport: origin.secure_transport,
+        user_agent: None,
+        session,
     }
 }
 
@@ -166,9 +189,24 @@ impl Identity {
             &self.signing_keys,
         )
         .map_err(from_sig)?;
+        let mut caller = resolved.caller;
+        if service == "iam"
+            && caller
+                .session
+                .as_ref()
+                .is_some_and(|s| s.kind != SessionKind::Role && !s.mfa)
+        {
+            // GetSessionToken credentials without MFA cannot call IAM (spec §3.3).
+            return Err(AuthError::InvalidClientTokenId);
+        }
+        caller.user_agent = req
+            .headers
+            .iter()
+            .find(|(k, _)| k == "user-agent")
+            .map(|(_, v)| v.clone());
         self.record_key_use(&auth.access_key_id, service, &auth.scope.region)
             .await;
-        Ok(resolved.caller)
+        Ok(caller)
     }
 
     /// Resolves an access key id (and session token, for temporary keys) to the secret a
@@ -181,6 +219,11 @@ impl Identity {
         security_token: Option<&str>,
         origin: &CallerOrigin<'_>,
     ) -> Result<ResolvedKey, AuthError> {
+        if access_key_id.starts_with("ASIA") {
+            return self
+                .resolve_temporary_key(access_key_id, security_token, origin)
+                .await;
+        }
         let key = match self.store.get_access_key(access_key_id).await {
             Ok(k) => k,
             Err(StoreError::NotFound { .. }) => return Err(AuthError::InvalidClientTokenId),
@@ -212,13 +255,67 @@ impl Identity {
         };
         Ok(ResolvedKey {
             secret: key.secret,
-            caller: Caller {
-                principal,
-                access_key_id: access_key_id.to_owned(),
-                region: origin.region.to_owned(),
-                source_ip: origin.source_ip,
-                secure_transport: origin.secure_transport,
+            caller: caller(principal, access_key_id, origin, None),
+        })
+    }
+
+    /// Temporary credentials: the session token is opened with the server key ring (no store
+    /// write; spec §2.9 step 3), then the principal is loaded as it is now.
+    async fn resolve_temporary_key(
+        &self,
+        access_key_id: &str,
+        security_token: Option<&str>,
+        origin: &CallerOrigin<'_>,
+    ) -> Result<ResolvedKey, AuthError> {
+        let token = security_token.ok_or(AuthError::InvalidToken)?;
+        let ring = self.key_ring().map_err(|e| {
+            tracing::error!(error = %e, "cannot open session tokens");
+            AuthError::InvalidToken
+        })?;
+        let claims = crate::session::open(ring, access_key_id, token)?;
+        if claims.account_id != self.account_id {
+            return Err(AuthError::InvalidToken);
+        }
+        if self.clock.now().timestamp_millis() >= claims.expires_ms {
+            return Err(AuthError::ExpiredToken);
+        }
+        let account = claims.account_id.as_str();
+        let principal = match claims.kind {
+            SessionKind::Root => Principal::Root {
+                account_id: account.to_owned(),
             },
+            SessionKind::User => {
+                let user_id = claims.user_id.as_deref().ok_or(AuthError::InvalidToken)?;
+                match self.store.get_user_by_id(account, user_id).await {
+                    Ok(u) => Principal::User(u),
+                    Err(StoreError::NotFound { .. }) => return Err(AuthError::InvalidToken),
+                    Err(e) => {
+                        tracing::error!(error = %e, "session user lookup failed");
+                        return Err(AuthError::InvalidToken);
+                    }
+                }
+            }
+            SessionKind::Role => {
+                let role_id = claims.role_id.as_deref().ok_or(AuthError::InvalidToken)?;
+                let name = claims
+                    .session_name
+                    .as_deref()
+                    .ok_or(AuthError::InvalidToken)?;
+                match self.store.get_role_by_id(account, role_id).await {
+                    Ok(role) => Principal::AssumedRole(Box::new(AssumedRole::new(role, name))),
+                    // The role was deleted: its sessions die with it.
+                    Err(StoreError::NotFound { .. }) => return Err(AuthError::InvalidToken),
+                    Err(e) => {
+                        tracing::error!(error = %e, "session role lookup failed");
+                        return Err(AuthError::InvalidToken);
+                    }
+                }
+            }
+        };
+        let secret = claims.secret();
+        Ok(ResolvedKey {
+            secret,
+            caller: caller(principal, access_key_id, origin, Some(Arc::new(claims))),
         })
     }
 
@@ -226,7 +323,9 @@ impl Identity {
     pub async fn record_key_use(&self, access_key_id: &str, service: &str, region: &str) {
         let now = self.clock.now();
         if !access_key_id.starts_with("AKIA")
-            || !self.key_use.should_record(access_key_id, service, region, now)
+            || !self
+                .key_use
+                .should_record(access_key_id, service, region, now)
         {
             return;
         }

@@ -4,13 +4,15 @@
 use std::borrow::Cow;
 
 use hourglass_policy::{
-    AttachedPolicy, EvaluationInput, PolicyCache, PolicyKind, RequestContext, Values, evaluate,
+    AttachedPolicy, DecisionEffect, EvaluationInput, PolicyCache, PolicyKind, RequestContext,
+    Values, evaluate,
 };
-use hourglass_store::{PrincipalPolicies, PrincipalRef};
+use hourglass_store::{PrincipalPolicies, PrincipalRef, StoreError};
 
 use crate::Identity;
 use crate::error::{IamError, IamResult};
 use crate::principal::{Caller, Principal};
+use crate::session::{SessionClaims, SessionKind};
 
 /// One authorization question: may the caller perform `action` on `resource`?
 #[derive(Debug, Clone)]
@@ -110,6 +112,74 @@ pub struct ResourcePolicy<'a> {
     pub account_id: &'a str,
 }
 
+/// Everything about a caller the evaluator needs, gathered from the store at request time
+/// (identity policies and boundary as they are now; session policies as frozen in the
+/// session token) plus the caller's condition keys.
+pub(crate) struct CallerPolicies {
+    pub identity: Vec<AttachedPolicy>,
+    pub boundary: Option<AttachedPolicy>,
+    /// `Some` when the session was created with session policies.
+    pub session: Option<Vec<AttachedPolicy>>,
+    /// The caller's ARN (session ARN for role sessions).
+    pub arn: String,
+    /// Condition keys of the caller (§5.5), beyond those derived from the principal.
+    pub keys: Vec<(String, Vec<String>)>,
+}
+
+impl CallerPolicies {
+    pub(crate) fn input(&self) -> EvaluationInput<'_> {
+        EvaluationInput {
+            identity: &self.identity,
+            permissions_boundary: self.boundary.as_ref(),
+            session_policies: self.session.as_deref(),
+            ..Default::default()
+        }
+    }
+}
+
+/// The policy-engine principal of a caller.
+pub(crate) fn policy_principal<'a>(
+    caller: &'a Caller,
+    arn: &'a str,
+) -> hourglass_policy::Principal<'a> {
+    match &caller.principal {
+        Principal::Root { account_id } => hourglass_policy::Principal::root(account_id, arn),
+        Principal::User(u) => hourglass_policy::Principal::user(&u.account_id, &u.arn, &u.user_id),
+        Principal::AssumedRole(r) => hourglass_policy::Principal::assumed_role(
+            &r.role.account_id,
+            &r.arn,
+            &r.role.arn,
+            &r.role.role_id,
+            &r.assumed_role_id,
+        ),
+    }
+}
+
+/// Sets owned keys on a context.
+pub(crate) fn load_keys<'a>(ctx: &mut RequestContext<'a>, keys: &'a [(String, Vec<String>)]) {
+    for (k, values) in keys {
+        let v: Values<'a> = values.iter().map(|s| Cow::Borrowed(s.as_str())).collect();
+        ctx.set_values(k.as_str(), v);
+    }
+}
+
+/// Merges tags into `into`, later keys replacing earlier ones case-insensitively.
+pub(crate) fn merge_tags(into: &mut Vec<(String, String)>, tags: &[(String, String)]) {
+    for (k, v) in tags {
+        into.retain(|(old, _)| !old.eq_ignore_ascii_case(k));
+        into.push((k.clone(), v.clone()));
+    }
+}
+
+/// STS actions a GetSessionToken session may call (spec §3.3, §3.9).
+fn session_token_may_call(action: &str) -> bool {
+    !action
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("sts:"))
+        || action.eq_ignore_ascii_case("sts:AssumeRole")
+        || action.eq_ignore_ascii_case("sts:GetCallerIdentity")
+}
+
 impl Identity {
     /// Decides one access for the caller against identity policies only (IAM and STS calls).
     pub async fn authorize(&self, caller: &Caller, access: &Access) -> IamResult<()> {
@@ -119,6 +189,9 @@ impl Identity {
     /// Decides one access, with an optional resource-based policy (spec §5.6). `caller` is
     /// `None` for anonymous requests, which only a resource policy can allow. Root may do
     /// anything in its own account that no resource policy explicitly denies.
+    ///
+    /// A denial carries, besides AWS's message, an encoded authorization message
+    /// (`IamError::AccessDenied::encoded`) that DecodeAuthorizationMessage opens.
     pub async fn authorize_with(
         &self,
         caller: Option<&Caller>,
@@ -130,7 +203,12 @@ impl Identity {
                 rp.id,
                 self.policies
                     .get_or_compile(rp.document, PolicyKind::Resource)
-                    .map_err(|e| IamError::Internal(format!("stored resource policy {} does not compile: {e}", rp.id)))?,
+                    .map_err(|e| {
+                        IamError::Internal(format!(
+                            "stored resource policy {} does not compile: {e}",
+                            rp.id
+                        ))
+                    })?,
             )),
             None => None,
         };
@@ -151,94 +229,194 @@ impl Identity {
                 Err(IamError::access_denied("Access Denied"))
             };
         };
-        match &caller.principal {
-            Principal::Root { account_id } => {
-                let root_arn = caller.arn();
-                let principal = hourglass_policy::Principal::root(account_id, &root_arn);
-                let mut ctx = RequestContext::new(&access.action, Some(&access.resource), principal);
-                self.fill_context(&mut ctx, caller, access);
-                let input = EvaluationInput {
-                    resource_policy: resource_attached.as_ref(),
-                    resource_account,
-                    ..Default::default()
-                };
-                let decision = evaluate(&input, &ctx);
-                let own = *account_id == self.account_id
-                    && resource_account.is_none_or(|a| a == account_id.as_str());
-                let explicit_deny = decision.effect == hourglass_policy::DecisionEffect::ExplicitDeny;
-                if (own && !explicit_deny) || decision.is_allowed() {
-                    Ok(())
-                } else {
-                    let message = decision.access_denied_message(&root_arn, &access.action, Some(&access.resource));
-                    Err(self.denied(caller, access, message))
-                }
+        if let Some(session) = &caller.session
+            && session.kind != SessionKind::Role
+            && !session_token_may_call(&access.action)
+        {
+            return Err(self.denied(caller, access, None));
+        }
+        let gathered = self.caller_policies(caller).await?;
+        let principal = policy_principal(caller, &gathered.arn);
+        let mut ctx = RequestContext::new(&access.action, Some(&access.resource), principal);
+        load_keys(&mut ctx, &gathered.keys);
+        self.fill_common(&mut ctx, access);
+        let input = EvaluationInput {
+            resource_policy: resource_attached.as_ref(),
+            resource_account,
+            ..gathered.input()
+        };
+        let decision = evaluate(&input, &ctx);
+        if decision.is_allowed() {
+            return Ok(());
+        }
+        if let Principal::Root { account_id } = &caller.principal {
+            let own = *account_id == self.account_id
+                && resource_account.is_none_or(|a| a == account_id.as_str());
+            if own && decision.effect != DecisionEffect::ExplicitDeny {
+                return Ok(());
             }
+        }
+        let message =
+            decision.access_denied_message(&gathered.arn, &access.action, Some(&access.resource));
+        let encoded = self.encode_denial(
+            &decision,
+            &ctx,
+            &[&gathered.keys, &access.context],
+            message.as_deref(),
+        );
+        Err(IamError::AccessDenied {
+            message: message.unwrap_or_else(|| {
+                format!(
+                    "{} is not authorized to perform: {} on resource: {}",
+                    caller.describe(),
+                    access.action,
+                    access.resource
+                )
+            }),
+            encoded,
+        })
+    }
+
+    /// Gathers the caller's policies and condition keys.
+    pub(crate) async fn caller_policies(&self, caller: &Caller) -> IamResult<CallerPolicies> {
+        let (set, mut tags) = match &caller.principal {
+            Principal::Root { .. } => (
+                CompiledSet {
+                    identity: Vec::new(),
+                    boundary: None,
+                },
+                Vec::new(),
+            ),
             Principal::User(u) => {
                 let policies = self
                     .store
                     .principal_policies(&u.account_id, &PrincipalRef::User(u.user_id.clone()))
                     .await?;
-                let set = compile_set(&self.policies, &u.arn, &policies)?;
-                let principal = hourglass_policy::Principal::user(&u.account_id, &u.arn, &u.user_id);
-                let mut ctx = RequestContext::new(&access.action, Some(&access.resource), principal);
-                self.fill_context(&mut ctx, caller, access);
-                for tag in &u.tags {
-                    ctx.set(format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());
-                }
-                let input = EvaluationInput {
-                    identity: &set.identity,
-                    permissions_boundary: set.boundary.as_ref(),
-                    resource_policy: resource_attached.as_ref(),
-                    resource_account,
-                    ..Default::default()
-                };
-                let decision = evaluate(&input, &ctx);
-                if decision.is_allowed() {
-                    Ok(())
-                } else {
-                    let message = decision.access_denied_message(&u.arn, &access.action, Some(&access.resource));
-                    Err(self.denied(caller, access, message))
-                }
+                let tags = u
+                    .tags
+                    .iter()
+                    .map(|t| (t.key.clone(), t.value.clone()))
+                    .collect();
+                (compile_set(&self.policies, &u.arn, &policies)?, tags)
+            }
+            Principal::AssumedRole(r) => {
+                let policies = self
+                    .store
+                    .principal_policies(
+                        &r.role.account_id,
+                        &PrincipalRef::Role(r.role.role_id.clone()),
+                    )
+                    .await?;
+                let tags = r
+                    .role
+                    .tags
+                    .iter()
+                    .map(|t| (t.key.clone(), t.value.clone()))
+                    .collect();
+                (compile_set(&self.policies, &r.role.arn, &policies)?, tags)
+            }
+        };
+        let mut keys: Vec<(String, Vec<String>)> = Vec::with_capacity(16);
+        let mut session_policies = None;
+        if let Some(session) = &caller.session {
+            merge_tags(&mut tags, &session.tags);
+            keys.push((
+                "aws:TokenIssueTime".to_owned(),
+                vec![session.token_issue_time()],
+            ));
+            keys.push((
+                "aws:MultiFactorAuthPresent".to_owned(),
+                vec![session.mfa.to_string()],
+            ));
+            if let Some(si) = &session.source_identity {
+                keys.push(("aws:SourceIdentity".to_owned(), vec![si.clone()]));
+            }
+            if session.has_session_policies() {
+                session_policies = Some(self.session_policies(session).await?);
             }
         }
+        for (k, v) in &tags {
+            keys.push((format!("aws:PrincipalTag/{k}"), vec![v.clone()]));
+        }
+        let now = self.clock.now();
+        keys.push((
+            "aws:CurrentTime".to_owned(),
+            vec![now.format("%Y-%m-%dT%H:%M:%SZ").to_string()],
+        ));
+        keys.push((
+            "aws:EpochTime".to_owned(),
+            vec![now.timestamp().to_string()],
+        ));
+        keys.push((
+            "aws:SourceIp".to_owned(),
+            vec![caller.source_ip.to_string()],
+        ));
+        keys.push((
+            "aws:SecureTransport".to_owned(),
+            vec![caller.secure_transport.to_string()],
+        ));
+        keys.push((
+            "aws:RequestedRegion".to_owned(),
+            vec![caller.region.clone()],
+        ));
+        keys.push(("aws:ViaAWSService".to_owned(), vec!["false".to_owned()]));
+        keys.push((
+            "aws:PrincipalIsAWSService".to_owned(),
+            vec!["false".to_owned()],
+        ));
+        if let Some(ua) = &caller.user_agent {
+            keys.push(("aws:UserAgent".to_owned(), vec![ua.clone()]));
+        }
+        Ok(CallerPolicies {
+            identity: set.identity,
+            boundary: set.boundary,
+            session: session_policies,
+            arn: caller.arn(),
+            keys,
+        })
+    }
+
+    /// The session policies frozen in a session: the inline policy as passed, and the
+    /// managed policies named by ARN with their default version as it is now (a managed
+    /// policy deleted since grants nothing).
+    async fn session_policies(&self, session: &SessionClaims) -> IamResult<Vec<AttachedPolicy>> {
+        let mut out = Vec::with_capacity(1 + session.policy_arns.len());
+        if let Some(text) = &session.policy {
+            let compiled = self
+                .policies
+                .get_or_compile(text, PolicyKind::Identity)
+                .map_err(|e| IamError::Internal(format!("session policy does not compile: {e}")))?;
+            out.push(AttachedPolicy::new("session-policy", compiled));
+        }
+        for arn in &session.policy_arns {
+            let policy = match self.store.get_policy(&session.account_id, arn).await {
+                Ok(p) => p,
+                Err(StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let version = match self
+                .store
+                .get_policy_version(&session.account_id, arn, &policy.default_version_id)
+                .await
+            {
+                Ok(v) => v,
+                Err(StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            out.push(compile(&self.policies, arn.clone(), &version.document)?);
+        }
+        Ok(out)
     }
 
     /// Condition keys that do not depend on the caller.
     fn fill_common<'a>(&self, ctx: &mut RequestContext<'a>, access: &'a Access) {
-        let now = self.clock.now();
-        ctx.set("aws:CurrentTime", now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-        ctx.set("aws:EpochTime", now.timestamp().to_string());
-        for (k, values) in &access.context {
-            let v: Values<'a> = values.iter().map(|s| Cow::Borrowed(s.as_str())).collect();
-            ctx.set_values(k.as_str(), v);
-        }
-    }
-
-    /// Global condition keys every request carries (spec §5.5).
-    fn fill_context<'a>(
-        &self,
-        ctx: &mut RequestContext<'a>,
-        caller: &'a Caller,
-        access: &'a Access,
-    ) {
         let now = self.clock.now();
         ctx.set(
             "aws:CurrentTime",
             now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         );
         ctx.set("aws:EpochTime", now.timestamp().to_string());
-        ctx.set("aws:SourceIp", caller.source_ip.to_string());
-        ctx.set(
-            "aws:SecureTransport",
-            if caller.secure_transport {
-                "true"
-            } else {
-                "false"
-            },
-        );
-        ctx.set("aws:RequestedRegion", caller.region.as_str());
-        ctx.set("aws:ViaAWSService", "false");
-        self.fill_common(ctx, access);
+        load_keys(ctx, &access.context);
     }
 
     fn denied(&self, caller: &Caller, access: &Access, message: Option<String>) -> IamError {

@@ -96,6 +96,9 @@ pub enum IamError {
     },
     #[error("{0}")]
     InvalidAction(String),
+    /// DecodeAuthorizationMessage was given something it cannot open.
+    #[error("{0}")]
+    InvalidAuthorizationMessage(String),
     /// A bug or a backend failure; the detail is logged, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),

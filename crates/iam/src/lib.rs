@@ -5,9 +5,9 @@
 pub mod access_keys;
 pub mod account;
 pub mod attachments;
-pub mod aws_managed;
 pub mod authn;
 pub mod authz;
+pub mod aws_managed;
 pub mod bootstrap;
 pub mod boundaries;
 pub mod clock;
@@ -19,6 +19,7 @@ pub mod policies;
 pub mod policy_versions;
 pub mod principal;
 pub mod roles;
+pub mod session;
 mod store_errors;
 pub mod sts;
 pub mod users;
@@ -40,6 +41,8 @@ pub struct Identity {
     signing_keys: hourglass_sigv4::SigningKeyCache,
     key_use: authn::KeyUseThrottle,
     policies: hourglass_policy::PolicyCache,
+    /// Seals session tokens and authorization messages (see [`session`]).
+    key_ring: Option<Arc<hourglass_store::KeyRing>>,
 }
 
 impl Identity {
@@ -51,7 +54,24 @@ impl Identity {
             signing_keys: hourglass_sigv4::SigningKeyCache::default(),
             key_use: authn::KeyUseThrottle::default(),
             policies: hourglass_policy::PolicyCache::default(),
+            // Until the server's ring is given, a random in-memory one: sessions then do not
+            // survive a restart (tests only; the server bootstrap always sets its ring).
+            key_ring: hourglass_store::KeyRing::generate("ephemeral")
+                .ok()
+                .map(Arc::new),
         }
+    }
+
+    /// Uses the server key ring for session tokens and authorization messages.
+    pub fn with_key_ring(mut self, key_ring: Arc<hourglass_store::KeyRing>) -> Self {
+        self.key_ring = Some(key_ring);
+        self
+    }
+
+    pub(crate) fn key_ring(&self) -> IamResult<&hourglass_store::KeyRing> {
+        self.key_ring
+            .as_deref()
+            .ok_or_else(|| IamError::Internal("no server key ring".into()))
     }
 
     pub fn account_id(&self) -> &str {

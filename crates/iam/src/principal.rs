@@ -1,14 +1,45 @@
 //! Who is calling: the principal behind a verified signature.
 
-use hourglass_store::User;
+use std::sync::Arc;
+
+use hourglass_store::{Role, User};
+
+use crate::session::SessionClaims;
 
 /// The identity a request acts as.
 #[derive(Debug, Clone)]
 pub enum Principal {
     /// The account's root user.
     Root { account_id: String },
-    /// An IAM user signing with one of its long-term keys.
+    /// An IAM user signing with one of its long-term keys (or GetSessionToken credentials).
     User(User),
+    /// A role session created by AssumeRole.
+    AssumedRole(Box<AssumedRole>),
+}
+
+/// A role session: the role as it is now (policies are read at request time) and the
+/// session's own name.
+#[derive(Debug, Clone)]
+pub struct AssumedRole {
+    pub role: Role,
+    pub session_name: String,
+    /// `arn:aws:sts::ACCT:assumed-role/{role}/{session}` (no path).
+    pub arn: String,
+    /// `AROA…:{session}`.
+    pub assumed_role_id: String,
+}
+
+impl AssumedRole {
+    pub fn new(role: Role, session_name: &str) -> Self {
+        let arn = assumed_role_arn(&role.account_id, &role.name, session_name);
+        let assumed_role_id = format!("{}:{session_name}", role.role_id);
+        AssumedRole {
+            role,
+            session_name: session_name.to_owned(),
+            arn,
+            assumed_role_id,
+        }
+    }
 }
 
 /// An authenticated caller.
@@ -23,6 +54,11 @@ pub struct Caller {
     pub source_ip: std::net::IpAddr,
     /// `aws:SecureTransport`.
     pub secure_transport: bool,
+    /// `aws:UserAgent`, when the front knows it.
+    pub user_agent: Option<String>,
+    /// Temporary credentials (`ASIA…`): what the session token carried. `None` for
+    /// long-term keys.
+    pub session: Option<Arc<SessionClaims>>,
 }
 
 impl Caller {
@@ -30,6 +66,7 @@ impl Caller {
         match &self.principal {
             Principal::Root { account_id } => account_id,
             Principal::User(u) => &u.account_id,
+            Principal::AssumedRole(r) => &r.role.account_id,
         }
     }
 
@@ -38,14 +75,17 @@ impl Caller {
         match &self.principal {
             Principal::Root { account_id } => root_arn(account_id),
             Principal::User(u) => u.arn.clone(),
+            Principal::AssumedRole(r) => r.arn.clone(),
         }
     }
 
-    /// `UserId` of GetCallerIdentity (§3.1): the account id for root, `AIDA…` for users.
+    /// `UserId` of GetCallerIdentity (§3.1): the account id for root, `AIDA…` for users,
+    /// `AROA…:session` for role sessions.
     pub fn user_id(&self) -> &str {
         match &self.principal {
             Principal::Root { account_id } => account_id,
             Principal::User(u) => &u.user_id,
+            Principal::AssumedRole(r) => &r.assumed_role_id,
         }
     }
 
@@ -53,7 +93,20 @@ impl Caller {
         matches!(self.principal, Principal::Root { .. })
     }
 
-    /// "User: arn" / "Root: arn" style prefix used in AccessDenied messages.
+    /// The IAM user behind the request (long-term key or GetSessionToken credentials).
+    pub fn user(&self) -> Option<&User> {
+        match &self.principal {
+            Principal::User(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// Whether the request was signed with temporary credentials.
+    pub fn is_temporary(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// "User: arn" prefix used in AccessDenied messages (AWS says `User:` for every kind).
     pub fn describe(&self) -> String {
         format!("User: {}", self.arn())
     }
@@ -61,6 +114,11 @@ impl Caller {
 
 pub fn root_arn(account_id: &str) -> String {
     format!("arn:aws:iam::{account_id}:root")
+}
+
+/// `arn:aws:sts::ACCT:assumed-role/{role}/{session}`.
+pub fn assumed_role_arn(account_id: &str, role_name: &str, session_name: &str) -> String {
+    format!("arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}")
 }
 
 /// `arn:aws:iam::ACCT:{kind}{path}{name}`.

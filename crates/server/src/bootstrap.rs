@@ -52,7 +52,10 @@ fn open_keyring(config: &Config) -> Result<KeyRing, BootstrapError> {
     .map_err(|e| BootstrapError::KeyRing(e.to_string()))
 }
 
-async fn open_store(config: &Config, keyring: Arc<KeyRing>) -> Result<Arc<dyn IamStore>, BootstrapError> {
+async fn open_store(
+    config: &Config,
+    keyring: Arc<KeyRing>,
+) -> Result<Arc<dyn IamStore>, BootstrapError> {
     let store: Arc<dyn IamStore> = match &config.database_url {
         Some(url) => {
             let mut pg = PostgresConfig::new(url.clone());
@@ -102,8 +105,8 @@ fn write_root_credentials(
 pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
     create_private_dir(&config.data_dir)?;
     let keyring = Arc::new(open_keyring(config)?);
-    let store = open_store(config, keyring).await?;
-    let identity = Identity::new(store, config.account_id.clone());
+    let store = open_store(config, keyring.clone()).await?;
+    let identity = Identity::new(store, config.account_id.clone()).with_key_ring(keyring);
     identity
         .ensure_account()
         .await

@@ -12,6 +12,9 @@ pub struct WireError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// An AccessDenied's encoded authorization message (DecodeAuthorizationMessage), sent
+    /// as `<EncodedMessage>` beside AWS's exact message.
+    pub encoded: Option<String>,
 }
 
 fn wire(status: u16, code: &'static str, message: impl Into<String>) -> WireError {
@@ -19,6 +22,7 @@ fn wire(status: u16, code: &'static str, message: impl Into<String>) -> WireErro
         status,
         code,
         message: message.into(),
+        encoded: None,
     }
 }
 
@@ -56,8 +60,14 @@ pub fn from_iam(e: &IamError) -> WireError {
         IamError::PolicyNotAttachable(m) => wire(400, "PolicyNotAttachable", m.clone()),
         IamError::PackedPolicyTooLarge(m) => wire(400, "PackedPolicyTooLarge", m.clone()),
         IamError::ConcurrentModification(m) => wire(409, "ConcurrentModification", m.clone()),
-        IamError::AccessDenied { message, .. } => wire(403, "AccessDenied", message.clone()),
+        IamError::AccessDenied { message, encoded } => WireError {
+            encoded: encoded.clone(),
+            ..wire(403, "AccessDenied", message.clone())
+        },
         IamError::InvalidAction(m) => wire(400, "InvalidAction", m.clone()),
+        IamError::InvalidAuthorizationMessage(m) => {
+            wire(400, "InvalidAuthorizationMessageException", m.clone())
+        }
         IamError::Internal(_) => wire(500, "ServiceFailure", "An internal error occurred."),
     }
 }
@@ -94,6 +104,7 @@ pub fn render(service: Service, err: &WireError, request_id: &str) -> String {
         )
         .text("Code", err.code)
         .text("Message", &err.message)
+        .opt_text("EncodedMessage", err.encoded.as_deref())
         .close("Error")
         .text("RequestId", request_id)
         .close("ErrorResponse");

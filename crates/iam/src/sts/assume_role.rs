@@ -1,0 +1,545 @@
+//! AssumeRole (spec §3.2, §5.7): validate, authorize against the trust policy and the
+//! caller's own policies, then issue a sealed session. Nothing is written to the store.
+
+use chrono::Duration;
+use hourglass_policy::{
+    AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind, RequestContext,
+    evaluate_assume_role, limits, policy_size,
+};
+use hourglass_store::{Role, Secret, StoreError};
+
+use super::{Credentials, mfa_unsupported};
+use crate::authz::{load_keys, merge_tags, policy_principal};
+use crate::error::{IamError, IamResult};
+use crate::ids::new_secret;
+use crate::principal::{AssumedRole, Caller};
+use crate::session::{self, SessionClaims, SessionKind};
+use crate::{Identity, validate};
+
+/// Longest session a chained AssumeRole may ask for (seconds).
+const CHAINED_MAX: i64 = 3600;
+const DEFAULT_DURATION: i64 = 3600;
+/// The budget PackedPolicySize is a percentage of (see [`packed_policy_percent`]).
+const PACKED_BUDGET: usize = limits::SESSION_POLICY_PACKED;
+
+/// AssumeRole parameters, as received.
+#[derive(Debug, Clone, Default)]
+pub struct AssumeRoleInput {
+    pub role_arn: String,
+    pub role_session_name: String,
+    pub duration_seconds: Option<String>,
+    pub policy: Option<String>,
+    pub policy_arns: Vec<String>,
+    pub external_id: Option<String>,
+    pub source_identity: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub transitive_tag_keys: Vec<String>,
+    pub serial_number: Option<String>,
+    pub token_code: Option<String>,
+}
+
+/// AssumeRole's answer.
+#[derive(Debug, Clone)]
+pub struct AssumedRoleOutput {
+    pub credentials: Credentials,
+    pub assumed_role_id: String,
+    pub arn: String,
+    /// Present when session policies or tags were passed.
+    pub packed_policy_size: Option<u32>,
+    pub source_identity: Option<String>,
+}
+
+fn violation(value: &str, member: &str, constraint: &str) -> IamError {
+    IamError::Validation(format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
+    ))
+}
+
+/// `[\w+=,.@-]*` with length bounds (RoleSessionName, SourceIdentity).
+fn session_name_like(value: &str, member: &str, min: usize, max: usize) -> IamResult<()> {
+    validate::length(value, member, min, max)?;
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+    {
+        let mut m = member.to_owned();
+        if let Some(f) = m.get_mut(..1) {
+            f.make_ascii_lowercase();
+        }
+        return Err(violation(
+            value,
+            &m,
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
+    }
+    Ok(())
+}
+
+/// The percentage of the packed budget the session policies and tags use. AWS compresses
+/// them into an undocumented binary form; Hourglass counts plaintext instead: the inline
+/// policy without whitespace, each policy ARN, and each session tag's key and value,
+/// against a budget of 2,048 characters. Over 100 % is `PackedPolicyTooLarge`.
+pub fn packed_policy_percent(
+    policy: Option<&str>,
+    policy_arns: &[String],
+    tags: &[(String, String)],
+) -> usize {
+    let size = policy.map_or(0, policy_size)
+        + policy_arns.iter().map(String::len).sum::<usize>()
+        + tags
+            .iter()
+            .map(|(k, v)| k.chars().count() + v.chars().count())
+            .sum::<usize>();
+    (size * 100).div_ceil(PACKED_BUDGET)
+}
+
+/// Parses `arn:aws:iam::ACCT:role/{path}{name}` into (account, path, name).
+fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let path_name = resource.strip_prefix("role")?;
+    if !path_name.starts_with('/') {
+        return None;
+    }
+    let slash = path_name.rfind('/')?;
+    let (path, name) = (&path_name[..=slash], &path_name[slash + 1..]);
+    if name.is_empty() || account.is_empty() {
+        return None;
+    }
+    Some((account, path, name))
+}
+
+fn validate_input(input: &AssumeRoleInput) -> IamResult<()> {
+    validate::arn(&input.role_arn, "RoleArn")?;
+    session_name_like(&input.role_session_name, "RoleSessionName", 2, 64)?;
+    if let Some(d) = &input.duration_seconds {
+        validate::int_range(d, "DurationSeconds", 900, 43200)?;
+    }
+    if let Some(p) = &input.policy {
+        validate::length(p, "Policy", 1, 2048).map_err(|_| {
+            IamError::Validation(format!(
+                "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length {}",
+                if p.is_empty() { "greater than or equal to 1" } else { "less than or equal to 2048" }
+            ))
+        })?;
+        validate::policy_document(p, "Policy")?;
+    }
+    if input.policy_arns.len() > 10 {
+        return Err(IamError::Validation(
+            "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10".into(),
+        ));
+    }
+    for (i, arn) in input.policy_arns.iter().enumerate() {
+        validate::arn(arn, &format!("policyArns.{}.member.arn", i + 1))?;
+    }
+    if let Some(e) = &input.external_id {
+        validate::length(e, "ExternalId", 2, 1224)?;
+        if !e
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c))
+        {
+            return Err(violation(
+                e,
+                "externalId",
+                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+            ));
+        }
+    }
+    if let Some(si) = &input.source_identity {
+        session_name_like(si, "SourceIdentity", 2, 64)?;
+        if si.to_ascii_lowercase().starts_with("aws:") {
+            return Err(IamError::Validation(
+                "SourceIdentity must not start with 'aws:'.".into(),
+            ));
+        }
+    }
+    if input.tags.len() > 50 {
+        return Err(IamError::Validation(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50".into(),
+        ));
+    }
+    validate::tags(&input.tags)?;
+    for (i, (k, _)) in input.tags.iter().enumerate() {
+        if input.tags[..i]
+            .iter()
+            .any(|(other, _)| other.eq_ignore_ascii_case(k))
+        {
+            return Err(IamError::Validation(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
+            ));
+        }
+    }
+    if input.transitive_tag_keys.len() > 50 {
+        return Err(IamError::Validation(
+            "1 validation error detected: Value at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to 50".into(),
+        ));
+    }
+    for k in &input.transitive_tag_keys {
+        validate::length(k, "TransitiveTagKeys", 1, 128)?;
+        if !input.tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
+            return Err(IamError::Validation(format!(
+                "The specified transitive tag key must be included in the requested tags. Transitive tag key: {k}"
+            )));
+        }
+    }
+    if let Some(sn) = &input.serial_number {
+        validate::length(sn, "SerialNumber", 9, 256)?;
+    }
+    if let Some(tc) = &input.token_code
+        && (tc.len() != 6 || !tc.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(violation(
+            tc,
+            "tokenCode",
+            "Member must satisfy regular expression pattern: [\\d]*",
+        ));
+    }
+    Ok(())
+}
+
+impl Identity {
+    /// The role named by an AssumeRole ARN, if it exists with exactly that path.
+    async fn role_for_arn(&self, arn: &str) -> IamResult<Option<Role>> {
+        let Some((account, path, name)) = parse_role_arn(arn) else {
+            return Err(IamError::Validation("Request ARN is invalid".into()));
+        };
+        if account != self.account_id {
+            return Ok(None);
+        }
+        match self.store.get_role(account, name).await {
+            Ok(r) if r.path == path => Ok(Some(r)),
+            Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Compiles the session policies passed to AssumeRole (or GetFederationToken).
+    async fn passed_session_policies(
+        &self,
+        policy: Option<&str>,
+        arns: &[String],
+    ) -> IamResult<()> {
+        if let Some(text) = policy {
+            hourglass_policy::parse(text, PolicyKind::Identity)
+                .map_err(|e| IamError::MalformedPolicyDocument(e.message))?;
+        }
+        for arn in arns {
+            let known = arn.starts_with("arn:aws:iam::")
+                && match self.store.get_policy(&self.account_id, arn).await {
+                    Ok(_) => true,
+                    Err(StoreError::NotFound { .. }) => false,
+                    Err(e) => return Err(e.into()),
+                };
+            if !known {
+                return Err(IamError::MalformedPolicyDocument(format!(
+                    "Policy {arn} does not exist or is not attachable."
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// AssumeRole.
+    pub async fn assume_role(
+        &self,
+        caller: &Caller,
+        input: AssumeRoleInput,
+    ) -> IamResult<AssumedRoleOutput> {
+        validate_input(&input)?;
+        if caller.is_root() {
+            return Err(IamError::access_denied(
+                "Roles may not be assumed by root accounts.",
+            ));
+        }
+        if input.serial_number.is_some() || input.token_code.is_some() {
+            return Err(mfa_unsupported());
+        }
+        let parent = caller.session.as_deref();
+        // Source identity: set once, then fixed for every chained session.
+        let inherited_si = parent.and_then(|s| s.source_identity.clone());
+        if let (Some(old), Some(new)) = (&inherited_si, &input.source_identity)
+            && old != new
+        {
+            return Err(IamError::access_denied(format!(
+                "{} is not authorized to perform: sts:SetSourceIdentity on resource: {}",
+                caller.describe(),
+                input.role_arn
+            )));
+        }
+        let source_identity = input.source_identity.clone().or(inherited_si);
+        // Session tags: inherited transitive tags, then the passed tags; a passed tag may
+        // not override an inherited transitive one.
+        let inherited = parent
+            .map(SessionClaims::transitive_tags)
+            .unwrap_or_default();
+        for (k, _) in &input.tags {
+            if inherited.iter().any(|(i, _)| i.eq_ignore_ascii_case(k)) {
+                return Err(IamError::Validation(format!(
+                    "One or more session tags conflict with transitive session tags: {k}"
+                )));
+            }
+        }
+        let mut session_tags = inherited.clone();
+        merge_tags(&mut session_tags, &input.tags);
+        let mut transitive_keys: Vec<String> = inherited.iter().map(|(k, _)| k.clone()).collect();
+        for k in &input.transitive_tag_keys {
+            if !transitive_keys.iter().any(|t| t.eq_ignore_ascii_case(k)) {
+                transitive_keys.push(k.clone());
+            }
+        }
+
+        let role = self.role_for_arn(&input.role_arn).await?;
+        let gathered = self.caller_policies(caller).await?;
+        let not_authorized = || {
+            IamError::access_denied(format!(
+                "{} is not authorized to perform: sts:AssumeRole on resource: {}",
+                caller.describe(),
+                input.role_arn
+            ))
+        };
+        let Some(role) = role else {
+            // AWS does not reveal whether the role exists.
+            return Err(not_authorized());
+        };
+        let trust = self
+            .policies
+            .get_or_compile(&role.assume_role_policy_document, PolicyKind::Trust)
+            .map_err(|e| {
+                IamError::Internal(format!(
+                    "trust policy of {} does not compile: {e}",
+                    role.arn
+                ))
+            })?;
+        let trust = AttachedPolicy::new(format!("{}/trust-policy", role.arn), trust);
+
+        // The trust-evaluation context (§5.7 step 2).
+        let mut keys = Vec::with_capacity(8 + 2 * input.tags.len());
+        keys.push((
+            "sts:RoleSessionName".to_owned(),
+            vec![input.role_session_name.clone()],
+        ));
+        if let Some(e) = &input.external_id {
+            keys.push(("sts:ExternalId".to_owned(), vec![e.clone()]));
+        }
+        if let Some(si) = &source_identity {
+            keys.push(("sts:SourceIdentity".to_owned(), vec![si.clone()]));
+        }
+        for (k, v) in &input.tags {
+            keys.push((format!("aws:RequestTag/{k}"), vec![v.clone()]));
+        }
+        if !input.tags.is_empty() {
+            keys.push((
+                "aws:TagKeys".to_owned(),
+                input.tags.iter().map(|(k, _)| k.clone()).collect(),
+            ));
+        }
+        if !input.transitive_tag_keys.is_empty() {
+            keys.push((
+                "sts:TransitiveTagKeys".to_owned(),
+                input.transitive_tag_keys.clone(),
+            ));
+        }
+        let mut resource_tags: Vec<(String, String)> = role
+            .tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect();
+        merge_tags(&mut resource_tags, &inherited);
+        for (k, v) in &resource_tags {
+            keys.push((format!("aws:ResourceTag/{k}"), vec![v.clone()]));
+        }
+        keys.push((
+            "aws:ResourceAccount".to_owned(),
+            vec![role.account_id.clone()],
+        ));
+
+        let principal = policy_principal(caller, &gathered.arn);
+        let mut ctx = RequestContext::new("sts:AssumeRole", Some(&role.arn), principal);
+        load_keys(&mut ctx, &gathered.keys);
+        load_keys(&mut ctx, &keys);
+        let request = AssumeRoleRequest {
+            action: AssumeRoleAction::AssumeRole,
+            role_arn: &role.arn,
+            role_account: &role.account_id,
+            trust_policy: &trust,
+            tags: !session_tags.is_empty(),
+            source_identity: source_identity.is_some(),
+        };
+        let decision = evaluate_assume_role(&gathered.input(), &ctx, &request);
+        if !decision.is_allowed() {
+            let message = decision
+                .access_denied_message(&gathered.arn, &input.role_arn)
+                .unwrap_or_default();
+            let mut ctx_for_message = ctx.clone();
+            ctx_for_message.action = decision.action;
+            let encoded = self.encode_denial(
+                &decision.decision,
+                &ctx_for_message,
+                &[&gathered.keys, &keys],
+                Some(&message),
+            );
+            return Err(IamError::AccessDenied { message, encoded });
+        }
+
+        // Duration (§3.2), after authorization as AWS does.
+        let duration = match &input.duration_seconds {
+            Some(d) => validate::int_range(d, "DurationSeconds", 900, 43200)?,
+            None => DEFAULT_DURATION,
+        };
+        if duration > i64::from(role.max_session_duration) {
+            return Err(IamError::Validation(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                    .into(),
+            ));
+        }
+        if parent.is_some() && duration > CHAINED_MAX {
+            return Err(IamError::Validation(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".into(),
+            ));
+        }
+
+        self.passed_session_policies(input.policy.as_deref(), &input.policy_arns)
+            .await?;
+        let packed = (input.policy.is_some()
+            || !input.policy_arns.is_empty()
+            || !session_tags.is_empty())
+        .then(|| packed_policy_percent(input.policy.as_deref(), &input.policy_arns, &session_tags));
+        if let Some(p) = packed
+            && p > 100
+        {
+            return Err(IamError::PackedPolicyTooLarge(format!(
+                "Packed policy consumes {p}% of allotted space, please use smaller policy."
+            )));
+        }
+
+        let now = self.clock.now();
+        let expires = now + Duration::seconds(duration);
+        let access_key_id = session::new_temporary_key_id(&self.account_id);
+        let secret = new_secret();
+        let claims = SessionClaims {
+            kind: SessionKind::Role,
+            account_id: role.account_id.clone(),
+            secret: secret.clone(),
+            role_id: Some(role.role_id.clone()),
+            user_id: None,
+            session_name: Some(input.role_session_name.clone()),
+            issued_ms: now.timestamp_millis(),
+            expires_ms: expires.timestamp_millis(),
+            source_identity: source_identity.clone(),
+            tags: session_tags,
+            transitive_tag_keys: transitive_keys,
+            policy: input.policy.clone(),
+            policy_arns: input.policy_arns.clone(),
+            chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
+            mfa: parent.is_some_and(|p| p.mfa),
+        };
+        let token =
+            session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;
+        let assumed = AssumedRole::new(role.clone(), &input.role_session_name);
+        tracing::info!(
+            caller = %caller.arn(),
+            session = %assumed.arn,
+            access_key_id = %access_key_id,
+            duration,
+            "assumed role"
+        );
+        Ok(AssumedRoleOutput {
+            credentials: Credentials {
+                access_key_id,
+                secret_access_key: Secret::new(secret),
+                session_token: token,
+                expiration: expires,
+            },
+            assumed_role_id: assumed.assumed_role_id,
+            arn: assumed.arn,
+            packed_policy_size: packed.map(|p| u32::try_from(p).unwrap_or(u32::MAX)),
+            source_identity,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn role_arns() {
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::123456789012:role/r"),
+            Some(("123456789012", "/", "r"))
+        );
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::123456789012:role/a/b/r"),
+            Some(("123456789012", "/a/b/", "r"))
+        );
+        assert_eq!(parse_role_arn("arn:aws:iam::123456789012:user/r"), None);
+        assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/"), None);
+        assert_eq!(parse_role_arn("not an arn at all, really"), None);
+    }
+
+    #[test]
+    fn validation_messages() {
+        let base = AssumeRoleInput {
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            role_session_name: "ok".into(),
+            ..Default::default()
+        };
+        assert!(validate_input(&base).is_ok());
+        let spaced = AssumeRoleInput {
+            role_session_name: "has space".into(),
+            ..base.clone()
+        };
+        assert_eq!(
+            validate_input(&spaced)
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some(
+                "1 validation error detected: Value 'has space' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+            )
+        );
+        let short = AssumeRoleInput {
+            role_session_name: "a".into(),
+            ..base.clone()
+        };
+        assert!(validate_input(&short).is_err());
+        let long = AssumeRoleInput {
+            duration_seconds: Some("43201".into()),
+            ..base.clone()
+        };
+        assert!(validate_input(&long).is_err());
+        let many = AssumeRoleInput {
+            policy_arns: (0..11)
+                .map(|i| format!("arn:aws:iam::123456789012:policy/p{i}"))
+                .collect(),
+            ..base.clone()
+        };
+        assert!(matches!(
+            validate_input(&many),
+            Err(IamError::Validation(_))
+        ));
+        let stray = AssumeRoleInput {
+            tags: vec![("a".into(), "1".into())],
+            transitive_tag_keys: vec!["b".into()],
+            ..base.clone()
+        };
+        assert!(validate_input(&stray).is_err());
+        let dup = AssumeRoleInput {
+            tags: vec![("a".into(), "1".into()), ("A".into(), "2".into())],
+            ..base
+        };
+        assert!(validate_input(&dup).is_err());
+    }
+
+    #[test]
+    fn packed_size() {
+        assert_eq!(packed_policy_percent(None, &[], &[]), 0);
+        let p = "x".repeat(1024);
+        assert_eq!(packed_policy_percent(Some(&p), &[], &[]), 50);
+        assert_eq!(
+            packed_policy_percent(Some(&"x".repeat(2049)), &[], &[]),
+            101
+        );
+    }
+}
