@@ -1,1 +1,153 @@
 //! S3 object storage where every request is signed and authorized.
+//!
+//! A request goes: addressing and operation ([`routing`]) → authentication ([`auth`]) →
+//! authorization per operation ([`authz`], inside each operation so that it can add the
+//! condition keys it knows: prefix, tags, copy source) → the operation ([`ops`]) over the
+//! metadata store ([`meta`]) and the data files ([`data`]) → XML ([`xml`]) or an error
+//! from the one S3 error table ([`errors`]).
+
+pub mod auth;
+pub mod authz;
+pub mod body;
+pub mod checksum;
+pub mod data;
+pub mod errors;
+pub mod meta;
+mod ops;
+pub mod routing;
+pub mod xml;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hourglass_iam::Identity;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+
+use crate::errors::S3Error;
+
+/// Response bodies: boxed so GetObject streams from disk and everything else answers from
+/// memory through one type (the same type as the server crate's).
+pub type ResponseBody = UnsyncBoxBody<Bytes, std::io::Error>;
+pub type Response = http::Response<ResponseBody>;
+
+/// Settings of the S3 front.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    /// Base domain for virtual-hosted style (`bucket.<domain>`); path style only if unset.
+    pub domain: Option<String>,
+    /// Region reported by GetBucketLocation and used for SigV2 requests.
+    pub region: String,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            domain: None,
+            region: "us-east-1".to_string(),
+        }
+    }
+}
+
+/// The S3 service shared by every request.
+pub struct S3Service {
+    identity: Arc<Identity>,
+    meta: Arc<dyn meta::MetaStore>,
+    data: data::DataStore,
+    domain: Option<String>,
+    region: String,
+    signing_keys: hourglass_sigv4::SigningKeyCache,
+}
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    pub ip: IpAddr,
+    /// Arrived over TLS (`aws:SecureTransport`).
+    pub secure: bool,
+}
+
+impl S3Service {
+    pub fn new(
+        identity: Arc<Identity>,
+        meta: Arc<dyn meta::MetaStore>,
+        data: data::DataStore,
+        config: S3Config,
+    ) -> Self {
+        Self {
+            identity,
+            meta,
+            data,
+            domain: config.domain,
+            region: config.region,
+            signing_keys: hourglass_sigv4::SigningKeyCache::default(),
+        }
+    }
+
+    /// Whether the store answers (for readiness).
+    pub async fn health(&self) -> bool {
+        self.meta.get_bucket("-health-check-").await.is_ok()
+    }
+
+    /// Handles one S3 request end to end.
+    pub async fn handle<B>(&self, req: http::Request<B>, peer: Peer) -> Response
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        let request_id = hourglass_iam::ids::request_id();
+        let is_head = req.method() == http::Method::HEAD;
+        let req = req.map(|b| {
+            b.map_err(|e| std::io::Error::other(e.to_string()))
+                .boxed_unsync()
+        });
+        let mut resp = match ops::dispatch(self, req, peer, &request_id).await {
+            Ok(r) => r,
+            Err(e) => error_response(&e, &request_id, is_head),
+        };
+        let h = resp.headers_mut();
+        if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+            h.insert("x-amz-request-id", v.clone());
+            h.insert("x-amz-id-2", v);
+        }
+        h.insert(http::header::SERVER, http::HeaderValue::from_static("Hourglass"));
+        resp
+    }
+}
+
+pub(crate) fn full(bytes: impl Into<Bytes>) -> ResponseBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+pub(crate) fn empty() -> ResponseBody {
+    full(Bytes::new())
+}
+
+pub(crate) fn status(code: u16) -> http::StatusCode {
+    http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// Renders an error; HEAD answers carry the status and headers only.
+pub fn error_response(e: &S3Error, request_id: &str, is_head: bool) -> Response {
+    if e.status >= 500 {
+        tracing::warn!(code = e.code, %request_id, "S3 request failed");
+    } else {
+        tracing::debug!(code = e.code, message = %e.message, %request_id, "S3 request refused");
+    }
+    let body = if is_head { empty() } else { full(e.render(request_id)) };
+    let mut r = http::Response::new(body);
+    *r.status_mut() = status(e.status);
+    if !is_head {
+        r.headers_mut()
+            .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+    }
+    for (k, v) in &e.headers {
+        if let Ok(v) = http::HeaderValue::from_str(v) {
+            r.headers_mut().insert(*k, v);
+        }
+    }
+    r
+}

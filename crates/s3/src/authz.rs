@@ -1,0 +1,139 @@
+//! Authorization of S3 operations (spec §6): each operation's action and resource ARN,
+//! the S3 condition keys, and the decision by the identity domain with the bucket policy
+//! as the resource-based policy (identity, boundary and session policies per §5.6).
+
+use hourglass_iam::authz::{Access, ResourcePolicy};
+
+use crate::S3Service;
+use crate::auth::AuthInfo;
+use crate::errors::{S3Result, from_iam};
+use crate::meta::{Bucket, Tag};
+use crate::routing::Op;
+
+pub fn bucket_arn(bucket: &str) -> String {
+    format!("arn:aws:s3:::{bucket}")
+}
+
+pub fn object_arn(bucket: &str, key: &str) -> String {
+    format!("arn:aws:s3:::{bucket}/{key}")
+}
+
+/// The IAM action an operation needs (the primary one; extra ones such as tagging on
+/// PutObject are added by the operation).
+pub fn action(op: Op) -> &'static str {
+    match op {
+        Op::ListBuckets => "s3:ListAllMyBuckets",
+        Op::CreateBucket => "s3:CreateBucket",
+        Op::DeleteBucket => "s3:DeleteBucket",
+        Op::HeadBucket | Op::ListObjects | Op::ListObjectsV2 => "s3:ListBucket",
+        Op::ListMultipartUploads => "s3:ListBucketMultipartUploads",
+        Op::GetBucketLocation => "s3:GetBucketLocation",
+        Op::GetBucketPolicy => "s3:GetBucketPolicy",
+        Op::PutBucketPolicy => "s3:PutBucketPolicy",
+        Op::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
+        Op::GetBucketTagging => "s3:GetBucketTagging",
+        Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
+        Op::GetBucketVersioning => "s3:GetBucketVersioning",
+        Op::GetBucketAcl => "s3:GetBucketAcl",
+        Op::GetObject | Op::HeadObject => "s3:GetObject",
+        Op::PutObject
+        | Op::CopyObject
+        | Op::CreateMultipartUpload
+        | Op::UploadPart
+        | Op::UploadPartCopy
+        | Op::CompleteMultipartUpload => "s3:PutObject",
+        Op::DeleteObject | Op::DeleteObjects => "s3:DeleteObject",
+        Op::GetObjectTagging => "s3:GetObjectTagging",
+        Op::PutObjectTagging => "s3:PutObjectTagging",
+        Op::DeleteObjectTagging => "s3:DeleteObjectTagging",
+        Op::GetObjectAcl => "s3:GetObjectAcl",
+        Op::AbortMultipartUpload => "s3:AbortMultipartUpload",
+        Op::ListParts => "s3:ListMultipartUploadParts",
+    }
+}
+
+/// Condition keys of one decision besides the caller's globals.
+#[derive(Debug, Default, Clone)]
+pub struct Conditions {
+    pub keys: Vec<(String, Vec<String>)>,
+}
+
+impl Conditions {
+    pub fn set(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
+        self.keys.push((key.to_string(), vec![value.into()]));
+        self
+    }
+
+    pub fn existing_tags(&mut self, tags: &[Tag]) -> &mut Self {
+        for t in tags {
+            self.set(&format!("s3:ExistingObjectTag/{}", t.key), t.value.clone());
+        }
+        self
+    }
+
+    pub fn request_tags(&mut self, tags: &[Tag]) -> &mut Self {
+        if tags.is_empty() {
+            return self;
+        }
+        for t in tags {
+            self.set(&format!("s3:RequestObjectTag/{}", t.key), t.value.clone());
+        }
+        self.keys.push((
+            "s3:RequestObjectTagKeys".to_string(),
+            tags.iter().map(|t| t.key.clone()).collect(),
+        ));
+        self
+    }
+}
+
+impl S3Service {
+    /// Decides `action` on `resource` for the request's caller, with `bucket`'s policy.
+    pub async fn authorize(
+        &self,
+        auth: &AuthInfo,
+        action: &str,
+        resource: &str,
+        bucket: Option<&Bucket>,
+        conditions: &Conditions,
+    ) -> S3Result<()> {
+        let mut access = Access::new(action, resource);
+        access.context.extend(conditions.keys.iter().cloned());
+        access.context.push(("s3:authType".into(), vec![auth.auth_type.into()]));
+        if let Some(v) = auth.signature_version {
+            access.context.push(("s3:signatureversion".into(), vec![v.into()]));
+        }
+        if let Some(age) = auth.signature_age_ms {
+            access.context.push(("s3:signatureAge".into(), vec![age.to_string()]));
+        }
+        if let Some(v) = &auth.content_sha256 {
+            access.context.push(("s3:x-amz-content-sha256".into(), vec![v.clone()]));
+        }
+        if auth.caller.is_none() {
+            // Authenticated callers get these from the identity domain; anonymous ones
+            // have no caller record, so they are set here.
+            access.context.push(("aws:SourceIp".into(), vec![auth.source_ip.to_string()]));
+            access.context.push((
+                "aws:SecureTransport".into(),
+                vec![if auth.secure_transport { "true" } else { "false" }.into()],
+            ));
+        }
+        let policy_id;
+        let resource_policy = match bucket {
+            Some(b) => {
+                access.context.push(("s3:ResourceAccount".into(), vec![b.owner.clone()]));
+                access.context.push(("aws:ResourceAccount".into(), vec![b.owner.clone()]));
+                policy_id = bucket_arn(&b.name);
+                b.policy.as_deref().map(|document| ResourcePolicy {
+                    id: &policy_id,
+                    document,
+                    account_id: &b.owner,
+                })
+            }
+            None => None,
+        };
+        self.identity
+            .authorize_with(auth.caller.as_ref(), &access, resource_policy)
+            .await
+            .map_err(from_iam)
+    }
+}

@@ -1,0 +1,285 @@
+//! Object data files under `DATA_DIR/objects`. Files are named by random ids, never by
+//! key, so no key (`../../x`, `a//b`) can reach outside the directory. A file is written to
+//! `tmp/`, fsynced, renamed into place and its directory fsynced before the metadata that
+//! names it commits; files no longer referenced are removed after the metadata change.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+use crate::meta::Segment;
+
+/// Bytes buffered before a write to the file (fewer, larger blocking writes).
+const WRITE_BUFFER: usize = 1 << 20;
+/// Size of each piece read back for a response body.
+const READ_CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct DataStore {
+    root: PathBuf,
+}
+
+fn io_err(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(io_err)?
+}
+
+impl DataStore {
+    /// Opens (creating) the data directory. Leftover temporary files of an interrupted
+    /// write are removed: nothing references them.
+    pub fn open(root: &Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root.join("tmp"))?;
+        if let Ok(entries) = std::fs::read_dir(root.join("tmp")) {
+            for e in entries.flatten() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Ok(Self {
+            root: root.to_owned(),
+        })
+    }
+
+    /// `objects/ab/<id>`; ids are lower-case hex, checked so a corrupt record cannot name
+    /// a path outside the directory.
+    fn path(&self, id: &str) -> std::io::Result<PathBuf> {
+        if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            return Err(io_err(format!("invalid data id {id:?}")));
+        }
+        Ok(self.root.join(&id[..2]).join(id))
+    }
+
+    pub async fn writer(&self) -> std::io::Result<DataWriter> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let tmp = self.root.join("tmp").join(&id);
+        let final_path = self.path(&id)?;
+        let tmp2 = tmp.clone();
+        let file = blocking(move || std::fs::File::create(&tmp2)).await?;
+        Ok(DataWriter {
+            id,
+            tmp,
+            final_path,
+            file: Some(file),
+            buf: Vec::with_capacity(WRITE_BUFFER),
+            len: 0,
+        })
+    }
+
+    /// Removes data files; failures are logged (a leaked file is harmless).
+    pub async fn remove(&self, segments: Vec<Segment>) {
+        if segments.is_empty() {
+            return;
+        }
+        let paths: Vec<PathBuf> = segments.iter().filter_map(|s| self.path(&s.id).ok()).collect();
+        let _ = blocking(move || {
+            for p in paths {
+                if let Err(e) = std::fs::remove_file(&p)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(error = %e, path = %p.display(), "cannot remove object data");
+                }
+            }
+            Ok(())
+        })
+        .await;
+    }
+
+    /// Streams bytes `[start, end)` of the concatenation of `segments`.
+    pub fn read_range(
+        &self,
+        segments: &[Segment],
+        start: u64,
+        end: u64,
+    ) -> std::io::Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static + use<>> {
+        // Plan (path, offset, length) per touched segment.
+        let mut plan = Vec::new();
+        let mut base = 0u64;
+        for s in segments {
+            let (s_start, s_end) = (base, base + s.len);
+            base = s_end;
+            if s_end <= start || s_start >= end {
+                continue;
+            }
+            let from = start.max(s_start) - s_start;
+            let to = end.min(s_end) - s_start;
+            plan.push((self.path(&s.id)?, from, to - from));
+        }
+        plan.reverse();
+        let state = ReadState {
+            plan,
+            current: None,
+        };
+        Ok(futures_util::stream::try_unfold(state, |mut st| async move {
+            loop {
+                if let Some((file, remaining)) = st.current.take() {
+                    if remaining == 0 {
+                        continue;
+                    }
+                    let want = usize::try_from(remaining).unwrap_or(READ_CHUNK).min(READ_CHUNK);
+                    let (file, chunk) = blocking(move || {
+                        let mut file = file;
+                        let mut buf = vec![0u8; want];
+                        let mut filled = 0;
+                        while filled < want {
+                            let n = file.read(&mut buf[filled..])?;
+                            if n == 0 {
+                                return Err(io_err("object data file is shorter than its record"));
+                            }
+                            filled += n;
+                        }
+                        Ok((file, buf))
+                    })
+                    .await?;
+                    st.current = Some((file, remaining - chunk.len() as u64));
+                    return Ok(Some((Bytes::from(chunk), st)));
+                }
+                let Some((path, offset, len)) = st.plan.pop() else {
+                    return Ok(None);
+                };
+                let file = blocking(move || {
+                    let mut f = std::fs::File::open(&path)?;
+                    f.seek(SeekFrom::Start(offset))?;
+                    Ok(f)
+                })
+                .await?;
+                st.current = Some((file, len));
+            }
+        }))
+    }
+
+    /// Copies byte range `[start, end)` of `segments` into a new data file.
+    pub async fn copy_range(&self, segments: &[Segment], start: u64, end: u64) -> std::io::Result<(Segment, [u8; 16])> {
+        use futures_util::StreamExt;
+        use md5::Digest;
+        let mut w = self.writer().await?;
+        let mut md5 = md5::Md5::new();
+        let stream = self.read_range(segments, start, end)?;
+        futures_util::pin_mut!(stream);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            md5.update(&chunk);
+            w.write(&chunk).await?;
+        }
+        let seg = w.commit().await?;
+        Ok((seg, md5.finalize().into()))
+    }
+}
+
+struct ReadState {
+    plan: Vec<(PathBuf, u64, u64)>,
+    current: Option<(std::fs::File, u64)>,
+}
+
+/// A data file being written. Dropping it without [`DataWriter::commit`] leaves a temp
+/// file that [`DataWriter::abort`] (or the next start) removes.
+pub struct DataWriter {
+    id: String,
+    tmp: PathBuf,
+    final_path: PathBuf,
+    file: Option<std::fs::File>,
+    buf: Vec<u8>,
+    len: u64,
+}
+
+impl DataWriter {
+    pub async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.len += data.len() as u64;
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= WRITE_BUFFER {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        let Some(mut file) = self.file.take() else {
+            return Err(io_err("data writer already failed"));
+        };
+        let buf = std::mem::replace(&mut self.buf, Vec::with_capacity(WRITE_BUFFER));
+        let (file, mut buf) = blocking(move || {
+            file.write_all(&buf)?;
+            Ok((file, buf))
+        })
+        .await?;
+        buf.clear();
+        self.buf = buf;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Makes the data durable under its final name and returns its segment.
+    pub async fn commit(mut self) -> std::io::Result<Segment> {
+        self.flush().await?;
+        let file = self.file.take();
+        let (tmp, final_path) = (self.tmp.clone(), self.final_path.clone());
+        blocking(move || {
+            if let Some(f) = file {
+                f.sync_all()?;
+            }
+            let dir = final_path.parent().ok_or_else(|| io_err("data path has no parent"))?;
+            std::fs::create_dir_all(dir)?;
+            std::fs::rename(&tmp, &final_path)?;
+            // The rename itself must survive a crash before the metadata names the file.
+            std::fs::File::open(dir)?.sync_all()?;
+            Ok(())
+        })
+        .await?;
+        Ok(Segment {
+            id: std::mem::take(&mut self.id),
+            len: self.len,
+        })
+    }
+
+    pub async fn abort(mut self) {
+        self.file.take();
+        let tmp = self.tmp.clone();
+        let _ = blocking(move || std::fs::remove_file(tmp)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    async fn collect(s: impl Stream<Item = std::io::Result<Bytes>>) -> Vec<u8> {
+        futures_util::pin_mut!(s);
+        let mut out = Vec::new();
+        while let Some(c) = s.next().await {
+            out.extend_from_slice(&c.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn write_read_ranges_across_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DataStore::open(dir.path()).unwrap();
+        let mut w = store.writer().await.unwrap();
+        w.write(b"hello ").await.unwrap();
+        let a = w.commit().await.unwrap();
+        let mut w = store.writer().await.unwrap();
+        w.write(b"world").await.unwrap();
+        let b = w.commit().await.unwrap();
+        let segs = vec![a, b];
+        assert_eq!(collect(store.read_range(&segs, 0, 11).unwrap()).await, b"hello world");
+        assert_eq!(collect(store.read_range(&segs, 4, 8).unwrap()).await, b"o wo");
+        assert_eq!(collect(store.read_range(&segs, 6, 11).unwrap()).await, b"world");
+        let (copy, _) = store.copy_range(&segs, 3, 9).await.unwrap();
+        assert_eq!(collect(store.read_range(&[copy.clone()], 0, 6).unwrap()).await, b"lo wor");
+        store.remove(vec![copy.clone()]).await;
+        assert!(store.path(&copy.id).map(|p| !p.exists()).unwrap());
+        assert!(store.path("../../etc").is_err());
+        let w = store.writer().await.unwrap();
+        w.abort().await;
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+}

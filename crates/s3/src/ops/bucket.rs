@@ -1,0 +1,223 @@
+//! Bucket operations: list, create, head, delete, location, policy, versioning, ACL.
+
+use chrono::Utc;
+use hourglass_policy::{PolicyKind, limits, policy_size, validate_bucket_resources};
+
+use super::{Ctx, meta_err, no_content, owner_xml, set_header, xml_ok};
+use crate::Response;
+use crate::authz::{Conditions, bucket_arn};
+use crate::errors::{S3Error, S3Result};
+use crate::meta::{Bucket, MetaError};
+use crate::routing::validate_bucket_name;
+use crate::xml::{self, Writer};
+
+pub async fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let Some(caller) = &ctx.auth.caller else {
+        return Err(S3Error::access_denied());
+    };
+    ctx.authorize("s3:ListAllMyBuckets", "arn:aws:s3:::*", None, &Conditions::default())
+        .await?;
+    let account = caller.account_id().to_string();
+    let buckets = ctx.svc.meta.list_buckets(&account).await.map_err(meta_err)?;
+    let mut w = Writer::new("ListAllMyBucketsResult");
+    owner_xml(&mut w, "Owner", &account);
+    w.open("Buckets");
+    for b in &buckets {
+        w.open("Bucket")
+            .elem("Name", &b.name)
+            .elem("CreationDate", &super::iso_date(b.created))
+            .elem("BucketRegion", &b.region)
+            .close("Bucket");
+    }
+    w.close("Buckets");
+    Ok(xml_ok(w.finish("ListAllMyBucketsResult")))
+}
+
+pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket_name().to_string();
+    validate_bucket_name(&name)?;
+    let Some(caller) = ctx.auth.caller.clone() else {
+        return Err(S3Error::access_denied());
+    };
+    if let Some(acl) = ctx.header("x-amz-acl")
+        && acl != "private"
+        && acl != "bucket-owner-full-control"
+    {
+        return Err(S3Error::new(400, "InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"));
+    }
+    let body = ctx.small_body().await?;
+    let mut location = None;
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let doc = xml::parse(&body)?;
+        if doc.name != "CreateBucketConfiguration" {
+            return Err(S3Error::malformed_xml());
+        }
+        location = doc.child_text("LocationConstraint").map(str::to_owned).filter(|l| !l.is_empty());
+    }
+    let mut cond = Conditions::default();
+    if let Some(l) = &location {
+        cond.set("s3:LocationConstraint", l.clone());
+    }
+    ctx.authorize("s3:CreateBucket", &bucket_arn(&name), None, &cond).await?;
+    if let Some(l) = &location
+        && *l != ctx.svc.region
+    {
+        return Err(S3Error::new(
+            400,
+            "IllegalLocationConstraintException",
+            format!("The {l} location constraint is incompatible for the region specific endpoint this request was sent to."),
+        ));
+    }
+    let bucket = Bucket {
+        name: name.clone(),
+        owner: caller.account_id().to_string(),
+        created: Utc::now(),
+        region: ctx.svc.region.clone(),
+        policy: None,
+        tags: None,
+    };
+    match ctx.svc.meta.create_bucket(&bucket).await {
+        Ok(()) => {}
+        Err(MetaError::BucketExists) => {
+            let existing = ctx.svc.meta.get_bucket(&name).await.map_err(meta_err)?;
+            if existing.is_some_and(|b| b.owner == caller.account_id()) {
+                return Err(S3Error::new(
+                    409,
+                    "BucketAlreadyOwnedByYou",
+                    "Your previous request to create the named bucket succeeded and you already own it.",
+                )
+                .with("BucketName", name));
+            }
+            return Err(meta_err(MetaError::BucketExists).with("BucketName", name));
+        }
+        Err(e) => return Err(meta_err(e)),
+    }
+    let mut r = no_content(200);
+    set_header(&mut r, "location", &format!("/{name}"));
+    Ok(r)
+}
+
+pub async fn head(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket_name();
+    let b = ctx
+        .bucket_for(name, "s3:ListBucket", &bucket_arn(name), &Conditions::default())
+        .await?;
+    let mut r = no_content(200);
+    set_header(&mut r, "x-amz-bucket-region", &b.region);
+    Ok(r)
+}
+
+pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket_name();
+    ctx.bucket_for(name, "s3:DeleteBucket", &bucket_arn(name), &Conditions::default())
+        .await?;
+    ctx.svc.meta.delete_bucket(name).await.map_err(|e| match e {
+        MetaError::BucketNotEmpty => meta_err(e).with("BucketName", name),
+        other => meta_err(other),
+    })?;
+    Ok(no_content(204))
+}
+
+pub async fn location(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket_name();
+    let b = ctx
+        .bucket_for(name, "s3:GetBucketLocation", &bucket_arn(name), &Conditions::default())
+        .await?;
+    // us-east-1 is reported as an empty constraint, as AWS does.
+    let region = if b.region == "us-east-1" { "" } else { b.region.as_str() };
+    let body = format!(
+        "{}<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
+        xml::DECL,
+        xml::NS,
+        xml::escape(region)
+    );
+    Ok(xml_ok(body))
+}
+
+/// Policy operations: the bucket owner's root may always manage the policy (lock-out
+/// recovery, spec §6.4); everyone else needs the permission.
+async fn policy_bucket(ctx: &Ctx<'_>, action: &str) -> S3Result<Bucket> {
+    let name = ctx.bucket_name();
+    let Some(b) = ctx.svc.meta.get_bucket(name).await.map_err(meta_err)? else {
+        ctx.authorize(action, &bucket_arn(name), None, &Conditions::default()).await?;
+        return Err(S3Error::no_such_bucket(name));
+    };
+    let owner_root = ctx
+        .auth
+        .caller
+        .as_ref()
+        .is_some_and(|c| c.is_root() && c.account_id() == b.owner);
+    if !owner_root {
+        ctx.authorize(action, &bucket_arn(name), Some(&b), &Conditions::default()).await?;
+        if ctx.auth.caller.as_ref().is_none_or(|c| c.account_id() != b.owner) {
+            return Err(S3Error::method_not_allowed());
+        }
+    }
+    Ok(b)
+}
+
+pub async fn get_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let b = policy_bucket(ctx, "s3:GetBucketPolicy").await?;
+    let Some(policy) = b.policy else {
+        return Err(S3Error::new(404, "NoSuchBucketPolicy", "The bucket policy does not exist").with("BucketName", b.name));
+    };
+    let mut r = http::Response::new(crate::full(policy));
+    set_header(&mut r, "content-type", "application/json");
+    Ok(r)
+}
+
+pub async fn put_policy(ctx: &mut Ctx<'_>) -> S3Result<Response> {
+    let b = policy_bucket(ctx, "s3:PutBucketPolicy").await?;
+    let body = ctx.small_body().await?;
+    let text = std::str::from_utf8(&body).map_err(|_| malformed("Policies must be valid JSON and the first byte must be '{'"))?;
+    if policy_size(text) > limits::BUCKET_POLICY {
+        return Err(malformed("Policy exceeds the maximum allowed document size."));
+    }
+    let parsed = hourglass_policy::parse(text, PolicyKind::Resource).map_err(|e| malformed(&e.message))?;
+    validate_bucket_resources(&parsed, &b.name).map_err(|e| malformed(&e.message))?;
+    ctx.svc.meta.set_bucket_policy(&b.name, Some(text)).await.map_err(meta_err)?;
+    Ok(no_content(204))
+}
+
+fn malformed(message: &str) -> S3Error {
+    S3Error::new(400, "MalformedPolicy", message)
+}
+
+pub async fn delete_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let b = policy_bucket(ctx, "s3:DeleteBucketPolicy").await?;
+    ctx.svc.meta.set_bucket_policy(&b.name, None).await.map_err(meta_err)?;
+    Ok(no_content(204))
+}
+
+pub async fn versioning(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket_name();
+    ctx.bucket_for(name, "s3:GetBucketVersioning", &bucket_arn(name), &Conditions::default())
+        .await?;
+    // Versioning is never enabled: AWS answers an empty configuration.
+    Ok(xml_ok(Writer::new("VersioningConfiguration").finish("VersioningConfiguration")))
+}
+
+pub async fn acl(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket_name();
+    let b = ctx
+        .bucket_for(name, "s3:GetBucketAcl", &bucket_arn(name), &Conditions::default())
+        .await?;
+    Ok(xml_ok(acl_document(&b.owner)))
+}
+
+/// ACLs are disabled (Object Ownership = BucketOwnerEnforced): the owner has full control.
+pub fn acl_document(owner: &str) -> String {
+    let mut w = Writer::new("AccessControlPolicy");
+    owner_xml(&mut w, "Owner", owner);
+    w.open("AccessControlList");
+    w.open("Grant");
+    let id = Ctx::canonical_id(owner);
+    w.open("Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"")
+        .elem("ID", &id)
+        .elem("DisplayName", owner)
+        .close("Grantee");
+    w.elem("Permission", "FULL_CONTROL");
+    w.close("Grant");
+    w.close("AccessControlList");
+    w.finish("AccessControlPolicy")
+}

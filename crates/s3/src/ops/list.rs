@@ -1,0 +1,357 @@
+//! Listings, all served from the metadata index: ListObjects (V1 and V2, with prefix,
+//! delimiter and common prefixes, markers, continuation tokens, URL encoding),
+//! ListMultipartUploads and ListParts.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::{Ctx, iso_date, meta_err, owner_xml, xml_ok};
+use crate::Response;
+use crate::authz::{Conditions, bucket_arn};
+use crate::errors::{S3Error, S3Result};
+use crate::meta::{MetaStore, Object};
+use crate::routing::{Op, has};
+use crate::xml::Writer;
+
+/// Keys come back percent-encoded like botocore's `quote(key, safe='/~')`.
+const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+
+/// Sorts after every character a key can contain, so `prefix + MAX` skips a whole
+/// common prefix in one index seek.
+const MAX_CHAR: char = '\u{10FFFF}';
+
+pub enum Entry {
+    Object(Box<Object>),
+    Prefix(String),
+}
+
+pub struct Page {
+    pub entries: Vec<Entry>,
+    pub truncated: bool,
+}
+
+impl Page {
+    /// The marker that resumes after this page.
+    pub fn last_marker(&self) -> Option<String> {
+        self.entries.last().map(|e| match e {
+            Entry::Object(o) => o.key.clone(),
+            Entry::Prefix(p) => p.clone(),
+        })
+    }
+}
+
+/// Lists up to `max` entries after `marker`, rolling keys up to common prefixes.
+pub async fn list_page(
+    meta: &dyn MetaStore,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+    marker: &str,
+    max: usize,
+) -> S3Result<Page> {
+    let mut after = marker.to_string();
+    // A marker inside a common prefix that was already returned resumes after it.
+    if let Some(d) = delimiter
+        && let Some(rest) = marker.strip_prefix(prefix)
+        && let Some(i) = rest.find(d)
+    {
+        after = format!("{}{MAX_CHAR}", &marker[..prefix.len() + i + d.len()]);
+    }
+    let mut entries = Vec::new();
+    let batch = (max + 1).clamp(2, 1001);
+    loop {
+        let rows = meta.list_objects(bucket, prefix, &after, batch).await.map_err(meta_err)?;
+        let exhausted = rows.len() < batch;
+        let mut restarted = false;
+        for o in rows {
+            if !o.key.starts_with(prefix) {
+                return Ok(Page { entries, truncated: false });
+            }
+            let rolled = delimiter
+                .filter(|d| !d.is_empty())
+                .and_then(|d| o.key[prefix.len()..].find(d).map(|i| o.key[..prefix.len() + i + d.len()].to_string()));
+            if entries.len() >= max {
+                return Ok(Page { entries, truncated: true });
+            }
+            match rolled {
+                Some(cp) => {
+                    after = format!("{cp}{MAX_CHAR}");
+                    entries.push(Entry::Prefix(cp));
+                    restarted = true;
+                    break;
+                }
+                None => {
+                    after.clone_from(&o.key);
+                    entries.push(Entry::Object(Box::new(o)));
+                }
+            }
+        }
+        if !restarted && exhausted {
+            return Ok(Page { entries, truncated: false });
+        }
+    }
+}
+
+fn max_keys(ctx: &Ctx<'_>, name: &str) -> S3Result<usize> {
+    match ctx.query(name) {
+        None => Ok(1000),
+        Some(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| usize::try_from(n.min(1000)).unwrap_or(1000))
+            .ok_or_else(|| S3Error::invalid_argument("Provided max-keys not an integer or within integer range").with("ArgumentName", name)),
+    }
+}
+
+pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let v2 = ctx.op == Op::ListObjectsV2;
+    let name = ctx.bucket_name();
+    let prefix = ctx.query("prefix").unwrap_or("");
+    let delimiter = ctx.query("delimiter").filter(|d| !d.is_empty());
+    let max = max_keys(ctx, "max-keys")?;
+    let url = match ctx.query("encoding-type") {
+        None => false,
+        Some(e) if e.eq_ignore_ascii_case("url") => true,
+        Some(_) => return Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request")),
+    };
+    let mut cond = Conditions::default();
+    if has(&ctx.q, "prefix") {
+        cond.set("s3:prefix", prefix);
+    }
+    if let Some(d) = ctx.query("delimiter") {
+        cond.set("s3:delimiter", d);
+    }
+    cond.set("s3:max-keys", max.to_string());
+    ctx.bucket_for(name, "s3:ListBucket", &bucket_arn(name), &cond).await?;
+
+    let token = ctx.query("continuation-token");
+    let marker = if v2 {
+        match token {
+            Some(t) => {
+                let raw = B64.decode(t).map_err(|_| S3Error::invalid_argument("The continuation token provided is incorrect"))?;
+                String::from_utf8(raw).map_err(|_| S3Error::invalid_argument("The continuation token provided is incorrect"))?
+            }
+            None => ctx.query("start-after").unwrap_or("").to_string(),
+        }
+    } else {
+        ctx.query("marker").unwrap_or("").to_string()
+    };
+    let page = list_page(ctx.svc.meta.as_ref(), name, prefix, delimiter, &marker, max).await?;
+    let enc = |s: &str| if url { utf8_percent_encode(s, KEY_ENCODE).to_string() } else { s.to_string() };
+
+    let root = if v2 { "ListBucketResult" } else { "ListBucketResult" };
+    let mut w = Writer::new(root);
+    w.elem("Name", name).elem("Prefix", &enc(prefix));
+    if v2 {
+        if let Some(t) = token {
+            w.elem("ContinuationToken", t);
+        }
+        if let Some(sa) = ctx.query("start-after") {
+            w.elem("StartAfter", &enc(sa));
+        }
+        w.elem("KeyCount", &page.entries.len().to_string());
+    } else {
+        w.elem("Marker", &enc(&marker));
+    }
+    w.elem("MaxKeys", &max.to_string());
+    if let Some(d) = ctx.query("delimiter") {
+        w.elem("Delimiter", &enc(d));
+    }
+    if url {
+        w.elem("EncodingType", "url");
+    }
+    w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
+    if page.truncated
+        && let Some(next) = page.last_marker()
+    {
+        if v2 {
+            w.elem("NextContinuationToken", &B64.encode(next.as_bytes()));
+        } else if delimiter.is_some() {
+            w.elem("NextMarker", &enc(&next));
+        }
+    }
+    let fetch_owner = !v2 || ctx.query("fetch-owner").is_some_and(|v| v == "true");
+    for e in &page.entries {
+        if let Entry::Object(o) = e {
+            w.open("Contents")
+                .elem("Key", &enc(&o.key))
+                .elem("LastModified", &iso_date(o.modified))
+                .elem("ETag", &o.etag)
+                .elem("Size", &o.size.to_string())
+                .elem("StorageClass", o.headers.storage_class.as_deref().unwrap_or("STANDARD"));
+            if let Some(c) = &o.checksum {
+                w.elem("ChecksumAlgorithm", &c.algorithm);
+            }
+            if fetch_owner {
+                let owner = ctx.auth.caller.as_ref().map(|c| c.account_id().to_string()).unwrap_or_default();
+                owner_xml(&mut w, "Owner", &owner);
+            }
+            w.close("Contents");
+        }
+    }
+    for e in &page.entries {
+        if let Entry::Prefix(p) = e {
+            w.open("CommonPrefixes").elem("Prefix", &enc(p)).close("CommonPrefixes");
+        }
+    }
+    Ok(xml_ok(w.finish(root)))
+}
+
+pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket_name();
+    let b = ctx
+        .bucket_for(name, "s3:ListBucketMultipartUploads", &bucket_arn(name), &Conditions::default())
+        .await?;
+    let prefix = ctx.query("prefix").unwrap_or("");
+    let key_marker = ctx.query("key-marker").unwrap_or("");
+    let id_marker = ctx.query("upload-id-marker").unwrap_or("");
+    let max = max_keys(ctx, "max-uploads")?;
+    let mut rows = ctx
+        .svc
+        .meta
+        .list_uploads(name, prefix, key_marker, id_marker, max + 1)
+        .await
+        .map_err(meta_err)?;
+    rows.retain(|u| u.key.starts_with(prefix));
+    let truncated = rows.len() > max;
+    rows.truncate(max);
+    let mut w = Writer::new("ListMultipartUploadsResult");
+    w.elem("Bucket", name)
+        .elem("KeyMarker", key_marker)
+        .elem("UploadIdMarker", id_marker)
+        .elem("Prefix", prefix);
+    if let Some(last) = rows.last().filter(|_| truncated) {
+        w.elem("NextKeyMarker", &last.key).elem("NextUploadIdMarker", &last.upload_id);
+    }
+    w.elem("MaxUploads", &max.to_string())
+        .elem("IsTruncated", if truncated { "true" } else { "false" });
+    for u in &rows {
+        w.open("Upload").elem("Key", &u.key).elem("UploadId", &u.upload_id);
+        owner_xml(&mut w, "Initiator", &u.initiator);
+        owner_xml(&mut w, "Owner", &b.owner);
+        w.elem("StorageClass", u.headers.storage_class.as_deref().unwrap_or("STANDARD"))
+            .elem("Initiated", &iso_date(u.initiated));
+        if let Some(a) = &u.checksum_algorithm {
+            w.elem("ChecksumAlgorithm", a);
+        }
+        w.close("Upload");
+    }
+    Ok(xml_ok(w.finish("ListMultipartUploadsResult")))
+}
+
+pub async fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let upload = super::multipart::load_for_list(ctx).await?;
+    let marker: u32 = match ctx.query("part-number-marker") {
+        Some(m) => m.trim().parse().map_err(|_| S3Error::invalid_argument("Provided part-number-marker not an integer"))?,
+        None => 0,
+    };
+    let max = max_keys(ctx, "max-parts")?;
+    let mut parts = ctx.svc.meta.list_parts(&upload.upload_id, marker, max + 1).await.map_err(meta_err)?;
+    let truncated = parts.len() > max;
+    parts.truncate(max);
+    let mut w = Writer::new("ListPartsResult");
+    w.elem("Bucket", &upload.bucket)
+        .elem("Key", &upload.key)
+        .elem("UploadId", &upload.upload_id);
+    owner_xml(&mut w, "Initiator", &upload.initiator);
+    owner_xml(&mut w, "Owner", &upload.initiator);
+    w.elem("StorageClass", upload.headers.storage_class.as_deref().unwrap_or("STANDARD"))
+        .elem("PartNumberMarker", &marker.to_string());
+    if let Some(last) = parts.last() {
+        w.elem("NextPartNumberMarker", &last.number.to_string());
+    }
+    w.elem("MaxParts", &max.to_string())
+        .elem("IsTruncated", if truncated { "true" } else { "false" });
+    if let Some(a) = &upload.checksum_algorithm {
+        w.elem("ChecksumAlgorithm", a);
+    }
+    for p in &parts {
+        w.open("Part")
+            .elem("PartNumber", &p.number.to_string())
+            .elem("LastModified", &iso_date(p.modified))
+            .elem("ETag", &p.etag)
+            .elem("Size", &p.size.to_string());
+        if let Some(c) = &p.checksum {
+            w.elem(&format!("Checksum{}", c.algorithm), &c.value);
+        }
+        w.close("Part");
+    }
+    Ok(xml_ok(w.finish("ListPartsResult")))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::meta::sqlite::SqliteMeta;
+    use crate::meta::{Bucket, ObjectHeaders};
+
+    async fn store(keys: &[&str]) -> (tempfile::TempDir, SqliteMeta) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteMeta::open(&dir.path().join("m.db")).await.unwrap();
+        s.create_bucket(&Bucket {
+            name: "b".into(),
+            owner: "1".into(),
+            created: chrono::Utc::now(),
+            region: "us-east-1".into(),
+            policy: None,
+            tags: None,
+        })
+        .await
+        .unwrap();
+        for k in keys {
+            s.put_object(&Object {
+                bucket: "b".into(),
+                key: (*k).into(),
+                size: 0,
+                etag: "\"e\"".into(),
+                modified: chrono::Utc::now(),
+                headers: ObjectHeaders::default(),
+                checksum: None,
+                tags: vec![],
+                segments: vec![],
+                parts: vec![],
+            })
+            .await
+            .unwrap();
+        }
+        (dir, s)
+    }
+
+    fn names(p: &Page) -> Vec<String> {
+        p.entries
+            .iter()
+            .map(|e| match e {
+                Entry::Object(o) => o.key.clone(),
+                Entry::Prefix(p) => format!("P:{p}"),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn delimiter_and_paging() {
+        let (_d, s) = store(&["a/1", "a/2", "a/b/3", "b", "c/1", "c/2", "d"]).await;
+        let p = list_page(&s, "b", "", Some("/"), "", 1000).await.unwrap();
+        assert_eq!(names(&p), vec!["P:a/", "b", "P:c/", "d"]);
+        assert!(!p.truncated);
+        let p = list_page(&s, "b", "", Some("/"), "", 2).await.unwrap();
+        assert_eq!(names(&p), vec!["P:a/", "b"]);
+        assert!(p.truncated);
+        let p2 = list_page(&s, "b", "", Some("/"), &p.last_marker().unwrap(), 2).await.unwrap();
+        assert_eq!(names(&p2), vec!["P:c/", "d"]);
+        assert!(!p2.truncated);
+        let p = list_page(&s, "b", "a/", Some("/"), "", 10).await.unwrap();
+        assert_eq!(names(&p), vec!["a/1", "a/2", "P:a/b/"]);
+        let p = list_page(&s, "b", "c", None, "c/1", 10).await.unwrap();
+        assert_eq!(names(&p), vec!["c/2"]);
+        let p = list_page(&s, "b", "", None, "", 7).await.unwrap();
+        assert_eq!(p.entries.len(), 7);
+        assert!(!p.truncated);
+        // Resuming from a marker inside a returned prefix skips the rest of it.
+        let p = list_page(&s, "b", "", Some("/"), "a/1", 10).await.unwrap();
+        assert_eq!(names(&p), vec!["b", "P:c/", "d"]);
+    }
+}

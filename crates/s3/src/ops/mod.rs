@@ -1,0 +1,264 @@
+//! The operations, one module per group, and what they share: the request context
+//! ([`Ctx`]), bucket lookup with authorization, payload reading and response helpers.
+
+mod bucket;
+mod list;
+mod multipart;
+mod object;
+mod tagging;
+
+use bytes::Bytes;
+use hourglass_sigv4::{ChunkedDecoder, Request as SigRequest};
+use sha2::{Digest, Sha256};
+
+use crate::auth::{AuthInfo, RequestView};
+use crate::authz::Conditions;
+use crate::body::{PayloadReader, RequestBody};
+use crate::errors::{S3Error, S3Result};
+use crate::meta::{Bucket, MetaError};
+use crate::routing::{self, Op, Target};
+use crate::xml::Writer;
+use crate::{Peer, Response, S3Service, full, status};
+
+/// Largest object a single PUT (or part) may carry.
+pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// Largest XML or JSON request body read into memory.
+const MAX_SMALL_BODY: u64 = 2 * 1024 * 1024;
+
+pub(crate) struct Ctx<'a> {
+    pub svc: &'a S3Service,
+    pub method: http::Method,
+    pub headers: http::HeaderMap,
+    pub body: Option<RequestBody>,
+    pub raw_path: String,
+    pub raw_query: String,
+    pub q: Vec<(String, String)>,
+    pub target: Target,
+    pub op: Op,
+    pub auth: AuthInfo,
+}
+
+impl Ctx<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        routing::get(&self.q, name)
+    }
+
+    pub fn bucket_name(&self) -> &str {
+        self.target.bucket.as_deref().unwrap_or("")
+    }
+
+    pub fn key(&self) -> &str {
+        self.target.key.as_deref().unwrap_or("")
+    }
+
+    /// Canonical owner id of an account (S3 shows a 64-hex id, never the account id).
+    pub fn canonical_id(account: &str) -> String {
+        hex::encode(Sha256::digest(format!("hourglass-canonical:{account}").as_bytes()))
+    }
+
+    pub async fn authorize(
+        &self,
+        action: &str,
+        resource: &str,
+        bucket: Option<&Bucket>,
+        cond: &Conditions,
+    ) -> S3Result<()> {
+        self.svc.authorize(&self.auth, action, resource, bucket, cond).await
+    }
+
+    /// Loads a bucket and authorizes `action` on `resource` with its policy. A missing
+    /// bucket is reported as such only to callers allowed to act on it.
+    pub async fn bucket_for(&self, name: &str, action: &str, resource: &str, cond: &Conditions) -> S3Result<Bucket> {
+        match self.svc.meta.get_bucket(name).await.map_err(meta_err)? {
+            Some(b) => {
+                self.authorize(action, resource, Some(&b), cond).await?;
+                Ok(b)
+            }
+            None => {
+                self.authorize(action, resource, None, cond).await?;
+                Err(S3Error::no_such_bucket(name))
+            }
+        }
+    }
+
+    /// The decoded payload, streaming; checks size against `limit` up front when the
+    /// length is declared.
+    pub fn payload(&mut self, limit: u64) -> S3Result<PayloadReader> {
+        let declared = self
+            .header("x-amz-decoded-content-length")
+            .or_else(|| self.header("content-length"))
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|d| d > limit) {
+            return Err(crate::body::too_large(limit));
+        }
+        let body = self.body.take().ok_or_else(|| S3Error::internal("request body read twice"))?;
+        let decoder = match (&self.auth.verified, self.auth.payload.is_streaming()) {
+            (Some(v), true) => {
+                let pairs = header_pairs(&self.headers);
+                let view: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let req = SigRequest {
+                    method: self.method.as_str(),
+                    path: &self.raw_path,
+                    query: &self.raw_query,
+                    headers: &view,
+                };
+                Some(ChunkedDecoder::for_request(&req, v).map_err(|e| crate::errors::from_sigv4(&e))?)
+            }
+            _ => None,
+        };
+        Ok(PayloadReader::new(body, &self.auth.payload, decoder, limit))
+    }
+
+    pub async fn small_body(&mut self) -> S3Result<Bytes> {
+        self.payload(MAX_SMALL_BODY)?.read_all().await
+    }
+}
+
+pub(crate) fn meta_err(e: MetaError) -> S3Error {
+    match e {
+        MetaError::NoSuchBucket => S3Error::new(404, "NoSuchBucket", "The specified bucket does not exist"),
+        MetaError::NoSuchUpload => S3Error::new(
+            404,
+            "NoSuchUpload",
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+        ),
+        MetaError::BucketNotEmpty => {
+            S3Error::new(409, "BucketNotEmpty", "The bucket you tried to delete is not empty")
+        }
+        MetaError::BucketExists => S3Error::new(
+            409,
+            "BucketAlreadyExists",
+            "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+        ),
+        MetaError::Backend(m) => S3Error::internal(m),
+    }
+}
+
+fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
+}
+
+pub(crate) fn xml_ok(body: String) -> Response {
+    let mut r = http::Response::new(full(body));
+    r.headers_mut()
+        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+    r
+}
+
+pub(crate) fn no_content(code: u16) -> Response {
+    let mut r = http::Response::new(crate::empty());
+    *r.status_mut() = status(code);
+    r
+}
+
+pub(crate) fn set_header(r: &mut Response, name: &str, value: &str) {
+    if let (Ok(n), Ok(v)) = (
+        http::HeaderName::from_bytes(name.as_bytes()),
+        http::HeaderValue::from_str(value),
+    ) {
+        r.headers_mut().insert(n, v);
+    }
+}
+
+pub(crate) fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+pub(crate) fn iso_date(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+pub(crate) fn owner_xml(w: &mut Writer, name: &str, account: &str) {
+    w.open(name)
+        .elem("ID", &Ctx::canonical_id(account))
+        .elem("DisplayName", account)
+        .close(name);
+}
+
+pub(crate) async fn dispatch(svc: &S3Service, req: http::Request<RequestBody>, peer: Peer, _rid: &str) -> S3Result<Response> {
+    let (parts, body) = req.into_parts();
+    let raw_path = parts.uri.path().to_owned();
+    let raw_query = parts.uri.query().unwrap_or("").to_owned();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    let target = routing::target(&raw_path, host.as_deref(), svc.domain.as_deref())?;
+    let q = routing::query_pairs(&raw_query);
+    let copy = parts.headers.contains_key("x-amz-copy-source");
+    let op = routing::operation(parts.method.as_str(), &target, &q, copy)?;
+
+    let pairs = header_pairs(&parts.headers);
+    let mut view: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // HTTP/2 carries the host as :authority; the signature covers it as `host`.
+    let authority;
+    if !parts.headers.contains_key(http::header::HOST)
+        && let Some(a) = parts.uri.authority()
+    {
+        authority = a.to_string();
+        view.push(("host", authority.as_str()));
+    }
+    let auth = svc
+        .authenticate(&RequestView {
+            method: parts.method.as_str(),
+            raw_path: &raw_path,
+            raw_query: &raw_query,
+            headers: &view,
+            virtual_bucket: target.virtual_host.then_some(target.bucket.as_deref()).flatten(),
+            source_ip: peer.ip,
+            secure_transport: peer.secure,
+        })
+        .await?;
+    let mut ctx = Ctx {
+        svc,
+        method: parts.method,
+        headers: parts.headers,
+        body: Some(body),
+        raw_path,
+        raw_query,
+        q,
+        target,
+        op,
+        auth,
+    };
+    match op {
+        Op::ListBuckets => bucket::list_buckets(&ctx).await,
+        Op::CreateBucket => bucket::create(&mut ctx).await,
+        Op::HeadBucket => bucket::head(&ctx).await,
+        Op::DeleteBucket => bucket::delete(&ctx).await,
+        Op::GetBucketLocation => bucket::location(&ctx).await,
+        Op::GetBucketPolicy => bucket::get_policy(&ctx).await,
+        Op::PutBucketPolicy => bucket::put_policy(&mut ctx).await,
+        Op::DeleteBucketPolicy => bucket::delete_policy(&ctx).await,
+        Op::GetBucketVersioning => bucket::versioning(&ctx).await,
+        Op::GetBucketAcl => bucket::acl(&ctx).await,
+        Op::GetBucketTagging => tagging::get_bucket(&ctx).await,
+        Op::PutBucketTagging => tagging::put_bucket(&mut ctx).await,
+        Op::DeleteBucketTagging => tagging::delete_bucket(&ctx).await,
+        Op::ListObjects | Op::ListObjectsV2 => list::list_objects(&ctx).await,
+        Op::ListMultipartUploads => list::list_uploads(&ctx).await,
+        Op::DeleteObjects => object::delete_objects(&mut ctx).await,
+        Op::PutObject => object::put(&mut ctx).await,
+        Op::CopyObject => object::copy(&ctx).await,
+        Op::GetObject | Op::HeadObject => object::get(&ctx).await,
+        Op::DeleteObject => object::delete(&ctx).await,
+        Op::GetObjectAcl => object::acl(&ctx).await,
+        Op::GetObjectTagging => tagging::get_object(&ctx).await,
+        Op::PutObjectTagging => tagging::put_object(&mut ctx).await,
+        Op::DeleteObjectTagging => tagging::delete_object(&ctx).await,
+        Op::CreateMultipartUpload => multipart::create(&ctx).await,
+        Op::UploadPart => multipart::upload_part(&mut ctx).await,
+        Op::UploadPartCopy => multipart::upload_part_copy(&ctx).await,
+        Op::CompleteMultipartUpload => multipart::complete(&mut ctx).await,
+        Op::AbortMultipartUpload => multipart::abort(&ctx).await,
+        Op::ListParts => list::list_parts(&ctx).await,
+    }
+}

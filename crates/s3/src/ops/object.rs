@@ -1,0 +1,556 @@
+//! Object operations: PutObject, GetObject/HeadObject (ranges, conditions, checksum
+//! mode), DeleteObject, DeleteObjects, CopyObject, GetObjectAcl.
+
+use chrono::{DateTime, Utc};
+use http_body_util::{BodyExt, StreamBody};
+
+use super::tagging::parse_tagging_header;
+use super::{Ctx, MAX_OBJECT_SIZE, http_date, iso_date, meta_err, no_content, set_header, xml_ok};
+use crate::Response;
+use crate::authz::{Conditions, object_arn};
+use crate::checksum::{self, Digests};
+use crate::errors::{S3Error, S3Result};
+use crate::meta::{Object, ObjectHeaders, Segment, StoredChecksum, Tag};
+use crate::xml::{self, Writer};
+
+/// What a received body became.
+pub struct Received {
+    pub segment: Segment,
+    pub md5: [u8; 16],
+    pub checksum: Option<StoredChecksum>,
+}
+
+/// Streams the request payload into a new data file, verifying every digest the client
+/// declared; nothing is left behind on failure.
+pub async fn receive(ctx: &mut Ctx<'_>) -> S3Result<Received> {
+    let expected = checksum::expected(|n| ctx.header(n))?;
+    let mut reader = ctx.payload(MAX_OBJECT_SIZE)?;
+    let mut digests = Digests::new(expected.checksum.as_ref().map(|c| c.0));
+    let mut writer = ctx.svc.data.writer().await.map_err(S3Error::internal)?;
+    let result = async {
+        while let Some(chunk) = reader.next().await? {
+            digests.update(&chunk);
+            writer.write(&chunk).await.map_err(S3Error::internal)?;
+        }
+        digests.finish(&expected)
+    }
+    .await;
+    let (md5, mut stored) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            writer.abort().await;
+            return Err(e);
+        }
+    };
+    if stored.is_none()
+        && let Some((alg, value)) = reader.trailer_checksum.take()
+    {
+        stored = Some(StoredChecksum { algorithm: alg, value });
+    }
+    let segment = writer.commit().await.map_err(S3Error::internal)?;
+    Ok(Received { segment, md5, checksum: stored })
+}
+
+/// Content headers and `x-amz-meta-*` of a PUT/CreateMultipartUpload/CopyObject(REPLACE).
+pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
+    let get = |n: &str| ctx.header(n).map(str::to_owned);
+    // aws-chunked is transfer framing, not a property of the object.
+    let encoding = get("content-encoding").and_then(|v| {
+        let kept: Vec<&str> = v.split(',').map(str::trim).filter(|e| !e.eq_ignore_ascii_case("aws-chunked") && !e.is_empty()).collect();
+        (!kept.is_empty()).then(|| kept.join(","))
+    });
+    let mut user = Vec::new();
+    let mut user_size = 0;
+    for (name, value) in &ctx.headers {
+        if let Some(k) = name.as_str().strip_prefix("x-amz-meta-") {
+            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            user_size += k.len() + v.len();
+            user.push((k.to_string(), v));
+        }
+    }
+    if user_size > 2048 {
+        return Err(S3Error::new(400, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size")
+            .with("Size", user_size.to_string())
+            .with("MaxSizeAllowed", "2048"));
+    }
+    user.sort();
+    if let Some(acl) = ctx.header("x-amz-acl")
+        && acl != "private"
+        && acl != "bucket-owner-full-control"
+    {
+        return Err(S3Error::new(400, "AccessControlListNotSupported", "The bucket does not allow ACLs"));
+    }
+    Ok(ObjectHeaders {
+        content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),
+        content_encoding: encoding,
+        content_disposition: get("content-disposition"),
+        content_language: get("content-language"),
+        cache_control: get("cache-control"),
+        expires: get("expires"),
+        user,
+        storage_class: get("x-amz-storage-class").filter(|s| s != "STANDARD"),
+    })
+}
+
+/// Authorizes a write of the target object (`s3:PutObject`, plus `s3:PutObjectTagging`
+/// when tags are set) and returns the bucket.
+pub async fn authorize_put(ctx: &Ctx<'_>, tags: &[Tag]) -> S3Result<crate::meta::Bucket> {
+    let (name, key) = (ctx.bucket_name(), ctx.key());
+    let arn = object_arn(name, key);
+    let mut cond = Conditions::default();
+    cond.request_tags(tags);
+    for h in ["x-amz-acl", "x-amz-storage-class", "x-amz-server-side-encryption", "x-amz-copy-source", "x-amz-metadata-directive"] {
+        if let Some(v) = ctx.header(h) {
+            cond.set(&format!("s3:{h}"), v);
+        }
+    }
+    let b = ctx.bucket_for(name, "s3:PutObject", &arn, &cond).await?;
+    if !tags.is_empty() {
+        ctx.authorize("s3:PutObjectTagging", &arn, Some(&b), &cond).await?;
+    }
+    Ok(b)
+}
+
+pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
+    let tags = match ctx.header("x-amz-tagging") {
+        Some(t) => parse_tagging_header(t)?,
+        None => Vec::new(),
+    };
+    authorize_put(ctx, &tags).await?;
+    let headers = headers_from_request(ctx)?;
+    let got = receive(ctx).await?;
+    let obj = Object {
+        bucket: ctx.bucket_name().to_string(),
+        key: ctx.key().to_string(),
+        size: got.segment.len,
+        etag: checksum::etag(&got.md5),
+        modified: Utc::now(),
+        headers,
+        checksum: got.checksum.clone(),
+        tags,
+        segments: vec![got.segment.clone()],
+        parts: Vec::new(),
+    };
+    let old = match ctx.svc.meta.put_object(&obj).await {
+        Ok(old) => old,
+        Err(e) => {
+            ctx.svc.data.remove(vec![got.segment]).await;
+            return Err(meta_err(e));
+        }
+    };
+    ctx.svc.data.remove(old).await;
+    let mut r = no_content(200);
+    set_header(&mut r, "etag", &obj.etag);
+    if let Some(c) = &obj.checksum {
+        set_header(&mut r, &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()), &c.value);
+    }
+    Ok(r)
+}
+
+fn etag_matches(list: &str, etag: &str) -> bool {
+    let bare = etag.trim_matches('"');
+    list.split(',').map(str::trim).any(|c| c == "*" || c.trim_start_matches("W/").trim_matches('"') == bare)
+}
+
+fn parse_http_date(v: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc2822(v.trim()).ok().map(|d| d.with_timezone(&Utc))
+}
+
+/// Evaluates conditional headers (`prefix` is "" or "x-amz-copy-source-").
+/// Returns Some(status) to answer early: 304 or 412.
+pub fn conditions(ctx: &Ctx<'_>, prefix: &str, o: &Object) -> Option<u16> {
+    let h = |n: &str| ctx.header(&format!("{prefix}{n}"));
+    // Last-Modified has second precision on the wire.
+    let modified = o.modified.timestamp();
+    let if_match = h("if-match").map(|v| etag_matches(v, &o.etag));
+    let if_none_match = h("if-none-match").map(|v| etag_matches(v, &o.etag));
+    if if_match == Some(false) {
+        return Some(412);
+    }
+    if if_match.is_none()
+        && let Some(t) = h("if-unmodified-since").and_then(parse_http_date)
+        && modified > t.timestamp()
+    {
+        return Some(412);
+    }
+    if if_none_match == Some(true) {
+        return Some(if prefix.is_empty() && matches!(ctx.method, http::Method::GET | http::Method::HEAD) { 304 } else { 412 });
+    }
+    if if_none_match.is_none()
+        && let Some(t) = h("if-modified-since").and_then(parse_http_date)
+        && modified <= t.timestamp()
+        && t <= Utc::now()
+    {
+        return Some(if prefix.is_empty() { 304 } else { 412 });
+    }
+    None
+}
+
+/// `bytes=a-b`, `bytes=a-`, `bytes=-n` → `[start, end)`; `Ok(None)` for a header S3 ignores.
+pub fn parse_range(v: &str, size: u64) -> S3Result<Option<(u64, u64)>> {
+    let Some(spec) = v.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let invalid = || {
+        S3Error::new(416, "InvalidRange", "The requested range is not satisfiable")
+            .with("RangeRequested", v.to_string())
+            .with("ActualObjectSize", size.to_string())
+    };
+    let range = if a.is_empty() {
+        let Ok(n) = b.parse::<u64>() else { return Ok(None) };
+        if n == 0 {
+            return Err(invalid());
+        }
+        (size.saturating_sub(n), size)
+    } else {
+        let Ok(start) = a.parse::<u64>() else { return Ok(None) };
+        let end = if b.is_empty() {
+            size
+        } else {
+            let Ok(e) = b.parse::<u64>() else { return Ok(None) };
+            if e < start {
+                return Ok(None);
+            }
+            (e + 1).min(size)
+        };
+        if start >= size {
+            return Err(invalid());
+        }
+        (start, end)
+    };
+    Ok(Some(range))
+}
+
+/// Loads the target object for reading, authorizing `s3:GetObject` with its tags. A
+/// missing key is NoSuchKey only for callers who may list the bucket (AWS rule).
+async fn readable(ctx: &Ctx<'_>) -> S3Result<Object> {
+    let (name, key) = (ctx.bucket_name(), ctx.key());
+    let arn = object_arn(name, key);
+    let Some(b) = ctx.svc.meta.get_bucket(name).await.map_err(meta_err)? else {
+        ctx.authorize("s3:GetObject", &arn, None, &Conditions::default()).await?;
+        return Err(S3Error::no_such_bucket(name));
+    };
+    let obj = ctx.svc.meta.get_object(name, key).await.map_err(meta_err)?;
+    let mut cond = Conditions::default();
+    if let Some(o) = &obj {
+        cond.existing_tags(&o.tags);
+    }
+    ctx.authorize("s3:GetObject", &arn, Some(&b), &cond).await?;
+    match obj {
+        Some(o) => Ok(o),
+        None => {
+            let list = ctx
+                .authorize("s3:ListBucket", &crate::authz::bucket_arn(name), Some(&b), &Conditions::default())
+                .await;
+            Err(if list.is_ok() { S3Error::no_such_key(key) } else { S3Error::access_denied() })
+        }
+    }
+}
+
+pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let o = readable(ctx).await?;
+    if let Some(code) = conditions(ctx, "", &o) {
+        if code == 412 {
+            return Err(S3Error::precondition_failed(if ctx.header("if-match").is_some() { "If-Match" } else { "If-Unmodified-Since" }));
+        }
+        let mut r = no_content(304);
+        set_header(&mut r, "etag", &o.etag);
+        set_header(&mut r, "last-modified", &http_date(o.modified));
+        return Ok(r);
+    }
+    let mut range = None;
+    let mut part_count = None;
+    if let Some(pn) = ctx.query("partNumber") {
+        let n: usize = pn.parse().ok().filter(|n| (1..=10000).contains(n)).ok_or_else(|| {
+            S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive")
+        })?;
+        if o.parts.is_empty() {
+            if n != 1 {
+                return Err(S3Error::new(416, "InvalidPartNumber", "The requested partnumber is not satisfiable"));
+            }
+        } else {
+            let start: u64 = o.parts.iter().take(n - 1).sum();
+            let len = *o.parts.get(n - 1).ok_or_else(|| {
+                S3Error::new(416, "InvalidPartNumber", "The requested partnumber is not satisfiable")
+            })?;
+            range = Some((start, start + len));
+            part_count = Some(o.parts.len());
+        }
+    } else if let Some(v) = ctx.header("range") {
+        range = parse_range(v, o.size)?;
+    }
+    let (start, end) = range.unwrap_or((0, o.size));
+    let is_head = ctx.method == http::Method::HEAD;
+    let body = if is_head || start == end {
+        crate::empty()
+    } else {
+        let stream = ctx.svc.data.read_range(&o.segments, start, end).map_err(S3Error::internal)?;
+        use futures_util::TryStreamExt;
+        StreamBody::new(stream.map_ok(hyper::body::Frame::data)).boxed_unsync()
+    };
+    let mut r = http::Response::new(body);
+    if range.is_some() {
+        *r.status_mut() = http::StatusCode::PARTIAL_CONTENT;
+        set_header(&mut r, "content-range", &format!("bytes {}-{}/{}", start, end.saturating_sub(1), o.size));
+    }
+    set_header(&mut r, "content-length", &(end - start).to_string());
+    set_header(&mut r, "accept-ranges", "bytes");
+    object_headers(ctx, &mut r, &o);
+    if let Some(n) = part_count.or((!o.parts.is_empty()).then_some(o.parts.len())).filter(|_| ctx.query("partNumber").is_some()) {
+        set_header(&mut r, "x-amz-mp-parts-count", &n.to_string());
+    }
+    // The checksum covers the whole object: only sent for a full read, when asked for.
+    if range.is_none()
+        && ctx.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
+        && let Some(c) = &o.checksum
+    {
+        set_header(&mut r, &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()), &c.value);
+        set_header(&mut r, "x-amz-checksum-type", if c.value.contains('-') { "COMPOSITE" } else { "FULL_OBJECT" });
+    }
+    Ok(r)
+}
+
+fn object_headers(ctx: &Ctx<'_>, r: &mut Response, o: &Object) {
+    set_header(r, "etag", &o.etag);
+    set_header(r, "last-modified", &http_date(o.modified));
+    let h = &o.headers;
+    let pairs = [
+        ("content-type", "response-content-type", &h.content_type),
+        ("content-encoding", "response-content-encoding", &h.content_encoding),
+        ("content-disposition", "response-content-disposition", &h.content_disposition),
+        ("content-language", "response-content-language", &h.content_language),
+        ("cache-control", "response-cache-control", &h.cache_control),
+        ("expires", "response-expires", &h.expires),
+    ];
+    for (name, override_param, value) in pairs {
+        if let Some(v) = ctx.query(override_param).or(value.as_deref()) {
+            set_header(r, name, v);
+        }
+    }
+    for (k, v) in &h.user {
+        set_header(r, &format!("x-amz-meta-{k}"), v);
+    }
+    if let Some(sc) = &h.storage_class {
+        set_header(r, "x-amz-storage-class", sc);
+    }
+    if !o.tags.is_empty() {
+        set_header(r, "x-amz-tagging-count", &o.tags.len().to_string());
+    }
+}
+
+pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let (name, key) = (ctx.bucket_name(), ctx.key());
+    let arn = object_arn(name, key);
+    let mut cond = Conditions::default();
+    let b = ctx.svc.meta.get_bucket(name).await.map_err(meta_err)?;
+    if b.is_some()
+        && let Some(o) = ctx.svc.meta.get_object(name, key).await.map_err(meta_err)?
+    {
+        cond.existing_tags(&o.tags);
+    }
+    ctx.authorize("s3:DeleteObject", &arn, b.as_ref(), &cond).await?;
+    if b.is_none() {
+        return Err(S3Error::no_such_bucket(name));
+    }
+    if let Some(segs) = ctx.svc.meta.delete_object(name, key).await.map_err(meta_err)? {
+        ctx.svc.data.remove(segs).await;
+    }
+    Ok(no_content(204))
+}
+
+pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket_name().to_string();
+    let body = ctx.small_body().await?;
+    let doc = xml::parse(&body)?;
+    if doc.name != "Delete" {
+        return Err(S3Error::malformed_xml());
+    }
+    let quiet = doc.child_text("Quiet").is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
+    let keys: Vec<String> = doc
+        .children_named("Object")
+        .map(|o| o.child_text("Key").map(str::to_owned).ok_or_else(S3Error::malformed_xml))
+        .collect::<S3Result<_>>()?;
+    if keys.is_empty() || keys.len() > 1000 {
+        return Err(S3Error::malformed_xml());
+    }
+    let Some(b) = ctx.svc.meta.get_bucket(&name).await.map_err(meta_err)? else {
+        return Err(S3Error::no_such_bucket(&name));
+    };
+    let mut w = Writer::new("DeleteResult");
+    for key in &keys {
+        let outcome = async {
+            crate::routing::validate_key(key)?;
+            let mut cond = Conditions::default();
+            if let Some(o) = ctx.svc.meta.get_object(&name, key).await.map_err(meta_err)? {
+                cond.existing_tags(&o.tags);
+            }
+            ctx.authorize("s3:DeleteObject", &object_arn(&name, key), Some(&b), &cond).await?;
+            if let Some(segs) = ctx.svc.meta.delete_object(&name, key).await.map_err(meta_err)? {
+                ctx.svc.data.remove(segs).await;
+            }
+            Ok::<_, S3Error>(())
+        }
+        .await;
+        match outcome {
+            Ok(()) if !quiet => {
+                w.open("Deleted").elem("Key", key).close("Deleted");
+            }
+            Ok(()) => {}
+            Err(e) => {
+                w.open("Error").elem("Key", key).elem("Code", e.code).elem("Message", &e.message).close("Error");
+            }
+        }
+    }
+    Ok(xml_ok(w.finish("DeleteResult")))
+}
+
+/// `x-amz-copy-source: [/]bucket/key[?versionId=…]`, URL-encoded.
+pub fn parse_copy_source(v: &str) -> S3Result<(String, String)> {
+    let v = v.trim();
+    let v = v.strip_prefix('/').unwrap_or(v);
+    let (path, query) = v.split_once('?').unwrap_or((v, ""));
+    if query.split('&').any(|p| p.starts_with("versionId=") && p != "versionId=null") {
+        return Err(S3Error::not_implemented("copy from a version"));
+    }
+    let invalid = || S3Error::invalid_argument("Invalid copy source object key");
+    let (b, k) = path.split_once('/').ok_or_else(invalid)?;
+    let bucket = percent_encoding::percent_decode_str(b).decode_utf8().map_err(|_| invalid())?.into_owned();
+    let key = crate::routing::decode_key(k)?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid());
+    }
+    Ok((bucket, key))
+}
+
+/// Authorizes reading the copy source (`s3:GetObject` with its bucket's policy) and
+/// applies the `x-amz-copy-source-if-*` conditions.
+pub async fn copy_source(ctx: &Ctx<'_>) -> S3Result<Object> {
+    let (sb, sk) = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?;
+    let arn = object_arn(&sb, &sk);
+    let Some(src_bucket) = ctx.svc.meta.get_bucket(&sb).await.map_err(meta_err)? else {
+        ctx.authorize("s3:GetObject", &arn, None, &Conditions::default()).await?;
+        return Err(S3Error::no_such_bucket(&sb));
+    };
+    let src = ctx.svc.meta.get_object(&sb, &sk).await.map_err(meta_err)?;
+    let mut cond = Conditions::default();
+    if let Some(o) = &src {
+        cond.existing_tags(&o.tags);
+    }
+    ctx.authorize("s3:GetObject", &arn, Some(&src_bucket), &cond).await?;
+    let src = src.ok_or_else(|| S3Error::no_such_key(&sk))?;
+    if conditions(ctx, "x-amz-copy-source-", &src).is_some() {
+        return Err(S3Error::precondition_failed("x-amz-copy-source-If-Match"));
+    }
+    Ok(src)
+}
+
+pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let directive = ctx.header("x-amz-metadata-directive").unwrap_or("COPY").to_ascii_uppercase();
+    let tag_directive = ctx.header("x-amz-tagging-directive").unwrap_or("COPY").to_ascii_uppercase();
+    if !matches!(directive.as_str(), "COPY" | "REPLACE") || !matches!(tag_directive.as_str(), "COPY" | "REPLACE") {
+        return Err(S3Error::invalid_argument("Unknown metadata directive."));
+    }
+    let new_tags = match (tag_directive.as_str(), ctx.header("x-amz-tagging")) {
+        ("REPLACE", Some(t)) => Some(parse_tagging_header(t)?),
+        ("REPLACE", None) => Some(Vec::new()),
+        _ => None,
+    };
+    authorize_put(ctx, new_tags.as_deref().unwrap_or(&[])).await?;
+    let src = copy_source(ctx).await?;
+    if new_tags.is_none() && !src.tags.is_empty() {
+        ctx.authorize(
+            "s3:GetObjectTagging",
+            &object_arn(&src.bucket, &src.key),
+            ctx.svc.meta.get_bucket(&src.bucket).await.map_err(meta_err)?.as_ref(),
+            &Conditions::default(),
+        )
+        .await?;
+    }
+    let same = src.bucket == ctx.bucket_name() && src.key == ctx.key();
+    if same && directive == "COPY" && ctx.header("x-amz-storage-class").is_none() {
+        return Err(S3Error::invalid_request(
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+    if src.size > MAX_OBJECT_SIZE {
+        return Err(S3Error::invalid_request("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120"));
+    }
+    let headers = if directive == "REPLACE" { headers_from_request(ctx)? } else { src.headers.clone() };
+    let (segment, md5) = ctx.svc.data.copy_range(&src.segments, 0, src.size).await.map_err(S3Error::internal)?;
+    let obj = Object {
+        bucket: ctx.bucket_name().to_string(),
+        key: ctx.key().to_string(),
+        size: src.size,
+        etag: checksum::etag(&md5),
+        modified: Utc::now(),
+        headers,
+        // A composite checksum describes the source's parts, which the copy does not have.
+        checksum: src.checksum.clone().filter(|c| !c.value.contains('-')),
+        tags: new_tags.unwrap_or(src.tags),
+        segments: vec![segment.clone()],
+        parts: Vec::new(),
+    };
+    let old = match ctx.svc.meta.put_object(&obj).await {
+        Ok(o) => o,
+        Err(e) => {
+            ctx.svc.data.remove(vec![segment]).await;
+            return Err(meta_err(e));
+        }
+    };
+    ctx.svc.data.remove(old).await;
+    let mut w = Writer::new("CopyObjectResult");
+    w.elem("LastModified", &iso_date(obj.modified)).elem("ETag", &obj.etag);
+    if let Some(c) = &obj.checksum {
+        w.elem(&format!("Checksum{}", c.algorithm), &c.value);
+    }
+    Ok(xml_ok(w.finish("CopyObjectResult")))
+}
+
+pub async fn acl(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let (name, key) = (ctx.bucket_name(), ctx.key());
+    let b = ctx.bucket_for(name, "s3:GetObjectAcl", &object_arn(name, key), &Conditions::default()).await?;
+    if ctx.svc.meta.get_object(name, key).await.map_err(meta_err)?.is_none() {
+        return Err(S3Error::no_such_key(key));
+    }
+    Ok(xml_ok(super::bucket::acl_document(&b.owner)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100).unwrap(), Some((0, 10)));
+        assert_eq!(parse_range("bytes=90-", 100).unwrap(), Some((90, 100)));
+        assert_eq!(parse_range("bytes=-10", 100).unwrap(), Some((90, 100)));
+        assert_eq!(parse_range("bytes=-200", 100).unwrap(), Some((0, 100)));
+        assert_eq!(parse_range("bytes=50-500", 100).unwrap(), Some((50, 100)));
+        assert_eq!(parse_range("bytes=100-", 100).unwrap_err().status, 416);
+        assert_eq!(parse_range("bytes=5-1", 100).unwrap(), None);
+        assert_eq!(parse_range("items=1-2", 100).unwrap(), None);
+    }
+
+    #[test]
+    fn copy_source_forms() {
+        assert_eq!(parse_copy_source("/b/a%20b").unwrap(), ("b".into(), "a b".into()));
+        assert_eq!(parse_copy_source("b/k/x?versionId=null").unwrap(), ("b".into(), "k/x".into()));
+        assert!(parse_copy_source("b").is_err());
+    }
+
+    #[test]
+    fn etag_lists() {
+        assert!(etag_matches("\"abc\"", "\"abc\""));
+        assert!(etag_matches("abc, \"def\"", "\"def\""));
+        assert!(etag_matches("*", "\"x\""));
+        assert!(!etag_matches("\"x\"", "\"y\""));
+    }
+}

@@ -1,0 +1,307 @@
+//! From a request line to an operation: addressing (path style, or virtual-hosted style
+//! under a configured domain), key decoding and validation, and the sub-resource rules that
+//! pick one of the S3 operations.
+
+use percent_encoding::percent_decode_str;
+
+use crate::errors::{S3Error, S3Result};
+
+/// Every operation this server answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    ListBuckets,
+    CreateBucket,
+    HeadBucket,
+    DeleteBucket,
+    GetBucketLocation,
+    GetBucketPolicy,
+    PutBucketPolicy,
+    DeleteBucketPolicy,
+    GetBucketTagging,
+    PutBucketTagging,
+    DeleteBucketTagging,
+    GetBucketVersioning,
+    GetBucketAcl,
+    ListObjects,
+    ListObjectsV2,
+    ListMultipartUploads,
+    DeleteObjects,
+    PutObject,
+    CopyObject,
+    GetObject,
+    HeadObject,
+    DeleteObject,
+    GetObjectTagging,
+    PutObjectTagging,
+    DeleteObjectTagging,
+    GetObjectAcl,
+    CreateMultipartUpload,
+    UploadPart,
+    UploadPartCopy,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+}
+
+/// Where a request points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    /// Virtual-hosted style (the bucket came from the Host header).
+    pub virtual_host: bool,
+}
+
+/// Longest key S3 accepts, in UTF-8 bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Splits the target into bucket and key. `domain` is the configured base domain for
+/// virtual-hosted style; `host` the Host header (port ignored).
+pub fn target(raw_path: &str, host: Option<&str>, domain: Option<&str>) -> S3Result<Target> {
+    let host_bucket = match (host, domain) {
+        (Some(h), Some(d)) => {
+            let h = strip_port(h).to_ascii_lowercase();
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            h.strip_suffix(&d)
+                .and_then(|b| b.strip_suffix('.'))
+                .filter(|b| !b.is_empty())
+                .map(str::to_owned)
+        }
+        _ => None,
+    };
+    let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
+    if let Some(bucket) = host_bucket {
+        let key = if path.is_empty() { None } else { Some(decode_key(path)?) };
+        return Ok(Target {
+            bucket: Some(bucket),
+            key,
+            virtual_host: true,
+        });
+    }
+    if path.is_empty() {
+        return Ok(Target {
+            bucket: None,
+            key: None,
+            virtual_host: false,
+        });
+    }
+    let (bucket, key) = match path.split_once('/') {
+        Some((b, k)) => (b, if k.is_empty() { None } else { Some(k) }),
+        None => (path, None),
+    };
+    let bucket = percent_decode_str(bucket)
+        .decode_utf8()
+        .map_err(|_| invalid_uri())?
+        .into_owned();
+    Ok(Target {
+        bucket: Some(bucket),
+        key: key.map(decode_key).transpose()?,
+        virtual_host: false,
+    })
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host;
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
+fn invalid_uri() -> S3Error {
+    S3Error::new(400, "InvalidURI", "Couldn't parse the specified URI.")
+}
+
+/// Percent-decodes a key exactly once (`+` stays a plus, as S3 does in paths) and applies
+/// S3's limits. A NUL cannot be stored by every metadata backend, so it is refused.
+pub fn decode_key(raw: &str) -> S3Result<String> {
+    let key = percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| invalid_uri())?
+        .into_owned();
+    validate_key(&key)?;
+    Ok(key)
+}
+
+pub fn validate_key(key: &str) -> S3Result<()> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(S3Error::new(400, "KeyTooLongError", "Your key is too long"));
+    }
+    if key.contains('\0') {
+        return Err(S3Error::invalid_argument("Object key must not contain the NUL character."));
+    }
+    Ok(())
+}
+
+/// S3's bucket naming rules (general purpose buckets).
+pub fn validate_bucket_name(name: &str) -> S3Result<()> {
+    let invalid = || S3Error::new(400, "InvalidBucketName", "The specified bucket is not valid.").with("BucketName", name);
+    let len_ok = (3..=63).contains(&name.len());
+    let chars_ok = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let ends_ok = name
+        .bytes()
+        .next()
+        .zip(name.bytes().last())
+        .is_some_and(|(f, l)| f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric());
+    let ip_like = name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok());
+    let reserved = name.starts_with("xn--")
+        || name.starts_with("sthree-")
+        || name.ends_with("-s3alias")
+        || name.ends_with("--ol-s3")
+        || name.contains("..");
+    if len_ok && chars_ok && ends_ok && !ip_like && !reserved {
+        Ok(())
+    } else {
+        Err(invalid())
+    }
+}
+
+/// Decoded query parameters in order (`?uploads` gives `("uploads", "")`).
+pub fn query_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            let (k, v) = item.split_once('=').unwrap_or((item, ""));
+            (decode_query(k), decode_query(v))
+        })
+        .collect()
+}
+
+fn decode_query(s: &str) -> String {
+    // Query strings use form encoding in practice ('+' for space), unlike paths.
+    let replaced = s.replace('+', " ");
+    percent_decode_str(&replaced).decode_utf8_lossy().into_owned()
+}
+
+pub fn has(q: &[(String, String)], name: &str) -> bool {
+    q.iter().any(|(k, _)| k == name)
+}
+
+pub fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Picks the operation. `copy_source` is whether `x-amz-copy-source` is present.
+pub fn operation(method: &str, t: &Target, q: &[(String, String)], copy_source: bool) -> S3Result<Op> {
+    let sub = |n| has(q, n);
+    let op = match (&t.bucket, &t.key) {
+        (None, _) => match method {
+            "GET" | "HEAD" => Op::ListBuckets,
+            _ => return Err(S3Error::method_not_allowed()),
+        },
+        (Some(_), None) => match method {
+            "GET" if sub("location") => Op::GetBucketLocation,
+            "GET" if sub("policyStatus") => return Err(S3Error::not_implemented("?policyStatus")),
+            "GET" if sub("policy") => Op::GetBucketPolicy,
+            "GET" if sub("tagging") => Op::GetBucketTagging,
+            "GET" if sub("versioning") => Op::GetBucketVersioning,
+            "GET" if sub("acl") => Op::GetBucketAcl,
+            "GET" if sub("uploads") => Op::ListMultipartUploads,
+            "GET" if get(q, "list-type") == Some("2") => Op::ListObjectsV2,
+            "GET" => {
+                for unsupported in [
+                    "versions", "cors", "lifecycle", "encryption", "website", "logging", "notification",
+                    "replication", "object-lock", "ownershipControls", "publicAccessBlock", "accelerate",
+                    "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering",
+                ] {
+                    if sub(unsupported) {
+                        return Err(S3Error::not_implemented(&format!("?{unsupported}")));
+                    }
+                }
+                Op::ListObjects
+            }
+            "HEAD" => Op::HeadBucket,
+            "PUT" if sub("policy") => Op::PutBucketPolicy,
+            "PUT" if sub("tagging") => Op::PutBucketTagging,
+            "PUT" if q.is_empty() => Op::CreateBucket,
+            "PUT" => {
+                let name = q.first().map_or("", |(k, _)| k.as_str());
+                return Err(S3Error::not_implemented(&format!("?{name}")));
+            }
+            "DELETE" if sub("policy") => Op::DeleteBucketPolicy,
+            "DELETE" if sub("tagging") => Op::DeleteBucketTagging,
+            "DELETE" if q.is_empty() => Op::DeleteBucket,
+            "DELETE" => return Err(S3Error::not_implemented("bucket sub-resource")),
+            "POST" if sub("delete") => Op::DeleteObjects,
+            _ => return Err(S3Error::method_not_allowed()),
+        },
+        (Some(_), Some(_)) => match method {
+            "PUT" if sub("uploadId") && sub("partNumber") && copy_source => Op::UploadPartCopy,
+            "PUT" if sub("uploadId") && sub("partNumber") => Op::UploadPart,
+            "PUT" if sub("tagging") => Op::PutObjectTagging,
+            "PUT" if sub("acl") => return Err(S3Error::new(
+                400,
+                "AccessControlListNotSupported",
+                "The bucket does not allow ACLs",
+            )),
+            "PUT" if copy_source => Op::CopyObject,
+            "PUT" => Op::PutObject,
+            "GET" if sub("uploadId") => Op::ListParts,
+            "GET" if sub("tagging") => Op::GetObjectTagging,
+            "GET" if sub("acl") => Op::GetObjectAcl,
+            "GET" if sub("attributes") || sub("torrent") || sub("retention") || sub("legal-hold") => {
+                return Err(S3Error::not_implemented("object sub-resource"));
+            }
+            "GET" => Op::GetObject,
+            "HEAD" => Op::HeadObject,
+            "DELETE" if sub("uploadId") => Op::AbortMultipartUpload,
+            "DELETE" if sub("tagging") => Op::DeleteObjectTagging,
+            "DELETE" => Op::DeleteObject,
+            "POST" if sub("uploads") => Op::CreateMultipartUpload,
+            "POST" if sub("uploadId") => Op::CompleteMultipartUpload,
+            "POST" if sub("restore") || sub("select") => return Err(S3Error::not_implemented("object sub-resource")),
+            _ => return Err(S3Error::method_not_allowed()),
+        },
+    };
+    Ok(op)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn path_and_virtual_host_addressing() {
+        let t = target("/bkt/a%20b/c~d", Some("127.0.0.1:9000"), None).unwrap();
+        assert_eq!(t.bucket.as_deref(), Some("bkt"));
+        assert_eq!(t.key.as_deref(), Some("a b/c~d"));
+        let t = target("/a+b", Some("bkt.s3.local:9000"), Some("s3.local")).unwrap();
+        assert_eq!(t.bucket.as_deref(), Some("bkt"));
+        assert_eq!(t.key.as_deref(), Some("a+b"));
+        assert!(t.virtual_host);
+        let t = target("/bkt/k", Some("s3.local"), Some("s3.local")).unwrap();
+        assert_eq!((t.bucket.as_deref(), t.key.as_deref()), (Some("bkt"), Some("k")));
+        assert_eq!(target("/", None, None).unwrap().bucket, None);
+        assert_eq!(target("/bkt/", None, None).unwrap().key, None);
+        // Dot segments and doubled slashes are part of the key, never resolved.
+        assert_eq!(target("/b/../../x", None, None).unwrap().key.as_deref(), Some("../../x"));
+        assert_eq!(target("/b/a//b", None, None).unwrap().key.as_deref(), Some("a//b"));
+        assert_eq!(target("/b/a%00", None, None).unwrap_err().code, "InvalidArgument");
+        assert_eq!(target("/b/%FF", None, None).unwrap_err().code, "InvalidURI");
+    }
+
+    #[test]
+    fn bucket_names() {
+        for ok in ["abc", "my-bucket.1", "a1b"] {
+            assert!(validate_bucket_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ab", "ABC", "-ab", "ab-", "a..b", "192.168.1.1", "xn--abc", "a_b", &"a".repeat(64)] {
+            assert!(validate_bucket_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn operations() {
+        let t = target("/b/k", None, None).unwrap();
+        let q = query_pairs("uploadId=x&partNumber=1");
+        assert_eq!(operation("PUT", &t, &q, false).unwrap(), Op::UploadPart);
+        assert_eq!(operation("PUT", &t, &q, true).unwrap(), Op::UploadPartCopy);
+        assert_eq!(operation("PUT", &t, &[], true).unwrap(), Op::CopyObject);
+        let b = target("/b", None, None).unwrap();
+        assert_eq!(operation("GET", &b, &query_pairs("list-type=2&prefix=a"), false).unwrap(), Op::ListObjectsV2);
+        assert_eq!(operation("POST", &b, &query_pairs("delete"), false).unwrap(), Op::DeleteObjects);
+        assert_eq!(operation("GET", &b, &query_pairs("location"), false).unwrap(), Op::GetBucketLocation);
+    }
+}
