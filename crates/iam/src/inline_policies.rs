@@ -3,11 +3,11 @@
 //! the store inside the put transaction (`SizeCheck`), so concurrent puts cannot exceed it.
 
 use hourglass_policy::{PolicyKind, limits, policy_size};
-use hourglass_store::{EntityRef, InlinePolicy, Page, PageRequest, SizeCheck};
+use hourglass_store::{EntityRef, InlinePolicy, Page, PageRequest, SizeCheck, StoreError};
 
 use crate::attachments::entity_action;
 use crate::authz::Access;
-use crate::error::IamResult;
+use crate::error::{IamError, IamResult};
 use crate::policies::parse_document;
 use crate::{Caller, Identity, validate};
 
@@ -38,10 +38,20 @@ impl Identity {
             size: u32::try_from(policy_size(document)).unwrap_or(u32::MAX),
             limit: u32::try_from(aggregate_limit(entity)).unwrap_or(u32::MAX),
         };
-        Ok(self
+        match self
             .store
             .put_inline_policy(&self.account_id, entity, policy_name, document, check)
-            .await?)
+            .await
+        {
+            // AWS's wording has no final period (`… exceeded for user alice`).
+            Err(StoreError::PolicySizeExceeded { kind, name, limit }) => {
+                Err(IamError::LimitExceeded(format!(
+                    "Maximum policy size of {limit} bytes exceeded for {} {name}",
+                    kind.as_str()
+                )))
+            }
+            other => Ok(other?),
+        }
     }
 
     pub async fn get_inline_policy(

@@ -142,7 +142,9 @@ pub async fn update_role(ctx: &Ctx<'_>) -> ApiResult {
             ctx.get("MaxSessionDuration"),
         )
         .await?;
-    Ok(None)
+    // UpdateRole is the one IAM operation whose model has an empty output structure, so
+    // botocore requires an (empty) `UpdateRoleResult` element.
+    Ok(Some(String::new()))
 }
 
 pub async fn update_role_description(ctx: &Ctx<'_>) -> ApiResult {
