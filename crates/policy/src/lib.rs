@@ -64,28 +64,4 @@ pub use kind::{PolicyKind, limits, policy_size};
 pub use message::S3_ACCESS_DENIED;
 pub use parse::parse;
 pub use trust::{AssumeRoleAction, AssumeRoleRequest, TrustDecision, evaluate_assume_role};
-
-/// Checks that every `Resource`/`NotResource` of a bucket policy refers to `bucket` or
-/// its objects (`arn:aws:s3:::bucket` or `arn:aws:s3:::bucket/…`), as S3 requires on
-/// PutBucketPolicy; refused with `MalformedPolicy: Policy has invalid resource`.
-pub fn validate_bucket_resources(policy: &Policy, bucket: &str) -> Result<(), PolicyError> {
-    let base = format!("arn:aws:s3:::{bucket}");
-    for statement in &policy.statements {
-        let list = match &statement.resource {
-            Some(ResourceElement::Resource(r) | ResourceElement::NotResource(r)) => r,
-            None => continue,
-        };
-        for r in list {
-            let ok = r == &base
-                || r.strip_prefix(&base)
-                    .is_some_and(|rest| rest.starts_with('/'));
-            if !ok {
-                return Err(PolicyError::new(
-                    ErrorCode::MalformedPolicy,
-                    "Policy has invalid resource",
-                ));
-            }
-        }
-    }
-    Ok(())
-}
+pub use validate::validate_bucket_resources;

@@ -10,6 +10,7 @@ use crate::conditions::values::parse_date;
 use crate::document::{
     ActionElement, Effect, Policy, PrincipalElement, ResourceElement, Statement, Version,
 };
+use crate::error::PolicyError;
 use crate::kind::PolicyKind;
 use crate::parse::problem::Problem;
 use crate::parse::{RawPolicy, RawStatement};
@@ -272,6 +273,31 @@ fn check_trust_actions(s: &RawStatement) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Checks that every `Resource`/`NotResource` of a bucket policy refers to `bucket` or
+/// its objects (`arn:aws:s3:::bucket` or `arn:aws:s3:::bucket/…`), as S3 requires on
+/// PutBucketPolicy; refused with `MalformedPolicy: Policy has invalid resource`.
+pub fn validate_bucket_resources(policy: &Policy, bucket: &str) -> Result<(), PolicyError> {
+    let base = format!("arn:aws:s3:::{bucket}");
+    for statement in &policy.statements {
+        let list = match &statement.resource {
+            Some(ResourceElement::Resource(r) | ResourceElement::NotResource(r)) => r,
+            None => continue,
+        };
+        for r in list {
+            let ok = r == &base
+                || r.strip_prefix(&base)
+                    .is_some_and(|rest| rest.starts_with('/'));
+            if !ok {
+                return Err(PolicyError::new(
+                    crate::error::ErrorCode::MalformedPolicy,
+                    "Policy has invalid resource",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn into_statement(s: RawStatement) -> Statement {
     Statement {
         sid: s.sid.filter(|sid| !sid.is_empty()),
@@ -300,5 +326,29 @@ fn into_statement(s: RawStatement) -> Statement {
             }
         }),
         conditions: s.conditions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn bucket_resources_must_name_the_bucket() {
+        let doc = |r: &str| {
+            crate::parse(
+                &format!(
+                    r#"{{"Statement":{{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"{r}"}}}}"#
+                ),
+                PolicyKind::Resource,
+            )
+            .unwrap()
+        };
+        assert!(validate_bucket_resources(&doc("arn:aws:s3:::b"), "b").is_ok());
+        assert!(validate_bucket_resources(&doc("arn:aws:s3:::b/*"), "b").is_ok());
+        let err = validate_bucket_resources(&doc("arn:aws:s3:::bb/*"), "b").unwrap_err();
+        assert_eq!(err.message, "Policy has invalid resource");
+        assert!(validate_bucket_resources(&doc("arn:aws:s3:::c"), "b").is_err());
     }
 }
