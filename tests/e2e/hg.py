@@ -119,6 +119,19 @@ class Creds:
 ROOT = Creds(ROOT_AKID, ROOT_SECRET)
 
 
+_SESSION_LOCK = threading.Lock()
+_SESSION: boto3.session.Session | None = None
+
+
+def _session() -> boto3.session.Session:
+    """One boto3 session for the whole run: service models are loaded once, which keeps
+    client creation cheap. Credentials are always passed explicitly to each client."""
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = boto3.session.Session()
+    return _SESSION
+
+
 def client(
     service: str,
     endpoint: str,
@@ -133,15 +146,16 @@ def client(
         read_timeout=60,
         parameter_validation=validate,
     )
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=creds.access_key_id,
-        aws_secret_access_key=creds.secret_access_key,
-        aws_session_token=creds.session_token,
-        config=cfg,
-    )
+    with _SESSION_LOCK:
+        return _session().client(
+            service,
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            aws_session_token=creds.session_token,
+            config=cfg,
+        )
 
 
 def expect_error(
@@ -481,6 +495,7 @@ class HourglassServer:
                 continue
             if line is None:
                 rc = self.proc.wait(timeout=5)
+                self.proc = None
                 raise ServerDied(
                     f"hourglass exited (rc={rc}) before it was ready\n" + self.diagnostics()
                 )

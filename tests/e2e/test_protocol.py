@@ -167,6 +167,17 @@ def test_empty_list_parameter_is_accepted(server):
     assert server.iam().list_user_tags(UserName=name)["Tags"] == []
 
 
+def test_tag_without_value_is_validation_error(server):
+    # Tag.Value is a required member of the IAM model (it may be empty, but not absent)
+    name = unique("novalue")
+    resp = server.query(
+        ROOT, f"Action=CreateUser&Version={IAM_VERSION}&UserName={name}&Tags.member.1.Key=k".encode()
+    )
+    e = assert_query_error(resp, "ValidationError", 400)
+    assert "Member must not be null" in (e.message or ""), e.message
+    hg.expect_error(server.iam().get_user, UserName=name, code="NoSuchEntity", status=404)
+
+
 # --- hostile input: 4xx, never 5xx, never a state change -------------------------------------
 
 

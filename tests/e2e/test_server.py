@@ -51,6 +51,16 @@ def test_stops_cleanly_on_signal(server_factory, sig):
         requests.get(srv.endpoint + "/_hourglass/health", timeout=2)
 
 
+def test_signal_right_after_the_ready_line_stops_cleanly(server_factory):
+    # The ready line promises a server that stops cleanly on SIGTERM: the signal handlers
+    # must be in place before it is printed, or an early SIGTERM kills the process (rc -15).
+    rcs = []
+    for _ in range(10):
+        srv = server_factory().start()
+        rcs.append(srv.stop(signal.SIGTERM))
+    assert rcs == [0] * 10, rcs
+
+
 def test_health_needs_no_credentials(server_factory):
     srv = server_factory().start()
     resp = requests.get(srv.endpoint + "/_hourglass/health", timeout=5)
