@@ -48,6 +48,15 @@ struct ServeArgs {
     /// Log filter (tracing EnvFilter syntax) [default: info].
     #[arg(long, env = "HOURGLASS_LOG")]
     log: Option<String>,
+    /// PEM certificate chain; with --tls-key the port serves HTTPS.
+    #[arg(long, env = "HOURGLASS_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "HOURGLASS_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// Base domain for S3 virtual-hosted style requests (`bucket.<domain>`).
+    #[arg(long, env = "HOURGLASS_S3_DOMAIN")]
+    s3_domain: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +112,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 server_key_file: args.server_key_file,
                 max_query_body_bytes: None,
                 log: args.log,
+                tls_cert: args.tls_cert,
+                tls_key: args.tls_key,
+                s3_domain: args.s3_domain,
             };
             let file = match &args.config {
                 Some(path) => FileConfig::load(path)?,

@@ -137,3 +137,38 @@ pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
     }
     Ok(Arc::new(identity))
 }
+
+/// Opens the S3 service: its metadata (tables in the PostgreSQL database when one is
+/// configured, else `DATA_DIR/s3.db`) and object data under `DATA_DIR/objects`.
+pub async fn open_s3(
+    config: &Config,
+    identity: Arc<Identity>,
+) -> Result<Arc<hourglass_s3::S3Service>, BootstrapError> {
+    use hourglass_s3::meta::{MetaStore, postgres::PostgresMeta, sqlite::SqliteMeta};
+    let meta: Arc<dyn MetaStore> = match &config.database_url {
+        Some(url) => Arc::new(
+            PostgresMeta::connect(url, config.database_schema.as_deref())
+                .await
+                .map_err(|e| BootstrapError::Store(format!("S3 metadata: {e}")))?,
+        ),
+        None => Arc::new(
+            SqliteMeta::open(&config.data_dir.join("s3.db"))
+                .await
+                .map_err(|e| BootstrapError::Store(format!("S3 metadata: {e}")))?,
+        ),
+    };
+    let objects = config.data_dir.join("objects");
+    let data = hourglass_s3::data::DataStore::open(&objects).map_err(|source| {
+        BootstrapError::DataDir {
+            path: objects.display().to_string(),
+            source,
+        }
+    })?;
+    let s3_config = hourglass_s3::S3Config {
+        domain: config.s3_domain.clone(),
+        ..Default::default()
+    };
+    Ok(Arc::new(hourglass_s3::S3Service::new(
+        identity, meta, data, s3_config,
+    )))
+}

@@ -43,6 +43,12 @@ pub struct FileConfig {
     pub server_key_file: Option<PathBuf>,
     pub max_query_body_bytes: Option<usize>,
     pub log: Option<String>,
+    /// PEM certificate chain; with `tls_key`, the port serves HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
+    /// Base domain for S3 virtual-hosted style (`bucket.<domain>`).
+    pub s3_domain: Option<String>,
 }
 
 impl FileConfig {
@@ -68,6 +74,9 @@ impl FileConfig {
             server_key_file: self.server_key_file.or(lower.server_key_file),
             max_query_body_bytes: self.max_query_body_bytes.or(lower.max_query_body_bytes),
             log: self.log.or(lower.log),
+            tls_cert: self.tls_cert.or(lower.tls_cert),
+            tls_key: self.tls_key.or(lower.tls_key),
+            s3_domain: self.s3_domain.or(lower.s3_domain),
         }
     }
 }
@@ -104,6 +113,15 @@ pub struct Config {
     pub root_credentials: Option<RootCredentials>,
     pub max_query_body_bytes: usize,
     pub log: String,
+    /// Certificate chain and key files when serving HTTPS.
+    pub tls: Option<TlsFiles>,
+    pub s3_domain: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Config {
@@ -129,17 +147,16 @@ impl Config {
                 message: format!("'{account_id}' is not a 12-digit AWS account id"),
             });
         }
-        if let Some(schema) = &merged.database_schema {
-            if schema.is_empty()
+        if let Some(schema) = &merged.database_schema
+            && (schema.is_empty()
                 || !schema
                     .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            {
-                return Err(ConfigError::Invalid {
-                    field: "database-schema",
-                    message: format!("'{schema}' must be letters, digits and underscores"),
-                });
-            }
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        {
+            return Err(ConfigError::Invalid {
+                field: "database-schema",
+                message: format!("'{schema}' must be letters, digits and underscores"),
+            });
         }
         let data_dir = merged
             .data_dir
@@ -147,6 +164,20 @@ impl Config {
         let server_key_file = merged
             .server_key_file
             .unwrap_or_else(|| data_dir.join("server-keys"));
+        let tls = match (merged.tls_cert, merged.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    field: "tls-cert",
+                    message: "set both tls-cert and tls-key, or neither".to_owned(),
+                });
+            }
+        };
+        let s3_domain = merged
+            .s3_domain
+            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+            .filter(|d| !d.is_empty());
         Ok(Config {
             listen,
             data_dir,
@@ -160,6 +191,8 @@ impl Config {
                 .max_query_body_bytes
                 .unwrap_or(DEFAULT_MAX_QUERY_BODY),
             log: merged.log.unwrap_or_else(|| "info".to_owned()),
+            tls,
+            s3_domain,
         })
     }
 }

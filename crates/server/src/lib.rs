@@ -8,7 +8,6 @@ pub mod http;
 pub mod internal;
 pub mod metrics;
 pub mod query;
-pub mod s3_stub;
 pub mod state;
 
 use std::io::Write;
@@ -26,6 +25,8 @@ pub enum ServerError {
     },
     #[error("{0}")]
     Bootstrap(#[from] bootstrap::BootstrapError),
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -46,6 +47,11 @@ pub fn init_logging(filter: &str) {
 /// scripts wait for that line.
 pub async fn run(config: Config) -> Result<(), ServerError> {
     let identity = bootstrap::open(&config).await?;
+    let s3 = bootstrap::open_s3(&config, identity.clone()).await?;
+    let tls = match &config.tls {
+        Some(files) => Some(http::tls::acceptor(files).map_err(ServerError::Tls)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Bind {
@@ -56,15 +62,17 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let state = Arc::new(AppState {
         config,
         identity,
+        s3,
         metrics: metrics::Metrics::default(),
     });
+    let scheme = if tls.is_some() { "https" } else { "http" };
     {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "hourglass listening on http://{addr}");
+        let _ = writeln!(out, "hourglass listening on {scheme}://{addr}");
         let _ = out.flush();
     }
     tracing::info!(%addr, account = %state.config.account_id, "ready");
-    http::listener::serve(listener, state, http::listener::stop_signal())
+    http::listener::serve(listener, state, tls, http::listener::stop_signal())
         .await
         .map_err(ServerError::Serve)
 }

@@ -10,5 +10,6 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub config: Config,
     pub identity: Arc<Identity>,
+    pub s3: Arc<hourglass_s3::S3Service>,
     pub metrics: Metrics,
 }

@@ -29,7 +29,8 @@ pub(crate) struct Ctx<'a> {
     pub svc: &'a S3Service,
     pub method: http::Method,
     pub headers: http::HeaderMap,
-    pub body: Option<RequestBody>,
+    /// Behind a mutex only so `&Ctx` is `Send` across awaits (the body is not `Sync`).
+    pub body: std::sync::Mutex<Option<RequestBody>>,
     pub raw_path: String,
     pub raw_query: String,
     pub q: Vec<(String, String)>,
@@ -95,7 +96,12 @@ impl Ctx<'_> {
         if declared.is_some_and(|d| d > limit) {
             return Err(crate::body::too_large(limit));
         }
-        let body = self.body.take().ok_or_else(|| S3Error::internal("request body read twice"))?;
+        let body = self
+            .body
+            .get_mut()
+            .map_err(|_| S3Error::internal("request body lock poisoned"))?
+            .take()
+            .ok_or_else(|| S3Error::internal("request body read twice"))?;
         let decoder = match (&self.auth.verified, self.auth.payload.is_streaming()) {
             (Some(v), true) => {
                 let pairs = header_pairs(&self.headers);
@@ -221,7 +227,7 @@ pub(crate) async fn dispatch(svc: &S3Service, req: http::Request<RequestBody>, p
         svc,
         method: parts.method,
         headers: parts.headers,
-        body: Some(body),
+        body: std::sync::Mutex::new(Some(body)),
         raw_path,
         raw_query,
         q,

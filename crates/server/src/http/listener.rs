@@ -1,5 +1,5 @@
-//! The accept loop: one TCP listener, HTTP/1.1 and HTTP/2 per connection, and a graceful stop
-//! on SIGINT/SIGTERM that lets requests in flight finish.
+//! The accept loop: one TCP listener, optionally TLS, HTTP/1.1 and HTTP/2 per connection,
+//! and a graceful stop on SIGINT/SIGTERM that lets requests in flight finish.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -38,17 +39,46 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
+                let secure = tls.is_some();
                 let service = service_fn(move |req: hyper::Request<Incoming>| {
                     let state = state.clone();
-                    async move { Ok::<_, Infallible>(router::handle(req, remote, state).await) }
+                    async move { Ok::<_, Infallible>(router::handle(req, remote, secure, state).await) }
                 });
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn.into_owned());
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, %remote, "connection ended with an error");
+                match &tls {
+                    None => {
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                        let conn = graceful.watch(conn.into_owned());
+                        tokio::spawn(async move {
+                            if let Err(e) = conn.await {
+                                tracing::debug!(error = %e, %remote, "connection ended with an error");
+                            }
+                        });
                     }
-                });
+                    Some(acceptor) => {
+                        // The handshake runs in the connection's task so a slow client
+                        // cannot stall the accept loop.
+                        let accept = acceptor.accept(stream);
+                        let builder = builder.clone();
+                        let watcher = graceful.watcher();
+                        tokio::spawn(async move {
+                            let stream = match tokio::time::timeout(std::time::Duration::from_secs(10), accept).await {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(error = %e, %remote, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%remote, "TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                                tracing::debug!(error = %e, %remote, "connection ended with an error");
+                            }
+                        });
+                    }
+                }
             }
             () = &mut shutdown => {
                 tracing::info!("stop signal received; finishing requests in flight");

@@ -3,3 +3,4 @@
 pub mod body;
 pub mod listener;
 pub mod router;
+pub mod tls;

@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 
 use crate::http::body::Response;
 use crate::state::AppState;
-use crate::{internal, query, s3_stub};
+use crate::{internal, query};
 
 /// Paths under this prefix can never be S3 buckets (bucket names cannot start with `_`).
 pub const RESERVED_PREFIX: &str = "/_hourglass/";
@@ -71,10 +71,10 @@ pub fn classify(method: &str, path: &str, query: &str, headers: &hyper::HeaderMa
             return Route::S3;
         }
     }
-    if let Some(cred) = query_param(query, "X-Amz-Credential") {
-        if let Some(service) = scope_service(&cred) {
-            return service_route(service);
-        }
+    if let Some(cred) = query_param(query, "X-Amz-Credential")
+        && let Some(service) = scope_service(&cred)
+    {
+        return service_route(service);
     }
     if query_param(query, "AWSAccessKeyId").is_some() {
         return Route::S3;
@@ -93,6 +93,7 @@ pub fn classify(method: &str, path: &str, query: &str, headers: &hyper::HeaderMa
 pub async fn handle(
     req: hyper::Request<Incoming>,
     remote: SocketAddr,
+    secure: bool,
     state: Arc<AppState>,
 ) -> Response {
     let route = classify(
@@ -105,7 +106,13 @@ pub async fn handle(
     match route {
         Route::Internal => internal::handle(req, &state).await,
         Route::Query(service) => query::handle(req, remote, service, &state).await,
-        Route::S3 => s3_stub::handle(req, &state).await,
+        Route::S3 => {
+            let peer = hourglass_s3::Peer {
+                ip: remote.ip(),
+                secure,
+            };
+            state.s3.handle(req, peer).await
+        }
     }
 }
 
