@@ -101,6 +101,14 @@ fn write_root_credentials(
     f.sync_all().map_err(err)
 }
 
+/// Opens the key ring and the store of `config` without touching the account or its root
+/// credentials, for operator commands run beside (or instead of) the server.
+pub async fn open_identity(config: &Config) -> Result<Identity, BootstrapError> {
+    let keyring = Arc::new(open_keyring(config)?);
+    let store = open_store(config, keyring.clone()).await?;
+    Ok(Identity::new(store, config.account_id.clone()).with_key_ring(keyring))
+}
+
 /// Prepares everything the server needs before it accepts connections.
 pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
     create_private_dir(&config.data_dir)?;
@@ -109,6 +117,10 @@ pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
     let identity = Identity::new(store, config.account_id.clone()).with_key_ring(keyring);
     identity
         .ensure_account()
+        .await
+        .map_err(|e| BootstrapError::Account(e.to_string()))?;
+    identity
+        .register_aws_managed_policies()
         .await
         .map_err(|e| BootstrapError::Account(e.to_string()))?;
     match &config.root_credentials {
