@@ -322,6 +322,27 @@ def test_metrics_are_prometheus_text(server):
             assert sample_re.match(l), l
 
 
+def _samples(text: str) -> dict[str, float]:
+    out = {}
+    for l in text.splitlines():
+        if l and not l.startswith("#"):
+            key, _, value = l.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
+def test_metrics_count_requests(server):
+    before = _samples(server.get("/_hourglass/metrics").text)
+    for _ in range(3):
+        server.sts().get_caller_identity()
+    after = _samples(server.get("/_hourglass/metrics").text)
+    counters = [k for k in after if k.split("{")[0].endswith("_total")]
+    assert counters, after
+    for k in counters:
+        assert after[k] >= before.get(k, 0), f"counter {k} went down"
+    assert any(after[k] - before.get(k, 0) >= 3 for k in counters), (before, after)
+
+
 def test_unknown_reserved_path_is_404(server):
     resp = server.get("/_hourglass/nope")
     assert resp.status_code == 404, resp.status_code
