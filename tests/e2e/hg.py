@@ -402,7 +402,9 @@ class HourglassServer:
         account_id: str | None = None,
         extra_args: Iterable[str] = (),
         extra_env: dict[str, str] | None = None,
+        listen: str | None = "127.0.0.1:0",
     ):
+        self.listen = listen
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -423,14 +425,9 @@ class HourglassServer:
     # -- lifecycle -------------------------------------------------------------------------
 
     def command(self) -> list[str]:
-        cmd = [
-            str(binary_path()),
-            "serve",
-            "--data-dir",
-            str(self.data_dir),
-            "--listen",
-            "127.0.0.1:0",
-        ]
+        cmd = [str(binary_path()), "serve", "--data-dir", str(self.data_dir)]
+        if self.listen is not None:
+            cmd += ["--listen", self.listen]
         if self.account_id:
             cmd += ["--account-id", self.account_id]
         return cmd + self.extra_args

@@ -79,6 +79,25 @@ def test_list_access_keys(iam):
         assert "SecretAccessKey" not in m
 
 
+def test_list_access_keys_pagination(iam):
+    c = iam()
+    name = hg.create_user(c)["UserName"]
+    ids = {c.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"] for _ in range(2)}
+    first = c.list_access_keys(UserName=name, MaxItems=1)
+    assert first["IsTruncated"] is True and first["Marker"]
+    second = c.list_access_keys(UserName=name, MaxItems=1, Marker=first["Marker"])
+    assert second["IsTruncated"] is False
+    got = [m["AccessKeyId"] for m in first["AccessKeyMetadata"] + second["AccessKeyMetadata"]]
+    assert sorted(got) == sorted(ids)
+
+
+def test_get_access_key_last_used_unknown_key_is_access_denied(iam):
+    # documented choice (docs/compatibility.md, spec §4.3): no probing of key ids
+    expect_error(
+        iam().get_access_key_last_used, AccessKeyId="AKIA" + "Z" * 16, code="AccessDenied", status=403
+    )
+
+
 def test_list_access_keys_missing_user(iam):
     name = unique("ghost")
     expect_error(

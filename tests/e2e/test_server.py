@@ -46,6 +46,12 @@ def test_listens_on_loopback_only(server_factory):
     assert srv.port and srv.port > 0
 
 
+def test_listen_address_from_env(server_factory):
+    srv = server_factory(listen=None, extra_env={"HOURGLASS_LISTEN": "127.0.0.1:0"}).start()
+    assert srv.endpoint.startswith("http://127.0.0.1:")
+    assert srv.sts().get_caller_identity()["Arn"] == ROOT_ARN
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_stops_cleanly_on_signal(server_factory, sig):
     srv = server_factory().start()

@@ -80,6 +80,40 @@ def test_get_missing_user_is_no_such_entity(iam):
     )
 
 
+def test_lookup_names_up_to_128_characters_are_not_found_rather_than_invalid(iam):
+    # names are created with at most 64 characters, but lookups accept up to 128 (spec §4.1)
+    name = "n" * 100
+    expect_error(iam().get_user, UserName=name, code="NoSuchEntity", status=404, message=user_not_found(name))
+
+
+def test_concurrent_create_same_user_exactly_one_wins(server):
+    import threading
+
+    from botocore.exceptions import ClientError
+
+    name = unique("race")
+    clients = [server.iam() for _ in range(8)]
+    barrier = threading.Barrier(len(clients))
+    results = [None] * len(clients)
+
+    def worker(i):
+        barrier.wait()
+        try:
+            results[i] = clients[i].create_user(UserName=name)["User"]["UserId"]
+        except ClientError as e:
+            results[i] = (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(clients))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    winners = [r for r in results if isinstance(r, str)]
+    assert len(winners) == 1, results
+    assert sorted(r for r in results if not isinstance(r, str)) == [("EntityAlreadyExists", 409)] * 7
+    assert server.iam().get_user(UserName=name)["User"]["UserId"] == winners[0]
+
+
 def test_get_user_without_name_as_root(iam):
     user = iam().get_user()["User"]
     assert user["UserId"] == ACCOUNT_ID
