@@ -19,6 +19,71 @@ enum Command {
     Serve(ServeArgs),
     /// Add a new current server key to the key ring; old keys keep decrypting.
     RotateServerKey(KeyArgs),
+    /// Revoke every live session of a role, the AWS way: write the role's inline policy
+    /// `AWSRevokeOlderSessions`, denying everything to sessions issued before now.
+    RevokeSessions(RevokeArgs),
+}
+
+#[derive(Debug, Args)]
+struct RevokeArgs {
+    /// Name of the role whose sessions to revoke.
+    #[arg(long)]
+    role: String,
+    /// TOML configuration file of the server.
+    #[arg(long, env = "HOURGLASS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory of the server [default: ./hourglass-data].
+    #[arg(long, env = "HOURGLASS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// The account id [default: 123456789012].
+    #[arg(long, env = "HOURGLASS_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// PostgreSQL URL, when the server runs on PostgreSQL.
+    #[arg(long, env = "HOURGLASS_DATABASE_URL")]
+    database_url: Option<String>,
+    /// PostgreSQL schema [default: public].
+    #[arg(long, env = "HOURGLASS_DATABASE_SCHEMA")]
+    database_schema: Option<String>,
+    /// Server key ring file [default: DATA_DIR/server-keys].
+    #[arg(long, env = "HOURGLASS_SERVER_KEY_FILE")]
+    server_key_file: Option<PathBuf>,
+}
+
+fn revoke_sessions(args: RevokeArgs) -> Result<(), CliError> {
+    let flags = FileConfig {
+        data_dir: args.data_dir,
+        account_id: args.account_id,
+        database_url: args.database_url,
+        database_schema: args.database_schema,
+        server_key_file: args.server_key_file,
+        ..FileConfig::default()
+    };
+    let file = match &args.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let config = Config::resolve(flags.or(file), None, env_nonempty("HOURGLASS_SERVER_KEY"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
+    let cutoff = runtime.block_on(async {
+        let identity = hourglass_server::bootstrap::open_identity(&config)
+            .await
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        identity
+            .revoke_role_sessions(&args.role)
+            .await
+            .map_err(|e| {
+                CliError::Other(format!("cannot revoke sessions of role {}: {e}", args.role))
+            })
+    })?;
+    println!(
+        "sessions of role {} issued before {cutoff} are revoked (inline policy {})",
+        args.role,
+        hourglass_iam::sts::REVOKE_POLICY_NAME
+    );
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +198,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             runtime.block_on(hourglass_server::run(config))?;
             Ok(())
         }
+        Command::RevokeSessions(args) => revoke_sessions(args),
         Command::RotateServerKey(args) => {
             let data_dir = args
                 .data_dir

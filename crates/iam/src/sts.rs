@@ -11,10 +11,10 @@ pub use assume_role::{AssumeRoleInput, AssumedRoleOutput, packed_policy_percent}
 pub use session_token::SessionTokenInput;
 
 use chrono::{DateTime, Utc};
-use hourglass_store::Secret;
+use hourglass_store::{EntityRef, Secret, SizeCheck};
 
 use crate::Identity;
-use crate::error::IamError;
+use crate::error::{IamError, IamResult};
 use crate::principal::Caller;
 
 /// GetCallerIdentity's answer.
@@ -41,7 +41,48 @@ pub(crate) fn mfa_unsupported() -> IamError {
     )
 }
 
+/// The inline policy AWS's "Revoke active sessions" writes on a role.
+pub const REVOKE_POLICY_NAME: &str = "AWSRevokeOlderSessions";
+
+/// AWS's revocation policy: deny everything to sessions issued before `cutoff`.
+pub fn revoke_policy_document(cutoff: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":["*"],"Resource":["*"],"Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{cutoff}"}}}}}}]}}"#
+    )
+}
+
 impl Identity {
+    /// Revokes the live sessions of a role (spec §5.8): writes `AWSRevokeOlderSessions`
+    /// with the current time rounded up to the next second (`aws:TokenIssueTime` has second
+    /// precision, so every session issued before the call is covered). Returns the cutoff.
+    pub async fn revoke_role_sessions(&self, role_name: &str) -> IamResult<String> {
+        let role = self.store.get_role(&self.account_id, role_name).await?;
+        let now = self.clock.now();
+        let mut secs = now.timestamp();
+        if now.timestamp_subsec_nanos() > 0 {
+            secs += 1;
+        }
+        let cutoff = DateTime::<Utc>::from_timestamp(secs, 0)
+            .unwrap_or(now)
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let document = revoke_policy_document(&cutoff);
+        let size = u32::try_from(hourglass_policy::policy_size(&document)).unwrap_or(u32::MAX);
+        let limit =
+            u32::try_from(hourglass_policy::limits::INLINE_ROLE_AGGREGATE).unwrap_or(u32::MAX);
+        self.store
+            .put_inline_policy(
+                &self.account_id,
+                &EntityRef::Role(role.name.clone()),
+                REVOKE_POLICY_NAME,
+                &document,
+                SizeCheck { size, limit },
+            )
+            .await?;
+        tracing::info!(role = %role.arn, %cutoff, "revoked older sessions");
+        Ok(cutoff)
+    }
+
     /// GetCallerIdentity: never denied by any policy (spec §3.4).
     pub fn get_caller_identity(&self, caller: &Caller) -> CallerIdentity {
         CallerIdentity {
