@@ -98,13 +98,28 @@ impl S3Service {
     {
         let request_id = hourglass_iam::ids::request_id();
         let is_head = req.method() == http::Method::HEAD;
+        // An error may be answered before the body is read; HTTP/1 clients must then not
+        // reuse the connection, whose stream still holds the unread body.
+        let has_body = req.version() <= http::Version::HTTP_11
+            && (req.headers().contains_key(http::header::TRANSFER_ENCODING)
+                || req
+                    .headers()
+                    .get(http::header::CONTENT_LENGTH)
+                    .is_some_and(|v| v.as_bytes() != b"0"));
         let req = req.map(|b| {
             b.map_err(|e| std::io::Error::other(e.to_string()))
                 .boxed_unsync()
         });
         let mut resp = match ops::dispatch(self, req, peer, &request_id).await {
             Ok(r) => r,
-            Err(e) => error_response(&e, &request_id, is_head),
+            Err(e) => {
+                let mut r = error_response(&e, &request_id, is_head);
+                if has_body {
+                    r.headers_mut()
+                        .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+                }
+                r
+            }
         };
         let h = resp.headers_mut();
         if let Ok(v) = http::HeaderValue::from_str(&request_id) {
