@@ -193,3 +193,15 @@ def signed_chunked_put(
     send["Authorization"] = auth
     send["Content-Length"] = str(len(body))
     return requests.put(endpoint + path, data=body, headers=send, timeout=60)
+
+
+def s3_signed_get(endpoint: str, creds: Creds, path: str, *, headers: dict | None = None, verify=True):
+    """GET signed the way botocore signs S3 (path encoded once), with extra headers such as
+    a virtual-hosted Host."""
+    import botocore.auth
+    import requests
+    from botocore.awsrequest import AWSRequest
+
+    req = AWSRequest(method="GET", url=endpoint.rstrip("/") + path, headers=dict(headers or {}))
+    botocore.auth.S3SigV4Auth(creds.botocore(), "s3", "us-east-1").add_auth(req)
+    return requests.get(req.url, headers=dict(req.headers.items()), verify=verify, timeout=10)
