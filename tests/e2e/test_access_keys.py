@@ -347,3 +347,17 @@ def test_root_creates_uses_and_deletes_its_own_key(fresh_server):
     }
     # the configured root key still works
     assert fresh_server.sts().get_caller_identity()["Arn"] == ROOT_ARN
+
+
+def test_inactive_key_is_refused_by_s3_too(fresh_server):
+    # "an Inactive key is refused at once, everywhere": S3 shares the port and the key store
+    root_iam = fresh_server.iam()
+    creds = hg.Creds.from_access_key(root_iam.create_access_key()["AccessKey"])
+    s3 = hg.client("s3", fresh_server.endpoint, creds)
+    assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    root_iam.update_access_key(AccessKeyId=creds.access_key_id, Status="Inactive")
+    expect_error(s3.list_buckets, code="InvalidAccessKeyId", status=403)
+    root_iam.update_access_key(AccessKeyId=creds.access_key_id, Status="Active")
+    assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    root_iam.delete_access_key(AccessKeyId=creds.access_key_id)
+    expect_error(s3.list_buckets, code="InvalidAccessKeyId", status=403)
