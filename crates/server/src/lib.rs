@@ -46,6 +46,9 @@ pub fn init_logging(filter: &str) {
 /// SIGTERM. Prints `hourglass listening on http://ADDR` on stdout once ready; tests and
 /// scripts wait for that line.
 pub async fn run(config: Config) -> Result<(), ServerError> {
+    // Signals are caught from the very start, so a stop requested during start-up is
+    // honoured as soon as the server is up rather than killing it mid-migration.
+    let stop = http::listener::stop_signal().map_err(ServerError::Serve)?;
     let identity = bootstrap::open(&config).await?;
     let s3 = bootstrap::open_s3(&config, identity.clone()).await?;
     let tls = match &config.tls {
@@ -72,7 +75,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         let _ = out.flush();
     }
     tracing::info!(%addr, account = %state.config.account_id, "ready");
-    http::listener::serve(listener, state, tls, http::listener::stop_signal())
+    http::listener::serve(listener, state, tls, stop)
         .await
         .map_err(ServerError::Serve)
 }

@@ -50,6 +50,15 @@ impl<'a> Ctx<'a> {
         self.params.get(name)
     }
 
+    /// A list of `Key`/`Value` tags; a tag missing either member is AWS's ValidationError.
+    pub fn tags(&self, name: &str) -> Result<Vec<(String, String)>, ApiError> {
+        self.params.tags(name).map_err(|field| {
+            ApiError::Iam(IamError::Validation(format!(
+                "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+            )))
+        })
+    }
+
     /// A required string parameter, with AWS's ValidationError when absent.
     pub fn required(&self, name: &str) -> Result<&'a str, ApiError> {
         Ok(hourglass_iam::validate::required(

@@ -15,12 +15,14 @@ pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, String> {
         std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
     let cert_pem = read(&files.cert)?;
-    let certs: Vec<CertificateDer<'static>> =
-        rustls_pemfile::certs(&mut cert_pem.as_slice())
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("{}: {e}", files.cert.display()))?;
+    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_slice())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", files.cert.display()))?;
     if certs.is_empty() {
-        return Err(format!("{}: no PEM certificate found", files.cert.display()));
+        return Err(format!(
+            "{}: no PEM certificate found",
+            files.cert.display()
+        ));
     }
     let key_pem = read(&files.key)?;
     let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_slice())

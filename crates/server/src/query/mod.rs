@@ -225,7 +225,11 @@ pub async fn handle(
         );
     };
     let Some(version) = params.get("Version").map(str::to_owned) else {
-        return error_response(fallback, errors::from_query(&QueryError::MissingVersion), &request_id);
+        return error_response(
+            fallback,
+            errors::from_query(&QueryError::MissingVersion),
+            &request_id,
+        );
     };
     // The version names the API; it must agree with the service the request was signed for.
     let service = match (signed_service, Service::from_version(&version)) {
@@ -237,7 +241,11 @@ pub async fn handle(
         }
         (s, None) => {
             let e = QueryError::InvalidAction { action, version };
-            return error_response(s.unwrap_or(Service::Iam), errors::from_query(&e), &request_id);
+            return error_response(
+                s.unwrap_or(Service::Iam),
+                errors::from_query(&e),
+                &request_id,
+            );
         }
     };
     if !api::is_known_action(service, &action) {

@@ -39,7 +39,11 @@ fn check_lists(values: &BTreeMap<String, String>) -> Result<(), QueryError> {
     for (list, mut indexes) in seen {
         indexes.sort_unstable();
         indexes.dedup();
-        if indexes.iter().enumerate().any(|(i, n)| *n as usize != i + 1) {
+        if indexes
+            .iter()
+            .enumerate()
+            .any(|(i, n)| *n as usize != i + 1)
+        {
             return Err(QueryError::MalformedList(format!(
                 "List parameter {list} must be numbered from 1 without gaps."
             )));
@@ -129,17 +133,26 @@ impl Params {
         out
     }
 
-    /// `Tags.member.N.Key` / `.Value` pairs.
-    pub fn tags(&self, name: &str) -> Vec<(String, String)> {
+    /// `Tags.member.N.Key` / `.Value` pairs. Both members are required by the model; the
+    /// error names the first missing one as AWS does (`tags.1.member.value`).
+    pub fn tags(&self, name: &str) -> Result<Vec<(String, String)>, String> {
+        let field = {
+            let mut c = name.chars();
+            c.next()
+                .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        };
         self.struct_list(name)
             .into_iter()
-            .map(|p| {
-                let key = self.get(&format!("{p}.Key")).unwrap_or_default().to_owned();
-                let value = self
-                    .get(&format!("{p}.Value"))
-                    .unwrap_or_default()
-                    .to_owned();
-                (key, value)
+            .enumerate()
+            .map(|(i, p)| {
+                let key = self.get(&format!("{p}.Key"));
+                let value = self.get(&format!("{p}.Value"));
+                match (key, value) {
+                    (Some(k), Some(v)) => Ok((k.to_owned(), v.to_owned())),
+                    (None, _) => Err(format!("{field}.{}.member.key", i + 1)),
+                    (_, None) => Err(format!("{field}.{}.member.value", i + 1)),
+                }
             })
             .collect()
     }
@@ -175,9 +188,11 @@ mod tests {
         assert_eq!(p.list("L"), vec!["a", "b"]);
         assert_eq!(p.list("Empty"), Vec::<&str>::new());
         assert_eq!(
-            p.tags("Tags"),
+            p.tags("Tags").unwrap(),
             vec![("k".into(), "v".into()), ("k2".into(), String::new())]
         );
+        let missing = Params::decode("", b"Tags.member.1.Key=k").unwrap();
+        assert_eq!(missing.tags("Tags").unwrap_err(), "tags.1.member.value");
     }
 
     #[test]
@@ -191,7 +206,9 @@ mod tests {
         ] {
             assert!(Params::decode("", bad.as_bytes()).is_err(), "{bad}");
         }
-        assert!(Params::decode("", b"T.member.1.Key=a&T.member.1.Value=b&T.member.2.Key=c").is_ok());
+        assert!(
+            Params::decode("", b"T.member.1.Key=a&T.member.1.Value=b&T.member.2.Key=c").is_ok()
+        );
     }
 
     #[test]

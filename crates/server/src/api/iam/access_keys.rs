@@ -1,5 +1,7 @@
 //! CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed.
 
+use hourglass_iam::IamError;
+
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
@@ -22,20 +24,31 @@ pub async fn create(ctx: &Ctx<'_>) -> ApiResult {
 
 pub async fn list(ctx: &Ctx<'_>) -> ApiResult {
     ctx.declare(&["UserName", "Marker", "MaxItems"])?;
-    // A user has at most two keys, so one page always holds them all.
-    let _ = super::page_request(ctx)?;
+    let request = super::page_request(ctx)?;
     let keys = ctx
         .identity
         .list_access_keys(ctx.caller()?, ctx.get("UserName"))
         .await?;
+    // At most two keys per owner: the marker is simply the index of the next key.
+    let start = match request.marker.as_deref() {
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| IamError::InvalidInput(format!("Invalid Marker: {m}")))?,
+        None => 0,
+    }
+    .min(keys.len());
+    let end = (start + request.max_items as usize).min(keys.len());
     let mut x = Xml::new();
-    x.list("AccessKeyMetadata", &keys, |x, k| {
+    x.list("AccessKeyMetadata", &keys[start..end], |x, k| {
         x.text("UserName", &k.user_name)
             .text("AccessKeyId", &k.metadata.access_key_id)
             .text("Status", k.metadata.status.as_str())
             .date("CreateDate", &k.metadata.create_date);
     });
-    x.bool("IsTruncated", false);
+    x.bool("IsTruncated", end < keys.len());
+    if end < keys.len() {
+        x.text("Marker", &end.to_string());
+    }
     Ok(Some(x.finish()))
 }
 

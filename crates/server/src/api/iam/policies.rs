@@ -77,7 +77,7 @@ pub async fn create_policy(ctx: &Ctx<'_>) -> ApiResult {
         path: ctx.get("Path").map(str::to_owned),
         document: ctx.required("PolicyDocument")?.to_owned(),
         description: ctx.get("Description").map(str::to_owned),
-        tags: ctx.params.tags("Tags"),
+        tags: ctx.tags("Tags")?,
     };
     let policy = ctx.identity.create_policy(ctx.caller()?, input).await?;
     policy_result(&policy, Shape::Created)
@@ -204,7 +204,7 @@ pub async fn delete_policy_version(ctx: &Ctx<'_>) -> ApiResult {
 
 pub async fn tag_policy(ctx: &Ctx<'_>) -> ApiResult {
     ctx.declare(&["PolicyArn", "Tags"])?;
-    let tags = ctx.params.tags("Tags");
+    let tags = ctx.tags("Tags")?;
     ctx.identity
         .tag_policy(ctx.caller()?, ctx.required("PolicyArn")?, &tags)
         .await?;

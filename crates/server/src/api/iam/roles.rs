@@ -104,7 +104,7 @@ pub async fn create_role(ctx: &Ctx<'_>) -> ApiResult {
         description: ctx.get("Description").map(str::to_owned),
         max_session_duration: ctx.get("MaxSessionDuration").map(str::to_owned),
         permissions_boundary: ctx.get("PermissionsBoundary").map(str::to_owned),
-        tags: ctx.params.tags("Tags"),
+        tags: ctx.tags("Tags")?,
     };
     let role = ctx.identity.create_role(ctx.caller()?, input).await?;
     role_result(&role, Shape::Created)
@@ -184,7 +184,7 @@ pub async fn delete_role(ctx: &Ctx<'_>) -> ApiResult {
 
 pub async fn tag_role(ctx: &Ctx<'_>) -> ApiResult {
     ctx.declare(&["RoleName", "Tags"])?;
-    let tags = ctx.params.tags("Tags");
+    let tags = ctx.tags("Tags")?;
     ctx.identity
         .tag_role(ctx.caller()?, ctx.required("RoleName")?, &tags)
         .await?;

@@ -33,7 +33,7 @@ pub async fn create_user(ctx: &Ctx<'_>) -> ApiResult {
         name: ctx.required("UserName")?.to_owned(),
         path: ctx.get("Path").map(str::to_owned),
         permissions_boundary: ctx.get("PermissionsBoundary").map(str::to_owned),
-        tags: ctx.params.tags("Tags"),
+        tags: ctx.tags("Tags")?,
     };
     let user = ctx.identity.create_user(ctx.caller()?, input).await?;
     let mut x = Xml::new();
@@ -102,7 +102,7 @@ pub async fn delete_user(ctx: &Ctx<'_>) -> ApiResult {
 
 pub async fn tag_user(ctx: &Ctx<'_>) -> ApiResult {
     ctx.declare(&["UserName", "Tags"])?;
-    let tags = ctx.params.tags("Tags");
+    let tags = ctx.tags("Tags")?;
     ctx.identity
         .tag_user(ctx.caller()?, ctx.required("UserName")?, &tags)
         .await?;

@@ -44,7 +44,7 @@ pub async fn assume_role(ctx: &Ctx<'_>) -> ApiResult {
         policy_arns,
         external_id: ctx.get("ExternalId").map(str::to_owned),
         source_identity: ctx.get("SourceIdentity").map(str::to_owned),
-        tags: ctx.params.tags("Tags"),
+        tags: ctx.tags("Tags")?,
         transitive_tag_keys: ctx
             .params
             .list("TransitiveTagKeys")
