@@ -92,3 +92,21 @@ impl Identity {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn revoke_policy_is_awss_and_valid() {
+        let text = revoke_policy_document("2024-05-01T12:00:00Z");
+        hourglass_policy::parse(&text, hourglass_policy::PolicyKind::Identity).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"],
+            "2024-05-01T12:00:00Z"
+        );
+        assert_eq!(v["Statement"][0]["Action"], serde_json::json!(["*"]));
+    }
+}
