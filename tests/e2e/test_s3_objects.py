@@ -14,6 +14,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+import hg
 from hg import expect_error, unique
 from s3util import MIB, full_access, s3_client, signed_chunked_put
 
@@ -387,6 +388,14 @@ def test_presign_v4_expiry_limits(server, creds, bucket):
         old = s3p.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
     r = requests.get(old, timeout=10)
     assert r.status_code == 403 and "<Message>Request has expired</Message>" in r.text
+
+
+def test_sigv2_header_auth(server, creds, bucket):
+    v2 = s3_client(server.endpoint, creds, signature_version="s3")
+    v2.put_object(Bucket=bucket, Key="v2/k", Body=b"signed with v2")
+    assert v2.get_object(Bucket=bucket, Key="v2/k")["Body"].read() == b"signed with v2"
+    bad = s3_client(server.endpoint, hg.Creds(creds.access_key_id, "z" * 40, creds.session_token), signature_version="s3")
+    expect_error(bad.get_object, Bucket=bucket, Key="v2/k", code="SignatureDoesNotMatch", status=403)
 
 
 def test_anonymous_is_denied_without_policy(server, bucket, s3):
