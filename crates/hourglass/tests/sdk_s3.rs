@@ -51,7 +51,9 @@ async fn assume(srv: &Server, role_policy: &str) -> aws_credential_types::Creden
     iam.put_user_policy()
         .user_name(&user)
         .policy_name("assume")
-        .policy_document(doc(r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}"#))
+        .policy_document(doc(
+            r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}"#,
+        ))
         .send()
         .await
         .unwrap();
@@ -73,7 +75,11 @@ async fn assume(srv: &Server, role_policy: &str) -> aws_credential_types::Creden
         .unwrap();
     let c = out.credentials.unwrap();
     assert!(c.access_key_id.starts_with("ASIA"));
-    creds(&c.access_key_id, &c.secret_access_key, Some(&c.session_token))
+    creds(
+        &c.access_key_id,
+        &c.secret_access_key,
+        Some(&c.session_token),
+    )
 }
 
 fn s3(srv: &Server, c: aws_credential_types::Credentials) -> aws_sdk_s3::Client {
@@ -96,7 +102,14 @@ async fn body(out: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Vec<u8
 #[tokio::test(flavor = "multi_thread")]
 async fn objects_listing_multipart_copy_and_presign() {
     let srv = Server::start();
-    let c = s3(&srv, assume(&srv, &doc(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#)).await);
+    let c = s3(
+        &srv,
+        assume(
+            &srv,
+            &doc(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#),
+        )
+        .await,
+    );
     let bucket = unique("sdk");
     c.create_bucket().bucket(&bucket).send().await.unwrap();
 
@@ -111,9 +124,18 @@ async fn objects_listing_multipart_copy_and_presign() {
         .await
         .unwrap();
     assert_eq!(put.e_tag(), Some("\"5eb63bbbe01eeed093cb22bb8f5acdc3\""));
-    let got = c.get_object().bucket(&bucket).key("dir/hello world.txt").send().await.unwrap();
+    let got = c
+        .get_object()
+        .bucket(&bucket)
+        .key("dir/hello world.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.content_type(), Some("text/plain"));
-    assert_eq!(got.metadata().unwrap().get("k").map(String::as_str), Some("v"));
+    assert_eq!(
+        got.metadata().unwrap().get("k").map(String::as_str),
+        Some("v")
+    );
     assert_eq!(body(got).await, b"hello world");
     let ranged = c
         .get_object()
@@ -132,11 +154,21 @@ async fn objects_listing_multipart_copy_and_presign() {
         .send()
         .await
         .unwrap();
-    let prefixes: Vec<_> = listed.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    let prefixes: Vec<_> = listed
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
     assert_eq!(prefixes, vec!["dir/"]);
 
     // Multipart: two parts, the first at the 5 MiB minimum.
-    let mp = c.create_multipart_upload().bucket(&bucket).key("mp").send().await.unwrap();
+    let mp = c
+        .create_multipart_upload()
+        .bucket(&bucket)
+        .key("mp")
+        .send()
+        .await
+        .unwrap();
     let id = mp.upload_id().unwrap();
     let part1 = vec![7u8; 5 * 1024 * 1024];
     let mut parts = Vec::new();
@@ -151,19 +183,36 @@ async fn objects_listing_multipart_copy_and_presign() {
             .send()
             .await
             .unwrap();
-        parts.push(CompletedPart::builder().part_number(n).e_tag(r.e_tag().unwrap()).build());
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(r.e_tag().unwrap())
+                .build(),
+        );
     }
     let done = c
         .complete_multipart_upload()
         .bucket(&bucket)
         .key("mp")
         .upload_id(id)
-        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
         .send()
         .await
         .unwrap();
     assert!(done.e_tag().unwrap().ends_with("-2\""));
-    let all = body(c.get_object().bucket(&bucket).key("mp").send().await.unwrap()).await;
+    let all = body(
+        c.get_object()
+            .bucket(&bucket)
+            .key("mp")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(all.len(), part1.len() + 3);
     assert!(all.ends_with(b"end"));
 
@@ -174,7 +223,18 @@ async fn objects_listing_multipart_copy_and_presign() {
         .send()
         .await
         .unwrap();
-    assert_eq!(body(c.get_object().bucket(&bucket).key("copy").send().await.unwrap()).await, b"hello world");
+    assert_eq!(
+        body(
+            c.get_object()
+                .bucket(&bucket)
+                .key("copy")
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        b"hello world"
+    );
 
     let presigned = c
         .get_object()
@@ -192,7 +252,12 @@ async fn objects_listing_multipart_copy_and_presign() {
             Delete::builder()
                 .objects(ObjectIdentifier::builder().key("copy").build().unwrap())
                 .objects(ObjectIdentifier::builder().key("mp").build().unwrap())
-                .objects(ObjectIdentifier::builder().key("dir/hello world.txt").build().unwrap())
+                .objects(
+                    ObjectIdentifier::builder()
+                        .key("dir/hello world.txt")
+                        .build()
+                        .unwrap(),
+                )
                 .build()
                 .unwrap(),
         )
@@ -208,7 +273,14 @@ async fn objects_listing_multipart_copy_and_presign() {
 #[tokio::test(flavor = "multi_thread")]
 async fn put_only_session_cannot_read() {
     let srv = Server::start();
-    let admin = s3(&srv, assume(&srv, &doc(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#)).await);
+    let admin = s3(
+        &srv,
+        assume(
+            &srv,
+            &doc(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#),
+        )
+        .await,
+    );
     let bucket = unique("sdkpo");
     admin.create_bucket().bucket(&bucket).send().await.unwrap();
     let writer = s3(
@@ -229,9 +301,20 @@ async fn put_only_session_cannot_read() {
         .send()
         .await
         .unwrap();
-    let err = writer.get_object().bucket(&bucket).key("k").send().await.unwrap_err();
+    let err = writer
+        .get_object()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("AccessDenied"));
-    let err = writer.list_objects_v2().bucket(&bucket).send().await.unwrap_err();
+    let err = writer
+        .list_objects_v2()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("AccessDenied"));
     let other = unique("sdkother");
     admin.create_bucket().bucket(&other).send().await.unwrap();

@@ -50,7 +50,9 @@ impl S3Service {
             query: r.raw_query,
             headers: r.headers,
         };
-        let content_sha256 = req.header("x-amz-content-sha256").map(|v| v.trim().to_string());
+        let content_sha256 = req
+            .header("x-amz-content-sha256")
+            .map(|v| v.trim().to_string());
         let now = self.identity.clock().now();
         let auth = sigv4::parse_auth(&req).map_err(|e| from_sigv4(&e))?;
         let anonymous = || AuthInfo {
@@ -137,14 +139,24 @@ impl S3Service {
                 let v2_path;
                 let path = match r.virtual_bucket {
                     Some(b) => {
-                        v2_path = format!("/{b}{}", if r.raw_path.is_empty() { "/" } else { r.raw_path });
+                        v2_path = format!(
+                            "/{b}{}",
+                            if r.raw_path.is_empty() {
+                                "/"
+                            } else {
+                                r.raw_path
+                            }
+                        );
                         v2_path.as_str()
                     }
                     None => r.raw_path,
                 };
                 let v2_req = sigv4::Request { path, ..req };
-                sigv4::verify_v2(&v2_req, &a, resolved.secret.expose(), now).map_err(|e| from_sigv4(&e))?;
-                self.identity.record_key_use(&a.access_key_id, "s3", &self.region).await;
+                sigv4::verify_v2(&v2_req, &a, resolved.secret.expose(), now)
+                    .map_err(|e| from_sigv4(&e))?;
+                self.identity
+                    .record_key_use(&a.access_key_id, "s3", &self.region)
+                    .await;
                 Ok(AuthInfo {
                     caller: Some(resolved.caller),
                     // SigV2 never covers the body; a declared hash is still checked.

@@ -98,30 +98,51 @@ impl S3Service {
     ) -> S3Result<()> {
         let mut access = Access::new(action, resource);
         access.context.extend(conditions.keys.iter().cloned());
-        access.context.push(("s3:authType".into(), vec![auth.auth_type.into()]));
+        access
+            .context
+            .push(("s3:authType".into(), vec![auth.auth_type.into()]));
         if let Some(v) = auth.signature_version {
-            access.context.push(("s3:signatureversion".into(), vec![v.into()]));
+            access
+                .context
+                .push(("s3:signatureversion".into(), vec![v.into()]));
         }
         if let Some(age) = auth.signature_age_ms {
-            access.context.push(("s3:signatureAge".into(), vec![age.to_string()]));
+            access
+                .context
+                .push(("s3:signatureAge".into(), vec![age.to_string()]));
         }
         if let Some(v) = &auth.content_sha256 {
-            access.context.push(("s3:x-amz-content-sha256".into(), vec![v.clone()]));
+            access
+                .context
+                .push(("s3:x-amz-content-sha256".into(), vec![v.clone()]));
         }
         if auth.caller.is_none() {
             // Authenticated callers get these from the identity domain; anonymous ones
             // have no caller record, so they are set here.
-            access.context.push(("aws:SourceIp".into(), vec![auth.source_ip.to_string()]));
+            access
+                .context
+                .push(("aws:SourceIp".into(), vec![auth.source_ip.to_string()]));
             access.context.push((
                 "aws:SecureTransport".into(),
-                vec![if auth.secure_transport { "true" } else { "false" }.into()],
+                vec![
+                    if auth.secure_transport {
+                        "true"
+                    } else {
+                        "false"
+                    }
+                    .into(),
+                ],
             ));
         }
         let policy_id;
         let resource_policy = match bucket {
             Some(b) => {
-                access.context.push(("s3:ResourceAccount".into(), vec![b.owner.clone()]));
-                access.context.push(("aws:ResourceAccount".into(), vec![b.owner.clone()]));
+                access
+                    .context
+                    .push(("s3:ResourceAccount".into(), vec![b.owner.clone()]));
+                access
+                    .context
+                    .push(("aws:ResourceAccount".into(), vec![b.owner.clone()]));
                 policy_id = bucket_arn(&b.name);
                 b.policy.as_deref().map(|document| ResourcePolicy {
                     id: &policy_id,

@@ -29,7 +29,12 @@ pub struct PayloadReader {
 impl PayloadReader {
     /// `decoder` must be given for aws-chunked payloads; `limit` caps the decoded size
     /// (`EntityTooLarge` beyond it).
-    pub fn new(body: RequestBody, mode: &PayloadMode, decoder: Option<ChunkedDecoder>, limit: u64) -> Self {
+    pub fn new(
+        body: RequestBody,
+        mode: &PayloadMode,
+        decoder: Option<ChunkedDecoder>,
+        limit: u64,
+    ) -> Self {
         let sha256 = match mode {
             PayloadMode::Sha256(hex) => Some((Sha256::new(), hex.clone())),
             _ => None,
@@ -126,6 +131,10 @@ impl PayloadReader {
 }
 
 pub fn too_large(limit: u64) -> S3Error {
-    S3Error::new(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
-        .with("MaxSizeAllowed", limit.to_string())
+    S3Error::new(
+        400,
+        "EntityTooLarge",
+        "Your proposed upload exceeds the maximum allowed object size.",
+    )
+    .with("MaxSizeAllowed", limit.to_string())
 }

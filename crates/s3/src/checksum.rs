@@ -25,12 +25,20 @@ pub struct Expected {
 pub fn expected<'a>(header: impl Fn(&str) -> Option<&'a str>) -> S3Result<Expected> {
     let mut out = Expected::default();
     if let Some(v) = header("content-md5") {
-        let bytes = B64
-            .decode(v.trim())
-            .map_err(|_| S3Error::new(400, "InvalidDigest", "The Content-MD5 you specified was not valid."))?;
-        let arr: [u8; 16] = bytes
-            .try_into()
-            .map_err(|_| S3Error::new(400, "InvalidDigest", "The Content-MD5 you specified was not valid."))?;
+        let bytes = B64.decode(v.trim()).map_err(|_| {
+            S3Error::new(
+                400,
+                "InvalidDigest",
+                "The Content-MD5 you specified was not valid.",
+            )
+        })?;
+        let arr: [u8; 16] = bytes.try_into().map_err(|_| {
+            S3Error::new(
+                400,
+                "InvalidDigest",
+                "The Content-MD5 you specified was not valid.",
+            )
+        })?;
         out.md5 = Some(arr);
     }
     let mut found = None;
@@ -58,7 +66,8 @@ pub fn expected<'a>(header: impl Fn(&str) -> Option<&'a str>) -> S3Result<Expect
         found = Some((alg, None));
     }
     if found.is_none()
-        && let Some(name) = header("x-amz-sdk-checksum-algorithm").or_else(|| header("x-amz-checksum-algorithm"))
+        && let Some(name) =
+            header("x-amz-sdk-checksum-algorithm").or_else(|| header("x-amz-checksum-algorithm"))
     {
         let alg = ChecksumAlgorithm::from_name(name).ok_or_else(|| {
             S3Error::invalid_request("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
@@ -133,7 +142,11 @@ pub fn multipart_etag(part_etags: &[String]) -> S3Result<String> {
         let raw = hex::decode(e.trim_matches('"')).map_err(S3Error::internal)?;
         h.update(&raw);
     }
-    Ok(format!("\"{}-{}\"", hex::encode(h.finalize()), part_etags.len()))
+    Ok(format!(
+        "\"{}-{}\"",
+        hex::encode(h.finalize()),
+        part_etags.len()
+    ))
 }
 
 /// Composite checksum: checksum of the concatenated decoded part checksums, `-N`.
@@ -161,7 +174,9 @@ mod tests {
         d.update(b"hello worlD");
         assert_eq!(d.finish(&e).unwrap_err().code, "BadDigest");
         assert_eq!(
-            expected(|n| (n == "x-amz-checksum-crc32").then_some("xx")).unwrap_err().code,
+            expected(|n| (n == "x-amz-checksum-crc32").then_some("xx"))
+                .unwrap_err()
+                .code,
             "InvalidRequest"
         );
     }
@@ -175,7 +190,12 @@ mod tests {
         let mut d = Digests::new(None);
         d.update(b"x");
         assert_eq!(d.finish(&e).unwrap_err().code, "BadDigest");
-        assert_eq!(expected(|n| (n == "content-md5").then_some("abc")).unwrap_err().code, "InvalidDigest");
+        assert_eq!(
+            expected(|n| (n == "content-md5").then_some("abc"))
+                .unwrap_err()
+                .code,
+            "InvalidDigest"
+        );
     }
 
     #[test]

@@ -49,7 +49,11 @@ impl DataStore {
     /// `objects/ab/<id>`; ids are lower-case hex, checked so a corrupt record cannot name
     /// a path outside the directory.
     fn path(&self, id: &str) -> std::io::Result<PathBuf> {
-        if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        if id.len() < 8
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
             return Err(io_err(format!("invalid data id {id:?}")));
         }
         Ok(self.root.join(&id[..2]).join(id))
@@ -76,7 +80,10 @@ impl DataStore {
         if segments.is_empty() {
             return;
         }
-        let paths: Vec<PathBuf> = segments.iter().filter_map(|s| self.path(&s.id).ok()).collect();
+        let paths: Vec<PathBuf> = segments
+            .iter()
+            .filter_map(|s| self.path(&s.id).ok())
+            .collect();
         let _ = blocking(move || {
             for p in paths {
                 if let Err(e) = std::fs::remove_file(&p)
@@ -115,46 +122,58 @@ impl DataStore {
             plan,
             current: None,
         };
-        Ok(futures_util::stream::try_unfold(state, |mut st| async move {
-            loop {
-                if let Some((file, remaining)) = st.current.take() {
-                    if remaining == 0 {
-                        continue;
-                    }
-                    let want = usize::try_from(remaining).unwrap_or(READ_CHUNK).min(READ_CHUNK);
-                    let (file, chunk) = blocking(move || {
-                        let mut file = file;
-                        let mut buf = vec![0u8; want];
-                        let mut filled = 0;
-                        while filled < want {
-                            let n = file.read(&mut buf[filled..])?;
-                            if n == 0 {
-                                return Err(io_err("object data file is shorter than its record"));
-                            }
-                            filled += n;
+        Ok(futures_util::stream::try_unfold(
+            state,
+            |mut st| async move {
+                loop {
+                    if let Some((file, remaining)) = st.current.take() {
+                        if remaining == 0 {
+                            continue;
                         }
-                        Ok((file, buf))
+                        let want = usize::try_from(remaining)
+                            .unwrap_or(READ_CHUNK)
+                            .min(READ_CHUNK);
+                        let (file, chunk) = blocking(move || {
+                            let mut file = file;
+                            let mut buf = vec![0u8; want];
+                            let mut filled = 0;
+                            while filled < want {
+                                let n = file.read(&mut buf[filled..])?;
+                                if n == 0 {
+                                    return Err(io_err(
+                                        "object data file is shorter than its record",
+                                    ));
+                                }
+                                filled += n;
+                            }
+                            Ok((file, buf))
+                        })
+                        .await?;
+                        st.current = Some((file, remaining - chunk.len() as u64));
+                        return Ok(Some((Bytes::from(chunk), st)));
+                    }
+                    let Some((path, offset, len)) = st.plan.pop() else {
+                        return Ok(None);
+                    };
+                    let file = blocking(move || {
+                        let mut f = std::fs::File::open(&path)?;
+                        f.seek(SeekFrom::Start(offset))?;
+                        Ok(f)
                     })
                     .await?;
-                    st.current = Some((file, remaining - chunk.len() as u64));
-                    return Ok(Some((Bytes::from(chunk), st)));
+                    st.current = Some((file, len));
                 }
-                let Some((path, offset, len)) = st.plan.pop() else {
-                    return Ok(None);
-                };
-                let file = blocking(move || {
-                    let mut f = std::fs::File::open(&path)?;
-                    f.seek(SeekFrom::Start(offset))?;
-                    Ok(f)
-                })
-                .await?;
-                st.current = Some((file, len));
-            }
-        }))
+            },
+        ))
     }
 
     /// Copies byte range `[start, end)` of `segments` into a new data file.
-    pub async fn copy_range(&self, segments: &[Segment], start: u64, end: u64) -> std::io::Result<(Segment, [u8; 16])> {
+    pub async fn copy_range(
+        &self,
+        segments: &[Segment],
+        start: u64,
+        end: u64,
+    ) -> std::io::Result<(Segment, [u8; 16])> {
         use futures_util::StreamExt;
         use md5::Digest;
         let mut w = self.writer().await?;
@@ -222,7 +241,9 @@ impl DataWriter {
             if let Some(f) = file {
                 f.sync_all()?;
             }
-            let dir = final_path.parent().ok_or_else(|| io_err("data path has no parent"))?;
+            let dir = final_path
+                .parent()
+                .ok_or_else(|| io_err("data path has no parent"))?;
             std::fs::create_dir_all(dir)?;
             std::fs::rename(&tmp, &final_path)?;
             // The rename itself must survive a crash before the metadata names the file.
@@ -270,16 +291,31 @@ mod tests {
         w.write(b"world").await.unwrap();
         let b = w.commit().await.unwrap();
         let segs = vec![a, b];
-        assert_eq!(collect(store.read_range(&segs, 0, 11).unwrap()).await, b"hello world");
-        assert_eq!(collect(store.read_range(&segs, 4, 8).unwrap()).await, b"o wo");
-        assert_eq!(collect(store.read_range(&segs, 6, 11).unwrap()).await, b"world");
+        assert_eq!(
+            collect(store.read_range(&segs, 0, 11).unwrap()).await,
+            b"hello world"
+        );
+        assert_eq!(
+            collect(store.read_range(&segs, 4, 8).unwrap()).await,
+            b"o wo"
+        );
+        assert_eq!(
+            collect(store.read_range(&segs, 6, 11).unwrap()).await,
+            b"world"
+        );
         let (copy, _) = store.copy_range(&segs, 3, 9).await.unwrap();
-        assert_eq!(collect(store.read_range(&[copy.clone()], 0, 6).unwrap()).await, b"lo wor");
+        assert_eq!(
+            collect(store.read_range(&[copy.clone()], 0, 6).unwrap()).await,
+            b"lo wor"
+        );
         store.remove(vec![copy.clone()]).await;
         assert!(store.path(&copy.id).map(|p| !p.exists()).unwrap());
         assert!(store.path("../../etc").is_err());
         let w = store.writer().await.unwrap();
         w.abort().await;
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 }

@@ -41,7 +41,8 @@ impl S3Error {
     }
 
     pub fn no_such_bucket(bucket: &str) -> Self {
-        Self::new(404, "NoSuchBucket", "The specified bucket does not exist").with("BucketName", bucket)
+        Self::new(404, "NoSuchBucket", "The specified bucket does not exist")
+            .with("BucketName", bucket)
     }
 
     pub fn no_such_key(key: &str) -> Self {
@@ -77,23 +78,37 @@ impl S3Error {
         Self::new(
             501,
             "NotImplemented",
-            format!("A header or query you provided implies functionality that is not implemented: {what}"),
+            format!(
+                "A header or query you provided implies functionality that is not implemented: {what}"
+            ),
         )
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+        )
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         // The detail is logged, never sent: it may name paths or database errors.
         tracing::error!(error = %detail, "S3 internal error");
-        Self::new(500, "InternalError", "We encountered an internal error. Please try again.")
+        Self::new(
+            500,
+            "InternalError",
+            "We encountered an internal error. Please try again.",
+        )
     }
 
     pub fn precondition_failed(condition: &str) -> Self {
-        Self::new(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
-            .with("Condition", condition)
+        Self::new(
+            412,
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold",
+        )
+        .with("Condition", condition)
     }
 
     pub fn bad_digest(algorithm: &str) -> Self {
@@ -146,7 +161,8 @@ pub fn from_sigv4(e: &hourglass_sigv4::Error) -> S3Error {
     let mut err = S3Error::new(status, code, e.to_string());
     match e {
         E::SignatureExpired { .. } | E::SignatureNotYetCurrent { .. } => {
-            err.message = "The difference between the request time and the current time is too large.".into();
+            err.message =
+                "The difference between the request time and the current time is too large.".into();
             if let Some((req, server, max)) = e.skew_details() {
                 err = err
                     .with("RequestTime", req)
@@ -166,7 +182,10 @@ pub fn from_sigv4(e: &hourglass_sigv4::Error) -> S3Error {
                 err = err.with("X-Amz-Expires", s.to_string());
             }
             err = err
-                .with("Expires", expired_at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .with(
+                    "Expires",
+                    expired_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                )
                 .with("ServerTime", now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
         }
         E::SignatureDoesNotMatch(m) => {
@@ -211,7 +230,9 @@ pub fn from_auth(e: &AuthError, access_key_id: Option<&str>) -> S3Error {
             "InvalidToken",
             "The provided token is malformed or otherwise invalid.",
         ),
-        AuthError::ExpiredToken => S3Error::new(400, "ExpiredToken", "The provided token has expired."),
+        AuthError::ExpiredToken => {
+            S3Error::new(400, "ExpiredToken", "The provided token has expired.")
+        }
         AuthError::MissingAuthentication => S3Error::access_denied(),
         AuthError::Incomplete(m) => S3Error::new(400, "AuthorizationHeaderMalformed", m.clone()),
         AuthError::SignatureDoesNotMatch {
@@ -252,7 +273,9 @@ pub fn from_auth(e: &AuthError, access_key_id: Option<&str>) -> S3Error {
         .with("HeadersNotSigned", h.join(", ")),
         AuthError::Signature(s) => from_sigv4(s),
         AuthError::PresignWindow(m) => S3Error::new(403, "AccessDenied", m.clone()),
-        AuthError::QueryParameters(m) => S3Error::new(400, "AuthorizationQueryParametersError", m.clone()),
+        AuthError::QueryParameters(m) => {
+            S3Error::new(400, "AuthorizationQueryParametersError", m.clone())
+        }
     }
 }
 

@@ -115,8 +115,10 @@ impl S3Service {
             Err(e) => {
                 let mut r = error_response(&e, &request_id, is_head);
                 if has_body {
-                    r.headers_mut()
-                        .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+                    r.headers_mut().insert(
+                        http::header::CONNECTION,
+                        http::HeaderValue::from_static("close"),
+                    );
                 }
                 r
             }
@@ -126,7 +128,10 @@ impl S3Service {
             h.insert("x-amz-request-id", v.clone());
             h.insert("x-amz-id-2", v);
         }
-        h.insert(http::header::SERVER, http::HeaderValue::from_static("Hourglass"));
+        h.insert(
+            http::header::SERVER,
+            http::HeaderValue::from_static("Hourglass"),
+        );
         resp
     }
 }
@@ -152,12 +157,18 @@ pub fn error_response(e: &S3Error, request_id: &str, is_head: bool) -> Response 
     } else {
         tracing::debug!(code = e.code, message = %e.message, %request_id, "S3 request refused");
     }
-    let body = if is_head { empty() } else { full(e.render(request_id)) };
+    let body = if is_head {
+        empty()
+    } else {
+        full(e.render(request_id))
+    };
     let mut r = http::Response::new(body);
     *r.status_mut() = status(e.status);
     if !is_head {
-        r.headers_mut()
-            .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/xml"),
+        );
     }
     for (k, v) in &e.headers {
         if let Ok(v) = http::HeaderValue::from_str(v) {

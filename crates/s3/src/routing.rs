@@ -71,7 +71,11 @@ pub fn target(raw_path: &str, host: Option<&str>, domain: Option<&str>) -> S3Res
     };
     let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
     if let Some(bucket) = host_bucket {
-        let key = if path.is_empty() { None } else { Some(decode_key(path)?) };
+        let key = if path.is_empty() {
+            None
+        } else {
+            Some(decode_key(path)?)
+        };
         return Ok(Target {
             bucket: Some(bucket),
             key,
@@ -127,14 +131,23 @@ pub fn validate_key(key: &str) -> S3Result<()> {
         return Err(S3Error::new(400, "KeyTooLongError", "Your key is too long"));
     }
     if key.contains('\0') {
-        return Err(S3Error::invalid_argument("Object key must not contain the NUL character."));
+        return Err(S3Error::invalid_argument(
+            "Object key must not contain the NUL character.",
+        ));
     }
     Ok(())
 }
 
 /// S3's bucket naming rules (general purpose buckets).
 pub fn validate_bucket_name(name: &str) -> S3Result<()> {
-    let invalid = || S3Error::new(400, "InvalidBucketName", "The specified bucket is not valid.").with("BucketName", name);
+    let invalid = || {
+        S3Error::new(
+            400,
+            "InvalidBucketName",
+            "The specified bucket is not valid.",
+        )
+        .with("BucketName", name)
+    };
     let len_ok = (3..=63).contains(&name.len());
     let chars_ok = name
         .bytes()
@@ -171,7 +184,9 @@ pub fn query_pairs(raw: &str) -> Vec<(String, String)> {
 fn decode_query(s: &str) -> String {
     // Query strings use form encoding in practice ('+' for space), unlike paths.
     let replaced = s.replace('+', " ");
-    percent_decode_str(&replaced).decode_utf8_lossy().into_owned()
+    percent_decode_str(&replaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 pub fn has(q: &[(String, String)], name: &str) -> bool {
@@ -183,7 +198,12 @@ pub fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// Picks the operation. `copy_source` is whether `x-amz-copy-source` is present.
-pub fn operation(method: &str, t: &Target, q: &[(String, String)], copy_source: bool) -> S3Result<Op> {
+pub fn operation(
+    method: &str,
+    t: &Target,
+    q: &[(String, String)],
+    copy_source: bool,
+) -> S3Result<Op> {
     let sub = |n| has(q, n);
     let op = match (&t.bucket, &t.key) {
         (None, _) => match method {
@@ -201,9 +221,23 @@ pub fn operation(method: &str, t: &Target, q: &[(String, String)], copy_source: 
             "GET" if get(q, "list-type") == Some("2") => Op::ListObjectsV2,
             "GET" => {
                 for unsupported in [
-                    "versions", "cors", "lifecycle", "encryption", "website", "logging", "notification",
-                    "replication", "object-lock", "ownershipControls", "publicAccessBlock", "accelerate",
-                    "requestPayment", "analytics", "inventory", "metrics", "intelligent-tiering",
+                    "versions",
+                    "cors",
+                    "lifecycle",
+                    "encryption",
+                    "website",
+                    "logging",
+                    "notification",
+                    "replication",
+                    "object-lock",
+                    "ownershipControls",
+                    "publicAccessBlock",
+                    "accelerate",
+                    "requestPayment",
+                    "analytics",
+                    "inventory",
+                    "metrics",
+                    "intelligent-tiering",
                 ] {
                     if sub(unsupported) {
                         return Err(S3Error::not_implemented(&format!("?{unsupported}")));
@@ -230,17 +264,21 @@ pub fn operation(method: &str, t: &Target, q: &[(String, String)], copy_source: 
             "PUT" if sub("uploadId") && sub("partNumber") && copy_source => Op::UploadPartCopy,
             "PUT" if sub("uploadId") && sub("partNumber") => Op::UploadPart,
             "PUT" if sub("tagging") => Op::PutObjectTagging,
-            "PUT" if sub("acl") => return Err(S3Error::new(
-                400,
-                "AccessControlListNotSupported",
-                "The bucket does not allow ACLs",
-            )),
+            "PUT" if sub("acl") => {
+                return Err(S3Error::new(
+                    400,
+                    "AccessControlListNotSupported",
+                    "The bucket does not allow ACLs",
+                ));
+            }
             "PUT" if copy_source => Op::CopyObject,
             "PUT" => Op::PutObject,
             "GET" if sub("uploadId") => Op::ListParts,
             "GET" if sub("tagging") => Op::GetObjectTagging,
             "GET" if sub("acl") => Op::GetObjectAcl,
-            "GET" if sub("attributes") || sub("torrent") || sub("retention") || sub("legal-hold") => {
+            "GET"
+                if sub("attributes") || sub("torrent") || sub("retention") || sub("legal-hold") =>
+            {
                 return Err(S3Error::not_implemented("object sub-resource"));
             }
             "GET" => Op::GetObject,
@@ -250,7 +288,9 @@ pub fn operation(method: &str, t: &Target, q: &[(String, String)], copy_source: 
             "DELETE" => Op::DeleteObject,
             "POST" if sub("uploads") => Op::CreateMultipartUpload,
             "POST" if sub("uploadId") => Op::CompleteMultipartUpload,
-            "POST" if sub("restore") || sub("select") => return Err(S3Error::not_implemented("object sub-resource")),
+            "POST" if sub("restore") || sub("select") => {
+                return Err(S3Error::not_implemented("object sub-resource"));
+            }
             _ => return Err(S3Error::method_not_allowed()),
         },
     };
@@ -272,13 +312,25 @@ mod tests {
         assert_eq!(t.key.as_deref(), Some("a+b"));
         assert!(t.virtual_host);
         let t = target("/bkt/k", Some("s3.local"), Some("s3.local")).unwrap();
-        assert_eq!((t.bucket.as_deref(), t.key.as_deref()), (Some("bkt"), Some("k")));
+        assert_eq!(
+            (t.bucket.as_deref(), t.key.as_deref()),
+            (Some("bkt"), Some("k"))
+        );
         assert_eq!(target("/", None, None).unwrap().bucket, None);
         assert_eq!(target("/bkt/", None, None).unwrap().key, None);
         // Dot segments and doubled slashes are part of the key, never resolved.
-        assert_eq!(target("/b/../../x", None, None).unwrap().key.as_deref(), Some("../../x"));
-        assert_eq!(target("/b/a//b", None, None).unwrap().key.as_deref(), Some("a//b"));
-        assert_eq!(target("/b/a%00", None, None).unwrap_err().code, "InvalidArgument");
+        assert_eq!(
+            target("/b/../../x", None, None).unwrap().key.as_deref(),
+            Some("../../x")
+        );
+        assert_eq!(
+            target("/b/a//b", None, None).unwrap().key.as_deref(),
+            Some("a//b")
+        );
+        assert_eq!(
+            target("/b/a%00", None, None).unwrap_err().code,
+            "InvalidArgument"
+        );
         assert_eq!(target("/b/%FF", None, None).unwrap_err().code, "InvalidURI");
     }
 
@@ -287,7 +339,17 @@ mod tests {
         for ok in ["abc", "my-bucket.1", "a1b"] {
             assert!(validate_bucket_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "ABC", "-ab", "ab-", "a..b", "192.168.1.1", "xn--abc", "a_b", &"a".repeat(64)] {
+        for bad in [
+            "ab",
+            "ABC",
+            "-ab",
+            "ab-",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "a_b",
+            &"a".repeat(64),
+        ] {
             assert!(validate_bucket_name(bad).is_err(), "{bad}");
         }
     }
@@ -300,8 +362,17 @@ mod tests {
         assert_eq!(operation("PUT", &t, &q, true).unwrap(), Op::UploadPartCopy);
         assert_eq!(operation("PUT", &t, &[], true).unwrap(), Op::CopyObject);
         let b = target("/b", None, None).unwrap();
-        assert_eq!(operation("GET", &b, &query_pairs("list-type=2&prefix=a"), false).unwrap(), Op::ListObjectsV2);
-        assert_eq!(operation("POST", &b, &query_pairs("delete"), false).unwrap(), Op::DeleteObjects);
-        assert_eq!(operation("GET", &b, &query_pairs("location"), false).unwrap(), Op::GetBucketLocation);
+        assert_eq!(
+            operation("GET", &b, &query_pairs("list-type=2&prefix=a"), false).unwrap(),
+            Op::ListObjectsV2
+        );
+        assert_eq!(
+            operation("POST", &b, &query_pairs("delete"), false).unwrap(),
+            Op::DeleteObjects
+        );
+        assert_eq!(
+            operation("GET", &b, &query_pairs("location"), false).unwrap(),
+            Op::GetBucketLocation
+        );
     }
 }

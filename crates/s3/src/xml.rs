@@ -207,7 +207,11 @@ impl Parser<'_> {
             let eq = rest.find('=').ok_or_else(S3Error::malformed_xml)?;
             self.pos += eq + 1;
             self.skip_ws();
-            let quote = self.rest().chars().next().ok_or_else(S3Error::malformed_xml)?;
+            let quote = self
+                .rest()
+                .chars()
+                .next()
+                .ok_or_else(S3Error::malformed_xml)?;
             if quote != '"' && quote != '\'' {
                 return Err(S3Error::malformed_xml());
             }
@@ -268,14 +272,16 @@ fn unescape(s: &str) -> S3Result<String> {
             "quot" => '"',
             "apos" => '\'',
             _ => {
-                let code = if let Some(h) = ent.strip_prefix("#x").or_else(|| ent.strip_prefix("#X")) {
-                    u32::from_str_radix(h, 16).ok()
-                } else if let Some(d) = ent.strip_prefix('#') {
-                    d.parse::<u32>().ok()
-                } else {
-                    None
-                };
-                code.and_then(char::from_u32).ok_or_else(S3Error::malformed_xml)?
+                let code =
+                    if let Some(h) = ent.strip_prefix("#x").or_else(|| ent.strip_prefix("#X")) {
+                        u32::from_str_radix(h, 16).ok()
+                    } else if let Some(d) = ent.strip_prefix('#') {
+                        d.parse::<u32>().ok()
+                    } else {
+                        None
+                    };
+                code.and_then(char::from_u32)
+                    .ok_or_else(S3Error::malformed_xml)?
             }
         };
         out.push(c);
@@ -308,7 +314,10 @@ mod tests {
         assert!(parse(b"<!DOCTYPE x><a/>").is_err());
         assert!(parse(b"<a>&bogus;</a>").is_err());
         assert!(parse(b"<a/>trailing").is_err());
-        assert_eq!(parse(b"<a><k>x&#x1;y</k></a>").unwrap().child_text("k"), Some("x\u{1}y"));
+        assert_eq!(
+            parse(b"<a><k>x&#x1;y</k></a>").unwrap().child_text("k"),
+            Some("x\u{1}y")
+        );
     }
 
     #[test]

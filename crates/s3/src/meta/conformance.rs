@@ -58,9 +58,18 @@ pub async fn run(s: &dyn MetaStore) {
 
 async fn buckets(s: &dyn MetaStore) {
     s.create_bucket(&bucket("b1")).await.unwrap();
-    assert!(matches!(s.create_bucket(&bucket("b1")).await, Err(MetaError::BucketExists)));
+    assert!(matches!(
+        s.create_bucket(&bucket("b1")).await,
+        Err(MetaError::BucketExists)
+    ));
     s.create_bucket(&bucket("a0")).await.unwrap();
-    let names: Vec<_> = s.list_buckets("123456789012").await.unwrap().into_iter().map(|b| b.name).collect();
+    let names: Vec<_> = s
+        .list_buckets("123456789012")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
     assert_eq!(names, vec!["a0", "b1"]);
     assert!(s.list_buckets("999999999999").await.unwrap().is_empty());
     s.set_bucket_policy("b1", Some("{}")).await.unwrap();
@@ -74,25 +83,55 @@ async fn buckets(s: &dyn MetaStore) {
     assert_eq!(b.tags, Some(tags));
     s.set_bucket_policy("b1", None).await.unwrap();
     assert_eq!(s.get_bucket("b1").await.unwrap().unwrap().policy, None);
-    assert!(matches!(s.set_bucket_policy("nope", None).await, Err(MetaError::NoSuchBucket)));
+    assert!(matches!(
+        s.set_bucket_policy("nope", None).await,
+        Err(MetaError::NoSuchBucket)
+    ));
     assert!(s.get_bucket("nope").await.unwrap().is_none());
     s.delete_bucket("a0").await.unwrap();
-    assert!(matches!(s.delete_bucket("a0").await, Err(MetaError::NoSuchBucket)));
+    assert!(matches!(
+        s.delete_bucket("a0").await,
+        Err(MetaError::NoSuchBucket)
+    ));
 }
 
 async fn objects(s: &dyn MetaStore) {
-    assert!(matches!(s.put_object(&object("nope", "k", "x")).await, Err(MetaError::NoSuchBucket)));
-    assert!(s.put_object(&object("b1", "k", "s1")).await.unwrap().is_empty());
+    assert!(matches!(
+        s.put_object(&object("nope", "k", "x")).await,
+        Err(MetaError::NoSuchBucket)
+    ));
+    assert!(
+        s.put_object(&object("b1", "k", "s1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let got = s.get_object("b1", "k").await.unwrap().unwrap();
     assert_eq!(got.headers.user, vec![("a".to_string(), "b".to_string())]);
     assert_eq!(got.segments, vec![seg("s1", 3)]);
     // Replacing returns the old data to delete.
-    assert_eq!(s.put_object(&object("b1", "k", "s2")).await.unwrap(), vec![seg("s1", 3)]);
+    assert_eq!(
+        s.put_object(&object("b1", "k", "s2")).await.unwrap(),
+        vec![seg("s1", 3)]
+    );
     assert!(s.set_object_tags("b1", "k", &[]).await.unwrap());
-    assert!(s.get_object("b1", "k").await.unwrap().unwrap().tags.is_empty());
+    assert!(
+        s.get_object("b1", "k")
+            .await
+            .unwrap()
+            .unwrap()
+            .tags
+            .is_empty()
+    );
     assert!(!s.set_object_tags("b1", "missing", &[]).await.unwrap());
-    assert!(matches!(s.delete_bucket("b1").await, Err(MetaError::BucketNotEmpty)));
-    assert_eq!(s.delete_object("b1", "k").await.unwrap(), Some(vec![seg("s2", 3)]));
+    assert!(matches!(
+        s.delete_bucket("b1").await,
+        Err(MetaError::BucketNotEmpty)
+    ));
+    assert_eq!(
+        s.delete_object("b1", "k").await.unwrap(),
+        Some(vec![seg("s2", 3)])
+    );
     assert_eq!(s.delete_object("b1", "k").await.unwrap(), None);
     assert!(s.get_object("b1", "k").await.unwrap().is_none());
 }
@@ -103,11 +142,32 @@ async fn listing(s: &dyn MetaStore) {
     for k in ["b/2", "a", "b/1", "B", "é", "b0", "../../x", "a//b"] {
         s.put_object(&object("lst", k, k)).await.unwrap();
     }
-    let all: Vec<_> = s.list_objects("lst", "", "", 100).await.unwrap().into_iter().map(|o| o.key).collect();
-    assert_eq!(all, vec!["../../x", "B", "a", "a//b", "b/1", "b/2", "b0", "é"]);
-    let page: Vec<_> = s.list_objects("lst", "b", "b/1", 2).await.unwrap().into_iter().map(|o| o.key).collect();
+    let all: Vec<_> = s
+        .list_objects("lst", "", "", 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(
+        all,
+        vec!["../../x", "B", "a", "a//b", "b/1", "b/2", "b0", "é"]
+    );
+    let page: Vec<_> = s
+        .list_objects("lst", "b", "b/1", 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
     assert_eq!(page, vec!["b/2", "b0"]);
-    let from_prefix: Vec<_> = s.list_objects("lst", "b/", "", 10).await.unwrap().into_iter().map(|o| o.key).collect();
+    let from_prefix: Vec<_> = s
+        .list_objects("lst", "b/", "", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
     assert_eq!(from_prefix.first().map(String::as_str), Some("b/1"));
 }
 
@@ -132,11 +192,26 @@ async fn multipart(s: &dyn MetaStore) {
     s.create_upload(&up2).await.unwrap();
     assert_eq!(s.get_upload("mp", "big", "u1").await.unwrap().unwrap(), up);
     assert!(s.get_upload("mp", "other", "u1").await.unwrap().is_none());
-    let ids: Vec<_> = s.list_uploads("mp", "", "", "", 10).await.unwrap().into_iter().map(|u| u.upload_id).collect();
+    let ids: Vec<_> = s
+        .list_uploads("mp", "", "", "", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.upload_id)
+        .collect();
     assert_eq!(ids, vec!["u1", "u2"]);
-    let ids: Vec<_> = s.list_uploads("mp", "", "big", "u1", 10).await.unwrap().into_iter().map(|u| u.upload_id).collect();
+    let ids: Vec<_> = s
+        .list_uploads("mp", "", "big", "u1", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.upload_id)
+        .collect();
     assert_eq!(ids, vec!["u2"]);
-    assert!(matches!(s.delete_bucket("mp").await, Err(MetaError::BucketNotEmpty)));
+    assert!(matches!(
+        s.delete_bucket("mp").await,
+        Err(MetaError::BucketNotEmpty)
+    ));
 
     let part = |n: u32, id: &str| Part {
         upload_id: "u1".into(),
@@ -148,10 +223,19 @@ async fn multipart(s: &dyn MetaStore) {
         segment: seg(id, 5),
     };
     assert_eq!(s.put_part(&part(1, "p1")).await.unwrap(), None);
-    assert_eq!(s.put_part(&part(1, "p1b")).await.unwrap(), Some(seg("p1", 5)));
+    assert_eq!(
+        s.put_part(&part(1, "p1b")).await.unwrap(),
+        Some(seg("p1", 5))
+    );
     s.put_part(&part(2, "p2")).await.unwrap();
     s.put_part(&part(3, "p3")).await.unwrap();
-    let nums: Vec<_> = s.list_parts("u1", 1, 10).await.unwrap().into_iter().map(|p| p.number).collect();
+    let nums: Vec<_> = s
+        .list_parts("u1", 1, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.number)
+        .collect();
     assert_eq!(nums, vec![2, 3]);
     assert!(matches!(
         s.put_part(&Part {
@@ -168,8 +252,14 @@ async fn multipart(s: &dyn MetaStore) {
     let mut unused = s.complete_upload("u1", &obj).await.unwrap();
     unused.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(unused, vec![seg("p2", 5)]);
-    assert!(matches!(s.complete_upload("u1", &obj).await, Err(MetaError::NoSuchUpload)));
-    assert_eq!(s.get_object("mp", "big").await.unwrap().unwrap().parts, vec![5, 5]);
+    assert!(matches!(
+        s.complete_upload("u1", &obj).await,
+        Err(MetaError::NoSuchUpload)
+    ));
+    assert_eq!(
+        s.get_object("mp", "big").await.unwrap().unwrap().parts,
+        vec![5, 5]
+    );
 
     s.put_part(&Part {
         upload_id: "u2".into(),
@@ -178,6 +268,14 @@ async fn multipart(s: &dyn MetaStore) {
     .await
     .unwrap();
     assert_eq!(s.abort_upload("u2").await.unwrap(), vec![seg("q1", 5)]);
-    assert!(matches!(s.abort_upload("u2").await, Err(MetaError::NoSuchUpload)));
-    assert!(s.list_uploads("mp", "", "", "", 10).await.unwrap().is_empty());
+    assert!(matches!(
+        s.abort_upload("u2").await,
+        Err(MetaError::NoSuchUpload)
+    ));
+    assert!(
+        s.list_uploads("mp", "", "", "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

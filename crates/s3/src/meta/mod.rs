@@ -147,7 +147,12 @@ pub trait MetaStore: Send + Sync {
     ) -> MetaResult<Vec<Object>>;
 
     async fn create_upload(&self, upload: &Upload) -> MetaResult<()>;
-    async fn get_upload(&self, bucket: &str, key: &str, upload_id: &str) -> MetaResult<Option<Upload>>;
+    async fn get_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> MetaResult<Option<Upload>>;
     /// Up to `limit` uploads with `(key, upload_id) > (key_marker, id_marker)` and `key >= prefix`.
     async fn list_uploads(
         &self,

@@ -75,8 +75,10 @@ impl PostgresMeta {
 }
 
 const BUCKET_COLS: &str = "name, owner, created, region, policy, tags";
-const OBJECT_COLS: &str = "bucket, key, size, etag, modified, headers, checksum, tags, segments, parts";
-const UPLOAD_COLS: &str = "upload_id, bucket, key, initiated, headers, checksum_algorithm, tags, initiator";
+const OBJECT_COLS: &str =
+    "bucket, key, size, etag, modified, headers, checksum, tags, segments, parts";
+const UPLOAD_COLS: &str =
+    "upload_id, bucket, key, initiated, headers, checksum_algorithm, tags, initiator";
 const PART_COLS: &str = "upload_id, number, size, etag, modified, checksum, segment";
 
 fn row_bucket(r: &Row) -> MetaResult<Bucket> {
@@ -148,7 +150,18 @@ async fn upsert_object<C: GenericClient>(c: &C, o: &Object) -> MetaResult<Vec<Se
              modified = EXCLUDED.modified, headers = EXCLUDED.headers, checksum = EXCLUDED.checksum,
              tags = EXCLUDED.tags, segments = EXCLUDED.segments, parts = EXCLUDED.parts"
         ),
-        &[&o.bucket, &o.key, &k.size, &o.etag, &k.modified, &k.headers, &k.checksum, &k.tags, &k.segments, &k.parts],
+        &[
+            &o.bucket,
+            &o.key,
+            &k.size,
+            &o.etag,
+            &k.modified,
+            &k.headers,
+            &k.checksum,
+            &k.tags,
+            &k.segments,
+            &k.parts,
+        ],
     )
     .await
     .map_err(be)?;
@@ -180,34 +193,47 @@ impl MetaStore for PostgresMeta {
             )
             .await
             .map_err(be)?;
-        if n == 0 { Err(MetaError::BucketExists) } else { Ok(()) }
+        if n == 0 {
+            Err(MetaError::BucketExists)
+        } else {
+            Ok(())
+        }
     }
 
     async fn get_bucket(&self, name: &str) -> MetaResult<Option<Bucket>> {
         let c = self.conn().await?;
-        c.query_opt(&format!("SELECT {BUCKET_COLS} FROM s3_buckets WHERE name = $1"), &[&name])
-            .await
-            .map_err(be)?
-            .as_ref()
-            .map(row_bucket)
-            .transpose()
+        c.query_opt(
+            &format!("SELECT {BUCKET_COLS} FROM s3_buckets WHERE name = $1"),
+            &[&name],
+        )
+        .await
+        .map_err(be)?
+        .as_ref()
+        .map(row_bucket)
+        .transpose()
     }
 
     async fn list_buckets(&self, owner: &str) -> MetaResult<Vec<Bucket>> {
         let c = self.conn().await?;
-        c.query(&format!("SELECT {BUCKET_COLS} FROM s3_buckets WHERE owner = $1 ORDER BY name"), &[&owner])
-            .await
-            .map_err(be)?
-            .iter()
-            .map(row_bucket)
-            .collect()
+        c.query(
+            &format!("SELECT {BUCKET_COLS} FROM s3_buckets WHERE owner = $1 ORDER BY name"),
+            &[&owner],
+        )
+        .await
+        .map_err(be)?
+        .iter()
+        .map(row_bucket)
+        .collect()
     }
 
     async fn delete_bucket(&self, name: &str) -> MetaResult<()> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(be)?;
         if tx
-            .query_opt("SELECT 1 FROM s3_buckets WHERE name = $1 FOR UPDATE", &[&name])
+            .query_opt(
+                "SELECT 1 FROM s3_buckets WHERE name = $1 FOR UPDATE",
+                &[&name],
+            )
             .await
             .map_err(be)?
             .is_none()
@@ -224,27 +250,43 @@ impl MetaStore for PostgresMeta {
         if busy.is_some() {
             return Err(MetaError::BucketNotEmpty);
         }
-        tx.execute("DELETE FROM s3_buckets WHERE name = $1", &[&name]).await.map_err(be)?;
+        tx.execute("DELETE FROM s3_buckets WHERE name = $1", &[&name])
+            .await
+            .map_err(be)?;
         tx.commit().await.map_err(be)
     }
 
     async fn set_bucket_policy(&self, name: &str, policy: Option<&str>) -> MetaResult<()> {
         let c = self.conn().await?;
         let n = c
-            .execute("UPDATE s3_buckets SET policy = $2 WHERE name = $1", &[&name, &policy])
+            .execute(
+                "UPDATE s3_buckets SET policy = $2 WHERE name = $1",
+                &[&name, &policy],
+            )
             .await
             .map_err(be)?;
-        if n == 0 { Err(MetaError::NoSuchBucket) } else { Ok(()) }
+        if n == 0 {
+            Err(MetaError::NoSuchBucket)
+        } else {
+            Ok(())
+        }
     }
 
     async fn set_bucket_tags(&self, name: &str, tags: Option<&[Tag]>) -> MetaResult<()> {
         let c = self.conn().await?;
         let tags = tags.map(|t| to_json(&t)).transpose()?;
         let n = c
-            .execute("UPDATE s3_buckets SET tags = $2 WHERE name = $1", &[&name, &tags])
+            .execute(
+                "UPDATE s3_buckets SET tags = $2 WHERE name = $1",
+                &[&name, &tags],
+            )
             .await
             .map_err(be)?;
-        if n == 0 { Err(MetaError::NoSuchBucket) } else { Ok(()) }
+        if n == 0 {
+            Err(MetaError::NoSuchBucket)
+        } else {
+            Ok(())
+        }
     }
 
     async fn put_object(&self, o: &Object) -> MetaResult<Vec<Segment>> {
@@ -299,7 +341,13 @@ impl MetaStore for PostgresMeta {
         Ok(n > 0)
     }
 
-    async fn list_objects(&self, bucket: &str, prefix: &str, after: &str, limit: usize) -> MetaResult<Vec<Object>> {
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> MetaResult<Vec<Object>> {
         let c = self.conn().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         c.query(
@@ -322,7 +370,9 @@ impl MetaStore for PostgresMeta {
             return Err(MetaError::NoSuchBucket);
         }
         tx.execute(
-            &format!("INSERT INTO s3_uploads ({UPLOAD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &format!(
+                "INSERT INTO s3_uploads ({UPLOAD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
             &[
                 &u.upload_id,
                 &u.bucket,
@@ -339,7 +389,12 @@ impl MetaStore for PostgresMeta {
         tx.commit().await.map_err(be)
     }
 
-    async fn get_upload(&self, bucket: &str, key: &str, upload_id: &str) -> MetaResult<Option<Upload>> {
+    async fn get_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> MetaResult<Option<Upload>> {
         let c = self.conn().await?;
         c.query_opt(
             &format!("SELECT {UPLOAD_COLS} FROM s3_uploads WHERE upload_id = $1 AND bucket = $2 AND key = $3"),
@@ -380,7 +435,10 @@ impl MetaStore for PostgresMeta {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(be)?;
         if tx
-            .query_opt("SELECT 1 FROM s3_uploads WHERE upload_id = $1 FOR SHARE", &[&p.upload_id])
+            .query_opt(
+                "SELECT 1 FROM s3_uploads WHERE upload_id = $1 FOR SHARE",
+                &[&p.upload_id],
+            )
             .await
             .map_err(be)?
             .is_none()
@@ -441,7 +499,10 @@ impl MetaStore for PostgresMeta {
         }
         let mut unused = Vec::new();
         for r in tx
-            .query("DELETE FROM s3_parts WHERE upload_id = $1 RETURNING segment", &[&upload_id])
+            .query(
+                "DELETE FROM s3_parts WHERE upload_id = $1 RETURNING segment",
+                &[&upload_id],
+            )
             .await
             .map_err(be)?
         {
@@ -470,7 +531,10 @@ impl MetaStore for PostgresMeta {
         }
         let mut segs = Vec::new();
         for r in tx
-            .query("DELETE FROM s3_parts WHERE upload_id = $1 RETURNING segment", &[&upload_id])
+            .query(
+                "DELETE FROM s3_parts WHERE upload_id = $1 RETURNING segment",
+                &[&upload_id],
+            )
             .await
             .map_err(be)?
         {
@@ -488,13 +552,19 @@ mod tests {
     #[tokio::test]
     async fn conformance() {
         let Ok(url) = std::env::var("HOURGLASS_TEST_DATABASE_URL") else {
-            eprintln!("skipping PostgreSQL S3 metadata conformance: HOURGLASS_TEST_DATABASE_URL is not set");
+            eprintln!(
+                "skipping PostgreSQL S3 metadata conformance: HOURGLASS_TEST_DATABASE_URL is not set"
+            );
             return;
         };
         let schema = format!("s3test_{}", uuid::Uuid::new_v4().simple());
-        let store = super::PostgresMeta::connect(&url, Some(&schema)).await.unwrap();
+        let store = super::PostgresMeta::connect(&url, Some(&schema))
+            .await
+            .unwrap();
         super::super::conformance::run(&store).await;
         let c = store.conn().await.unwrap();
-        c.batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE")).await.unwrap();
+        c.batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .await
+            .unwrap();
     }
 }

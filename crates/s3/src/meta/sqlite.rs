@@ -23,9 +23,12 @@ fn be(e: impl std::fmt::Display) -> MetaError {
 
 fn open_conn(path: &Path) -> MetaResult<Connection> {
     let conn = Connection::open(path).map_err(be)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(be)?;
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+    conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(be)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(be)?;
     Ok(conn)
 }
 
@@ -89,16 +92,34 @@ impl SqliteMeta {
 }
 
 const BUCKET_COLS: &str = "name, owner, created, region, policy, tags";
-const OBJECT_COLS: &str = "bucket, key, size, etag, modified, headers, checksum, tags, segments, parts";
-const UPLOAD_COLS: &str = "upload_id, bucket, key, initiated, headers, checksum_algorithm, tags, initiator";
+const OBJECT_COLS: &str =
+    "bucket, key, size, etag, modified, headers, checksum, tags, segments, parts";
+const UPLOAD_COLS: &str =
+    "upload_id, bucket, key, initiated, headers, checksum_algorithm, tags, initiator";
 const PART_COLS: &str = "upload_id, number, size, etag, modified, checksum, segment";
 
-fn bucket_row(r: &Row<'_>) -> rusqlite::Result<(String, String, i64, String, Option<String>, Option<String>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+fn bucket_row(
+    r: &Row<'_>,
+) -> rusqlite::Result<(String, String, i64, String, Option<String>, Option<String>)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn to_bucket(
-    (name, owner, created, region, policy, tags): (String, String, i64, String, Option<String>, Option<String>),
+    (name, owner, created, region, policy, tags): (
+        String,
+        String,
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+    ),
 ) -> MetaResult<Bucket> {
     Ok(Bucket {
         name,
@@ -110,7 +131,18 @@ fn to_bucket(
     })
 }
 
-type ObjRow = (String, String, i64, String, i64, String, Option<String>, String, String, String);
+type ObjRow = (
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+);
 
 fn object_row(r: &Row<'_>) -> rusqlite::Result<ObjRow> {
     Ok((
@@ -166,10 +198,28 @@ pub(crate) fn object_cols(o: &Object) -> MetaResult<ObjectCols> {
     })
 }
 
-type UploadRow = (String, String, String, i64, String, Option<String>, String, String);
+type UploadRow = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+);
 
 fn upload_row(r: &Row<'_>) -> rusqlite::Result<UploadRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
 }
 
 pub(crate) fn to_upload(
@@ -190,10 +240,20 @@ pub(crate) fn to_upload(
 type PartRow = (String, i64, i64, String, i64, Option<String>, String);
 
 fn part_row(r: &Row<'_>) -> rusqlite::Result<PartRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
 }
 
-pub(crate) fn to_part((upload_id, number, size, etag, modified, checksum, segment): PartRow) -> MetaResult<Part> {
+pub(crate) fn to_part(
+    (upload_id, number, size, etag, modified, checksum, segment): PartRow,
+) -> MetaResult<Part> {
     Ok(Part {
         upload_id,
         number: u32::try_from(number).map_err(be)?,
@@ -227,10 +287,14 @@ fn insert_object(tx: &rusqlite::Transaction<'_>, o: &Object) -> MetaResult<Vec<S
 }
 
 fn bucket_exists(conn: &Connection, name: &str) -> MetaResult<bool> {
-    conn.query_row("SELECT 1 FROM s3_buckets WHERE name = ?1", params![name], |_| Ok(()))
-        .optional()
-        .map(|o| o.is_some())
-        .map_err(be)
+    conn.query_row(
+        "SELECT 1 FROM s3_buckets WHERE name = ?1",
+        params![name],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|o| o.is_some())
+    .map_err(be)
 }
 
 #[async_trait]
@@ -270,7 +334,9 @@ impl MetaStore for SqliteMeta {
         let owner = owner.to_owned();
         self.read(move |c| {
             let mut st = c
-                .prepare(&format!("SELECT {BUCKET_COLS} FROM s3_buckets WHERE owner = ?1 ORDER BY name"))
+                .prepare(&format!(
+                    "SELECT {BUCKET_COLS} FROM s3_buckets WHERE owner = ?1 ORDER BY name"
+                ))
                 .map_err(be)?;
             let rows = st.query_map(params![owner], bucket_row).map_err(be)?;
             rows.map(|r| r.map_err(be).and_then(to_bucket)).collect()
@@ -306,9 +372,16 @@ impl MetaStore for SqliteMeta {
         let (name, policy) = (name.to_owned(), policy.map(str::to_owned));
         self.write(move |c| {
             let n = c
-                .execute("UPDATE s3_buckets SET policy = ?2 WHERE name = ?1", params![name, policy])
+                .execute(
+                    "UPDATE s3_buckets SET policy = ?2 WHERE name = ?1",
+                    params![name, policy],
+                )
                 .map_err(be)?;
-            if n == 0 { Err(MetaError::NoSuchBucket) } else { Ok(()) }
+            if n == 0 {
+                Err(MetaError::NoSuchBucket)
+            } else {
+                Ok(())
+            }
         })
         .await
     }
@@ -318,9 +391,16 @@ impl MetaStore for SqliteMeta {
         let tags = tags.map(|t| to_json(&t)).transpose()?;
         self.write(move |c| {
             let n = c
-                .execute("UPDATE s3_buckets SET tags = ?2 WHERE name = ?1", params![name, tags])
+                .execute(
+                    "UPDATE s3_buckets SET tags = ?2 WHERE name = ?1",
+                    params![name, tags],
+                )
                 .map_err(be)?;
-            if n == 0 { Err(MetaError::NoSuchBucket) } else { Ok(()) }
+            if n == 0 {
+                Err(MetaError::NoSuchBucket)
+            } else {
+                Ok(())
+            }
         })
         .await
     }
@@ -328,7 +408,9 @@ impl MetaStore for SqliteMeta {
     async fn put_object(&self, o: &Object) -> MetaResult<Vec<Segment>> {
         let o = o.clone();
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(be)?;
             if !bucket_exists(&tx, &o.bucket)? {
                 return Err(MetaError::NoSuchBucket);
             }
@@ -358,7 +440,9 @@ impl MetaStore for SqliteMeta {
     async fn delete_object(&self, bucket: &str, key: &str) -> MetaResult<Option<Vec<Segment>>> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(be)?;
             let old: Option<String> = tx
                 .query_row(
                     "SELECT segments FROM s3_objects WHERE bucket = ?1 AND key = ?2",
@@ -367,8 +451,11 @@ impl MetaStore for SqliteMeta {
                 )
                 .optional()
                 .map_err(be)?;
-            tx.execute("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2", params![bucket, key])
-                .map_err(be)?;
+            tx.execute(
+                "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2",
+                params![bucket, key],
+            )
+            .map_err(be)?;
             tx.commit().map_err(be)?;
             old.map(|s| from_json(&s)).transpose()
         })
@@ -390,7 +477,13 @@ impl MetaStore for SqliteMeta {
         .await
     }
 
-    async fn list_objects(&self, bucket: &str, prefix: &str, after: &str, limit: usize) -> MetaResult<Vec<Object>> {
+    async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &str,
+        limit: usize,
+    ) -> MetaResult<Vec<Object>> {
         let (bucket, prefix, after) = (bucket.to_owned(), prefix.to_owned(), after.to_owned());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |c| {
@@ -412,7 +505,9 @@ impl MetaStore for SqliteMeta {
                 return Err(MetaError::NoSuchBucket);
             }
             c.execute(
-                &format!("INSERT INTO s3_uploads ({UPLOAD_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                &format!(
+                    "INSERT INTO s3_uploads ({UPLOAD_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ),
                 params![
                     u.upload_id,
                     u.bucket,
@@ -430,7 +525,12 @@ impl MetaStore for SqliteMeta {
         .await
     }
 
-    async fn get_upload(&self, bucket: &str, key: &str, upload_id: &str) -> MetaResult<Option<Upload>> {
+    async fn get_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> MetaResult<Option<Upload>> {
         let (bucket, key, id) = (bucket.to_owned(), key.to_owned(), upload_id.to_owned());
         self.read(move |c| {
             c.query_row(
@@ -454,7 +554,12 @@ impl MetaStore for SqliteMeta {
         id_marker: &str,
         limit: usize,
     ) -> MetaResult<Vec<Upload>> {
-        let (bucket, prefix, km, im) = (bucket.to_owned(), prefix.to_owned(), key_marker.to_owned(), id_marker.to_owned());
+        let (bucket, prefix, km, im) = (
+            bucket.to_owned(),
+            prefix.to_owned(),
+            key_marker.to_owned(),
+            id_marker.to_owned(),
+        );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |c| {
             let mut st = c
@@ -525,15 +630,23 @@ impl MetaStore for SqliteMeta {
     async fn complete_upload(&self, upload_id: &str, o: &Object) -> MetaResult<Vec<Segment>> {
         let (id, o) = (upload_id.to_owned(), o.clone());
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
-            let n = tx.execute("DELETE FROM s3_uploads WHERE upload_id = ?1", params![id]).map_err(be)?;
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(be)?;
+            let n = tx
+                .execute("DELETE FROM s3_uploads WHERE upload_id = ?1", params![id])
+                .map_err(be)?;
             if n == 0 {
                 return Err(MetaError::NoSuchUpload);
             }
             let mut unused = Vec::new();
             {
-                let mut st = tx.prepare("SELECT segment FROM s3_parts WHERE upload_id = ?1").map_err(be)?;
-                let rows = st.query_map(params![id], |r| r.get::<_, String>(0)).map_err(be)?;
+                let mut st = tx
+                    .prepare("SELECT segment FROM s3_parts WHERE upload_id = ?1")
+                    .map_err(be)?;
+                let rows = st
+                    .query_map(params![id], |r| r.get::<_, String>(0))
+                    .map_err(be)?;
                 for r in rows {
                     let seg: Segment = from_json(&r.map_err(be)?)?;
                     if !o.segments.contains(&seg) {
@@ -541,7 +654,8 @@ impl MetaStore for SqliteMeta {
                     }
                 }
             }
-            tx.execute("DELETE FROM s3_parts WHERE upload_id = ?1", params![id]).map_err(be)?;
+            tx.execute("DELETE FROM s3_parts WHERE upload_id = ?1", params![id])
+                .map_err(be)?;
             if !bucket_exists(&tx, &o.bucket)? {
                 return Err(MetaError::NoSuchBucket);
             }
@@ -555,20 +669,29 @@ impl MetaStore for SqliteMeta {
     async fn abort_upload(&self, upload_id: &str) -> MetaResult<Vec<Segment>> {
         let id = upload_id.to_owned();
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(be)?;
-            let n = tx.execute("DELETE FROM s3_uploads WHERE upload_id = ?1", params![id]).map_err(be)?;
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(be)?;
+            let n = tx
+                .execute("DELETE FROM s3_uploads WHERE upload_id = ?1", params![id])
+                .map_err(be)?;
             if n == 0 {
                 return Err(MetaError::NoSuchUpload);
             }
             let mut segs = Vec::new();
             {
-                let mut st = tx.prepare("SELECT segment FROM s3_parts WHERE upload_id = ?1").map_err(be)?;
-                let rows = st.query_map(params![id], |r| r.get::<_, String>(0)).map_err(be)?;
+                let mut st = tx
+                    .prepare("SELECT segment FROM s3_parts WHERE upload_id = ?1")
+                    .map_err(be)?;
+                let rows = st
+                    .query_map(params![id], |r| r.get::<_, String>(0))
+                    .map_err(be)?;
                 for r in rows {
                     segs.push(from_json(&r.map_err(be)?)?);
                 }
             }
-            tx.execute("DELETE FROM s3_parts WHERE upload_id = ?1", params![id]).map_err(be)?;
+            tx.execute("DELETE FROM s3_parts WHERE upload_id = ?1", params![id])
+                .map_err(be)?;
             tx.commit().map_err(be)?;
             Ok(segs)
         })
@@ -583,7 +706,9 @@ mod tests {
     #[tokio::test]
     async fn conformance() {
         let dir = tempfile::tempdir().unwrap();
-        let store = super::SqliteMeta::open(&dir.path().join("s3.db")).await.unwrap();
+        let store = super::SqliteMeta::open(&dir.path().join("s3.db"))
+            .await
+            .unwrap();
         super::super::conformance::run(&store).await;
     }
 }

@@ -15,10 +15,20 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
     let Some(caller) = &ctx.auth.caller else {
         return Err(S3Error::access_denied());
     };
-    ctx.authorize("s3:ListAllMyBuckets", "arn:aws:s3:::*", None, &Conditions::default())
-        .await?;
+    ctx.authorize(
+        "s3:ListAllMyBuckets",
+        "arn:aws:s3:::*",
+        None,
+        &Conditions::default(),
+    )
+    .await?;
     let account = caller.account_id().to_string();
-    let buckets = ctx.svc.meta.list_buckets(&account).await.map_err(meta_err)?;
+    let buckets = ctx
+        .svc
+        .meta
+        .list_buckets(&account)
+        .await
+        .map_err(meta_err)?;
     let mut w = Writer::new("ListAllMyBucketsResult");
     owner_xml(&mut w, "Owner", &account);
     w.open("Buckets");
@@ -43,7 +53,11 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         && acl != "private"
         && acl != "bucket-owner-full-control"
     {
-        return Err(S3Error::new(400, "InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"));
+        return Err(S3Error::new(
+            400,
+            "InvalidBucketAclWithObjectOwnership",
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        ));
     }
     let body = ctx.small_body().await?;
     let mut location = None;
@@ -52,20 +66,26 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         if doc.name != "CreateBucketConfiguration" {
             return Err(S3Error::malformed_xml());
         }
-        location = doc.child_text("LocationConstraint").map(str::to_owned).filter(|l| !l.is_empty());
+        location = doc
+            .child_text("LocationConstraint")
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty());
     }
     let mut cond = Conditions::default();
     if let Some(l) = &location {
         cond.set("s3:LocationConstraint", l.clone());
     }
-    ctx.authorize("s3:CreateBucket", &bucket_arn(&name), None, &cond).await?;
+    ctx.authorize("s3:CreateBucket", &bucket_arn(&name), None, &cond)
+        .await?;
     if let Some(l) = &location
         && *l != ctx.svc.region
     {
         return Err(S3Error::new(
             400,
             "IllegalLocationConstraintException",
-            format!("The {l} location constraint is incompatible for the region specific endpoint this request was sent to."),
+            format!(
+                "The {l} location constraint is incompatible for the region specific endpoint this request was sent to."
+            ),
         ));
     }
     let bucket = Bucket {
@@ -100,7 +120,12 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
 pub async fn head(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
     let b = ctx
-        .bucket_for(name, "s3:ListBucket", &bucket_arn(name), &Conditions::default())
+        .bucket_for(
+            name,
+            "s3:ListBucket",
+            &bucket_arn(name),
+            &Conditions::default(),
+        )
         .await?;
     let mut r = no_content(200);
     set_header(&mut r, "x-amz-bucket-region", &b.region);
@@ -109,22 +134,40 @@ pub async fn head(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(name, "s3:DeleteBucket", &bucket_arn(name), &Conditions::default())
-        .await?;
-    ctx.svc.meta.delete_bucket(name).await.map_err(|e| match e {
-        MetaError::BucketNotEmpty => meta_err(e).with("BucketName", name),
-        other => meta_err(other),
-    })?;
+    ctx.bucket_for(
+        name,
+        "s3:DeleteBucket",
+        &bucket_arn(name),
+        &Conditions::default(),
+    )
+    .await?;
+    ctx.svc
+        .meta
+        .delete_bucket(name)
+        .await
+        .map_err(|e| match e {
+            MetaError::BucketNotEmpty => meta_err(e).with("BucketName", name),
+            other => meta_err(other),
+        })?;
     Ok(no_content(204))
 }
 
 pub async fn location(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
     let b = ctx
-        .bucket_for(name, "s3:GetBucketLocation", &bucket_arn(name), &Conditions::default())
+        .bucket_for(
+            name,
+            "s3:GetBucketLocation",
+            &bucket_arn(name),
+            &Conditions::default(),
+        )
         .await?;
     // us-east-1 is reported as an empty constraint, as AWS does.
-    let region = if b.region == "us-east-1" { "" } else { b.region.as_str() };
+    let region = if b.region == "us-east-1" {
+        ""
+    } else {
+        b.region.as_str()
+    };
     let body = format!(
         "{}<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
         xml::DECL,
@@ -139,7 +182,8 @@ pub async fn location(ctx: &Ctx<'_>) -> S3Result<Response> {
 async fn policy_bucket(ctx: &Ctx<'_>, action: &str) -> S3Result<Bucket> {
     let name = ctx.bucket_name();
     let Some(b) = ctx.svc.meta.get_bucket(name).await.map_err(meta_err)? else {
-        ctx.authorize(action, &bucket_arn(name), None, &Conditions::default()).await?;
+        ctx.authorize(action, &bucket_arn(name), None, &Conditions::default())
+            .await?;
         return Err(S3Error::no_such_bucket(name));
     };
     let owner_root = ctx
@@ -148,8 +192,14 @@ async fn policy_bucket(ctx: &Ctx<'_>, action: &str) -> S3Result<Bucket> {
         .as_ref()
         .is_some_and(|c| c.is_root() && c.account_id() == b.owner);
     if !owner_root {
-        ctx.authorize(action, &bucket_arn(name), Some(&b), &Conditions::default()).await?;
-        if ctx.auth.caller.as_ref().is_none_or(|c| c.account_id() != b.owner) {
+        ctx.authorize(action, &bucket_arn(name), Some(&b), &Conditions::default())
+            .await?;
+        if ctx
+            .auth
+            .caller
+            .as_ref()
+            .is_none_or(|c| c.account_id() != b.owner)
+        {
             return Err(S3Error::method_not_allowed());
         }
     }
@@ -159,7 +209,12 @@ async fn policy_bucket(ctx: &Ctx<'_>, action: &str) -> S3Result<Bucket> {
 pub async fn get_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let b = policy_bucket(ctx, "s3:GetBucketPolicy").await?;
     let Some(policy) = b.policy else {
-        return Err(S3Error::new(404, "NoSuchBucketPolicy", "The bucket policy does not exist").with("BucketName", b.name));
+        return Err(S3Error::new(
+            404,
+            "NoSuchBucketPolicy",
+            "The bucket policy does not exist",
+        )
+        .with("BucketName", b.name));
     };
     let mut r = http::Response::new(crate::full(policy));
     set_header(&mut r, "content-type", "application/json");
@@ -169,13 +224,21 @@ pub async fn get_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
 pub async fn put_policy(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let b = policy_bucket(ctx, "s3:PutBucketPolicy").await?;
     let body = ctx.small_body().await?;
-    let text = std::str::from_utf8(&body).map_err(|_| malformed("Policies must be valid JSON and the first byte must be '{'"))?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| malformed("Policies must be valid JSON and the first byte must be '{'"))?;
     if policy_size(text) > limits::BUCKET_POLICY {
-        return Err(malformed("Policy exceeds the maximum allowed document size."));
+        return Err(malformed(
+            "Policy exceeds the maximum allowed document size.",
+        ));
     }
-    let parsed = hourglass_policy::parse(text, PolicyKind::Resource).map_err(|e| malformed(&e.message))?;
+    let parsed =
+        hourglass_policy::parse(text, PolicyKind::Resource).map_err(|e| malformed(&e.message))?;
     validate_bucket_resources(&parsed, &b.name).map_err(|e| malformed(&e.message))?;
-    ctx.svc.meta.set_bucket_policy(&b.name, Some(text)).await.map_err(meta_err)?;
+    ctx.svc
+        .meta
+        .set_bucket_policy(&b.name, Some(text))
+        .await
+        .map_err(meta_err)?;
     Ok(no_content(204))
 }
 
@@ -185,22 +248,38 @@ fn malformed(message: &str) -> S3Error {
 
 pub async fn delete_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let b = policy_bucket(ctx, "s3:DeleteBucketPolicy").await?;
-    ctx.svc.meta.set_bucket_policy(&b.name, None).await.map_err(meta_err)?;
+    ctx.svc
+        .meta
+        .set_bucket_policy(&b.name, None)
+        .await
+        .map_err(meta_err)?;
     Ok(no_content(204))
 }
 
 pub async fn versioning(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(name, "s3:GetBucketVersioning", &bucket_arn(name), &Conditions::default())
-        .await?;
+    ctx.bucket_for(
+        name,
+        "s3:GetBucketVersioning",
+        &bucket_arn(name),
+        &Conditions::default(),
+    )
+    .await?;
     // Versioning is never enabled: AWS answers an empty configuration.
-    Ok(xml_ok(Writer::new("VersioningConfiguration").finish("VersioningConfiguration")))
+    Ok(xml_ok(
+        Writer::new("VersioningConfiguration").finish("VersioningConfiguration"),
+    ))
 }
 
 pub async fn acl(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
     let b = ctx
-        .bucket_for(name, "s3:GetBucketAcl", &bucket_arn(name), &Conditions::default())
+        .bucket_for(
+            name,
+            "s3:GetBucketAcl",
+            &bucket_arn(name),
+            &Conditions::default(),
+        )
         .await?;
     Ok(xml_ok(acl_document(&b.owner)))
 }

@@ -15,7 +15,12 @@ use crate::routing::{Op, has};
 use crate::xml::Writer;
 
 /// Keys come back percent-encoded like botocore's `quote(key, safe='/~')`.
-const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
 
 /// Sorts after every character a key can contain, so `prefix + MAX` skips a whole
 /// common prefix in one index seek.
@@ -61,18 +66,29 @@ pub async fn list_page(
     let mut entries = Vec::new();
     let batch = (max + 1).clamp(2, 1001);
     loop {
-        let rows = meta.list_objects(bucket, prefix, &after, batch).await.map_err(meta_err)?;
+        let rows = meta
+            .list_objects(bucket, prefix, &after, batch)
+            .await
+            .map_err(meta_err)?;
         let exhausted = rows.len() < batch;
         let mut restarted = false;
         for o in rows {
             if !o.key.starts_with(prefix) {
-                return Ok(Page { entries, truncated: false });
+                return Ok(Page {
+                    entries,
+                    truncated: false,
+                });
             }
-            let rolled = delimiter
-                .filter(|d| !d.is_empty())
-                .and_then(|d| o.key[prefix.len()..].find(d).map(|i| o.key[..prefix.len() + i + d.len()].to_string()));
+            let rolled = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+                o.key[prefix.len()..]
+                    .find(d)
+                    .map(|i| o.key[..prefix.len() + i + d.len()].to_string())
+            });
             if entries.len() >= max {
-                return Ok(Page { entries, truncated: true });
+                return Ok(Page {
+                    entries,
+                    truncated: true,
+                });
             }
             match rolled {
                 Some(cp) => {
@@ -88,7 +104,10 @@ pub async fn list_page(
             }
         }
         if !restarted && exhausted {
-            return Ok(Page { entries, truncated: false });
+            return Ok(Page {
+                entries,
+                truncated: false,
+            });
         }
     }
 }
@@ -102,7 +121,12 @@ fn max_keys(ctx: &Ctx<'_>, name: &str) -> S3Result<usize> {
             .ok()
             .filter(|n| *n >= 0)
             .map(|n| usize::try_from(n.min(1000)).unwrap_or(1000))
-            .ok_or_else(|| S3Error::invalid_argument("Provided max-keys not an integer or within integer range").with("ArgumentName", name)),
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    "Provided max-keys not an integer or within integer range",
+                )
+                .with("ArgumentName", name)
+            }),
     }
 }
 
@@ -115,7 +139,11 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
     let url = match ctx.query("encoding-type") {
         None => false,
         Some(e) if e.eq_ignore_ascii_case("url") => true,
-        Some(_) => return Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request")),
+        Some(_) => {
+            return Err(S3Error::invalid_argument(
+                "Invalid Encoding Method specified in Request",
+            ));
+        }
     };
     let mut cond = Conditions::default();
     if has(&ctx.q, "prefix") {
@@ -125,14 +153,19 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
         cond.set("s3:delimiter", d);
     }
     cond.set("s3:max-keys", max.to_string());
-    ctx.bucket_for(name, "s3:ListBucket", &bucket_arn(name), &cond).await?;
+    ctx.bucket_for(name, "s3:ListBucket", &bucket_arn(name), &cond)
+        .await?;
 
     let token = ctx.query("continuation-token");
     let marker = if v2 {
         match token {
             Some(t) => {
-                let raw = B64.decode(t).map_err(|_| S3Error::invalid_argument("The continuation token provided is incorrect"))?;
-                String::from_utf8(raw).map_err(|_| S3Error::invalid_argument("The continuation token provided is incorrect"))?
+                let raw = B64.decode(t).map_err(|_| {
+                    S3Error::invalid_argument("The continuation token provided is incorrect")
+                })?;
+                String::from_utf8(raw).map_err(|_| {
+                    S3Error::invalid_argument("The continuation token provided is incorrect")
+                })?
             }
             None => ctx.query("start-after").unwrap_or("").to_string(),
         }
@@ -140,9 +173,19 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
         ctx.query("marker").unwrap_or("").to_string()
     };
     let page = list_page(ctx.svc.meta.as_ref(), name, prefix, delimiter, &marker, max).await?;
-    let enc = |s: &str| if url { utf8_percent_encode(s, KEY_ENCODE).to_string() } else { s.to_string() };
+    let enc = |s: &str| {
+        if url {
+            utf8_percent_encode(s, KEY_ENCODE).to_string()
+        } else {
+            s.to_string()
+        }
+    };
 
-    let root = if v2 { "ListBucketResult" } else { "ListBucketResult" };
+    let root = if v2 {
+        "ListBucketResult"
+    } else {
+        "ListBucketResult"
+    };
     let mut w = Writer::new(root);
     w.elem("Name", name).elem("Prefix", &enc(prefix));
     if v2 {
@@ -181,12 +224,20 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
                 .elem("LastModified", &iso_date(o.modified))
                 .elem("ETag", &o.etag)
                 .elem("Size", &o.size.to_string())
-                .elem("StorageClass", o.headers.storage_class.as_deref().unwrap_or("STANDARD"));
+                .elem(
+                    "StorageClass",
+                    o.headers.storage_class.as_deref().unwrap_or("STANDARD"),
+                );
             if let Some(c) = &o.checksum {
                 w.elem("ChecksumAlgorithm", &c.algorithm);
             }
             if fetch_owner {
-                let owner = ctx.auth.caller.as_ref().map(|c| c.account_id().to_string()).unwrap_or_default();
+                let owner = ctx
+                    .auth
+                    .caller
+                    .as_ref()
+                    .map(|c| c.account_id().to_string())
+                    .unwrap_or_default();
                 owner_xml(&mut w, "Owner", &owner);
             }
             w.close("Contents");
@@ -194,7 +245,9 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
     }
     for e in &page.entries {
         if let Entry::Prefix(p) = e {
-            w.open("CommonPrefixes").elem("Prefix", &enc(p)).close("CommonPrefixes");
+            w.open("CommonPrefixes")
+                .elem("Prefix", &enc(p))
+                .close("CommonPrefixes");
         }
     }
     Ok(xml_ok(w.finish(root)))
@@ -203,7 +256,12 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
 pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
     let b = ctx
-        .bucket_for(name, "s3:ListBucketMultipartUploads", &bucket_arn(name), &Conditions::default())
+        .bucket_for(
+            name,
+            "s3:ListBucketMultipartUploads",
+            &bucket_arn(name),
+            &Conditions::default(),
+        )
         .await?;
     let prefix = ctx.query("prefix").unwrap_or("");
     let key_marker = ctx.query("key-marker").unwrap_or("");
@@ -224,16 +282,22 @@ pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
         .elem("UploadIdMarker", id_marker)
         .elem("Prefix", prefix);
     if let Some(last) = rows.last().filter(|_| truncated) {
-        w.elem("NextKeyMarker", &last.key).elem("NextUploadIdMarker", &last.upload_id);
+        w.elem("NextKeyMarker", &last.key)
+            .elem("NextUploadIdMarker", &last.upload_id);
     }
     w.elem("MaxUploads", &max.to_string())
         .elem("IsTruncated", if truncated { "true" } else { "false" });
     for u in &rows {
-        w.open("Upload").elem("Key", &u.key).elem("UploadId", &u.upload_id);
+        w.open("Upload")
+            .elem("Key", &u.key)
+            .elem("UploadId", &u.upload_id);
         owner_xml(&mut w, "Initiator", &u.initiator);
         owner_xml(&mut w, "Owner", &b.owner);
-        w.elem("StorageClass", u.headers.storage_class.as_deref().unwrap_or("STANDARD"))
-            .elem("Initiated", &iso_date(u.initiated));
+        w.elem(
+            "StorageClass",
+            u.headers.storage_class.as_deref().unwrap_or("STANDARD"),
+        )
+        .elem("Initiated", &iso_date(u.initiated));
         if let Some(a) = &u.checksum_algorithm {
             w.elem("ChecksumAlgorithm", a);
         }
@@ -245,11 +309,19 @@ pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
 pub async fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
     let upload = super::multipart::load_for_list(ctx).await?;
     let marker: u32 = match ctx.query("part-number-marker") {
-        Some(m) => m.trim().parse().map_err(|_| S3Error::invalid_argument("Provided part-number-marker not an integer"))?,
+        Some(m) => m
+            .trim()
+            .parse()
+            .map_err(|_| S3Error::invalid_argument("Provided part-number-marker not an integer"))?,
         None => 0,
     };
     let max = max_keys(ctx, "max-parts")?;
-    let mut parts = ctx.svc.meta.list_parts(&upload.upload_id, marker, max + 1).await.map_err(meta_err)?;
+    let mut parts = ctx
+        .svc
+        .meta
+        .list_parts(&upload.upload_id, marker, max + 1)
+        .await
+        .map_err(meta_err)?;
     let truncated = parts.len() > max;
     parts.truncate(max);
     let mut w = Writer::new("ListPartsResult");
@@ -258,8 +330,15 @@ pub async fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
         .elem("UploadId", &upload.upload_id);
     owner_xml(&mut w, "Initiator", &upload.initiator);
     owner_xml(&mut w, "Owner", &upload.initiator);
-    w.elem("StorageClass", upload.headers.storage_class.as_deref().unwrap_or("STANDARD"))
-        .elem("PartNumberMarker", &marker.to_string());
+    w.elem(
+        "StorageClass",
+        upload
+            .headers
+            .storage_class
+            .as_deref()
+            .unwrap_or("STANDARD"),
+    )
+    .elem("PartNumberMarker", &marker.to_string());
     if let Some(last) = parts.last() {
         w.elem("NextPartNumberMarker", &last.number.to_string());
     }
@@ -340,7 +419,9 @@ mod tests {
         let p = list_page(&s, "b", "", Some("/"), "", 2).await.unwrap();
         assert_eq!(names(&p), vec!["P:a/", "b"]);
         assert!(p.truncated);
-        let p2 = list_page(&s, "b", "", Some("/"), &p.last_marker().unwrap(), 2).await.unwrap();
+        let p2 = list_page(&s, "b", "", Some("/"), &p.last_marker().unwrap(), 2)
+            .await
+            .unwrap();
         assert_eq!(names(&p2), vec!["P:c/", "d"]);
         assert!(!p2.truncated);
         let p = list_page(&s, "b", "a/", Some("/"), "", 10).await.unwrap();

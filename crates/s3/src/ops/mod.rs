@@ -58,7 +58,9 @@ impl Ctx<'_> {
 
     /// Canonical owner id of an account (S3 shows a 64-hex id, never the account id).
     pub fn canonical_id(account: &str) -> String {
-        hex::encode(Sha256::digest(format!("hourglass-canonical:{account}").as_bytes()))
+        hex::encode(Sha256::digest(
+            format!("hourglass-canonical:{account}").as_bytes(),
+        ))
     }
 
     pub async fn authorize(
@@ -68,12 +70,20 @@ impl Ctx<'_> {
         bucket: Option<&Bucket>,
         cond: &Conditions,
     ) -> S3Result<()> {
-        self.svc.authorize(&self.auth, action, resource, bucket, cond).await
+        self.svc
+            .authorize(&self.auth, action, resource, bucket, cond)
+            .await
     }
 
     /// Loads a bucket and authorizes `action` on `resource` with its policy. A missing
     /// bucket is reported as such only to callers allowed to act on it.
-    pub async fn bucket_for(&self, name: &str, action: &str, resource: &str, cond: &Conditions) -> S3Result<Bucket> {
+    pub async fn bucket_for(
+        &self,
+        name: &str,
+        action: &str,
+        resource: &str,
+        cond: &Conditions,
+    ) -> S3Result<Bucket> {
         match self.svc.meta.get_bucket(name).await.map_err(meta_err)? {
             Some(b) => {
                 self.authorize(action, resource, Some(&b), cond).await?;
@@ -105,14 +115,20 @@ impl Ctx<'_> {
         let decoder = match (&self.auth.verified, self.auth.payload.is_streaming()) {
             (Some(v), true) => {
                 let pairs = header_pairs(&self.headers);
-                let view: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let view: Vec<(&str, &str)> = pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 let req = SigRequest {
                     method: self.method.as_str(),
                     path: &self.raw_path,
                     query: &self.raw_query,
                     headers: &view,
                 };
-                Some(ChunkedDecoder::for_request(&req, v).map_err(|e| crate::errors::from_sigv4(&e))?)
+                Some(
+                    ChunkedDecoder::for_request(&req, v)
+                        .map_err(|e| crate::errors::from_sigv4(&e))?,
+                )
             }
             _ => None,
         };
@@ -126,15 +142,19 @@ impl Ctx<'_> {
 
 pub(crate) fn meta_err(e: MetaError) -> S3Error {
     match e {
-        MetaError::NoSuchBucket => S3Error::new(404, "NoSuchBucket", "The specified bucket does not exist"),
+        MetaError::NoSuchBucket => {
+            S3Error::new(404, "NoSuchBucket", "The specified bucket does not exist")
+        }
         MetaError::NoSuchUpload => S3Error::new(
             404,
             "NoSuchUpload",
             "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
         ),
-        MetaError::BucketNotEmpty => {
-            S3Error::new(409, "BucketNotEmpty", "The bucket you tried to delete is not empty")
-        }
+        MetaError::BucketNotEmpty => S3Error::new(
+            409,
+            "BucketNotEmpty",
+            "The bucket you tried to delete is not empty",
+        ),
         MetaError::BucketExists => S3Error::new(
             409,
             "BucketAlreadyExists",
@@ -146,14 +166,21 @@ pub(crate) fn meta_err(e: MetaError) -> S3Error {
 
 fn header_pairs(h: &http::HeaderMap) -> Vec<(String, String)> {
     h.iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
 pub(crate) fn xml_ok(body: String) -> Response {
     let mut r = http::Response::new(full(body));
-    r.headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/xml"),
+    );
     r
 }
 
@@ -187,7 +214,12 @@ pub(crate) fn owner_xml(w: &mut Writer, name: &str, account: &str) {
         .close(name);
 }
 
-pub(crate) async fn dispatch(svc: &S3Service, req: http::Request<RequestBody>, peer: Peer, _rid: &str) -> S3Result<Response> {
+pub(crate) async fn dispatch(
+    svc: &S3Service,
+    req: http::Request<RequestBody>,
+    peer: Peer,
+    _rid: &str,
+) -> S3Result<Response> {
     let (parts, body) = req.into_parts();
     let raw_path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
@@ -203,7 +235,10 @@ pub(crate) async fn dispatch(svc: &S3Service, req: http::Request<RequestBody>, p
     let op = routing::operation(parts.method.as_str(), &target, &q, copy)?;
 
     let pairs = header_pairs(&parts.headers);
-    let mut view: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut view: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     // HTTP/2 carries the host as :authority; the signature covers it as `host`.
     let authority;
     if !parts.headers.contains_key(http::header::HOST)
@@ -218,7 +253,10 @@ pub(crate) async fn dispatch(svc: &S3Service, req: http::Request<RequestBody>, p
             raw_path: &raw_path,
             raw_query: &raw_query,
             headers: &view,
-            virtual_bucket: target.virtual_host.then_some(target.bucket.as_deref()).flatten(),
+            virtual_bucket: target
+                .virtual_host
+                .then_some(target.bucket.as_deref())
+                .flatten(),
             source_ip: peer.ip,
             secure_transport: peer.secure,
         })

@@ -28,13 +28,20 @@ pub async fn create(ctx: &Ctx<'_>) -> S3Result<Response> {
     let algorithm = match ctx.header("x-amz-checksum-algorithm") {
         Some(a) => Some(
             ChecksumAlgorithm::from_name(a)
-                .ok_or_else(|| S3Error::invalid_request("Checksum algorithm provided is unsupported."))?
+                .ok_or_else(|| {
+                    S3Error::invalid_request("Checksum algorithm provided is unsupported.")
+                })?
                 .name()
                 .to_string(),
         ),
         None => None,
     };
-    let initiator = ctx.auth.caller.as_ref().map(|c| c.account_id().to_string()).unwrap_or_default();
+    let initiator = ctx
+        .auth
+        .caller
+        .as_ref()
+        .map(|c| c.account_id().to_string())
+        .unwrap_or_default();
     let upload = Upload {
         upload_id: new_upload_id(),
         bucket: ctx.bucket_name().to_string(),
@@ -45,9 +52,15 @@ pub async fn create(ctx: &Ctx<'_>) -> S3Result<Response> {
         tags,
         initiator,
     };
-    ctx.svc.meta.create_upload(&upload).await.map_err(meta_err)?;
+    ctx.svc
+        .meta
+        .create_upload(&upload)
+        .await
+        .map_err(meta_err)?;
     let mut w = Writer::new("InitiateMultipartUploadResult");
-    w.elem("Bucket", &upload.bucket).elem("Key", &upload.key).elem("UploadId", &upload.upload_id);
+    w.elem("Bucket", &upload.bucket)
+        .elem("Key", &upload.key)
+        .elem("UploadId", &upload.upload_id);
     let mut r = xml_ok(w.finish("InitiateMultipartUploadResult"));
     if let Some(a) = &algorithm {
         set_header(&mut r, "x-amz-checksum-algorithm", a);
@@ -57,21 +70,30 @@ pub async fn create(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 fn new_upload_id() -> String {
     // Opaque, URL-safe, unguessable.
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 fn part_number(ctx: &Ctx<'_>) -> S3Result<u32> {
     ctx.query("partNumber")
         .and_then(|n| n.parse::<u32>().ok())
         .filter(|n| (1..=MAX_PARTS).contains(n))
-        .ok_or_else(|| S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive"))
+        .ok_or_else(|| {
+            S3Error::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+            )
+        })
 }
 
 /// Authorizes `action` on the target object and loads the upload named by `uploadId`.
 async fn upload_for(ctx: &Ctx<'_>, action: &str) -> S3Result<Upload> {
     let (name, key) = (ctx.bucket_name(), ctx.key());
     let id = ctx.query("uploadId").unwrap_or("");
-    ctx.bucket_for(name, action, &object_arn(name, key), &Conditions::default()).await?;
+    ctx.bucket_for(name, action, &object_arn(name, key), &Conditions::default())
+        .await?;
     ctx.svc
         .meta
         .get_upload(name, key, id)
@@ -123,7 +145,11 @@ pub async fn upload_part(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let mut r = no_content(200);
     set_header(&mut r, "etag", &etag);
     if let Some(c) = &got.checksum {
-        set_header(&mut r, &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()), &c.value);
+        set_header(
+            &mut r,
+            &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()),
+            &c.value,
+        );
     }
     Ok(r)
 }
@@ -134,11 +160,26 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let src = copy_source(ctx).await?;
     let (start, end) = match ctx.header("x-amz-copy-source-range") {
         Some(v) => {
-            let invalid = || S3Error::invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy");
-            let (a, b) = v.trim().strip_prefix("bytes=").and_then(|s| s.split_once('-')).ok_or_else(invalid)?;
-            let (a, b) = (a.parse::<u64>().map_err(|_| invalid())?, b.parse::<u64>().map_err(|_| invalid())?);
+            let invalid = || {
+                S3Error::invalid_argument(
+                    "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+                )
+            };
+            let (a, b) = v
+                .trim()
+                .strip_prefix("bytes=")
+                .and_then(|s| s.split_once('-'))
+                .ok_or_else(invalid)?;
+            let (a, b) = (
+                a.parse::<u64>().map_err(|_| invalid())?,
+                b.parse::<u64>().map_err(|_| invalid())?,
+            );
             if a > b || b >= src.size {
-                return Err(S3Error::new(416, "InvalidRange", "The requested range is not satisfiable"));
+                return Err(S3Error::new(
+                    416,
+                    "InvalidRange",
+                    "The requested range is not satisfiable",
+                ));
             }
             (a, b + 1)
         }
@@ -147,7 +188,12 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     if end - start > super::MAX_OBJECT_SIZE {
         return Err(crate::body::too_large(super::MAX_OBJECT_SIZE));
     }
-    let (segment, md5) = ctx.svc.data.copy_range(&src.segments, start, end).await.map_err(S3Error::internal)?;
+    let (segment, md5) = ctx
+        .svc
+        .data
+        .copy_range(&src.segments, start, end)
+        .await
+        .map_err(S3Error::internal)?;
     let part = Part {
         upload_id: upload.upload_id,
         number,
@@ -160,7 +206,8 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let (etag, modified) = (part.etag.clone(), part.modified);
     store_part(ctx, part).await?;
     let mut w = Writer::new("CopyPartResult");
-    w.elem("LastModified", &iso_date(modified)).elem("ETag", &etag);
+    w.elem("LastModified", &iso_date(modified))
+        .elem("ETag", &etag);
     Ok(xml_ok(w.finish("CopyPartResult")))
 }
 
@@ -185,33 +232,62 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
             .child_text("PartNumber")
             .and_then(|n| n.trim().parse::<u32>().ok())
             .ok_or_else(S3Error::malformed_xml)?;
-        let etag = p.child_text("ETag").ok_or_else(S3Error::malformed_xml)?.trim().to_string();
+        let etag = p
+            .child_text("ETag")
+            .ok_or_else(S3Error::malformed_xml)?
+            .trim()
+            .to_string();
         requested.push((n, etag));
     }
     if requested.is_empty() {
-        return Err(S3Error::new(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"));
+        return Err(S3Error::new(
+            400,
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        ));
     }
     if requested.windows(2).any(|w| w[0].0 >= w[1].0) {
-        return Err(S3Error::new(400, "InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number."));
+        return Err(S3Error::new(
+            400,
+            "InvalidPartOrder",
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+        ));
     }
-    let stored = ctx.svc.meta.list_parts(&upload.upload_id, 0, MAX_PARTS as usize).await.map_err(meta_err)?;
+    let stored = ctx
+        .svc
+        .meta
+        .list_parts(&upload.upload_id, 0, MAX_PARTS as usize)
+        .await
+        .map_err(meta_err)?;
     let mut chosen = Vec::with_capacity(requested.len());
     for (n, etag) in &requested {
-        let part = stored.iter().find(|p| p.number == *n).ok_or_else(invalid_part)?;
+        let part = stored
+            .iter()
+            .find(|p| p.number == *n)
+            .ok_or_else(invalid_part)?;
         if part.etag.trim_matches('"') != etag.trim_matches('"') {
             return Err(invalid_part());
         }
         chosen.push(part);
     }
     let last = chosen.len() - 1;
-    if let Some((i, small)) = chosen.iter().enumerate().find(|(i, p)| *i < last && p.size < MIN_PART_SIZE) {
-        return Err(S3Error::new(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.")
-            .with("ProposedSize", small.size.to_string())
-            .with("MinSizeAllowed", MIN_PART_SIZE.to_string())
-            .with("PartNumber", requested[i].0.to_string())
-            .with("ETag", small.etag.clone()));
+    if let Some((i, small)) = chosen
+        .iter()
+        .enumerate()
+        .find(|(i, p)| *i < last && p.size < MIN_PART_SIZE)
+    {
+        return Err(S3Error::new(
+            400,
+            "EntityTooSmall",
+            "Your proposed upload is smaller than the minimum allowed object size.",
+        )
+        .with("ProposedSize", small.size.to_string())
+        .with("MinSizeAllowed", MIN_PART_SIZE.to_string())
+        .with("PartNumber", requested[i].0.to_string())
+        .with("ETag", small.etag.clone()));
     }
-    let etag = checksum::multipart_etag(&chosen.iter().map(|p| p.etag.clone()).collect::<Vec<_>>())?;
+    let etag =
+        checksum::multipart_etag(&chosen.iter().map(|p| p.etag.clone()).collect::<Vec<_>>())?;
     let checksum = composite_checksum(&upload, &chosen)?;
     let obj = Object {
         bucket: upload.bucket.clone(),
@@ -225,15 +301,27 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         segments: chosen.iter().map(|p| p.segment.clone()).collect(),
         parts: chosen.iter().map(|p| p.size).collect(),
     };
-    let unused = ctx.svc.meta.complete_upload(&upload.upload_id, &obj).await.map_err(meta_err)?;
+    let unused = ctx
+        .svc
+        .meta
+        .complete_upload(&upload.upload_id, &obj)
+        .await
+        .map_err(meta_err)?;
     ctx.svc.data.remove(unused).await;
     let mut w = Writer::new("CompleteMultipartUploadResult");
-    let scheme = if ctx.auth.secure_transport { "https" } else { "http" };
+    let scheme = if ctx.auth.secure_transport {
+        "https"
+    } else {
+        "http"
+    };
     let host = ctx.header("host").unwrap_or("localhost");
-    w.elem("Location", &format!("{scheme}://{host}/{}/{}", obj.bucket, obj.key))
-        .elem("Bucket", &obj.bucket)
-        .elem("Key", &obj.key)
-        .elem("ETag", &etag);
+    w.elem(
+        "Location",
+        &format!("{scheme}://{host}/{}/{}", obj.bucket, obj.key),
+    )
+    .elem("Bucket", &obj.bucket)
+    .elem("Key", &obj.key)
+    .elem("ETag", &etag);
     if let Some(c) = &checksum {
         w.elem(&format!("Checksum{}", c.algorithm), &c.value);
         w.elem("ChecksumType", "COMPOSITE");
@@ -243,7 +331,11 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
 
 /// The composite checksum when the upload declared an algorithm and every part has it.
 fn composite_checksum(upload: &Upload, parts: &[&Part]) -> S3Result<Option<StoredChecksum>> {
-    let Some(alg) = upload.checksum_algorithm.as_deref().and_then(ChecksumAlgorithm::from_name) else {
+    let Some(alg) = upload
+        .checksum_algorithm
+        .as_deref()
+        .and_then(ChecksumAlgorithm::from_name)
+    else {
         return Ok(None);
     };
     let mut values = Vec::with_capacity(parts.len());
@@ -261,7 +353,12 @@ fn composite_checksum(upload: &Upload, parts: &[&Part]) -> S3Result<Option<Store
 
 pub async fn abort(ctx: &Ctx<'_>) -> S3Result<Response> {
     let upload = upload_for(ctx, "s3:AbortMultipartUpload").await?;
-    let segs = ctx.svc.meta.abort_upload(&upload.upload_id).await.map_err(meta_err)?;
+    let segs = ctx
+        .svc
+        .meta
+        .abort_upload(&upload.upload_id)
+        .await
+        .map_err(meta_err)?;
     ctx.svc.data.remove(segs).await;
     Ok(no_content(204))
 }

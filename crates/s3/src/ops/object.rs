@@ -45,10 +45,17 @@ pub async fn receive(ctx: &mut Ctx<'_>) -> S3Result<Received> {
     if stored.is_none()
         && let Some((alg, value)) = reader.trailer_checksum.take()
     {
-        stored = Some(StoredChecksum { algorithm: alg, value });
+        stored = Some(StoredChecksum {
+            algorithm: alg,
+            value,
+        });
     }
     let segment = writer.commit().await.map_err(S3Error::internal)?;
-    Ok(Received { segment, md5, checksum: stored })
+    Ok(Received {
+        segment,
+        md5,
+        checksum: stored,
+    })
 }
 
 /// Content headers and `x-amz-meta-*` of a PUT/CreateMultipartUpload/CopyObject(REPLACE).
@@ -56,7 +63,11 @@ pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
     let get = |n: &str| ctx.header(n).map(str::to_owned);
     // aws-chunked is transfer framing, not a property of the object.
     let encoding = get("content-encoding").and_then(|v| {
-        let kept: Vec<&str> = v.split(',').map(str::trim).filter(|e| !e.eq_ignore_ascii_case("aws-chunked") && !e.is_empty()).collect();
+        let kept: Vec<&str> = v
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.eq_ignore_ascii_case("aws-chunked") && !e.is_empty())
+            .collect();
         (!kept.is_empty()).then(|| kept.join(","))
     });
     let mut user = Vec::new();
@@ -69,16 +80,24 @@ pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
         }
     }
     if user_size > 2048 {
-        return Err(S3Error::new(400, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size")
-            .with("Size", user_size.to_string())
-            .with("MaxSizeAllowed", "2048"));
+        return Err(S3Error::new(
+            400,
+            "MetadataTooLarge",
+            "Your metadata headers exceed the maximum allowed metadata size",
+        )
+        .with("Size", user_size.to_string())
+        .with("MaxSizeAllowed", "2048"));
     }
     user.sort();
     if let Some(acl) = ctx.header("x-amz-acl")
         && acl != "private"
         && acl != "bucket-owner-full-control"
     {
-        return Err(S3Error::new(400, "AccessControlListNotSupported", "The bucket does not allow ACLs"));
+        return Err(S3Error::new(
+            400,
+            "AccessControlListNotSupported",
+            "The bucket does not allow ACLs",
+        ));
     }
     Ok(ObjectHeaders {
         content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),
@@ -99,14 +118,21 @@ pub async fn authorize_put(ctx: &Ctx<'_>, tags: &[Tag]) -> S3Result<crate::meta:
     let arn = object_arn(name, key);
     let mut cond = Conditions::default();
     cond.request_tags(tags);
-    for h in ["x-amz-acl", "x-amz-storage-class", "x-amz-server-side-encryption", "x-amz-copy-source", "x-amz-metadata-directive"] {
+    for h in [
+        "x-amz-acl",
+        "x-amz-storage-class",
+        "x-amz-server-side-encryption",
+        "x-amz-copy-source",
+        "x-amz-metadata-directive",
+    ] {
         if let Some(v) = ctx.header(h) {
             cond.set(&format!("s3:{h}"), v);
         }
     }
     let b = ctx.bucket_for(name, "s3:PutObject", &arn, &cond).await?;
     if !tags.is_empty() {
-        ctx.authorize("s3:PutObjectTagging", &arn, Some(&b), &cond).await?;
+        ctx.authorize("s3:PutObjectTagging", &arn, Some(&b), &cond)
+            .await?;
     }
     Ok(b)
 }
@@ -142,18 +168,26 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let mut r = no_content(200);
     set_header(&mut r, "etag", &obj.etag);
     if let Some(c) = &obj.checksum {
-        set_header(&mut r, &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()), &c.value);
+        set_header(
+            &mut r,
+            &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()),
+            &c.value,
+        );
     }
     Ok(r)
 }
 
 fn etag_matches(list: &str, etag: &str) -> bool {
     let bare = etag.trim_matches('"');
-    list.split(',').map(str::trim).any(|c| c == "*" || c.trim_start_matches("W/").trim_matches('"') == bare)
+    list.split(',')
+        .map(str::trim)
+        .any(|c| c == "*" || c.trim_start_matches("W/").trim_matches('"') == bare)
 }
 
 fn parse_http_date(v: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(v.trim()).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc2822(v.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// Evaluates conditional headers (`prefix` is "" or "x-amz-copy-source-").
@@ -174,7 +208,13 @@ pub fn conditions(ctx: &Ctx<'_>, prefix: &str, o: &Object) -> Option<u16> {
         return Some(412);
     }
     if if_none_match == Some(true) {
-        return Some(if prefix.is_empty() && matches!(ctx.method, http::Method::GET | http::Method::HEAD) { 304 } else { 412 });
+        return Some(
+            if prefix.is_empty() && matches!(ctx.method, http::Method::GET | http::Method::HEAD) {
+                304
+            } else {
+                412
+            },
+        );
     }
     if if_none_match.is_none()
         && let Some(t) = h("if-modified-since").and_then(parse_http_date)
@@ -198,22 +238,32 @@ pub fn parse_range(v: &str, size: u64) -> S3Result<Option<(u64, u64)>> {
     };
     let (a, b) = (a.trim(), b.trim());
     let invalid = || {
-        S3Error::new(416, "InvalidRange", "The requested range is not satisfiable")
-            .with("RangeRequested", v.to_string())
-            .with("ActualObjectSize", size.to_string())
+        S3Error::new(
+            416,
+            "InvalidRange",
+            "The requested range is not satisfiable",
+        )
+        .with("RangeRequested", v.to_string())
+        .with("ActualObjectSize", size.to_string())
     };
     let range = if a.is_empty() {
-        let Ok(n) = b.parse::<u64>() else { return Ok(None) };
+        let Ok(n) = b.parse::<u64>() else {
+            return Ok(None);
+        };
         if n == 0 {
             return Err(invalid());
         }
         (size.saturating_sub(n), size)
     } else {
-        let Ok(start) = a.parse::<u64>() else { return Ok(None) };
+        let Ok(start) = a.parse::<u64>() else {
+            return Ok(None);
+        };
         let end = if b.is_empty() {
             size
         } else {
-            let Ok(e) = b.parse::<u64>() else { return Ok(None) };
+            let Ok(e) = b.parse::<u64>() else {
+                return Ok(None);
+            };
             if e < start {
                 return Ok(None);
             }
@@ -233,7 +283,8 @@ async fn readable(ctx: &Ctx<'_>) -> S3Result<Object> {
     let (name, key) = (ctx.bucket_name(), ctx.key());
     let arn = object_arn(name, key);
     let Some(b) = ctx.svc.meta.get_bucket(name).await.map_err(meta_err)? else {
-        ctx.authorize("s3:GetObject", &arn, None, &Conditions::default()).await?;
+        ctx.authorize("s3:GetObject", &arn, None, &Conditions::default())
+            .await?;
         return Err(S3Error::no_such_bucket(name));
     };
     let obj = ctx.svc.meta.get_object(name, key).await.map_err(meta_err)?;
@@ -246,9 +297,18 @@ async fn readable(ctx: &Ctx<'_>) -> S3Result<Object> {
         Some(o) => Ok(o),
         None => {
             let list = ctx
-                .authorize("s3:ListBucket", &crate::authz::bucket_arn(name), Some(&b), &Conditions::default())
+                .authorize(
+                    "s3:ListBucket",
+                    &crate::authz::bucket_arn(name),
+                    Some(&b),
+                    &Conditions::default(),
+                )
                 .await;
-            Err(if list.is_ok() { S3Error::no_such_key(key) } else { S3Error::access_denied() })
+            Err(if list.is_ok() {
+                S3Error::no_such_key(key)
+            } else {
+                S3Error::access_denied()
+            })
         }
     }
 }
@@ -257,7 +317,13 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
     let o = readable(ctx).await?;
     if let Some(code) = conditions(ctx, "", &o) {
         if code == 412 {
-            return Err(S3Error::precondition_failed(if ctx.header("if-match").is_some() { "If-Match" } else { "If-Unmodified-Since" }));
+            return Err(S3Error::precondition_failed(
+                if ctx.header("if-match").is_some() {
+                    "If-Match"
+                } else {
+                    "If-Unmodified-Since"
+                },
+            ));
         }
         let mut r = no_content(304);
         set_header(&mut r, "etag", &o.etag);
@@ -267,17 +333,31 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
     let mut range = None;
     let mut part_count = None;
     if let Some(pn) = ctx.query("partNumber") {
-        let n: usize = pn.parse().ok().filter(|n| (1..=10000).contains(n)).ok_or_else(|| {
-            S3Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive")
-        })?;
+        let n: usize = pn
+            .parse()
+            .ok()
+            .filter(|n| (1..=10000).contains(n))
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    "Part number must be an integer between 1 and 10000, inclusive",
+                )
+            })?;
         if o.parts.is_empty() {
             if n != 1 {
-                return Err(S3Error::new(416, "InvalidPartNumber", "The requested partnumber is not satisfiable"));
+                return Err(S3Error::new(
+                    416,
+                    "InvalidPartNumber",
+                    "The requested partnumber is not satisfiable",
+                ));
             }
         } else {
             let start: u64 = o.parts.iter().take(n - 1).sum();
             let len = *o.parts.get(n - 1).ok_or_else(|| {
-                S3Error::new(416, "InvalidPartNumber", "The requested partnumber is not satisfiable")
+                S3Error::new(
+                    416,
+                    "InvalidPartNumber",
+                    "The requested partnumber is not satisfiable",
+                )
             })?;
             range = Some((start, start + len));
             part_count = Some(o.parts.len());
@@ -290,28 +370,53 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
     let body = if is_head || start == end {
         crate::empty()
     } else {
-        let stream = ctx.svc.data.read_range(&o.segments, start, end).map_err(S3Error::internal)?;
+        let stream = ctx
+            .svc
+            .data
+            .read_range(&o.segments, start, end)
+            .map_err(S3Error::internal)?;
         use futures_util::TryStreamExt;
         StreamBody::new(stream.map_ok(hyper::body::Frame::data)).boxed_unsync()
     };
     let mut r = http::Response::new(body);
     if range.is_some() {
         *r.status_mut() = http::StatusCode::PARTIAL_CONTENT;
-        set_header(&mut r, "content-range", &format!("bytes {}-{}/{}", start, end.saturating_sub(1), o.size));
+        set_header(
+            &mut r,
+            "content-range",
+            &format!("bytes {}-{}/{}", start, end.saturating_sub(1), o.size),
+        );
     }
     set_header(&mut r, "content-length", &(end - start).to_string());
     set_header(&mut r, "accept-ranges", "bytes");
     object_headers(ctx, &mut r, &o);
-    if let Some(n) = part_count.or((!o.parts.is_empty()).then_some(o.parts.len())).filter(|_| ctx.query("partNumber").is_some()) {
+    if let Some(n) = part_count
+        .or((!o.parts.is_empty()).then_some(o.parts.len()))
+        .filter(|_| ctx.query("partNumber").is_some())
+    {
         set_header(&mut r, "x-amz-mp-parts-count", &n.to_string());
     }
     // The checksum covers the whole object: only sent for a full read, when asked for.
     if range.is_none()
-        && ctx.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
+        && ctx
+            .header("x-amz-checksum-mode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
         && let Some(c) = &o.checksum
     {
-        set_header(&mut r, &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()), &c.value);
-        set_header(&mut r, "x-amz-checksum-type", if c.value.contains('-') { "COMPOSITE" } else { "FULL_OBJECT" });
+        set_header(
+            &mut r,
+            &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()),
+            &c.value,
+        );
+        set_header(
+            &mut r,
+            "x-amz-checksum-type",
+            if c.value.contains('-') {
+                "COMPOSITE"
+            } else {
+                "FULL_OBJECT"
+            },
+        );
     }
     Ok(r)
 }
@@ -322,9 +427,21 @@ fn object_headers(ctx: &Ctx<'_>, r: &mut Response, o: &Object) {
     let h = &o.headers;
     let pairs = [
         ("content-type", "response-content-type", &h.content_type),
-        ("content-encoding", "response-content-encoding", &h.content_encoding),
-        ("content-disposition", "response-content-disposition", &h.content_disposition),
-        ("content-language", "response-content-language", &h.content_language),
+        (
+            "content-encoding",
+            "response-content-encoding",
+            &h.content_encoding,
+        ),
+        (
+            "content-disposition",
+            "response-content-disposition",
+            &h.content_disposition,
+        ),
+        (
+            "content-language",
+            "response-content-language",
+            &h.content_language,
+        ),
         ("cache-control", "response-cache-control", &h.cache_control),
         ("expires", "response-expires", &h.expires),
     ];
@@ -354,11 +471,18 @@ pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
     {
         cond.existing_tags(&o.tags);
     }
-    ctx.authorize("s3:DeleteObject", &arn, b.as_ref(), &cond).await?;
+    ctx.authorize("s3:DeleteObject", &arn, b.as_ref(), &cond)
+        .await?;
     if b.is_none() {
         return Err(S3Error::no_such_bucket(name));
     }
-    if let Some(segs) = ctx.svc.meta.delete_object(name, key).await.map_err(meta_err)? {
+    if let Some(segs) = ctx
+        .svc
+        .meta
+        .delete_object(name, key)
+        .await
+        .map_err(meta_err)?
+    {
         ctx.svc.data.remove(segs).await;
     }
     Ok(no_content(204))
@@ -371,10 +495,16 @@ pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     if doc.name != "Delete" {
         return Err(S3Error::malformed_xml());
     }
-    let quiet = doc.child_text("Quiet").is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
+    let quiet = doc
+        .child_text("Quiet")
+        .is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
     let keys: Vec<String> = doc
         .children_named("Object")
-        .map(|o| o.child_text("Key").map(str::to_owned).ok_or_else(S3Error::malformed_xml))
+        .map(|o| {
+            o.child_text("Key")
+                .map(str::to_owned)
+                .ok_or_else(S3Error::malformed_xml)
+        })
         .collect::<S3Result<_>>()?;
     if keys.is_empty() || keys.len() > 1000 {
         return Err(S3Error::malformed_xml());
@@ -387,11 +517,24 @@ pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         let outcome = async {
             crate::routing::validate_key(key)?;
             let mut cond = Conditions::default();
-            if let Some(o) = ctx.svc.meta.get_object(&name, key).await.map_err(meta_err)? {
+            if let Some(o) = ctx
+                .svc
+                .meta
+                .get_object(&name, key)
+                .await
+                .map_err(meta_err)?
+            {
                 cond.existing_tags(&o.tags);
             }
-            ctx.authorize("s3:DeleteObject", &object_arn(&name, key), Some(&b), &cond).await?;
-            if let Some(segs) = ctx.svc.meta.delete_object(&name, key).await.map_err(meta_err)? {
+            ctx.authorize("s3:DeleteObject", &object_arn(&name, key), Some(&b), &cond)
+                .await?;
+            if let Some(segs) = ctx
+                .svc
+                .meta
+                .delete_object(&name, key)
+                .await
+                .map_err(meta_err)?
+            {
                 ctx.svc.data.remove(segs).await;
             }
             Ok::<_, S3Error>(())
@@ -403,7 +546,11 @@ pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
             }
             Ok(()) => {}
             Err(e) => {
-                w.open("Error").elem("Key", key).elem("Code", e.code).elem("Message", &e.message).close("Error");
+                w.open("Error")
+                    .elem("Key", key)
+                    .elem("Code", e.code)
+                    .elem("Message", &e.message)
+                    .close("Error");
             }
         }
     }
@@ -415,12 +562,18 @@ pub fn parse_copy_source(v: &str) -> S3Result<(String, String)> {
     let v = v.trim();
     let v = v.strip_prefix('/').unwrap_or(v);
     let (path, query) = v.split_once('?').unwrap_or((v, ""));
-    if query.split('&').any(|p| p.starts_with("versionId=") && p != "versionId=null") {
+    if query
+        .split('&')
+        .any(|p| p.starts_with("versionId=") && p != "versionId=null")
+    {
         return Err(S3Error::not_implemented("copy from a version"));
     }
     let invalid = || S3Error::invalid_argument("Invalid copy source object key");
     let (b, k) = path.split_once('/').ok_or_else(invalid)?;
-    let bucket = percent_encoding::percent_decode_str(b).decode_utf8().map_err(|_| invalid())?.into_owned();
+    let bucket = percent_encoding::percent_decode_str(b)
+        .decode_utf8()
+        .map_err(|_| invalid())?
+        .into_owned();
     let key = crate::routing::decode_key(k)?;
     if bucket.is_empty() || key.is_empty() {
         return Err(invalid());
@@ -434,7 +587,8 @@ pub async fn copy_source(ctx: &Ctx<'_>) -> S3Result<Object> {
     let (sb, sk) = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?;
     let arn = object_arn(&sb, &sk);
     let Some(src_bucket) = ctx.svc.meta.get_bucket(&sb).await.map_err(meta_err)? else {
-        ctx.authorize("s3:GetObject", &arn, None, &Conditions::default()).await?;
+        ctx.authorize("s3:GetObject", &arn, None, &Conditions::default())
+            .await?;
         return Err(S3Error::no_such_bucket(&sb));
     };
     let src = ctx.svc.meta.get_object(&sb, &sk).await.map_err(meta_err)?;
@@ -442,7 +596,8 @@ pub async fn copy_source(ctx: &Ctx<'_>) -> S3Result<Object> {
     if let Some(o) = &src {
         cond.existing_tags(&o.tags);
     }
-    ctx.authorize("s3:GetObject", &arn, Some(&src_bucket), &cond).await?;
+    ctx.authorize("s3:GetObject", &arn, Some(&src_bucket), &cond)
+        .await?;
     let src = src.ok_or_else(|| S3Error::no_such_key(&sk))?;
     if conditions(ctx, "x-amz-copy-source-", &src).is_some() {
         return Err(S3Error::precondition_failed("x-amz-copy-source-If-Match"));
@@ -451,9 +606,17 @@ pub async fn copy_source(ctx: &Ctx<'_>) -> S3Result<Object> {
 }
 
 pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let directive = ctx.header("x-amz-metadata-directive").unwrap_or("COPY").to_ascii_uppercase();
-    let tag_directive = ctx.header("x-amz-tagging-directive").unwrap_or("COPY").to_ascii_uppercase();
-    if !matches!(directive.as_str(), "COPY" | "REPLACE") || !matches!(tag_directive.as_str(), "COPY" | "REPLACE") {
+    let directive = ctx
+        .header("x-amz-metadata-directive")
+        .unwrap_or("COPY")
+        .to_ascii_uppercase();
+    let tag_directive = ctx
+        .header("x-amz-tagging-directive")
+        .unwrap_or("COPY")
+        .to_ascii_uppercase();
+    if !matches!(directive.as_str(), "COPY" | "REPLACE")
+        || !matches!(tag_directive.as_str(), "COPY" | "REPLACE")
+    {
         return Err(S3Error::invalid_argument("Unknown metadata directive."));
     }
     let new_tags = match (tag_directive.as_str(), ctx.header("x-amz-tagging")) {
@@ -467,7 +630,12 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         ctx.authorize(
             "s3:GetObjectTagging",
             &object_arn(&src.bucket, &src.key),
-            ctx.svc.meta.get_bucket(&src.bucket).await.map_err(meta_err)?.as_ref(),
+            ctx.svc
+                .meta
+                .get_bucket(&src.bucket)
+                .await
+                .map_err(meta_err)?
+                .as_ref(),
             &Conditions::default(),
         )
         .await?;
@@ -479,10 +647,21 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         ));
     }
     if src.size > MAX_OBJECT_SIZE {
-        return Err(S3Error::invalid_request("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120"));
+        return Err(S3Error::invalid_request(
+            "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
+        ));
     }
-    let headers = if directive == "REPLACE" { headers_from_request(ctx)? } else { src.headers.clone() };
-    let (segment, md5) = ctx.svc.data.copy_range(&src.segments, 0, src.size).await.map_err(S3Error::internal)?;
+    let headers = if directive == "REPLACE" {
+        headers_from_request(ctx)?
+    } else {
+        src.headers.clone()
+    };
+    let (segment, md5) = ctx
+        .svc
+        .data
+        .copy_range(&src.segments, 0, src.size)
+        .await
+        .map_err(S3Error::internal)?;
     let obj = Object {
         bucket: ctx.bucket_name().to_string(),
         key: ctx.key().to_string(),
@@ -505,7 +684,8 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     };
     ctx.svc.data.remove(old).await;
     let mut w = Writer::new("CopyObjectResult");
-    w.elem("LastModified", &iso_date(obj.modified)).elem("ETag", &obj.etag);
+    w.elem("LastModified", &iso_date(obj.modified))
+        .elem("ETag", &obj.etag);
     if let Some(c) = &obj.checksum {
         w.elem(&format!("Checksum{}", c.algorithm), &c.value);
     }
@@ -514,8 +694,22 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn acl(ctx: &Ctx<'_>) -> S3Result<Response> {
     let (name, key) = (ctx.bucket_name(), ctx.key());
-    let b = ctx.bucket_for(name, "s3:GetObjectAcl", &object_arn(name, key), &Conditions::default()).await?;
-    if ctx.svc.meta.get_object(name, key).await.map_err(meta_err)?.is_none() {
+    let b = ctx
+        .bucket_for(
+            name,
+            "s3:GetObjectAcl",
+            &object_arn(name, key),
+            &Conditions::default(),
+        )
+        .await?;
+    if ctx
+        .svc
+        .meta
+        .get_object(name, key)
+        .await
+        .map_err(meta_err)?
+        .is_none()
+    {
         return Err(S3Error::no_such_key(key));
     }
     Ok(xml_ok(super::bucket::acl_document(&b.owner)))
@@ -540,8 +734,14 @@ mod tests {
 
     #[test]
     fn copy_source_forms() {
-        assert_eq!(parse_copy_source("/b/a%20b").unwrap(), ("b".into(), "a b".into()));
-        assert_eq!(parse_copy_source("b/k/x?versionId=null").unwrap(), ("b".into(), "k/x".into()));
+        assert_eq!(
+            parse_copy_source("/b/a%20b").unwrap(),
+            ("b".into(), "a b".into())
+        );
+        assert_eq!(
+            parse_copy_source("b/k/x?versionId=null").unwrap(),
+            ("b".into(), "k/x".into())
+        );
         assert!(parse_copy_source("b").is_err());
     }
 

@@ -14,7 +14,11 @@ fn invalid_tag(message: &str) -> S3Error {
 /// AWS limits: keys 1–128 and values 0–256 characters, unique keys, at most `max` tags.
 pub fn validate_tags(tags: &[Tag], max: usize) -> S3Result<()> {
     if tags.len() > max {
-        return Err(S3Error::new(400, "BadRequest", "Object tags cannot be greater than 10"));
+        return Err(S3Error::new(
+            400,
+            "BadRequest",
+            "Object tags cannot be greater than 10",
+        ));
     }
     for (i, t) in tags.iter().enumerate() {
         let klen = t.key.chars().count();
@@ -25,10 +29,14 @@ pub fn validate_tags(tags: &[Tag], max: usize) -> S3Result<()> {
             return Err(invalid_tag("The TagValue you have provided is invalid"));
         }
         if t.key.starts_with("aws:") {
-            return Err(invalid_tag("System tags cannot be added/updated by requester"));
+            return Err(invalid_tag(
+                "System tags cannot be added/updated by requester",
+            ));
         }
         if tags[..i].iter().any(|o| o.key == t.key) {
-            return Err(invalid_tag("Cannot provide multiple Tags with the same key"));
+            return Err(invalid_tag(
+                "Cannot provide multiple Tags with the same key",
+            ));
         }
     }
     Ok(())
@@ -48,11 +56,17 @@ pub fn parse_tagging_header(v: &str) -> S3Result<Vec<Tag>> {
 
 fn parse_tagging_xml(body: &[u8], max: usize) -> S3Result<Vec<Tag>> {
     let doc = xml::parse(body)?;
-    let set = doc.child("TagSet").filter(|_| doc.name == "Tagging").ok_or_else(S3Error::malformed_xml)?;
+    let set = doc
+        .child("TagSet")
+        .filter(|_| doc.name == "Tagging")
+        .ok_or_else(S3Error::malformed_xml)?;
     let mut tags = Vec::new();
     for t in set.children_named("Tag") {
         tags.push(Tag {
-            key: t.child_text("Key").ok_or_else(S3Error::malformed_xml)?.to_string(),
+            key: t
+                .child_text("Key")
+                .ok_or_else(S3Error::malformed_xml)?
+                .to_string(),
             value: t.child_text("Value").unwrap_or("").to_string(),
         });
     }
@@ -64,7 +78,10 @@ fn tagging_xml(tags: &[Tag]) -> String {
     let mut w = Writer::new("Tagging");
     w.open("TagSet");
     for t in tags {
-        w.open("Tag").elem("Key", &t.key).elem("Value", &t.value).close("Tag");
+        w.open("Tag")
+            .elem("Key", &t.key)
+            .elem("Value", &t.value)
+            .close("Tag");
     }
     w.close("TagSet");
     w.finish("Tagging")
@@ -72,32 +89,65 @@ fn tagging_xml(tags: &[Tag]) -> String {
 
 pub async fn get_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    let b = ctx.bucket_for(name, "s3:GetBucketTagging", &bucket_arn(name), &Conditions::default()).await?;
+    let b = ctx
+        .bucket_for(
+            name,
+            "s3:GetBucketTagging",
+            &bucket_arn(name),
+            &Conditions::default(),
+        )
+        .await?;
     match b.tags {
         Some(t) if !t.is_empty() => Ok(xml_ok(tagging_xml(&t))),
-        _ => Err(S3Error::new(404, "NoSuchTagSet", "The TagSet does not exist").with("BucketName", name)),
+        _ => Err(
+            S3Error::new(404, "NoSuchTagSet", "The TagSet does not exist").with("BucketName", name),
+        ),
     }
 }
 
 pub async fn put_bucket(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
-    ctx.bucket_for(&name, "s3:PutBucketTagging", &bucket_arn(&name), &Conditions::default()).await?;
+    ctx.bucket_for(
+        &name,
+        "s3:PutBucketTagging",
+        &bucket_arn(&name),
+        &Conditions::default(),
+    )
+    .await?;
     let body = ctx.small_body().await?;
     let tags = parse_tagging_xml(&body, 50)?;
-    ctx.svc.meta.set_bucket_tags(&name, Some(&tags)).await.map_err(meta_err)?;
+    ctx.svc
+        .meta
+        .set_bucket_tags(&name, Some(&tags))
+        .await
+        .map_err(meta_err)?;
     Ok(no_content(204))
 }
 
 pub async fn delete_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(name, "s3:PutBucketTagging", &bucket_arn(name), &Conditions::default()).await?;
-    ctx.svc.meta.set_bucket_tags(name, None).await.map_err(meta_err)?;
+    ctx.bucket_for(
+        name,
+        "s3:PutBucketTagging",
+        &bucket_arn(name),
+        &Conditions::default(),
+    )
+    .await?;
+    ctx.svc
+        .meta
+        .set_bucket_tags(name, None)
+        .await
+        .map_err(meta_err)?;
     Ok(no_content(204))
 }
 
 /// Loads bucket and object, authorizing `action` with the object's existing tags as
 /// condition keys; a missing object is NoSuchKey.
-async fn object_for(ctx: &Ctx<'_>, action: &str, extra: Conditions) -> S3Result<crate::meta::Object> {
+async fn object_for(
+    ctx: &Ctx<'_>,
+    action: &str,
+    extra: Conditions,
+) -> S3Result<crate::meta::Object> {
     let (name, key) = (ctx.bucket_name(), ctx.key());
     let arn = object_arn(name, key);
     let Some(b) = ctx.svc.meta.get_bucket(name).await.map_err(meta_err)? else {
@@ -124,7 +174,13 @@ pub async fn put_object(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let mut cond = Conditions::default();
     cond.request_tags(&tags);
     object_for(ctx, "s3:PutObjectTagging", cond).await?;
-    if !ctx.svc.meta.set_object_tags(ctx.bucket_name(), ctx.key(), &tags).await.map_err(meta_err)? {
+    if !ctx
+        .svc
+        .meta
+        .set_object_tags(ctx.bucket_name(), ctx.key(), &tags)
+        .await
+        .map_err(meta_err)?
+    {
         return Err(S3Error::no_such_key(ctx.key()));
     }
     Ok(no_content(200))
@@ -132,7 +188,11 @@ pub async fn put_object(ctx: &mut Ctx<'_>) -> S3Result<Response> {
 
 pub async fn delete_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     object_for(ctx, "s3:DeleteObjectTagging", Conditions::default()).await?;
-    ctx.svc.meta.set_object_tags(ctx.bucket_name(), ctx.key(), &[]).await.map_err(meta_err)?;
+    ctx.svc
+        .meta
+        .set_object_tags(ctx.bucket_name(), ctx.key(), &[])
+        .await
+        .map_err(meta_err)?;
     Ok(no_content(204))
 }
 
@@ -144,10 +204,26 @@ mod tests {
     #[test]
     fn tag_rules() {
         assert_eq!(parse_tagging_header("a=1&b=x%20y").unwrap()[1].value, "x y");
-        assert_eq!(parse_tagging_header("a=1&a=2").unwrap_err().code, "InvalidTag");
+        assert_eq!(
+            parse_tagging_header("a=1&a=2").unwrap_err().code,
+            "InvalidTag"
+        );
         let many: Vec<String> = (0..11).map(|i| format!("k{i}=v")).collect();
-        assert_eq!(parse_tagging_header(&many.join("&")).unwrap_err().code, "BadRequest");
-        let t = parse_tagging_xml(b"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>", 10).unwrap();
-        assert_eq!(t, vec![Tag { key: "k".into(), value: "v".into() }]);
+        assert_eq!(
+            parse_tagging_header(&many.join("&")).unwrap_err().code,
+            "BadRequest"
+        );
+        let t = parse_tagging_xml(
+            b"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>",
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            vec![Tag {
+                key: "k".into(),
+                value: "v".into()
+            }]
+        );
     }
 }
