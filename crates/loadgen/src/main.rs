@@ -215,8 +215,8 @@ fn cmd_run(args: RunArgs) -> Result<(), CliError> {
         };
         let name = args.scenario.name();
         let mut conn = Conn::new(addr);
-        let prepared = match scenario::prepare(args.scenario, &target, &mut conn, &sopts).await? {
-            Setup::Ready(p) => p,
+        let (prepared, target) = match scenario::prepare(args.scenario, &target, &mut conn, &sopts).await? {
+            Setup::Ready(p, run_as) => (p, run_as.unwrap_or(target)),
             Setup::Skip(why) => {
                 println!("{} {name}: skipped, not implemented by this server ({why})", args.label);
                 if args.json {
@@ -231,7 +231,7 @@ fn cmd_run(args: RunArgs) -> Result<(), CliError> {
             }
         };
         drop(conn);
-        let s = run::run(addr, Arc::new(target), Arc::new(prepared), opts).await;
+        let s = run::run(addr, Arc::new(target), Arc::from(prepared), opts).await;
         let throughput = if args.scenario == Scenario::S3PutLarge {
             format!(", {:.1} MiB/s", s.mib_per_s)
         } else {

@@ -89,7 +89,8 @@ impl Prepared {
 
 /// Setup either prepares the run or finds the target does not implement the scenario.
 pub enum Setup {
-    Ready(Prepared),
+    /// Ready to run, with the credentials to run under when they differ from the caller's.
+    Ready(Box<Prepared>, Option<Target>),
     Skip(String),
 }
 
@@ -141,7 +142,7 @@ fn not_implemented(resp: &Response) -> Option<String> {
     }
 }
 
-const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::ACCOUNT:root"},"Action":"sts:AssumeRole"}]}"#;
+const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"PRINCIPAL"},"Action":"sts:AssumeRole"}]}"#;
 
 /// Creates what the scenario needs and checks one request of it succeeds.
 pub async fn prepare(
@@ -150,6 +151,7 @@ pub async fn prepare(
     conn: &mut Conn,
     opts: &ScenarioOpts,
 ) -> Result<Setup, SetupError> {
+    let mut run_as: Option<Target> = None;
     let prepared = match scenario {
         Scenario::GetCallerIdentity => Prepared::Fixed(Op::query("sts", "GetCallerIdentity", &[])),
         Scenario::ListUsers | Scenario::GetUser => {
@@ -173,21 +175,45 @@ pub async fn prepare(
             let arn = match &opts.role_arn {
                 Some(arn) => arn.clone(),
                 None => {
+                    // Root may not assume roles: create a user with a key, and a role
+                    // trusting that user. Unique names so reruns on one server work.
                     let gci = Op::query("sts", "GetCallerIdentity", &[]);
                     let resp = call_ok(conn, target, &gci, "GetCallerIdentity", &[]).await?;
                     let account = xml_element(&String::from_utf8_lossy(&resp.body), "Account")
                         .unwrap_or_else(|| "123456789012".into());
-                    let policy = TRUST_POLICY.replace("ACCOUNT", &account);
+                    let token = unique_suffix();
+                    let user = format!("lg-assumer-{token}");
+                    let op = Op::query("iam", "CreateUser", &[("UserName", &user)]);
+                    call_ok(conn, target, &op, "CreateUser", &[]).await?;
+                    let op = Op::query("iam", "CreateAccessKey", &[("UserName", &user)]);
+                    let resp = call_ok(conn, target, &op, "CreateAccessKey", &[]).await?;
+                    let doc = String::from_utf8_lossy(&resp.body);
+                    let (Some(akid), Some(secret)) = (
+                        xml_element(&doc, "AccessKeyId"),
+                        xml_element(&doc, "SecretAccessKey"),
+                    ) else {
+                        return Err(SetupError::Refused {
+                            step: "CreateAccessKey".into(),
+                            status: resp.status,
+                            body: "no AccessKeyId/SecretAccessKey in the answer".into(),
+                        });
+                    };
+                    let role = format!("lg-role-{token}");
+                    let policy = TRUST_POLICY
+                        .replace("PRINCIPAL", &format!("arn:aws:iam::{account}:user/{user}"));
                     let op = Op::query(
                         "iam",
                         "CreateRole",
-                        &[
-                            ("RoleName", "lg-role"),
-                            ("AssumeRolePolicyDocument", &policy),
-                        ],
+                        &[("RoleName", &role), ("AssumeRolePolicyDocument", &policy)],
                     );
-                    call_ok(conn, target, &op, "CreateRole", &["EntityAlreadyExists"]).await?;
-                    format!("arn:aws:iam::{account}:role/lg-role")
+                    call_ok(conn, target, &op, "CreateRole", &[]).await?;
+                    run_as = Some(Target {
+                        access_key_id: akid,
+                        secret_access_key: secret,
+                        session_token: None,
+                        ..target.clone()
+                    });
+                    format!("arn:aws:iam::{account}:role/{role}")
                 }
             };
             Prepared::Fixed(Op::query(
@@ -245,7 +271,7 @@ pub async fn prepare(
     };
     // One probe of the measured request.
     let probe = prepared.op(0, 0);
-    let resp = call(conn, target, &probe).await?;
+    let resp = call(conn, run_as.as_ref().unwrap_or(target), &probe).await?;
     if let Some(why) = not_implemented(&resp) {
         return Ok(Setup::Skip(format!("{}: {why}", scenario.name())));
     }
@@ -256,5 +282,14 @@ pub async fn prepare(
             body: resp.snippet(),
         });
     }
-    Ok(Setup::Ready(prepared))
+    Ok(Setup::Ready(Box::new(prepared), run_as))
+}
+
+/// A short token unique to this process and moment, for resource names.
+fn unique_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{:x}{:x}", std::process::id(), nanos % 0xffff_ffff)
 }
