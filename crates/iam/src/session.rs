@@ -288,6 +288,39 @@ mod tests {
     }
 
     #[test]
+    fn every_single_character_change_is_refused() {
+        let ring = KeyRing::generate("k1").unwrap();
+        let token = seal(&ring, "ASIAAAAAAAAAAAAAAAAA", &claims()).unwrap();
+        let bytes = token.as_bytes();
+        for i in 0..bytes.len() {
+            for replacement in [b'A', b'z', b'.', b'-'] {
+                if bytes[i] == replacement {
+                    continue;
+                }
+                let mut changed = bytes.to_vec();
+                changed[i] = replacement;
+                let changed = String::from_utf8(changed).unwrap();
+                assert!(
+                    open(&ring, "ASIAAAAAAAAAAAAAAAAA", &changed).is_err(),
+                    "position {i} -> {}",
+                    replacement as char
+                );
+            }
+        }
+        // Truncation and extension too.
+        assert!(open(&ring, "ASIAAAAAAAAAAAAAAAAA", &token[..token.len() - 1]).is_err());
+        assert!(open(&ring, "ASIAAAAAAAAAAAAAAAAA", &format!("{token}A")).is_err());
+        assert!(
+            open(
+                &ring,
+                "ASIAAAAAAAAAAAAAAAAA",
+                &"A".repeat(MAX_TOKEN_LEN + 1)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
     fn survives_rotation() {
         use base64::Engine as _;
         let k1 = base64::engine::general_purpose::STANDARD.encode([1u8; 32]);

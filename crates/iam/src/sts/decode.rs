@@ -26,6 +26,9 @@ const DERIVED_KEYS: &[&str] = &[
     "aws:PrincipalAccount",
 ];
 
+/// Budget of the serialized conditions, so the whole message seals to < 10,240 characters.
+const MAX_CONDITIONS_JSON: usize = 5_000;
+
 fn items(values: Vec<Value>) -> Value {
     json!({ "items": values })
 }
@@ -78,7 +81,7 @@ pub(crate) fn message_json(
             names.push(k);
         }
     }
-    let conditions: Vec<Value> = names
+    let mut conditions: Vec<Value> = names
         .iter()
         .filter_map(|k| {
             let values = ctx.values(k);
@@ -89,6 +92,17 @@ pub(crate) fn message_json(
             Some(json!({ "key": k, "values": items(vs) }))
         })
         .collect();
+    // EncodedMessage is at most 10,240 characters: keep the sealed form under it by
+    // dropping the last condition keys of an unusually large context.
+    while conditions.len() > 1
+        && conditions
+            .iter()
+            .map(|c| c.to_string().len())
+            .sum::<usize>()
+            > MAX_CONDITIONS_JSON
+    {
+        conditions.pop();
+    }
     json!({
         "allowed": decision.is_allowed(),
         "explicitDeny": decision.effect == DecisionEffect::ExplicitDeny,
