@@ -147,6 +147,19 @@ def test_parameters_in_query_string(server):
     assert path_find(root, "GetUserResult", "User", "UserName").text == name
 
 
+def test_body_wins_over_query_string(server):
+    a, b = unique("inquery"), unique("inbody")
+    resp = server.query(
+        ROOT,
+        {"Action": "CreateUser", "Version": IAM_VERSION, "UserName": b},
+        query={"UserName": a},
+    )
+    root = assert_success_envelope(resp, "CreateUser", IAM_NS)
+    assert path_find(root, "CreateUserResult", "User", "UserName").text == b
+    names = hg.all_user_names(server.iam())
+    assert b in names and a not in names
+
+
 def test_form_decoding_plus_and_percent(server):
     name = unique("enc")
     body = (
