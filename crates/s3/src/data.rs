@@ -305,7 +305,7 @@ mod tests {
         );
         let (copy, _) = store.copy_range(&segs, 3, 9).await.unwrap();
         assert_eq!(
-            collect(store.read_range(&[copy.clone()], 0, 6).unwrap()).await,
+            collect(store.read_range(std::slice::from_ref(&copy), 0, 6).unwrap()).await,
             b"lo wor"
         );
         store.remove(vec![copy.clone()]).await;

@@ -98,9 +98,9 @@ const UPLOAD_COLS: &str =
     "upload_id, bucket, key, initiated, headers, checksum_algorithm, tags, initiator";
 const PART_COLS: &str = "upload_id, number, size, etag, modified, checksum, segment";
 
-fn bucket_row(
-    r: &Row<'_>,
-) -> rusqlite::Result<(String, String, i64, String, Option<String>, Option<String>)> {
+type BucketRow = (String, String, i64, String, Option<String>, Option<String>);
+
+fn bucket_row(r: &Row<'_>) -> rusqlite::Result<BucketRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -111,16 +111,7 @@ fn bucket_row(
     ))
 }
 
-fn to_bucket(
-    (name, owner, created, region, policy, tags): (
-        String,
-        String,
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-    ),
-) -> MetaResult<Bucket> {
+fn to_bucket((name, owner, created, region, policy, tags): BucketRow) -> MetaResult<Bucket> {
     Ok(Bucket {
         name,
         owner,

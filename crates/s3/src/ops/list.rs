@@ -181,11 +181,8 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
         }
     };
 
-    let root = if v2 {
-        "ListBucketResult"
-    } else {
-        "ListBucketResult"
-    };
+    // V1 and V2 share the root element name.
+    let root = "ListBucketResult";
     let mut w = Writer::new(root);
     w.elem("Name", name).elem("Prefix", &enc(prefix));
     if v2 {
