@@ -5,6 +5,7 @@ encoding. Also virtual-hosted style addressing with a configured domain."""
 from __future__ import annotations
 
 import hashlib
+import json
 import io
 import os
 
@@ -115,3 +116,14 @@ def test_virtual_hosted_style(tls_server, creds, s3):
     r = requests.get(vh_url, headers={"Host": host}, verify=str(tls_server.cert), timeout=10)
     assert r.status_code == 200 and r.content == b"virtual", r.text
     expect_error(s3.head_bucket, Bucket=unique("missing"), code="404", status=404)
+
+
+def test_iam_sees_secure_transport_over_tls(tls_server):
+    iam = tls_server.iam()
+    name, ucreds, _ = hg.create_user_with_key(iam)
+    iam.put_user_policy(UserName=name, PolicyName="tls-only", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+                       "Condition": {"Bool": {"aws:SecureTransport": "true"}}}],
+    }))
+    assert tls_server.iam(ucreds).list_users()["Users"]

@@ -105,7 +105,7 @@ pub async fn handle(
     state.metrics.record_request(&route);
     match route {
         Route::Internal => internal::handle(req, &state).await,
-        Route::Query(service) => query::handle(req, remote, service, &state).await,
+        Route::Query(service) => query::handle(req, remote, secure, service, &state).await,
         Route::S3 => {
             let peer = hourglass_s3::Peer {
                 ip: remote.ip(),

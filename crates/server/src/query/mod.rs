@@ -175,6 +175,7 @@ fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
 pub async fn handle(
     req: hyper::Request<hyper::body::Incoming>,
     remote: SocketAddr,
+    secure: bool,
     scope_service: Option<String>,
     state: &AppState,
 ) -> Response {
@@ -264,7 +265,7 @@ pub async fn handle(
         headers: &headers,
         body: &body,
         source_ip: remote.ip(),
-        secure_transport: false,
+        secure_transport: secure,
     };
     let caller = if api::is_unsigned_action(service, &action) && !request.is_signed() {
         None
