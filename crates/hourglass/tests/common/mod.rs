@@ -2,6 +2,9 @@
 //! clients pointed at it. The process is killed when the [`Server`] is dropped; if the test
 //! is failing at that point, the server's stderr is printed.
 
+// Each test binary compiles this module on its own and uses a different part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
