@@ -2,8 +2,6 @@
 //! with temporary credentials from STS AssumeRole.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-// Each test binary uses a different part of the shared helpers.
-#[allow(dead_code)]
 mod common;
 
 use std::time::Duration;
