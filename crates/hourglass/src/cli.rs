@@ -24,76 +24,13 @@ enum Command {
     RevokeSessions(RevokeArgs),
 }
 
+/// Where the server keeps its state: shared by `serve` and the operator commands that open
+/// the same store.
 #[derive(Debug, Args)]
-struct RevokeArgs {
-    /// Name of the role whose sessions to revoke.
-    #[arg(long)]
-    role: String,
-    /// TOML configuration file of the server.
-    #[arg(long, env = "HOURGLASS_CONFIG")]
-    config: Option<PathBuf>,
-    /// Data directory of the server [default: ./hourglass-data].
-    #[arg(long, env = "HOURGLASS_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// The account id [default: 123456789012].
-    #[arg(long, env = "HOURGLASS_ACCOUNT_ID")]
-    account_id: Option<String>,
-    /// PostgreSQL URL, when the server runs on PostgreSQL.
-    #[arg(long, env = "HOURGLASS_DATABASE_URL")]
-    database_url: Option<String>,
-    /// PostgreSQL schema [default: public].
-    #[arg(long, env = "HOURGLASS_DATABASE_SCHEMA")]
-    database_schema: Option<String>,
-    /// Server key ring file [default: DATA_DIR/server-keys].
-    #[arg(long, env = "HOURGLASS_SERVER_KEY_FILE")]
-    server_key_file: Option<PathBuf>,
-}
-
-fn revoke_sessions(args: RevokeArgs) -> Result<(), CliError> {
-    let flags = FileConfig {
-        data_dir: args.data_dir,
-        account_id: args.account_id,
-        database_url: args.database_url,
-        database_schema: args.database_schema,
-        server_key_file: args.server_key_file,
-        ..FileConfig::default()
-    };
-    let file = match &args.config {
-        Some(path) => FileConfig::load(path)?,
-        None => FileConfig::default(),
-    };
-    let config = Config::resolve(flags.or(file), None, env_nonempty("HOURGLASS_SERVER_KEY"))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
-    let cutoff = runtime.block_on(async {
-        let identity = hourglass_server::bootstrap::open_identity(&config)
-            .await
-            .map_err(|e| CliError::Other(e.to_string()))?;
-        identity
-            .revoke_role_sessions(&args.role)
-            .await
-            .map_err(|e| {
-                CliError::Other(format!("cannot revoke sessions of role {}: {e}", args.role))
-            })
-    })?;
-    println!(
-        "sessions of role {} issued before {cutoff} are revoked (inline policy {})",
-        args.role,
-        hourglass_iam::sts::REVOKE_POLICY_NAME
-    );
-    Ok(())
-}
-
-#[derive(Debug, Args)]
-struct ServeArgs {
+struct StoreArgs {
     /// TOML configuration file (see docs/configuration.md).
     #[arg(long, env = "HOURGLASS_CONFIG")]
     config: Option<PathBuf>,
-    /// Address to listen on [default: 127.0.0.1:9000].
-    #[arg(long, env = "HOURGLASS_LISTEN")]
-    listen: Option<String>,
     /// Directory for the embedded database, server keys and root credentials
     /// [default: ./hourglass-data].
     #[arg(long, env = "HOURGLASS_DATA_DIR")]
@@ -110,6 +47,34 @@ struct ServeArgs {
     /// Server key ring file [default: DATA_DIR/server-keys].
     #[arg(long, env = "HOURGLASS_SERVER_KEY_FILE")]
     server_key_file: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The settings these flags give, over the TOML file when one is named.
+    fn merged(self, rest: FileConfig) -> Result<FileConfig, CliError> {
+        let flags = FileConfig {
+            data_dir: self.data_dir,
+            account_id: self.account_id,
+            database_url: self.database_url,
+            database_schema: self.database_schema,
+            server_key_file: self.server_key_file,
+            ..rest
+        };
+        let file = match &self.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        Ok(flags.or(file))
+    }
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on [default: 127.0.0.1:9000].
+    #[arg(long, env = "HOURGLASS_LISTEN")]
+    listen: Option<String>,
     /// Log filter (tracing EnvFilter syntax) [default: info].
     #[arg(long, env = "HOURGLASS_LOG")]
     log: Option<String>,
@@ -122,6 +87,15 @@ struct ServeArgs {
     /// Base domain for S3 virtual-hosted style requests (`bucket.<domain>`).
     #[arg(long, env = "HOURGLASS_S3_DOMAIN")]
     s3_domain: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct RevokeArgs {
+    /// Name of the role whose sessions to revoke.
+    #[arg(long)]
+    role: String,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -165,51 +139,76 @@ fn root_credentials_from_env() -> Result<Option<RootCredentials>, CliError> {
     }
 }
 
+fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, CliError> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))
+}
+
+fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let merged = args.store.merged(FileConfig {
+        listen: args.listen,
+        log: args.log,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        s3_domain: args.s3_domain,
+        ..FileConfig::default()
+    })?;
+    let config = Config::resolve(
+        merged,
+        root_credentials_from_env()?,
+        env_nonempty("HOURGLASS_SERVER_KEY"),
+    )?;
+    hourglass_server::init_logging(&config.log);
+    runtime(true)?.block_on(hourglass_server::run(config))?;
+    Ok(())
+}
+
+fn revoke_sessions(args: RevokeArgs) -> Result<(), CliError> {
+    let merged = args.store.merged(FileConfig::default())?;
+    let config = Config::resolve(merged, None, env_nonempty("HOURGLASS_SERVER_KEY"))?;
+    let cutoff = runtime(false)?.block_on(async {
+        let identity = hourglass_server::bootstrap::open_identity(&config)
+            .await
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        identity
+            .revoke_role_sessions(&args.role)
+            .await
+            .map_err(|e| {
+                CliError::Other(format!("cannot revoke sessions of role {}: {e}", args.role))
+            })
+    })?;
+    println!(
+        "sessions of role {} issued before {cutoff} are revoked (inline policy {})",
+        args.role,
+        hourglass_iam::sts::REVOKE_POLICY_NAME
+    );
+    Ok(())
+}
+
+fn rotate_server_key(args: KeyArgs) -> Result<(), CliError> {
+    let data_dir = args
+        .data_dir
+        .unwrap_or_else(|| PathBuf::from(hourglass_server::config::DEFAULT_DATA_DIR));
+    let file = args
+        .server_key_file
+        .unwrap_or_else(|| data_dir.join("server-keys"));
+    let id = hourglass_store::KeyRing::rotate(&file)
+        .map_err(|e| CliError::Other(format!("cannot rotate {}: {e}", file.display())))?;
+    println!("new current server key {id} added to {}", file.display());
+    Ok(())
+}
+
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Serve(args) => {
-            let flags = FileConfig {
-                listen: args.listen,
-                data_dir: args.data_dir,
-                account_id: args.account_id,
-                database_url: args.database_url,
-                database_schema: args.database_schema,
-                server_key_file: args.server_key_file,
-                max_query_body_bytes: None,
-                log: args.log,
-                tls_cert: args.tls_cert,
-                tls_key: args.tls_key,
-                s3_domain: args.s3_domain,
-            };
-            let file = match &args.config {
-                Some(path) => FileConfig::load(path)?,
-                None => FileConfig::default(),
-            };
-            let config = Config::resolve(
-                flags.or(file),
-                root_credentials_from_env()?,
-                env_nonempty("HOURGLASS_SERVER_KEY"),
-            )?;
-            hourglass_server::init_logging(&config.log);
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
-            runtime.block_on(hourglass_server::run(config))?;
-            Ok(())
-        }
+        Command::Serve(args) => serve(args),
         Command::RevokeSessions(args) => revoke_sessions(args),
-        Command::RotateServerKey(args) => {
-            let data_dir = args
-                .data_dir
-                .unwrap_or_else(|| PathBuf::from(hourglass_server::config::DEFAULT_DATA_DIR));
-            let file = args
-                .server_key_file
-                .unwrap_or_else(|| data_dir.join("server-keys"));
-            let id = hourglass_store::KeyRing::rotate(&file)
-                .map_err(|e| CliError::Other(format!("cannot rotate {}: {e}", file.display())))?;
-            println!("new current server key {id} added to {}", file.display());
-            Ok(())
-        }
+        Command::RotateServerKey(args) => rotate_server_key(args),
     }
 }
