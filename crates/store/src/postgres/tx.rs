@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Statement, Transaction};
+use tokio_postgres::{GenericClient, Statement};
 
 use crate::error::{Result, StoreError};
 use crate::sql::{Row, Tx, Val};
@@ -107,17 +107,18 @@ fn decode(row: &tokio_postgres::Row, i: usize) -> Result<Val> {
     })
 }
 
-pub(super) struct PgTx<'a> {
-    pub(super) tx: Transaction<'a>,
+/// Statements over a transaction, or over the bare connection for a single-statement read.
+pub(super) struct PgTx<'a, C> {
+    pub(super) client: &'a C,
     pub(super) statements: &'a mut HashMap<String, Statement>,
 }
 
-impl PgTx<'_> {
+impl<C: GenericClient + Sync> PgTx<'_, C> {
     async fn statement(&mut self, sql: &str) -> Result<Statement> {
         if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());
         }
-        let stmt = self.tx.prepare(sql).await.map_err(pg_error)?;
+        let stmt = self.client.prepare(sql).await.map_err(pg_error)?;
         if self.statements.len() >= STATEMENT_CACHE_LIMIT {
             self.statements.clear();
         }
@@ -151,11 +152,11 @@ fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 #[async_trait]
-impl Tx for PgTx<'_> {
+impl<C: GenericClient + Sync> Tx for PgTx<'_, C> {
     async fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>> {
         let (stmt, bound) = self.bound(sql, params).await?;
         let rows = self
-            .tx
+            .client
             .query(&stmt, &refs(&bound))
             .await
             .map_err(pg_error)?;
@@ -171,7 +172,7 @@ impl Tx for PgTx<'_> {
 
     async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
         let (stmt, bound) = self.bound(sql, params).await?;
-        self.tx
+        self.client
             .execute(&stmt, &refs(&bound))
             .await
             .map_err(pg_error)

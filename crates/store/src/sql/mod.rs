@@ -107,6 +107,45 @@ impl dyn Tx + '_ {
 pub(crate) trait Backend: Send + Sync + 'static {
     async fn write<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T>;
     async fn read<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T>;
+    /// A read that is one statement: a single statement always sees one snapshot, so the
+    /// backend may run it without an explicit transaction (saving the BEGIN and COMMIT).
+    /// `f` runs over a [`SingleStatement`] guard and fails if it issues a second statement.
+    async fn read_single<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T>;
+}
+
+/// A [`Tx`] that lets one statement through and fails on any further one: the guard of
+/// [`Backend::read_single`], whose snapshot covers one statement only.
+pub(crate) struct SingleStatement<'a> {
+    inner: &'a mut dyn Tx,
+    used: bool,
+}
+
+impl<'a> SingleStatement<'a> {
+    pub(crate) fn new(inner: &'a mut dyn Tx) -> SingleStatement<'a> {
+        SingleStatement { inner, used: false }
+    }
+
+    fn take(&mut self) -> Result<()> {
+        if std::mem::replace(&mut self.used, true) {
+            return Err(StoreError::Backend(
+                "single-statement read issued a second statement".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Tx for SingleStatement<'_> {
+    async fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>> {
+        self.take()?;
+        self.inner.query(sql, params).await
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
+        self.take()?;
+        self.inner.execute(sql, params).await
+    }
 }
 
 /// An [`IamStore`](crate::IamStore) over any [`Backend`].

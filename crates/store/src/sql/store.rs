@@ -168,7 +168,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
     }
 
     async fn get_access_key(&self, access_key_id: &str) -> Result<AccessKey> {
-        let (metadata, sealed) = run!(self.read, [access_key_id], |tx| keys::get(
+        // One SELECT: no explicit transaction needed (the authenticator's hot path).
+        let (metadata, sealed) = run!(self.read_single, [access_key_id], |tx| keys::get(
             tx,
             &access_key_id
         ))?;

@@ -5,8 +5,14 @@
 //!   `BEGIN IMMEDIATE`, so another process on the same file waits (busy timeout) instead of
 //!   failing half-way.
 //! - A small pool of reader connections: in WAL mode readers never block the writer, and a
-//!   read transaction sees one consistent snapshot.
+//!   read transaction sees one consistent snapshot. A read first takes a permit of a
+//!   semaphore sized to the pool (asynchronously, before `spawn_blocking`), so at most
+//!   `read_connections` reads run at once and each finds a pooled connection: connections
+//!   are opened once and never beyond the pool size. The pool's lock is held only to take
+//!   or return a connection.
 //! - rusqlite is synchronous, so every transaction runs on `spawn_blocking`.
+//! - Every statement, including `BEGIN`/`COMMIT`, goes through the connection's
+//!   prepared-statement cache ([`STATEMENT_CACHE`] entries).
 //! - `synchronous = FULL`: an IAM change acknowledged to a client (a new access key, a
 //!   detached policy) must survive a power cut, not just a process crash (NORMAL in WAL mode
 //!   may lose the last commits on power loss). The cost is one fsync per write transaction;
@@ -17,6 +23,8 @@ mod tx;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
@@ -30,6 +38,10 @@ use self::tx::{backend_error, run_transaction};
 
 /// How long a connection waits for a lock held by another connection or process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Prepared statements cached per connection. The SQL text varies with the number of `IN`
+/// placeholders and optional filters; all the statements of the hot paths fit many times.
+const STATEMENT_CACHE: usize = 256;
 
 /// Options of [`SqliteStore::open_with`].
 #[derive(Debug, Clone)]
@@ -52,8 +64,10 @@ impl Default for SqliteConfig {
 pub struct SqliteBackend {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
+    /// Idle reader connections (opened lazily, at most `read_permits`' size).
     readers: Arc<Mutex<Vec<Connection>>>,
-    max_readers: usize,
+    /// One permit per reader connection; a read holds one while it uses a connection.
+    read_permits: Arc<Semaphore>,
 }
 
 /// An [`IamStore`](crate::IamStore) in one SQLite file.
@@ -85,7 +99,7 @@ impl SqlStore<SqliteBackend> {
             path,
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
-            max_readers: config.read_connections.max(1),
+            read_permits: Arc::new(Semaphore::new(config.read_connections.max(1))),
         };
         Ok(SqlStore::new(backend, keyring, config.quotas))
     }
@@ -102,6 +116,7 @@ fn open_connection(path: &Path) -> Result<Connection> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(backend_error)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(backend_error)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .map_err(backend_error)?;
@@ -162,26 +177,47 @@ impl Backend for SqliteBackend {
         let writer = Arc::clone(&self.writer);
         blocking(move || {
             let mut conn = writer.lock().map_err(|_| poisoned())?;
-            run_transaction(&mut conn, "BEGIN IMMEDIATE", f)
+            run_transaction(&mut conn, Some("BEGIN IMMEDIATE"), f)
         })
         .await
     }
 
     async fn read<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        self.with_reader(move |conn| run_transaction(conn, Some("BEGIN DEFERRED"), f))
+            .await
+    }
+
+    async fn read_single<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        self.with_reader(move |conn| run_transaction(conn, None, f))
+            .await
+    }
+}
+
+impl SqliteBackend {
+    /// Runs `job` on a pooled reader connection. Waits (asynchronously) for a permit first,
+    /// so the pool always has a connection for the permit holder or room to open one.
+    async fn with_reader<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let permit = Arc::clone(&self.read_permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Backend("sqlite reader pool closed".into()))?;
         let readers = Arc::clone(&self.readers);
         let path = self.path.clone();
-        let max = self.max_readers;
         blocking(move || {
             let pooled = readers.lock().map_err(|_| poisoned())?.pop();
             let mut conn = match pooled {
                 Some(conn) => conn,
                 None => open_connection(&path)?,
             };
-            let result = run_transaction(&mut conn, "BEGIN DEFERRED", f);
-            let mut pool = readers.lock().map_err(|_| poisoned())?;
-            if pool.len() < max {
-                pool.push(conn);
+            let result = job(&mut conn);
+            // A connection left inside a transaction (a failed ROLLBACK) is not reused.
+            if conn.is_autocommit() {
+                readers.lock().map_err(|_| poisoned())?.push(conn);
             }
+            drop(permit);
             result
         })
         .await

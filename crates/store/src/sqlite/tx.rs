@@ -10,7 +10,7 @@ use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 
 use crate::error::{Result, StoreError};
 use crate::sql::value::format_text_time;
-use crate::sql::{Row, Tx, TxFn, Val};
+use crate::sql::{Row, SingleStatement, Tx, TxFn, Val};
 
 pub(super) fn backend_error(e: rusqlite::Error) -> StoreError {
     // rusqlite errors carry SQLite's message and never bound parameter values.
@@ -100,15 +100,34 @@ fn complete_now<F: Future>(future: F) -> Result<F::Output> {
     }
 }
 
+/// Runs one statement through the connection's statement cache.
+fn run_cached(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute([]))
+        .map(|_| ())
+        .map_err(backend_error)
+}
+
 /// Runs `f` in a transaction opened with `begin`; commits on success, rolls back otherwise.
-pub(super) fn run_transaction<T>(conn: &mut Connection, begin: &str, mut f: TxFn<T>) -> Result<T> {
-    conn.execute_batch(begin).map_err(backend_error)?;
+/// With `begin` `None`, `f` runs in autocommit mode behind a [`SingleStatement`] guard: one
+/// statement is its own transaction.
+pub(super) fn run_transaction<T>(
+    conn: &mut Connection,
+    begin: Option<&str>,
+    mut f: TxFn<T>,
+) -> Result<T> {
+    let Some(begin) = begin else {
+        let mut tx = SqliteTx { conn: &mut *conn };
+        let mut single = SingleStatement::new(&mut tx);
+        return complete_now(f(&mut single)).and_then(|r| r);
+    };
+    run_cached(conn, begin)?;
     let result = {
         let mut tx = SqliteTx { conn: &mut *conn };
         complete_now(f(&mut tx)).and_then(|r| r)
     };
     let result = result.and_then(|value| {
-        conn.execute_batch("COMMIT").map_err(backend_error)?;
+        run_cached(conn, "COMMIT")?;
         Ok(value)
     });
     if result.is_err()
