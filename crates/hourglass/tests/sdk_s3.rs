@@ -10,74 +10,21 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
-use common::{ACCOUNT_ID, Server, unique};
-
-fn doc(statements: &str) -> String {
-    format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
-}
-
-fn creds(akid: &str, secret: &str, token: Option<&str>) -> aws_credential_types::Credentials {
-    aws_credential_types::Credentials::new(akid, secret, token.map(str::to_owned), None, "test")
-}
+use common::{Server, doc, role_and_user, session, sts_with, unique};
 
 /// Session credentials of a role allowed `role_policy`, assumed by a user of the account.
 async fn assume(srv: &Server, role_policy: &str) -> aws_credential_types::Credentials {
-    let iam = srv.root_iam();
-    let role = unique("s3sdkrole");
-    let trust = doc(&format!(
-        r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT_ID}:root"}},"Action":"sts:AssumeRole"}}"#
-    ));
-    let arn = iam
-        .create_role()
-        .role_name(&role)
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap()
-        .arn;
-    iam.put_role_policy()
-        .role_name(&role)
-        .policy_name("s3")
-        .policy_document(role_policy)
-        .send()
-        .await
-        .unwrap();
-    let user = unique("s3sdkuser");
-    iam.create_user().user_name(&user).send().await.unwrap();
-    iam.put_user_policy()
-        .user_name(&user)
-        .policy_name("assume")
-        .policy_document(doc(
-            r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}"#,
-        ))
-        .send()
-        .await
-        .unwrap();
-    let ak = iam
-        .create_access_key()
-        .user_name(&user)
-        .send()
-        .await
-        .unwrap()
-        .access_key
-        .unwrap();
-    let out = srv
-        .sts(&ak.access_key_id, &ak.secret_access_key)
+    let (_, arn, user) = role_and_user(srv, role_policy).await;
+    let out = sts_with(srv, user)
         .assume_role()
         .role_arn(&arn)
         .role_session_name("sdk-s3")
         .send()
         .await
         .unwrap();
-    let c = out.credentials.unwrap();
-    assert!(c.access_key_id.starts_with("ASIA"));
-    creds(
-        &c.access_key_id,
-        &c.secret_access_key,
-        Some(&c.session_token),
-    )
+    let c = session(&out);
+    assert!(c.access_key_id().starts_with("ASIA"));
+    c
 }
 
 fn s3(srv: &Server, c: aws_credential_types::Credentials) -> aws_sdk_s3::Client {

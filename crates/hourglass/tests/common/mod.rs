@@ -96,7 +96,7 @@ impl Server {
             .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
             .region(aws_sdk_iam::config::Region::new(region.to_string()))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(creds(akid, secret))
+            .credentials_provider(creds(akid, secret, None))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
             .build();
@@ -116,7 +116,7 @@ impl Server {
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(aws_sdk_sts::config::Region::new(region.to_string()))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(creds(akid, secret))
+            .credentials_provider(creds(akid, secret, None))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
             .build();
@@ -128,8 +128,114 @@ impl Server {
     }
 }
 
-fn creds(akid: &str, secret: &str) -> aws_credential_types::Credentials {
-    aws_credential_types::Credentials::from_keys(akid, secret, None)
+/// Static credentials, with a session token for temporary ones.
+pub fn creds(akid: &str, secret: &str, token: Option<&str>) -> aws_credential_types::Credentials {
+    aws_credential_types::Credentials::from_keys(akid, secret, token.map(str::to_owned))
+}
+
+/// An IAM client with any credentials (long-term or session).
+pub fn iam_with(srv: &Server, c: aws_credential_types::Credentials) -> aws_sdk_iam::Client {
+    let conf = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new("us-east-1"))
+        .endpoint_url(&srv.endpoint)
+        .credentials_provider(c)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_iam::Client::from_conf(conf)
+}
+
+/// An STS client with any credentials (long-term or session).
+pub fn sts_with(srv: &Server, c: aws_credential_types::Credentials) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new("us-east-1"))
+        .endpoint_url(&srv.endpoint)
+        .credentials_provider(c)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
+/// A 2012-10-17 policy document around the given statements.
+pub fn doc(statements: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
+}
+
+/// One statement allowing `action` on everything.
+pub fn allow(action: &str) -> String {
+    format!(r#"{{"Effect":"Allow","Action":"{action}","Resource":"*"}}"#)
+}
+
+/// A trust policy naming the account (so the caller also needs an identity-policy allow).
+pub fn account_trust() -> String {
+    doc(&format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT_ID}:root"}},"Action":"sts:AssumeRole"}}"#
+    ))
+}
+
+/// A role trusting the account with one inline policy, and a user allowed to assume roles:
+/// returns the role name, the role ARN and the user's long-term credentials.
+pub async fn role_and_user(
+    srv: &Server,
+    role_policy: &str,
+) -> (String, String, aws_credential_types::Credentials) {
+    let iam = srv.root_iam();
+    let role = unique("sdkrole");
+    let arn = iam
+        .create_role()
+        .role_name(&role)
+        .assume_role_policy_document(account_trust())
+        .max_session_duration(43200)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn;
+    iam.put_role_policy()
+        .role_name(&role)
+        .policy_name("perms")
+        .policy_document(role_policy)
+        .send()
+        .await
+        .unwrap();
+    let user = unique("sdkuser");
+    iam.create_user().user_name(&user).send().await.unwrap();
+    iam.put_user_policy()
+        .user_name(&user)
+        .policy_name("assume")
+        .policy_document(doc(&allow("sts:AssumeRole")))
+        .send()
+        .await
+        .unwrap();
+    let ak = iam
+        .create_access_key()
+        .user_name(&user)
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    (
+        role,
+        arn,
+        creds(&ak.access_key_id, &ak.secret_access_key, None),
+    )
+}
+
+/// The temporary credentials of an AssumeRole answer.
+pub fn session(
+    out: &aws_sdk_sts::operation::assume_role::AssumeRoleOutput,
+) -> aws_credential_types::Credentials {
+    let c = out.credentials.as_ref().unwrap();
+    creds(
+        &c.access_key_id,
+        &c.secret_access_key,
+        Some(&c.session_token),
+    )
 }
 
 impl Drop for Server {
