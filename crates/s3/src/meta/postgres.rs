@@ -171,6 +171,30 @@ async fn upsert_object<C: GenericClient>(c: &C, o: &Object) -> MetaResult<Vec<Se
     }
 }
 
+/// Deletes a multipart upload and its parts, returning the parts' data segments (complete
+/// keeps those the object uses; abort frees them all).
+async fn take_upload<C: GenericClient>(c: &C, upload_id: &str) -> MetaResult<Vec<Segment>> {
+    let n = c
+        .execute("DELETE FROM s3_uploads WHERE upload_id = $1", &[&upload_id])
+        .await
+        .map_err(be)?;
+    if n == 0 {
+        return Err(MetaError::NoSuchUpload);
+    }
+    let mut segs = Vec::new();
+    for r in c
+        .query(
+            "DELETE FROM s3_parts WHERE upload_id = $1 RETURNING segment",
+            &[&upload_id],
+        )
+        .await
+        .map_err(be)?
+    {
+        segs.push(from_json(&r.try_get::<_, String>(0).map_err(be)?)?);
+    }
+    Ok(segs)
+}
+
 async fn bucket_exists<C: GenericClient>(c: &C, name: &str, lock: bool) -> MetaResult<bool> {
     // FOR SHARE keeps a concurrent DeleteBucket from removing the bucket under a write.
     let sql = if lock {
@@ -490,27 +514,8 @@ impl MetaStore for PostgresMeta {
     async fn complete_upload(&self, upload_id: &str, o: &Object) -> MetaResult<Vec<Segment>> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(be)?;
-        let n = tx
-            .execute("DELETE FROM s3_uploads WHERE upload_id = $1", &[&upload_id])
-            .await
-            .map_err(be)?;
-        if n == 0 {
-            return Err(MetaError::NoSuchUpload);
-        }
-        let mut unused = Vec::new();
-        for r in tx
-            .query(
-                "DELETE FROM s3_parts WHERE upload_id = $1 RETURNING segment",
-                &[&upload_id],
-            )
-            .await
-            .map_err(be)?
-        {
-            let seg: Segment = from_json(&r.try_get::<_, String>(0).map_err(be)?)?;
-            if !o.segments.contains(&seg) {
-                unused.push(seg);
-            }
-        }
+        let mut unused = take_upload(&tx, upload_id).await?;
+        unused.retain(|seg| !o.segments.contains(seg));
         if !bucket_exists(&tx, &o.bucket, true).await? {
             return Err(MetaError::NoSuchBucket);
         }
@@ -522,24 +527,7 @@ impl MetaStore for PostgresMeta {
     async fn abort_upload(&self, upload_id: &str) -> MetaResult<Vec<Segment>> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(be)?;
-        let n = tx
-            .execute("DELETE FROM s3_uploads WHERE upload_id = $1", &[&upload_id])
-            .await
-            .map_err(be)?;
-        if n == 0 {
-            return Err(MetaError::NoSuchUpload);
-        }
-        let mut segs = Vec::new();
-        for r in tx
-            .query(
-                "DELETE FROM s3_parts WHERE upload_id = $1 RETURNING segment",
-                &[&upload_id],
-            )
-            .await
-            .map_err(be)?
-        {
-            segs.push(from_json(&r.try_get::<_, String>(0).map_err(be)?)?);
-        }
+        let segs = take_upload(&tx, upload_id).await?;
         tx.commit().await.map_err(be)?;
         Ok(segs)
     }

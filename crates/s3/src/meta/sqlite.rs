@@ -189,6 +189,32 @@ pub(crate) fn object_cols(o: &Object) -> MetaResult<ObjectCols> {
     })
 }
 
+/// Deletes a multipart upload and its parts in `tx`, returning the parts' data segments
+/// (complete keeps those the object uses; abort frees them all).
+fn take_upload(tx: &rusqlite::Transaction<'_>, id: &str) -> MetaResult<Vec<Segment>> {
+    let n = tx
+        .execute("DELETE FROM s3_uploads WHERE upload_id = ?1", params![id])
+        .map_err(be)?;
+    if n == 0 {
+        return Err(MetaError::NoSuchUpload);
+    }
+    let mut segs = Vec::new();
+    {
+        let mut st = tx
+            .prepare("SELECT segment FROM s3_parts WHERE upload_id = ?1")
+            .map_err(be)?;
+        let rows = st
+            .query_map(params![id], |r| r.get::<_, String>(0))
+            .map_err(be)?;
+        for r in rows {
+            segs.push(from_json(&r.map_err(be)?)?);
+        }
+    }
+    tx.execute("DELETE FROM s3_parts WHERE upload_id = ?1", params![id])
+        .map_err(be)?;
+    Ok(segs)
+}
+
 type UploadRow = (
     String,
     String,
@@ -624,29 +650,8 @@ impl MetaStore for SqliteMeta {
             let tx = c
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(be)?;
-            let n = tx
-                .execute("DELETE FROM s3_uploads WHERE upload_id = ?1", params![id])
-                .map_err(be)?;
-            if n == 0 {
-                return Err(MetaError::NoSuchUpload);
-            }
-            let mut unused = Vec::new();
-            {
-                let mut st = tx
-                    .prepare("SELECT segment FROM s3_parts WHERE upload_id = ?1")
-                    .map_err(be)?;
-                let rows = st
-                    .query_map(params![id], |r| r.get::<_, String>(0))
-                    .map_err(be)?;
-                for r in rows {
-                    let seg: Segment = from_json(&r.map_err(be)?)?;
-                    if !o.segments.contains(&seg) {
-                        unused.push(seg);
-                    }
-                }
-            }
-            tx.execute("DELETE FROM s3_parts WHERE upload_id = ?1", params![id])
-                .map_err(be)?;
+            let mut unused = take_upload(&tx, &id)?;
+            unused.retain(|seg| !o.segments.contains(seg));
             if !bucket_exists(&tx, &o.bucket)? {
                 return Err(MetaError::NoSuchBucket);
             }
@@ -663,26 +668,7 @@ impl MetaStore for SqliteMeta {
             let tx = c
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(be)?;
-            let n = tx
-                .execute("DELETE FROM s3_uploads WHERE upload_id = ?1", params![id])
-                .map_err(be)?;
-            if n == 0 {
-                return Err(MetaError::NoSuchUpload);
-            }
-            let mut segs = Vec::new();
-            {
-                let mut st = tx
-                    .prepare("SELECT segment FROM s3_parts WHERE upload_id = ?1")
-                    .map_err(be)?;
-                let rows = st
-                    .query_map(params![id], |r| r.get::<_, String>(0))
-                    .map_err(be)?;
-                for r in rows {
-                    segs.push(from_json(&r.map_err(be)?)?);
-                }
-            }
-            tx.execute("DELETE FROM s3_parts WHERE upload_id = ?1", params![id])
-                .map_err(be)?;
+            let segs = take_upload(&tx, &id)?;
             tx.commit().map_err(be)?;
             Ok(segs)
         })
