@@ -24,6 +24,7 @@ const ROLE_B_SAME: &str = "arn:aws:iam::111122223333:role/b";
 const ROLE_B_OTHER: &str = "arn:aws:iam::444455556666:role/b";
 
 const ACTION_PATTERNS: &[&str] = &[
+    "*",
     "s3:GetObject",
     "s3:*",
     "s3:Get*",
@@ -41,6 +42,7 @@ const ACTIONS: &[&str] = &[
     "iam:AttachUserPolicy",
 ];
 const RESOURCE_PATTERNS: &[&str] = &[
+    "*",
     "*",
     "arn:aws:s3:::b/*",
     "arn:aws:s3:::b/${aws:username}/*",
@@ -82,12 +84,14 @@ struct Stmt {
 
 fn stmt() -> impl Strategy<Value = Stmt> {
     (
-        prop::bool::weighted(0.3),
         prop::bool::weighted(0.15),
-        prop::bool::weighted(0.15),
+        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.1),
         prop::collection::vec(0..ACTION_PATTERNS.len(), 1..3),
         prop::collection::vec(0..RESOURCE_PATTERNS.len(), 1..3),
-        0..CONDITIONS.len(),
+        // Half the statements are unconditional, so that allows are common enough for
+        // the properties to bite.
+        prop_oneof![Just(0), 0..CONDITIONS.len()],
     )
         .prop_map(
             |(deny, not_action, not_resource, actions, resources, condition)| Stmt {
@@ -163,6 +167,34 @@ fn layers() -> impl Strategy<Value = Layers> {
             boundary,
             session,
         })
+}
+
+/// Appends `extra` to the policies of `l` whose flag is set, so that a property about a
+/// rare event (every layer allowing one action) sees that event often enough.
+fn boost(l: &mut Layers, flags: &[bool], extra: &Stmt) {
+    let mut flags = flags.iter().cycle();
+    let policies = l
+        .identity
+        .iter_mut()
+        .chain(l.boundary.iter_mut())
+        .chain(l.session.iter_mut().flatten());
+    for p in policies {
+        if flags.next().copied().unwrap_or(false) {
+            p.push(extra.clone());
+        }
+    }
+}
+
+fn allow_only(action: &str, resource: &str) -> Stmt {
+    let index = |table: &[&str], x: &str| table.iter().position(|t| *t == x).unwrap();
+    Stmt {
+        deny: false,
+        not_action: false,
+        not_resource: false,
+        actions: vec![index(ACTION_PATTERNS, action)],
+        resources: vec![index(RESOURCE_PATTERNS, resource)],
+        condition: 0,
+    }
 }
 
 struct Compiled {
@@ -337,7 +369,12 @@ proptest! {
 
     /// A role session: identity ∩ boundary ∩ session policies.
     #[test]
-    fn session_permissions_are_the_intersection_of_layers(l in layers(), r in request()) {
+    fn session_permissions_are_the_intersection_of_layers(
+        mut l in layers(),
+        flags in prop::collection::vec(prop::bool::weighted(0.5), 1..8),
+        r in request(),
+    ) {
+        boost(&mut l, &flags, &allow_only("*", "*"));
         let compiled = Compiled::new(&l);
         let ctx = keys(RequestContext::new(ACTIONS[r.action], Some(RESOURCES[r.resource]), session_of_a()), &r);
         layered_decision_is_an_intersection(&compiled, &ctx)?;
@@ -349,11 +386,15 @@ proptest! {
     /// and each of B's layers alone allows the action and none denies it.
     #[test]
     fn a_role_chain_never_exceeds_any_hop(
-        parent in layers(),
-        child in layers(),
+        mut parent in layers(),
+        mut child in layers(),
+        parent_boost in prop::collection::vec(prop::bool::weighted(0.85), 1..8),
+        child_boost in prop::collection::vec(prop::bool::weighted(0.6), 1..8),
         cross_account in any::<bool>(),
         r in request(),
     ) {
+        boost(&mut parent, &parent_boost, &allow_only("sts:AssumeRole", "arn:aws:iam::*:role/*"));
+        boost(&mut child, &child_boost, &allow_only("*", "*"));
         let (b_account, b_arn) = if cross_account {
             (OTHER_ACCOUNT, ROLE_B_OTHER)
         } else {
