@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use hourglass_iam::authz::Access;
 use hourglass_iam::{Caller, IamError, Identity, Principal};
-use hourglass_store::{EntityRef, IamStore, KeyRing, NewUser, SizeCheck, SqliteStore};
+use hourglass_store::{EntityRef, KeyRing, NewUser, SizeCheck, SqliteStore};
 
 const ACCOUNT: &str = "123456789012";
 
