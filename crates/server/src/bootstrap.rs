@@ -136,13 +136,13 @@ pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
             if let Some(key) = generated {
                 let path = config.data_dir.join("root-credentials");
                 write_root_credentials(&path, &key.access_key_id, key.secret.expose())?;
-                // Printed once, on the first start only; afterwards the file is the record.
+                // The secret goes to the 0600 file only: stderr ends up in log collectors,
+                // which must never hold a credential.
                 eprintln!(
-                    "hourglass: created root credentials for account {} (saved to {}):\n  aws_access_key_id = {}\n  aws_secret_access_key = {}",
+                    "hourglass: created root credentials for account {} (access key id {}); the secret access key is in {}",
                     config.account_id,
-                    path.display(),
                     key.access_key_id,
-                    key.secret.expose()
+                    path.display(),
                 );
             }
         }
