@@ -17,7 +17,13 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let encoded = json::encode(&members).expect("decoded members must encode");
-    let again = json::decode_body(&encoded, &Limits { max_bytes: usize::MAX, ..limits })
-        .expect("encoded members must decode");
+    let again = json::decode_body(
+        &encoded,
+        &Limits {
+            max_bytes: usize::MAX,
+            ..limits
+        },
+    )
+    .expect("encoded members must decode");
     assert_eq!(again, members);
 });

@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = p.action_and_version();
     let _ = p.check_declared(&["UserName", "Tags", "PolicyArns"]);
-    for name in p.names().map(|n| n.split('.').next().unwrap_or(n).to_owned()).collect::<Vec<_>>() {
+    for name in p
+        .names()
+        .map(|n| n.split('.').next().unwrap_or(n).to_owned())
+        .collect::<Vec<_>>()
+    {
         let listed = p.list(&name);
         for (i, v) in listed.iter().enumerate() {
             assert_eq!(p.get(&format!("{name}.member.{}", i + 1)), Some(*v));

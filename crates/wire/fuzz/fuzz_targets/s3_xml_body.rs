@@ -62,7 +62,12 @@ fuzz_target!(|data: &[u8]| {
     // Writer → reader: whatever text goes in comes back.
     let text = String::from_utf8_lossy(data);
     let mut w = Writer::document("Tagging", &text);
-    w.open("TagSet").open("Tag").text("Key", &text).text("Value", "v").close("Tag").close("TagSet");
+    w.open("TagSet")
+        .open("Tag")
+        .text("Key", &text)
+        .text("Value", "v")
+        .close("Tag")
+        .close("TagSet");
     w.close("Tagging");
     let doc = xml::parse(w.finish().as_bytes()).expect("writer output must parse");
     let tags = tagging(&doc).expect("writer output must have its tag");
