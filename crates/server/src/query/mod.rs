@@ -93,35 +93,10 @@ pub enum QueryError {
     UnknownService(String),
 }
 
-/// Parameters every request may carry besides the operation's own.
-const COMMON_PARAMS: &[&str] = &[
-    "Action",
-    "Version",
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-    "X-Amz-Security-Token",
-    "AWSAccessKeyId",
-    "SignatureVersion",
-    "SignatureMethod",
-    "Signature",
-    "Timestamp",
-    "Expires",
-    "SecurityToken",
-];
-
 /// Refuses parameters the operation does not declare, so a typo is an error rather than a
 /// silently ignored setting.
 pub fn check_params(params: &Params, declared: &[&str]) -> Result<(), QueryError> {
-    for name in params.names() {
-        if !Params::is_declared(name, declared) && !COMMON_PARAMS.contains(&name) {
-            return Err(QueryError::UnknownParameter(name.to_owned()));
-        }
-    }
-    Ok(())
+    Ok(params.check_declared(declared)?)
 }
 
 fn error_response(service: Service, err: errors::WireError, request_id: &str) -> Response {
@@ -141,27 +116,7 @@ fn error_response(service: Service, err: errors::WireError, request_id: &str) ->
 
 /// Wraps an operation's result members in AWS's envelope.
 pub fn envelope(service: Service, action: &str, result: Option<&str>, request_id: &str) -> String {
-    let mut out = String::with_capacity(256 + result.map_or(0, str::len));
-    out.push('<');
-    out.push_str(action);
-    out.push_str("Response xmlns=\"");
-    out.push_str(service.namespace());
-    out.push_str("\">");
-    if let Some(r) = result {
-        out.push('<');
-        out.push_str(action);
-        out.push_str("Result>");
-        out.push_str(r);
-        out.push_str("</");
-        out.push_str(action);
-        out.push_str("Result>");
-    }
-    out.push_str("<ResponseMetadata><RequestId>");
-    out.push_str(request_id);
-    out.push_str("</RequestId></ResponseMetadata></");
-    out.push_str(action);
-    out.push_str("Response>");
-    out
+    hourglass_wire::query::response_envelope(service.namespace(), action, result, request_id)
 }
 
 /// Headers as lowercase names and string values, the form the signature check reads.
@@ -291,21 +246,11 @@ pub async fn handle(
     let raw_query = parts.uri.query().unwrap_or("");
     let params = match Params::decode(raw_query, &body) {
         Ok(p) => p,
-        Err(e) => return error_response(fallback, errors::from_query(&e), &request_id),
+        Err(e) => return error_response(fallback, errors::from_query(&e.into()), &request_id),
     };
-    let Some(action) = params.get("Action").map(str::to_owned) else {
-        return error_response(
-            fallback,
-            errors::from_query(&QueryError::MissingAction),
-            &request_id,
-        );
-    };
-    let Some(version) = params.get("Version").map(str::to_owned) else {
-        return error_response(
-            fallback,
-            errors::from_query(&QueryError::MissingVersion),
-            &request_id,
-        );
+    let (action, version) = match params.action_and_version() {
+        Ok((a, v)) => (a.to_owned(), v.to_owned()),
+        Err(e) => return error_response(fallback, errors::from_query(&e.into()), &request_id),
     };
     // The version names the API; it must agree with the service the request was signed for.
     let service = match (signed_service, Service::from_version(&version)) {
