@@ -72,6 +72,16 @@ impl PostgresMeta {
             None => Err(be("no connection")),
         }
     }
+
+    /// Removes a test schema (tests make one per run).
+    #[cfg(test)]
+    pub(crate) async fn drop_schema_for_tests(&self, schema: &str) {
+        if let Ok(c) = self.conn().await {
+            let _ = c
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await;
+        }
+    }
 }
 
 const BUCKET_COLS: &str = "name, owner, created, region, policy, tags";
@@ -369,16 +379,18 @@ impl MetaStore for PostgresMeta {
         &self,
         bucket: &str,
         prefix: &str,
-        after: &str,
+        start: &str,
+        inclusive: bool,
         limit: usize,
     ) -> MetaResult<Vec<Object>> {
         let c = self.conn().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let op = if inclusive { ">=" } else { ">" };
         c.query(
             &format!(
-                "SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = $1 AND key > $2 AND key >= $3 ORDER BY key LIMIT $4"
+                "SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = $1 AND key {op} $2 AND key >= $3 ORDER BY key LIMIT $4"
             ),
-            &[&bucket, &after, &prefix, &limit],
+            &[&bucket, &start, &prefix, &limit],
         )
         .await
         .map_err(be)?

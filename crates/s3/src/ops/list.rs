@@ -22,10 +22,6 @@ const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-/// Sorts after every character a key can contain, so `prefix + MAX` skips a whole
-/// common prefix in one index seek.
-const MAX_CHAR: char = '\u{10FFFF}';
-
 pub enum Entry {
     Object(Box<Object>),
     Prefix(String),
@@ -37,6 +33,13 @@ pub struct Page {
 }
 
 impl Page {
+    fn done(entries: Vec<Entry>) -> Self {
+        Self {
+            entries,
+            truncated: false,
+        }
+    }
+
     /// The marker that resumes after this page.
     pub fn last_marker(&self) -> Option<String> {
         self.entries.last().map(|e| match e {
@@ -46,7 +49,38 @@ impl Page {
     }
 }
 
-/// Lists up to `max` entries after `marker`, rolling keys up to common prefixes.
+/// The character right after `c` in code point order (= UTF-8 byte order), skipping the
+/// surrogate gap; `None` for U+10FFFF.
+fn next_char(c: char) -> Option<char> {
+    if c == '\u{D7FF}' {
+        return Some('\u{E000}');
+    }
+    u32::from(c).checked_add(1).and_then(char::from_u32)
+}
+
+/// The least string greater than every string that starts with `p`, so a listing resumes
+/// at it (inclusive) to skip a whole common prefix. `None` when `p` is empty or all
+/// U+10FFFF: then nothing sorts after its strings. Any suffix of a "skip marker" such as
+/// `p + U+10FFFF` can be exceeded by a real key (`p + U+10FFFF + "x"`), this cannot.
+pub(crate) fn prefix_successor(p: &str) -> Option<String> {
+    let mut chars: Vec<char> = p.chars().collect();
+    while let Some(c) = chars.pop() {
+        if let Some(n) = next_char(c) {
+            chars.push(n);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Where the next index read starts.
+enum Resume {
+    After(String),
+    From(String),
+}
+
+/// Lists up to `max` entries after `marker`, rolling keys up to common prefixes; a common
+/// prefix that contains `marker` was already returned and is skipped.
 pub async fn list_page(
     meta: &dyn MetaStore,
     bucket: &str,
@@ -55,31 +89,41 @@ pub async fn list_page(
     marker: &str,
     max: usize,
 ) -> S3Result<Page> {
-    let mut after = marker.to_string();
-    // A marker inside a common prefix that was already returned resumes after it.
+    let delimiter = delimiter.filter(|d| !d.is_empty());
+    // Keys never contain U+0000 (refused on write; PostgreSQL text cannot hold it): no key
+    // starts with such a prefix, and keys after `a\0…` are exactly the keys after `a`.
+    if prefix.contains('\0') {
+        return Ok(Page::done(Vec::new()));
+    }
+    let marker = marker.split('\0').next().unwrap_or_default();
+    let mut resume = Resume::After(marker.to_string());
     if let Some(d) = delimiter
         && let Some(rest) = marker.strip_prefix(prefix)
         && let Some(i) = rest.find(d)
     {
-        after = format!("{}{MAX_CHAR}", &marker[..prefix.len() + i + d.len()]);
+        match prefix_successor(&marker[..prefix.len() + i + d.len()]) {
+            Some(s) => resume = Resume::From(s),
+            None => return Ok(Page::done(Vec::new())),
+        }
     }
     let mut entries = Vec::new();
-    let batch = (max + 1).clamp(2, 1001);
+    let batch = max.saturating_add(1).clamp(2, 1001);
     loop {
+        let (start, inclusive) = match &resume {
+            Resume::After(s) => (s.as_str(), false),
+            Resume::From(s) => (s.as_str(), true),
+        };
         let rows = meta
-            .list_objects(bucket, prefix, &after, batch)
+            .list_objects(bucket, prefix, start, inclusive, batch)
             .await
             .map_err(meta_err)?;
         let exhausted = rows.len() < batch;
         let mut restarted = false;
         for o in rows {
             if !o.key.starts_with(prefix) {
-                return Ok(Page {
-                    entries,
-                    truncated: false,
-                });
+                return Ok(Page::done(entries));
             }
-            let rolled = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+            let rolled = delimiter.and_then(|d| {
                 o.key[prefix.len()..]
                     .find(d)
                     .map(|i| o.key[..prefix.len() + i + d.len()].to_string())
@@ -92,22 +136,23 @@ pub async fn list_page(
             }
             match rolled {
                 Some(cp) => {
-                    after = format!("{cp}{MAX_CHAR}");
+                    let next = prefix_successor(&cp);
                     entries.push(Entry::Prefix(cp));
+                    match next {
+                        Some(s) => resume = Resume::From(s),
+                        None => return Ok(Page::done(entries)),
+                    }
                     restarted = true;
                     break;
                 }
                 None => {
-                    after.clone_from(&o.key);
+                    resume = Resume::After(o.key.clone());
                     entries.push(Entry::Object(Box::new(o)));
                 }
             }
         }
         if !restarted && exhausted {
-            return Ok(Page {
-                entries,
-                truncated: false,
-            });
+            return Ok(Page::done(entries));
         }
     }
 }

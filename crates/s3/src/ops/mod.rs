@@ -3,6 +3,8 @@
 
 mod bucket;
 mod list;
+#[cfg(test)]
+mod list_props;
 mod multipart;
 mod object;
 mod tagging;
