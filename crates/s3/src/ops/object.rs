@@ -225,7 +225,17 @@ pub fn conditions(ctx: &Ctx<'_>, prefix: &str, o: &Object) -> Option<u16> {
     None
 }
 
+/// A byte position of a Range header: digits only; one past `u64::MAX` is still a valid
+/// position (RFC 9110 allows any length of digits), so it saturates instead of failing.
+fn range_pos(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.parse::<u64>().unwrap_or(u64::MAX))
+}
+
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` → `[start, end)`; `Ok(None)` for a header S3 ignores.
+/// A last position past the end is clamped to the object, whatever its magnitude.
 pub fn parse_range(v: &str, size: u64) -> S3Result<Option<(u64, u64)>> {
     let Some(spec) = v.trim().strip_prefix("bytes=") else {
         return Ok(None);
@@ -247,7 +257,7 @@ pub fn parse_range(v: &str, size: u64) -> S3Result<Option<(u64, u64)>> {
         .with("ActualObjectSize", size.to_string())
     };
     let range = if a.is_empty() {
-        let Ok(n) = b.parse::<u64>() else {
+        let Some(n) = range_pos(b) else {
             return Ok(None);
         };
         if n == 0 {
@@ -255,19 +265,19 @@ pub fn parse_range(v: &str, size: u64) -> S3Result<Option<(u64, u64)>> {
         }
         (size.saturating_sub(n), size)
     } else {
-        let Ok(start) = a.parse::<u64>() else {
+        let Some(start) = range_pos(a) else {
             return Ok(None);
         };
         let end = if b.is_empty() {
             size
         } else {
-            let Ok(e) = b.parse::<u64>() else {
+            let Some(e) = range_pos(b) else {
                 return Ok(None);
             };
             if e < start {
                 return Ok(None);
             }
-            (e + 1).min(size)
+            e.saturating_add(1).min(size)
         };
         if start >= size {
             return Err(invalid());
@@ -351,7 +361,12 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
                 ));
             }
         } else {
-            let start: u64 = o.parts.iter().take(n - 1).sum();
+            let start = o
+                .parts
+                .iter()
+                .take(n - 1)
+                .try_fold(0u64, |acc, p| acc.checked_add(*p))
+                .ok_or_else(|| S3Error::internal("part sizes overflow"))?;
             let len = *o.parts.get(n - 1).ok_or_else(|| {
                 S3Error::new(
                     416,
@@ -359,7 +374,11 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
                     "The requested partnumber is not satisfiable",
                 )
             })?;
-            range = Some((start, start + len));
+            let end = start
+                .checked_add(len)
+                .filter(|e| *e <= o.size)
+                .ok_or_else(|| S3Error::internal("part sizes exceed the object size"))?;
+            range = Some((start, end));
             part_count = Some(o.parts.len());
         }
     } else if let Some(v) = ctx.header("range") {
@@ -387,7 +406,11 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             &format!("bytes {}-{}/{}", start, end.saturating_sub(1), o.size),
         );
     }
-    set_header(&mut r, "content-length", &(end - start).to_string());
+    set_header(
+        &mut r,
+        "content-length",
+        &end.saturating_sub(start).to_string(),
+    );
     set_header(&mut r, "accept-ranges", "bytes");
     object_headers(ctx, &mut r, &o);
     if let Some(n) = part_count
@@ -730,6 +753,50 @@ mod tests {
         assert_eq!(parse_range("bytes=100-", 100).unwrap_err().status, 416);
         assert_eq!(parse_range("bytes=5-1", 100).unwrap(), None);
         assert_eq!(parse_range("items=1-2", 100).unwrap(), None);
+    }
+
+    #[test]
+    fn ranges_at_u64_max_clamp() {
+        let max = u64::MAX;
+        assert_eq!(
+            parse_range(&format!("bytes=0-{max}"), 100).unwrap(),
+            Some((0, 100))
+        );
+        assert_eq!(
+            parse_range(&format!("bytes=5-{max}"), 100).unwrap(),
+            Some((5, 100))
+        );
+        // Past u64 entirely: still a position beyond the end.
+        assert_eq!(
+            parse_range("bytes=5-99999999999999999999999", 100).unwrap(),
+            Some((5, 100))
+        );
+        assert_eq!(
+            parse_range(&format!("bytes=-{max}"), 100).unwrap(),
+            Some((0, 100))
+        );
+        assert_eq!(
+            parse_range(&format!("bytes={max}-{max}"), 100)
+                .unwrap_err()
+                .status,
+            416
+        );
+        assert_eq!(
+            parse_range(&format!("bytes={max}-"), 100)
+                .unwrap_err()
+                .status,
+            416
+        );
+        assert_eq!(
+            parse_range(&format!("bytes=0-{max}"), max).unwrap(),
+            Some((0, max))
+        );
+        assert_eq!(
+            parse_range(&format!("bytes={}-{max}", max - 1), max).unwrap(),
+            Some((max - 1, max))
+        );
+        assert_eq!(parse_range("bytes=+1-2", 100).unwrap(), None);
+        assert_eq!(parse_range("bytes=1-+2", 100).unwrap(), None);
     }
 
     #[test]
