@@ -11,6 +11,7 @@ use crate::authz::{Conditions, object_arn};
 use crate::checksum::{self, Digests};
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, ObjectHeaders, Segment, StoredChecksum, Tag};
+use crate::routing::has;
 use crate::xml::{self, Writer};
 
 /// What a received body became.
@@ -323,7 +324,25 @@ async fn readable(ctx: &Ctx<'_>) -> S3Result<Object> {
     }
 }
 
+/// Query parameters that override a response header of GetObject/HeadObject.
+const RESPONSE_OVERRIDES: [&str; 6] = [
+    "response-content-type",
+    "response-content-encoding",
+    "response-content-disposition",
+    "response-content-language",
+    "response-cache-control",
+    "response-expires",
+];
+
 pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
+    // An anonymous reader of a public object must not choose how it is served (a text
+    // object rendered as text/html is stored XSS): AWS refuses, and so do we, before any
+    // lookup so the answer says nothing about the object.
+    if ctx.auth.caller.is_none() && RESPONSE_OVERRIDES.iter().any(|p| has(&ctx.q, p)) {
+        return Err(S3Error::invalid_request(
+            "Request specific response headers cannot be used for anonymous GET requests.",
+        ));
+    }
     let o = readable(ctx).await?;
     if let Some(code) = conditions(ctx, "", &o) {
         if code == 412 {
@@ -449,27 +468,21 @@ fn object_headers(ctx: &Ctx<'_>, r: &mut Response, o: &Object) {
     set_header(r, "last-modified", &http_date(o.modified));
     let h = &o.headers;
     let pairs = [
-        ("content-type", "response-content-type", &h.content_type),
-        (
-            "content-encoding",
-            "response-content-encoding",
-            &h.content_encoding,
-        ),
-        (
-            "content-disposition",
-            "response-content-disposition",
-            &h.content_disposition,
-        ),
-        (
-            "content-language",
-            "response-content-language",
-            &h.content_language,
-        ),
-        ("cache-control", "response-cache-control", &h.cache_control),
-        ("expires", "response-expires", &h.expires),
+        ("content-type", &h.content_type),
+        ("content-encoding", &h.content_encoding),
+        ("content-disposition", &h.content_disposition),
+        ("content-language", &h.content_language),
+        ("cache-control", &h.cache_control),
+        ("expires", &h.expires),
     ];
-    for (name, override_param, value) in pairs {
-        if let Some(v) = ctx.query(override_param).or(value.as_deref()) {
+    for ((name, value), override_param) in pairs.into_iter().zip(RESPONSE_OVERRIDES) {
+        // Overrides come only from signed requests (anonymous ones were refused in `get`).
+        let wanted = ctx
+            .auth
+            .caller
+            .as_ref()
+            .and_then(|_| ctx.query(override_param));
+        if let Some(v) = wanted.or(value.as_deref()) {
             set_header(r, name, v);
         }
     }
@@ -513,7 +526,7 @@ pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
-    let body = ctx.small_body().await?;
+    let body = ctx.xml_body(super::body_limits::DELETE_OBJECTS).await?;
     let doc = xml::parse(&body)?;
     if doc.name != "Delete" {
         return Err(S3Error::malformed_xml());
@@ -647,9 +660,13 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         ("REPLACE", None) => Some(Vec::new()),
         _ => None,
     };
-    authorize_put(ctx, new_tags.as_deref().unwrap_or(&[])).await?;
+    let dest_bucket = authorize_put(ctx, new_tags.as_deref().unwrap_or(&[])).await?;
     let src = copy_source(ctx).await?;
     if new_tags.is_none() && !src.tags.is_empty() {
+        // Copying tags reads them from the source and writes them on the destination: a
+        // caller who may not tag objects cannot launder tags (ABAC) through a copy.
+        let mut read = Conditions::default();
+        read.existing_tags(&src.tags);
         ctx.authorize(
             "s3:GetObjectTagging",
             &object_arn(&src.bucket, &src.key),
@@ -659,7 +676,16 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
                 .await
                 .map_err(meta_err)?
                 .as_ref(),
-            &Conditions::default(),
+            &read,
+        )
+        .await?;
+        let mut write = Conditions::default();
+        write.request_tags(&src.tags);
+        ctx.authorize(
+            "s3:PutObjectTagging",
+            &object_arn(ctx.bucket_name(), ctx.key()),
+            Some(&dest_bucket),
+            &write,
         )
         .await?;
     }
