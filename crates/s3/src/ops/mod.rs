@@ -29,7 +29,7 @@ pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 /// CompleteMultipartUpload: 10,000 parts with checksums; tag sets: 50 tags of 128+256
 /// characters) and far below what could exhaust memory.
 pub mod body_limits {
-    pub const DELETE_OBJECTS: u64 = 2 * 1024 * 1024;
+    pub const DELETE_OBJECTS: u64 = 8 * 1024 * 1024;
     pub const COMPLETE_MULTIPART: u64 = 4 * 1024 * 1024;
     pub const TAGGING: u64 = 256 * 1024;
     pub const CREATE_BUCKET: u64 = 64 * 1024;
