@@ -91,6 +91,33 @@ def test_listing_with_max_char_keys_returns_each_prefix_once(admin, bucket):
     assert _entries(page) == ["dup0", "e", "P:z/"]
 
 
+def test_multipart_upload_listing_with_delimiter(admin, bucket):
+    ids = {}
+    for k in [f"dup/{MAX_CHAR}", f"dup/{MAX_CHAR}x", "dup0", "e"]:
+        ids[k] = admin.create_multipart_upload(Bucket=bucket, Key=k)["UploadId"]
+    try:
+        page = admin.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+        assert [u["Key"] for u in page["Uploads"]] == ["dup0", "e"]
+        assert [p["Prefix"] for p in page["CommonPrefixes"]] == ["dup/"]
+        got, km, im, rounds = [], "", "", 0
+        while True:
+            page = admin.list_multipart_uploads(Bucket=bucket, Delimiter="/", MaxUploads=1, KeyMarker=km,
+                                                UploadIdMarker=im)
+            got += [u["Key"] for u in page.get("Uploads", [])] + ["P:" + p["Prefix"] for p in page.get("CommonPrefixes", [])]
+            rounds += 1
+            assert rounds <= 5, f"upload listing does not advance: {got}"
+            if not page["IsTruncated"]:
+                break
+            km, im = page["NextKeyMarker"], page.get("NextUploadIdMarker", "")
+        assert got == ["P:dup/", "dup0", "e"]
+        # A key marker alone lists the keys after it.
+        page = admin.list_multipart_uploads(Bucket=bucket, KeyMarker="dup0")
+        assert [u["Key"] for u in page["Uploads"]] == ["e"]
+    finally:
+        for k, up in ids.items():
+            admin.abort_multipart_upload(Bucket=bucket, Key=k, UploadId=up)
+
+
 # --- ranges ---------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ use super::{Ctx, iso_date, meta_err, owner_xml, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, bucket_arn};
 use crate::errors::{S3Error, S3Result};
-use crate::meta::{MetaStore, Object};
+use crate::meta::{MetaStore, Object, Upload};
 use crate::routing::{Op, has};
 use crate::xml::Writer;
 
@@ -295,6 +295,98 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
     Ok(xml_ok(w.finish(root)))
 }
 
+/// Sorts after every upload id (ids are ASCII).
+const ID_AFTER_ALL: &str = "\u{10FFFF}";
+
+pub enum UploadEntry {
+    Upload(Box<Upload>),
+    Prefix(String),
+}
+
+/// ListMultipartUploads' page: uploads after `(key_marker, id_marker)` under `prefix`, keys
+/// rolled up to common prefixes like [`list_page`]. A common prefix is skipped by resuming
+/// at `(successor, "")`, which covers every upload of the successor key (ids are never
+/// empty).
+pub async fn upload_page(
+    meta: &dyn MetaStore,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+    key_marker: &str,
+    id_marker: &str,
+    max: usize,
+) -> S3Result<(Vec<UploadEntry>, bool)> {
+    let delimiter = delimiter.filter(|d| !d.is_empty());
+    // No key holds U+0000 (and PostgreSQL text cannot): nothing is under such a prefix,
+    // and the uploads after `a\0…` are those of keys after `a`, whatever their ids.
+    if prefix.contains('\0') {
+        return Ok((Vec::new(), false));
+    }
+    let id_marker = id_marker.split('\0').next().unwrap_or_default();
+    let (key_marker, id_marker) = match key_marker.split_once('\0') {
+        Some((head, _)) => (head, ID_AFTER_ALL),
+        None => (key_marker, id_marker),
+    };
+    // The id marker only counts together with a key marker (AWS ignores it alone); a key
+    // marker alone lists keys strictly after it, which an id above every id expresses.
+    let (mut km, mut im) = match (key_marker.is_empty(), id_marker.is_empty()) {
+        (true, _) => (String::new(), String::new()),
+        (false, true) => (key_marker.to_string(), ID_AFTER_ALL.to_string()),
+        (false, false) => (key_marker.to_string(), id_marker.to_string()),
+    };
+    if let Some(d) = delimiter
+        && let Some(rest) = key_marker.strip_prefix(prefix)
+        && let Some(i) = rest.find(d)
+    {
+        match prefix_successor(&key_marker[..prefix.len() + i + d.len()]) {
+            Some(s) => (km, im) = (s, String::new()),
+            None => return Ok((Vec::new(), false)),
+        }
+    }
+    let mut entries = Vec::new();
+    let batch = max.saturating_add(1).clamp(2, 1001);
+    loop {
+        let rows = meta
+            .list_uploads(bucket, prefix, &km, &im, batch)
+            .await
+            .map_err(meta_err)?;
+        let exhausted = rows.len() < batch;
+        let mut restarted = false;
+        for u in rows {
+            if !u.key.starts_with(prefix) {
+                return Ok((entries, false));
+            }
+            if entries.len() >= max {
+                return Ok((entries, true));
+            }
+            let rolled = delimiter.and_then(|d| {
+                u.key[prefix.len()..]
+                    .find(d)
+                    .map(|i| u.key[..prefix.len() + i + d.len()].to_string())
+            });
+            match rolled {
+                Some(cp) => {
+                    let next = prefix_successor(&cp);
+                    entries.push(UploadEntry::Prefix(cp));
+                    match next {
+                        Some(s) => (km, im) = (s, String::new()),
+                        None => return Ok((entries, false)),
+                    }
+                    restarted = true;
+                    break;
+                }
+                None => {
+                    (km, im) = (u.key.clone(), u.upload_id.clone());
+                    entries.push(UploadEntry::Upload(Box::new(u)));
+                }
+            }
+        }
+        if !restarted && exhausted {
+            return Ok((entries, false));
+        }
+    }
+}
+
 pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
     let b = ctx
@@ -306,30 +398,44 @@ pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
         )
         .await?;
     let prefix = ctx.query("prefix").unwrap_or("");
+    let delimiter = ctx.query("delimiter");
     let key_marker = ctx.query("key-marker").unwrap_or("");
     let id_marker = ctx.query("upload-id-marker").unwrap_or("");
     let max = max_keys(ctx, "max-uploads")?;
-    let mut rows = ctx
-        .svc
-        .meta
-        .list_uploads(name, prefix, key_marker, id_marker, max + 1)
-        .await
-        .map_err(meta_err)?;
-    rows.retain(|u| u.key.starts_with(prefix));
-    let truncated = rows.len() > max;
-    rows.truncate(max);
+    let (entries, truncated) = upload_page(
+        ctx.svc.meta.as_ref(),
+        name,
+        prefix,
+        delimiter,
+        key_marker,
+        id_marker,
+        max,
+    )
+    .await?;
     let mut w = Writer::new("ListMultipartUploadsResult");
     w.elem("Bucket", name)
         .elem("KeyMarker", key_marker)
         .elem("UploadIdMarker", id_marker)
         .elem("Prefix", prefix);
-    if let Some(last) = rows.last().filter(|_| truncated) {
-        w.elem("NextKeyMarker", &last.key)
-            .elem("NextUploadIdMarker", &last.upload_id);
+    if let Some(d) = delimiter {
+        w.elem("Delimiter", d);
+    }
+    match entries.last().filter(|_| truncated) {
+        Some(UploadEntry::Upload(u)) => {
+            w.elem("NextKeyMarker", &u.key)
+                .elem("NextUploadIdMarker", &u.upload_id);
+        }
+        Some(UploadEntry::Prefix(p)) => {
+            w.elem("NextKeyMarker", p).elem("NextUploadIdMarker", "");
+        }
+        None => {}
     }
     w.elem("MaxUploads", &max.to_string())
         .elem("IsTruncated", if truncated { "true" } else { "false" });
-    for u in &rows {
+    for e in &entries {
+        let UploadEntry::Upload(u) = e else {
+            continue;
+        };
         w.open("Upload")
             .elem("Key", &u.key)
             .elem("UploadId", &u.upload_id);
@@ -344,6 +450,13 @@ pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
             w.elem("ChecksumAlgorithm", a);
         }
         w.close("Upload");
+    }
+    for e in &entries {
+        if let UploadEntry::Prefix(p) = e {
+            w.open("CommonPrefixes")
+                .elem("Prefix", p)
+                .close("CommonPrefixes");
+        }
     }
     Ok(xml_ok(w.finish("ListMultipartUploadsResult")))
 }

@@ -11,8 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use super::list::{Entry, list_page, prefix_successor};
-use crate::meta::{Bucket, MetaStore, Object, ObjectHeaders};
+use super::list::{Entry, UploadEntry, list_page, prefix_successor, upload_page};
+use crate::meta::{Bucket, MetaStore, Object, ObjectHeaders, Upload};
 
 /// Repeats weight the characters that make listings hard: the delimiter and U+10FFFF.
 const ALPHABET: &[char] = &[
@@ -50,33 +50,42 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    (
-        prop::collection::btree_set(
-            piece(6).prop_filter("keys are not empty", |k| !k.is_empty()),
-            0..24,
-        ),
-        prop_oneof![Just(String::new()), piece(3)],
-        prop::option::of(prop::sample::select(vec![
-            "/",
-            "a",
-            "\u{10FFFF}",
-            "/a",
-            "é",
-            "\u{10FFFF}\u{10FFFF}",
-            "..",
-        ])),
-        prop_oneof![2 => Just(String::new()), 1 => piece(4)],
-        1..6usize,
-        any::<bool>(),
-    )
-        .prop_map(|(keys, prefix, delimiter, start, max, v2)| Case {
-            keys,
-            prefix,
-            delimiter: delimiter.map(str::to_owned),
-            start,
-            max,
-            v2,
-        })
+    let keys = prop::collection::btree_set(
+        piece(6).prop_filter("keys are not empty", |k| !k.is_empty()),
+        0..24,
+    );
+    keys.prop_flat_map(|keys| {
+        // Markers are often existing keys (how clients page), else arbitrary strings.
+        let existing: Vec<String> = keys.iter().cloned().chain([String::new()]).collect();
+        (
+            Just(keys),
+            prop_oneof![
+                2 => Just(String::new()),
+                1 => piece(4),
+                2 => prop::sample::select(existing),
+            ],
+            prop_oneof![Just(String::new()), piece(3)],
+            prop::option::of(prop::sample::select(vec![
+                "/",
+                "a",
+                "\u{10FFFF}",
+                "/a",
+                "é",
+                "\u{10FFFF}\u{10FFFF}",
+                "..",
+            ])),
+            1..6usize,
+            any::<bool>(),
+        )
+    })
+    .prop_map(|(keys, start, prefix, delimiter, max, v2)| Case {
+        keys,
+        prefix,
+        delimiter: delimiter.map(str::to_owned),
+        start,
+        max,
+        v2,
+    })
 }
 
 /// The listing by definition: keys after the marker under the prefix, each rolled up to
@@ -176,6 +185,75 @@ async fn check(store: &dyn MetaStore, bucket: &str, c: &Case) -> Result<(), Test
     Ok(())
 }
 
+/// ListMultipartUploads over the same cases: two uploads per key (ids "1" and "2"), paged
+/// by (NextKeyMarker, NextUploadIdMarker); the reference is the object listing with each
+/// key expanded to its uploads.
+async fn check_uploads(store: &dyn MetaStore, bucket: &str, c: &Case) -> Result<(), TestCaseError> {
+    for k in &c.keys {
+        for id in ["1", "2"] {
+            store
+                .create_upload(&Upload {
+                    upload_id: format!("{id}-{}", uuid::Uuid::new_v4().simple()),
+                    bucket: bucket.into(),
+                    key: k.clone(),
+                    initiated: chrono::Utc::now(),
+                    headers: ObjectHeaders::default(),
+                    checksum_algorithm: None,
+                    tags: vec![],
+                    initiator: "1".into(),
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let want: Vec<String> = reference(c)
+        .into_iter()
+        .flat_map(|e| {
+            if e.starts_with("P:") {
+                vec![e]
+            } else {
+                vec![format!("{e}#1"), format!("{e}#2")]
+            }
+        })
+        .collect();
+    let mut got = Vec::new();
+    let (mut km, mut im) = (c.start.clone(), String::new());
+    let mut finished = false;
+    for _ in 0..want.len() + 2 {
+        let (entries, truncated) = upload_page(
+            store,
+            bucket,
+            &c.prefix,
+            c.delimiter.as_deref(),
+            &km,
+            &im,
+            c.max,
+        )
+        .await
+        .map_err(|e| TestCaseError::fail(format!("listing failed: {}", e.message)))?;
+        prop_assert!(entries.len() <= c.max);
+        for e in &entries {
+            match e {
+                UploadEntry::Upload(u) => {
+                    got.push(format!("{}#{}", u.key, &u.upload_id[..1]));
+                    (km, im) = (u.key.clone(), u.upload_id.clone());
+                }
+                UploadEntry::Prefix(p) => {
+                    got.push(format!("P:{p}"));
+                    (km, im) = (p.clone(), String::new());
+                }
+            }
+        }
+        if !truncated {
+            finished = true;
+            break;
+        }
+    }
+    prop_assert!(finished, "paging did not end: {got:?}");
+    prop_assert_eq!(got, want);
+    Ok(())
+}
+
 fn run_property(store: &dyn MetaStore, rt: &tokio::runtime::Runtime, tag: &str, cases: u32) {
     let mut runner = TestRunner::new(Config {
         cases,
@@ -187,7 +265,8 @@ fn run_property(store: &dyn MetaStore, rt: &tokio::runtime::Runtime, tag: &str, 
             let bucket = format!("{tag}-{}", uuid::Uuid::new_v4().simple());
             rt.block_on(async {
                 load(store, &bucket, &c.keys).await;
-                check(store, &bucket, &c).await
+                check(store, &bucket, &c).await?;
+                check_uploads(store, &bucket, &c).await
             })
         })
         .unwrap();

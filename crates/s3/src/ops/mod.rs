@@ -7,6 +7,7 @@ mod list;
 mod list_props;
 mod multipart;
 mod object;
+mod range;
 mod tagging;
 
 use bytes::Bytes;
