@@ -108,7 +108,7 @@ impl DataStore {
         let mut plan = Vec::new();
         let mut base = 0u64;
         for s in segments {
-            let (s_start, s_end) = (base, base + s.len);
+            let (s_start, s_end) = (base, base.saturating_add(s.len));
             base = s_end;
             if s_end <= start || s_start >= end {
                 continue;

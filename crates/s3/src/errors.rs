@@ -64,6 +64,11 @@ impl S3Error {
         Self::new(400, "InvalidRequest", message)
     }
 
+    /// An XML request body over the operation's bound.
+    pub fn max_message_length_exceeded() -> Self {
+        Self::new(400, "MaxMessageLengthExceeded", "Your request was too big.")
+    }
+
     pub fn malformed_xml() -> Self {
         Self::new(
             400,

@@ -18,9 +18,11 @@ pub mod routing;
 pub mod xml;
 
 use std::net::IpAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use hourglass_iam::Identity;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
@@ -110,7 +112,13 @@ impl S3Service {
             b.map_err(|e| std::io::Error::other(e.to_string()))
                 .boxed_unsync()
         });
-        let mut resp = match ops::dispatch(self, req, peer, &request_id).await {
+        // No panic should be reachable from a request; if one is, the client gets a 500
+        // instead of a connection closed without an answer, and the server keeps serving.
+        let outcome = AssertUnwindSafe(ops::dispatch(self, req, peer, &request_id))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(S3Error::internal("S3 request handler panicked")));
+        let mut resp = match outcome {
             Ok(r) => r,
             Err(e) => {
                 let mut r = error_response(&e, &request_id, is_head);

@@ -143,7 +143,7 @@ async fn listing(s: &dyn MetaStore) {
         s.put_object(&object("lst", k, k)).await.unwrap();
     }
     let all: Vec<_> = s
-        .list_objects("lst", "", "", 100)
+        .list_objects("lst", "", "", false, 100)
         .await
         .unwrap()
         .into_iter()
@@ -154,15 +154,23 @@ async fn listing(s: &dyn MetaStore) {
         vec!["../../x", "B", "a", "a//b", "b/1", "b/2", "b0", "é"]
     );
     let page: Vec<_> = s
-        .list_objects("lst", "b", "b/1", 2)
+        .list_objects("lst", "b", "b/1", false, 2)
         .await
         .unwrap()
         .into_iter()
         .map(|o| o.key)
         .collect();
     assert_eq!(page, vec!["b/2", "b0"]);
+    let inclusive: Vec<_> = s
+        .list_objects("lst", "b", "b/1", true, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(inclusive, vec!["b/1", "b/2"]);
     let from_prefix: Vec<_> = s
-        .list_objects("lst", "b/", "", 10)
+        .list_objects("lst", "b/", "", false, 10)
         .await
         .unwrap()
         .into_iter()

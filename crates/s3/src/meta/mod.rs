@@ -136,13 +136,16 @@ pub trait MetaStore: Send + Sync {
     async fn delete_object(&self, bucket: &str, key: &str) -> MetaResult<Option<Vec<Segment>>>;
     /// Replaces an object's tags; false when the object does not exist.
     async fn set_object_tags(&self, bucket: &str, key: &str, tags: &[Tag]) -> MetaResult<bool>;
-    /// Up to `limit` objects with `key > after` and `key >= prefix`, in key (byte) order.
-    /// Keys past the prefix range may be returned; the caller stops at the first one.
+    /// Up to `limit` objects with `key > start` (`key >= start` when `inclusive`) and
+    /// `key >= prefix`, in key (UTF-8 byte) order. Keys past the prefix range may be
+    /// returned; the caller stops at the first one. The inclusive form lets a listing skip a
+    /// whole common prefix by resuming at its successor, which no exclusive bound can name.
     async fn list_objects(
         &self,
         bucket: &str,
         prefix: &str,
-        after: &str,
+        start: &str,
+        inclusive: bool,
         limit: usize,
     ) -> MetaResult<Vec<Object>>;
 

@@ -72,6 +72,16 @@ impl PostgresMeta {
             None => Err(be("no connection")),
         }
     }
+
+    /// Removes a test schema (tests make one per run).
+    #[cfg(test)]
+    pub(crate) async fn drop_schema_for_tests(&self, schema: &str) {
+        if let Ok(c) = self.conn().await {
+            let _ = c
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await;
+        }
+    }
 }
 
 const BUCKET_COLS: &str = "name, owner, created, region, policy, tags";
@@ -134,41 +144,62 @@ fn row_part(r: &Row) -> MetaResult<Part> {
     ))
 }
 
+/// Writes an object and returns the segments of the version it replaced. Under READ
+/// COMMITTED a row inserted by a concurrent transaction is invisible to `SELECT … FOR
+/// UPDATE` yet blocks our insert; an upsert would then overwrite it without reporting its
+/// segments, orphaning that writer's data file. So: lock and update an existing row, else
+/// insert-if-absent, and on a lost insert race look again (the winner has committed by
+/// then, so the next statement's snapshot sees its row).
 async fn upsert_object<C: GenericClient>(c: &C, o: &Object) -> MetaResult<Vec<Segment>> {
-    let old = c
-        .query_opt(
-            "SELECT segments FROM s3_objects WHERE bucket = $1 AND key = $2 FOR UPDATE",
-            &[&o.bucket, &o.key],
-        )
-        .await
-        .map_err(be)?;
     let k = object_cols(o)?;
-    c.execute(
-        &format!(
-            "INSERT INTO s3_objects ({OBJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             ON CONFLICT (bucket, key) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag,
-             modified = EXCLUDED.modified, headers = EXCLUDED.headers, checksum = EXCLUDED.checksum,
-             tags = EXCLUDED.tags, segments = EXCLUDED.segments, parts = EXCLUDED.parts"
-        ),
-        &[
-            &o.bucket,
-            &o.key,
-            &k.size,
-            &o.etag,
-            &k.modified,
-            &k.headers,
-            &k.checksum,
-            &k.tags,
-            &k.segments,
-            &k.parts,
-        ],
-    )
-    .await
-    .map_err(be)?;
-    match old {
-        Some(r) => from_json(&r.try_get::<_, String>(0).map_err(be)?),
-        None => Ok(Vec::new()),
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+        &o.bucket,
+        &o.key,
+        &k.size,
+        &o.etag,
+        &k.modified,
+        &k.headers,
+        &k.checksum,
+        &k.tags,
+        &k.segments,
+        &k.parts,
+    ];
+    for _ in 0..8 {
+        let old = c
+            .query_opt(
+                "SELECT segments FROM s3_objects WHERE bucket = $1 AND key = $2 FOR UPDATE",
+                &[&o.bucket, &o.key],
+            )
+            .await
+            .map_err(be)?;
+        if let Some(r) = old {
+            c.execute(
+                "UPDATE s3_objects SET size = $3, etag = $4, modified = $5, headers = $6,
+                 checksum = $7, tags = $8, segments = $9, parts = $10
+                 WHERE bucket = $1 AND key = $2",
+                &params,
+            )
+            .await
+            .map_err(be)?;
+            return from_json(&r.try_get::<_, String>(0).map_err(be)?);
+        }
+        let inserted = c
+            .execute(
+                &format!(
+                    "INSERT INTO s3_objects ({OBJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (bucket, key) DO NOTHING"
+                ),
+                &params,
+            )
+            .await
+            .map_err(be)?;
+        if inserted == 1 {
+            return Ok(Vec::new());
+        }
     }
+    Err(be(
+        "object write kept losing to concurrent writes of the same key",
+    ))
 }
 
 /// Deletes a multipart upload and its parts, returning the parts' data segments (complete
@@ -369,16 +400,18 @@ impl MetaStore for PostgresMeta {
         &self,
         bucket: &str,
         prefix: &str,
-        after: &str,
+        start: &str,
+        inclusive: bool,
         limit: usize,
     ) -> MetaResult<Vec<Object>> {
         let c = self.conn().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let op = if inclusive { ">=" } else { ">" };
         c.query(
             &format!(
-                "SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = $1 AND key > $2 AND key >= $3 ORDER BY key LIMIT $4"
+                "SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = $1 AND key {op} $2 AND key >= $3 ORDER BY key LIMIT $4"
             ),
-            &[&bucket, &after, &prefix, &limit],
+            &[&bucket, &start, &prefix, &limit],
         )
         .await
         .map_err(be)?

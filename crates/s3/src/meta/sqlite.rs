@@ -498,18 +498,20 @@ impl MetaStore for SqliteMeta {
         &self,
         bucket: &str,
         prefix: &str,
-        after: &str,
+        start: &str,
+        inclusive: bool,
         limit: usize,
     ) -> MetaResult<Vec<Object>> {
-        let (bucket, prefix, after) = (bucket.to_owned(), prefix.to_owned(), after.to_owned());
+        let (bucket, prefix, start) = (bucket.to_owned(), prefix.to_owned(), start.to_owned());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let op = if inclusive { ">=" } else { ">" };
         self.read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
-                    "SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = ?1 AND key > ?2 AND key >= ?3 ORDER BY key LIMIT ?4"
+                    "SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = ?1 AND key {op} ?2 AND key >= ?3 ORDER BY key LIMIT ?4"
                 ))
                 .map_err(be)?;
-            let rows = st.query_map(params![bucket, after, prefix, limit], object_row).map_err(be)?;
+            let rows = st.query_map(params![bucket, start, prefix, limit], object_row).map_err(be)?;
             rows.map(|r| r.map_err(be).and_then(to_object)).collect()
         })
         .await
