@@ -46,6 +46,41 @@ impl DataStore {
         })
     }
 
+    /// Removes data files that no record names: written by a PUT, UploadPart or copy whose
+    /// metadata never committed, or left by a replace or delete whose clean-up was cut
+    /// short, both by a crash. Runs before the server accepts requests: while it serves, a
+    /// committed file may wait a moment for the metadata that names it. Returns the number
+    /// of files removed.
+    pub async fn sweep_unreferenced(
+        &self,
+        referenced: std::collections::HashSet<String>,
+    ) -> std::io::Result<usize> {
+        let root = self.root.clone();
+        blocking(move || {
+            let mut removed = 0usize;
+            for dir in std::fs::read_dir(&root)?.flatten() {
+                let name = dir.file_name();
+                let name = name.to_string_lossy();
+                // only the `ab/` fan-out directories; `tmp/` is swept by `open`
+                if name.len() != 2 || !dir.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
+                for file in std::fs::read_dir(dir.path())?.flatten() {
+                    let id = file.file_name().to_string_lossy().into_owned();
+                    if referenced.contains(&id) || !file.file_type().is_ok_and(|t| t.is_file()) {
+                        continue;
+                    }
+                    match std::fs::remove_file(file.path()) {
+                        Ok(()) => removed = removed.saturating_add(1),
+                        Err(e) => tracing::warn!(error = %e, %id, "cannot remove unreferenced object data"),
+                    }
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+
     /// `objects/ab/<id>`; ids are lower-case hex, checked so a corrupt record cannot name
     /// a path outside the directory.
     fn path(&self, id: &str) -> std::io::Result<PathBuf> {

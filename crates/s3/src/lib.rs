@@ -85,6 +85,25 @@ impl S3Service {
         }
     }
 
+    /// Crash recovery, before serving: removes data files no record names (see
+    /// [`data::DataStore::sweep_unreferenced`]).
+    pub async fn recover(&self) -> Result<usize, String> {
+        let ids = self
+            .meta
+            .segment_ids()
+            .await
+            .map_err(|e| format!("listing object data: {e}"))?;
+        let removed = self
+            .data
+            .sweep_unreferenced(ids.into_iter().collect())
+            .await
+            .map_err(|e| format!("sweeping object data: {e}"))?;
+        if removed > 0 {
+            tracing::info!(removed, "removed object data files left by an interrupted write");
+        }
+        Ok(removed)
+    }
+
     /// Whether the store answers (for readiness).
     pub async fn health(&self) -> bool {
         self.meta.get_bucket("-health-check-").await.is_ok()

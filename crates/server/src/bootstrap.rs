@@ -180,7 +180,7 @@ pub async fn open_s3(
         domain: config.s3_domain.clone(),
         ..Default::default()
     };
-    Ok(Arc::new(hourglass_s3::S3Service::new(
-        identity, meta, data, s3_config,
-    )))
+    let s3 = hourglass_s3::S3Service::new(identity, meta, data, s3_config);
+    s3.recover().await.map_err(BootstrapError::Store)?;
+    Ok(Arc::new(s3))
 }
