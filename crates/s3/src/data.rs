@@ -353,4 +353,29 @@ mod tests {
             0
         );
     }
+
+    #[tokio::test]
+    async fn startup_removes_temporary_and_unreferenced_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DataStore::open(dir.path()).unwrap();
+        let mut keep = store.writer().await.unwrap();
+        keep.write(b"named by a record").await.unwrap();
+        let keep = keep.commit().await.unwrap();
+        let mut orphan = store.writer().await.unwrap();
+        orphan.write(b"its record never committed").await.unwrap();
+        let orphan = orphan.commit().await.unwrap();
+        let mut cut = store.writer().await.unwrap();
+        cut.write(b"a write cut short").await.unwrap();
+        std::mem::forget(cut); // as if the process died here
+        let store = DataStore::open(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
+        let referenced = [keep.id.clone()].into_iter().collect();
+        assert_eq!(store.sweep_unreferenced(referenced).await.unwrap(), 1);
+        assert!(store.path(&keep.id).unwrap().exists());
+        assert!(!store.path(&orphan.id).unwrap().exists());
+        assert!(dir.path().join("tmp").is_dir());
+    }
 }

@@ -99,7 +99,10 @@ impl S3Service {
             .await
             .map_err(|e| format!("sweeping object data: {e}"))?;
         if removed > 0 {
-            tracing::info!(removed, "removed object data files left by an interrupted write");
+            tracing::info!(
+                removed,
+                "removed object data files left by an interrupted write"
+            );
         }
         Ok(removed)
     }
