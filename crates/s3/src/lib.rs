@@ -87,6 +87,33 @@ impl S3Service {
         }
     }
 
+    /// Crash recovery, before serving: removes temporary and unreferenced data files last
+    /// modified more than `grace` ago (see [`data::DataStore::sweep`]). Zero when this
+    /// process owns the data directory; with several nodes sharing it, long enough that no
+    /// other node's write can still be between its data and its metadata.
+    pub async fn recover(&self, grace: std::time::Duration) -> Result<usize, String> {
+        let ids = self
+            .meta
+            .segment_ids()
+            .await
+            .map_err(|e| format!("listing object data: {e}"))?;
+        let older_than = std::time::SystemTime::now()
+            .checked_sub(grace)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let removed = self
+            .data
+            .sweep(ids.into_iter().collect(), older_than)
+            .await
+            .map_err(|e| format!("sweeping object data: {e}"))?;
+        if removed > 0 {
+            tracing::info!(
+                removed,
+                "removed object data files left by interrupted writes"
+            );
+        }
+        Ok(removed)
+    }
+
     /// Whether the store answers (for readiness).
     pub async fn health(&self) -> bool {
         self.meta.get_bucket("-health-check-").await.is_ok()

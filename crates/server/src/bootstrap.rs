@@ -180,7 +180,13 @@ pub async fn open_s3(
         domain: config.s3_domain.clone(),
         ..Default::default()
     };
-    Ok(Arc::new(hourglass_s3::S3Service::new(
-        identity, meta, data, s3_config,
-    )))
+    let s3 = hourglass_s3::S3Service::new(identity, meta, data, s3_config);
+    // SQLite metadata lives in the data directory, so this process owns its `objects/`;
+    // on PostgreSQL other nodes may share it and have writes in flight.
+    let grace = match config.database_url {
+        Some(_) => std::time::Duration::from_secs(3600),
+        None => std::time::Duration::ZERO,
+    };
+    s3.recover(grace).await.map_err(BootstrapError::Store)?;
+    Ok(Arc::new(s3))
 }

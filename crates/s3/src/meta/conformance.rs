@@ -254,6 +254,13 @@ async fn multipart(s: &dyn MetaStore) {
         Err(MetaError::NoSuchUpload)
     ));
 
+    // Every file a record names, parts included; a replaced part's file is not named.
+    let named: std::collections::HashSet<_> = s.segment_ids().await.unwrap().into_iter().collect();
+    for id in ["p1b", "p2", "p3"] {
+        assert!(named.contains(id), "{id} missing from {named:?}");
+    }
+    assert!(!named.contains("p1"));
+
     let mut obj = object("mp", "big", "unused");
     obj.segments = vec![seg("p1b", 5), seg("p3", 5)];
     obj.parts = vec![5, 5];
@@ -268,6 +275,8 @@ async fn multipart(s: &dyn MetaStore) {
         s.get_object("mp", "big").await.unwrap().unwrap().parts,
         vec![5, 5]
     );
+    let named: std::collections::HashSet<_> = s.segment_ids().await.unwrap().into_iter().collect();
+    assert!(named.contains("p1b") && named.contains("p3") && !named.contains("p2"));
 
     s.put_part(&Part {
         upload_id: "u2".into(),

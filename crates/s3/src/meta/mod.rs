@@ -175,6 +175,9 @@ pub trait MetaStore: Send + Sync {
     async fn complete_upload(&self, upload_id: &str, object: &Object) -> MetaResult<Vec<Segment>>;
     /// Removes the upload and its parts; returns their segments.
     async fn abort_upload(&self, upload_id: &str) -> MetaResult<Vec<Segment>>;
+    /// Ids of every data file a record names (parts, then objects: a segment only moves
+    /// from a part to an object, so reading in that order cannot miss one).
+    async fn segment_ids(&self) -> MetaResult<Vec<String>>;
 }
 
 /// JSON columns: (de)serialisation helpers shared by the adapters.

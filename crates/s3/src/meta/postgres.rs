@@ -544,6 +544,35 @@ impl MetaStore for PostgresMeta {
         .collect()
     }
 
+    async fn segment_ids(&self) -> MetaResult<Vec<String>> {
+        let mut c = self.conn().await?;
+        let tx = c
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(be)?;
+        let mut ids = Vec::new();
+        for row in tx
+            .query("SELECT segment FROM s3_parts", &[])
+            .await
+            .map_err(be)?
+        {
+            ids.push(from_json::<Segment>(&row.try_get::<_, String>(0).map_err(be)?)?.id);
+        }
+        for row in tx
+            .query("SELECT segments FROM s3_objects", &[])
+            .await
+            .map_err(be)?
+        {
+            let segs: Vec<Segment> = from_json(&row.try_get::<_, String>(0).map_err(be)?)?;
+            ids.extend(segs.into_iter().map(|s| s.id));
+        }
+        tx.commit().await.map_err(be)?;
+        Ok(ids)
+    }
+
     async fn complete_upload(&self, upload_id: &str, o: &Object) -> MetaResult<Vec<Segment>> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(be)?;

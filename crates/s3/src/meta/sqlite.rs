@@ -646,6 +646,27 @@ impl MetaStore for SqliteMeta {
         .await
     }
 
+    async fn segment_ids(&self) -> MetaResult<Vec<String>> {
+        self.read(|c| {
+            let tx = c.unchecked_transaction().map_err(be)?;
+            let mut ids = Vec::new();
+            let mut st = tx.prepare("SELECT segment FROM s3_parts").map_err(be)?;
+            for seg in st.query_map([], |r| r.get::<_, String>(0)).map_err(be)? {
+                ids.push(from_json::<Segment>(&seg.map_err(be)?)?.id);
+            }
+            let mut st = tx.prepare("SELECT segments FROM s3_objects").map_err(be)?;
+            for segs in st.query_map([], |r| r.get::<_, String>(0)).map_err(be)? {
+                ids.extend(
+                    from_json::<Vec<Segment>>(&segs.map_err(be)?)?
+                        .into_iter()
+                        .map(|s| s.id),
+                );
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
     async fn complete_upload(&self, upload_id: &str, o: &Object) -> MetaResult<Vec<Segment>> {
         let (id, o) = (upload_id.to_owned(), o.clone());
         self.write(move |c| {
