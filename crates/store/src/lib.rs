@@ -11,6 +11,7 @@ pub mod error;
 pub mod keyring;
 pub mod model;
 mod postgres;
+pub mod s3;
 mod sql;
 mod sqlite;
 mod traits;
