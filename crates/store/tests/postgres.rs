@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Once};
 
 use async_trait::async_trait;
-use hourglass_store::{IamStore, KeyRing, PostgresConfig, PostgresStore, Quotas};
+use hourglass_store::{KeyRing, PostgresConfig, Quotas, Store};
 
 use conformance::Harness;
 
@@ -35,14 +35,14 @@ async fn client(url: &str) -> tokio_postgres::Client {
 
 #[async_trait]
 impl Harness for PostgresHarness {
-    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<dyn IamStore> {
+    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<Store> {
         let config = PostgresConfig {
             schema: Some(self.schema.clone()),
             pool_size: 4,
             quotas,
             ..PostgresConfig::new(&self.url)
         };
-        Arc::new(PostgresStore::connect(config, keyring).await.unwrap())
+        Arc::new(Store::connect(config, keyring).await.unwrap())
     }
 
     fn keyring(&self) -> Arc<KeyRing> {

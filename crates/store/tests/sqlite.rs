@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use hourglass_store::{IamStore, KeyRing, Quotas, SqliteConfig, SqliteStore};
+use hourglass_store::{KeyRing, Quotas, SqliteConfig, Store};
 
 use conformance::Harness;
 
@@ -20,16 +20,12 @@ struct SqliteHarness {
 
 #[async_trait]
 impl Harness for SqliteHarness {
-    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<dyn IamStore> {
+    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<Store> {
         let config = SqliteConfig {
             quotas,
             ..SqliteConfig::default()
         };
-        Arc::new(
-            SqliteStore::open_with(&self.path, keyring, config)
-                .await
-                .unwrap(),
-        )
+        Arc::new(Store::open_with(&self.path, keyring, config).await.unwrap())
     }
 
     fn keyring(&self) -> Arc<KeyRing> {
@@ -88,6 +84,6 @@ async fn refuses_newer_schema() {
     conn.execute("INSERT INTO schema_version (version) VALUES (999)", [])
         .unwrap();
     drop(conn);
-    let err = SqliteStore::open(&h.path, h.keyring()).await.err().unwrap();
+    let err = Store::open(&h.path, h.keyring()).await.err().unwrap();
     assert!(err.to_string().contains("newer"), "{err}");
 }

@@ -10,9 +10,10 @@ use super::{Ctx, iso_date, meta_err, owner_xml, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, bucket_arn};
 use crate::errors::{S3Error, S3Result};
-use crate::meta::{MetaStore, Object};
+use crate::meta::Object;
 use crate::routing::{Op, has};
 use crate::xml::Writer;
+use hourglass_store::Store;
 
 /// Keys come back percent-encoded like botocore's `quote(key, safe='/~')`.
 const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -48,7 +49,7 @@ impl Page {
 
 /// Lists up to `max` entries after `marker`, rolling keys up to common prefixes.
 pub async fn list_page(
-    meta: &dyn MetaStore,
+    meta: &Store,
     bucket: &str,
     prefix: &str,
     delimiter: Option<&str>,
@@ -362,12 +363,12 @@ pub async fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::meta::sqlite::SqliteMeta;
     use crate::meta::{Bucket, ObjectHeaders};
 
-    async fn store(keys: &[&str]) -> (tempfile::TempDir, SqliteMeta) {
+    async fn store(keys: &[&str]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteMeta::open(&dir.path().join("m.db")).await.unwrap();
+        let keyring = std::sync::Arc::new(hourglass_store::KeyRing::generate("k1").unwrap());
+        let s = Store::open(dir.path().join("m.db"), keyring).await.unwrap();
         s.create_bucket(&Bucket {
             name: "b".into(),
             owner: "1".into(),

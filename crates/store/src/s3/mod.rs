@@ -1,17 +1,19 @@
-//! The S3 metadata store: buckets (with policy and tags), the object index and multipart
-//! uploads. One small trait, one adapter per engine (SQLite, PostgreSQL), one conformance
-//! suite run against both. Object bytes never live here: records name data files
-//! ([`Segment`]) written and fsynced before the record commits.
+//! S3 metadata: buckets (with policy and tags), the object index and multipart uploads, kept
+//! in the same database, schema and transactions as the IAM records (the [`Store`] methods
+//! in `store/s3.rs`; the SQL in [`sql`]). Object bytes never live here: records name data
+//! files ([`Segment`]) written and fsynced before the record commits.
+//!
+//! [`Store`]: crate::Store
 
-pub mod conformance;
-pub mod postgres;
-pub mod sqlite;
+pub(crate) mod sql;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Storage failures.
+use crate::error::{DeleteConflict, ResourceKind, StoreError};
+
+/// Failures of the S3 metadata methods: the S3 domain outcomes, and everything else as
+/// `Backend` (rendered from a [`StoreError`], which never carries secrets).
 #[derive(Debug, thiserror::Error)]
 pub enum MetaError {
     #[error("bucket already exists")]
@@ -27,6 +29,27 @@ pub enum MetaError {
 }
 
 pub type MetaResult<T> = Result<T, MetaError>;
+
+impl From<StoreError> for MetaError {
+    fn from(e: StoreError) -> MetaError {
+        match e {
+            StoreError::NotFound {
+                kind: ResourceKind::Bucket,
+                ..
+            } => MetaError::NoSuchBucket,
+            StoreError::NotFound {
+                kind: ResourceKind::Upload,
+                ..
+            } => MetaError::NoSuchUpload,
+            StoreError::AlreadyExists {
+                kind: ResourceKind::Bucket,
+                ..
+            } => MetaError::BucketExists,
+            StoreError::DeleteConflict(DeleteConflict::BucketNotEmpty) => MetaError::BucketNotEmpty,
+            other => MetaError::Backend(other.to_string()),
+        }
+    }
+}
 
 /// A key/value tag (bucket or object).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,119 +138,11 @@ pub struct Part {
     pub segment: Segment,
 }
 
-/// Storage of S3 metadata. Methods that replace or remove records return the data
-/// segments that are no longer referenced, so the caller deletes the files only after the
-/// metadata change committed (a crash then leaks a file, never loses one).
-#[async_trait]
-pub trait MetaStore: Send + Sync {
-    async fn create_bucket(&self, bucket: &Bucket) -> MetaResult<()>;
-    async fn get_bucket(&self, name: &str) -> MetaResult<Option<Bucket>>;
-    /// Buckets owned by `owner`, by name.
-    async fn list_buckets(&self, owner: &str) -> MetaResult<Vec<Bucket>>;
-    /// Fails with `BucketNotEmpty` while objects or uploads remain.
-    async fn delete_bucket(&self, name: &str) -> MetaResult<()>;
-    async fn set_bucket_policy(&self, name: &str, policy: Option<&str>) -> MetaResult<()>;
-    async fn set_bucket_tags(&self, name: &str, tags: Option<&[Tag]>) -> MetaResult<()>;
-
-    /// Inserts or replaces an object; returns the segments of the replaced version.
-    async fn put_object(&self, object: &Object) -> MetaResult<Vec<Segment>>;
-    async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<Object>>;
-    /// Removes an object; returns its segments (empty when there was none).
-    async fn delete_object(&self, bucket: &str, key: &str) -> MetaResult<Option<Vec<Segment>>>;
-    /// Replaces an object's tags; false when the object does not exist.
-    async fn set_object_tags(&self, bucket: &str, key: &str, tags: &[Tag]) -> MetaResult<bool>;
-    /// Up to `limit` objects with `key > after` and `key >= prefix`, in key (byte) order.
-    /// Keys past the prefix range may be returned; the caller stops at the first one.
-    async fn list_objects(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        after: &str,
-        limit: usize,
-    ) -> MetaResult<Vec<Object>>;
-
-    async fn create_upload(&self, upload: &Upload) -> MetaResult<()>;
-    async fn get_upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-    ) -> MetaResult<Option<Upload>>;
-    /// Up to `limit` uploads with `(key, upload_id) > (key_marker, id_marker)` and `key >= prefix`.
-    async fn list_uploads(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        key_marker: &str,
-        id_marker: &str,
-        limit: usize,
-    ) -> MetaResult<Vec<Upload>>;
-    /// Inserts or replaces a part; returns the replaced part's segment. Fails with
-    /// `NoSuchUpload` if the upload is gone (aborted or completed meanwhile).
-    async fn put_part(&self, part: &Part) -> MetaResult<Option<Segment>>;
-    /// Parts with number > `after`, ascending, at most `limit`.
-    async fn list_parts(&self, upload_id: &str, after: u32, limit: usize) -> MetaResult<Vec<Part>>;
-    /// Atomically removes the upload and its parts and stores `object`; returns the
-    /// segments no longer referenced (unused parts and the replaced object).
-    async fn complete_upload(&self, upload_id: &str, object: &Object) -> MetaResult<Vec<Segment>>;
-    /// Removes the upload and its parts; returns their segments.
-    async fn abort_upload(&self, upload_id: &str) -> MetaResult<Vec<Segment>>;
+/// JSON columns (headers, tags, segments, checksums): their text is the stored format.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> crate::Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
-/// JSON columns: (de)serialisation helpers shared by the adapters.
-pub(crate) fn to_json<T: Serialize>(v: &T) -> MetaResult<String> {
-    serde_json::to_string(v).map_err(|e| MetaError::Backend(e.to_string()))
-}
-
-pub(crate) fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> MetaResult<T> {
-    serde_json::from_str(s).map_err(|e| MetaError::Backend(format!("corrupt record: {e}")))
-}
-
-/// The table definitions, in the SQL both engines accept. Keys compare bytewise (PostgreSQL
-/// `COLLATE "C"`; SQLite's default BINARY) so listings are in S3's UTF-8 byte order.
-pub(crate) fn schema_sql(text_c: &str, ts: &str) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS s3_buckets (
-            name TEXT PRIMARY KEY,
-            owner TEXT NOT NULL,
-            created {ts} NOT NULL,
-            region TEXT NOT NULL,
-            policy TEXT,
-            tags TEXT
-        );
-        CREATE TABLE IF NOT EXISTS s3_objects (
-            bucket TEXT NOT NULL,
-            key {text_c} NOT NULL,
-            size BIGINT NOT NULL,
-            etag TEXT NOT NULL,
-            modified {ts} NOT NULL,
-            headers TEXT NOT NULL,
-            checksum TEXT,
-            tags TEXT NOT NULL,
-            segments TEXT NOT NULL,
-            parts TEXT NOT NULL,
-            PRIMARY KEY (bucket, key)
-        );
-        CREATE TABLE IF NOT EXISTS s3_uploads (
-            upload_id TEXT PRIMARY KEY,
-            bucket TEXT NOT NULL,
-            key {text_c} NOT NULL,
-            initiated {ts} NOT NULL,
-            headers TEXT NOT NULL,
-            checksum_algorithm TEXT,
-            tags TEXT NOT NULL,
-            initiator TEXT NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS s3_uploads_by_key ON s3_uploads (bucket, key, upload_id);
-        CREATE TABLE IF NOT EXISTS s3_parts (
-            upload_id TEXT NOT NULL,
-            number INTEGER NOT NULL,
-            size BIGINT NOT NULL,
-            etag TEXT NOT NULL,
-            modified {ts} NOT NULL,
-            checksum TEXT,
-            segment TEXT NOT NULL,
-            PRIMARY KEY (upload_id, number)
-        );"
-    )
+pub(crate) fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> crate::Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::corrupt(format!("S3 record: {e}")))
 }
