@@ -9,6 +9,9 @@ any failing test; a server that crashed or panicked fails the test that owned it
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 
 import pytest
 
@@ -23,8 +26,60 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 
+def _interrupt(signum, frame):
+    # SIGTERM/SIGHUP (a CI timeout, a closed terminal) unwind like Ctrl-C: fixture
+    # finalizers run and stop every server. Without this the interpreter dies at once.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "postgres: needs HOURGLASS_TEST_DATABASE_URL")
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):
+                signal.signal(sig, _interrupt)
+
+
+_BASETEMP: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _run_basetemp(tmp_path_factory):
+    """This run's temporary directory: every data dir lives under it, so a leftover server
+    of this run (and only of this run) names it on its command line."""
+    _BASETEMP.append(str(tmp_path_factory.getbasetemp()))
+    yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any hourglass process it started is still alive once every fixture
+    has been torn down; kill it so that it does not outlive the run either."""
+    result = yield
+    left = hg.leftover_processes()
+    for base in _BASETEMP:
+        left.update(hg.processes_mentioning(base))
+    if left:
+        for pgid in list(hg.STARTED_GROUPS):
+            hg.kill_group(pgid, timeout=5)
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.1)
+        lines = "\n".join(f"  pid {pid}: {cmd}" for pid, cmd in sorted(left.items()))
+        msg = f"hourglass processes left running after the session (now killed):\n{lines}"
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_sep("!", "leftover hourglass processes", red=True)
+            reporter.write_line(msg)
+        else:
+            print(msg)
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    return result
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -6,6 +6,7 @@ botocore's SigV4 signer, the aws CLI). Nothing is mocked.
 
 from __future__ import annotations
 
+import atexit
 import configparser
 import contextlib
 import datetime as dt
@@ -389,6 +390,124 @@ class ServerDied(AssertionError):
 
 _LIVE: list["HourglassServer"] = []
 
+# Process groups of every server this run started. Servers run in their own session (so a
+# terminal's Ctrl-C reaches pytest, which then stops them in order), and a wrapper such as
+# `faketime` forks the real server instead of exec'ing it and does not forward signals: only
+# signalling the whole group reaches the server behind the wrapper.
+STARTED_GROUPS: set[int] = set()
+
+PR_SET_PDEATHSIG = 1
+try:
+    import ctypes
+
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: no parent-death signal
+    _prctl = None
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: the kernel SIGKILLs the server if pytest dies without cleaning up (SIGKILL,
+    OOM). Resolved before fork; the child only makes the one call."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of a process group."""
+    out = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        # No /proc: fall back to "does the group still exist at all".
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [pgid]
+    for e in entries:
+        if not e.isdigit():
+            continue
+        try:
+            with open(f"/proc/{e}/stat", "rb") as f:
+                stat = f.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) >= 3 and fields[0] != "Z" and int(fields[2]) == pgid:
+            out.append(int(e))
+    return out
+
+
+def signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def wait_group_gone(pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while group_members(pgid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def kill_group(pgid: int, timeout: float = 10) -> bool:
+    """SIGKILL every process of the group and wait until none is left."""
+    signal_group(pgid, signal.SIGKILL)
+    return wait_group_gone(pgid, timeout)
+
+
+def leftover_processes() -> dict[int, str]:
+    """Processes of groups this run started that are still alive: pid -> command line."""
+    out = {}
+    for pgid in sorted(STARTED_GROUPS):
+        for pid in group_members(pgid):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+            except OSError:
+                cmd = "?"
+            out[pid] = cmd
+    return out
+
+
+def processes_mentioning(text: str) -> dict[int, str]:
+    """Live hourglass processes whose command line contains `text` (a data dir under this
+    run's temporary directory): catches servers a test started without HourglassServer."""
+    out = {}
+    text = text.rstrip("/") + "/"  # pytest-1/ must not match pytest-12/
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return out
+    for e in entries:
+        if not e.isdigit() or int(e) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{e}/cmdline", "rb") as f:
+                argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+            with open(f"/proc/{e}/stat", "rb") as f:
+                stat = f.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        if stat[stat.rfind(")") + 2 :].split()[:1] == ["Z"]:
+            continue
+        if any(Path(a).name == "hourglass" for a in argv) and any(text in a for a in argv):
+            out[int(e)] = " ".join(argv)
+    return out
+
+
+@atexit.register
+def _kill_all_started() -> None:
+    # Last resort when the interpreter exits with servers still running (an interrupted
+    # run, a fixture that never got to its finalizer).
+    for pgid in list(STARTED_GROUPS):
+        kill_group(pgid, timeout=5)
+
 
 class HourglassServer:
     """One `hourglass serve` process on a data dir. restart() keeps the data dir."""
@@ -420,6 +539,7 @@ class HourglassServer:
         self.starts = 0
         self.startup_seconds: float | None = None
         self.stderr_path: Path | None = None
+        self.pgid: int | None = None
         self._stopped_rcs: list[int] = []
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -443,6 +563,7 @@ class HourglassServer:
 
     def start(self) -> "HourglassServer":
         assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.kill()  # reap an earlier run that exited on its own, and its group
         binp = binary_path()
         if not binp.exists():
             raise FileNotFoundError(
@@ -453,15 +574,26 @@ class HourglassServer:
         self.stderr_path = self.log_dir / f"hourglass-{id(self):x}-{self.starts}.stderr.log"
         stderr_f = open(self.stderr_path, "wb")
         t0 = time.monotonic()
-        self.proc = subprocess.Popen(
-            self.command(),
-            env=self.environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr_f,
-            start_new_session=True,
-        )
-        stderr_f.close()
+        main_thread = threading.current_thread() is threading.main_thread()
+        try:
+            self.proc = subprocess.Popen(
+                self.command(),
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr_f,
+                start_new_session=True,
+                # The parent-death signal fires when the *thread* that forked exits: only
+                # servers started from pytest's main thread may have it.
+                preexec_fn=_die_with_parent if main_thread else None,
+            )
+        finally:
+            stderr_f.close()
+        # Registered before anything else can fail, so no failure path leaks the process.
+        self.pgid = self.proc.pid
+        STARTED_GROUPS.add(self.pgid)
+        if self not in _LIVE:
+            _LIVE.append(self)
         lines: queue.Queue = queue.Queue()
         run_lines: list[str] = []
         self.stdout_lines.append(f"--- start #{self.starts}")
@@ -492,7 +624,7 @@ class HourglassServer:
                 continue
             if line is None:
                 rc = self.proc.wait(timeout=5)
-                self.proc = None
+                self.kill()
                 raise ServerDied(
                     f"hourglass exited (rc={rc}) before it was ready\n" + self.diagnostics()
                 )
@@ -502,41 +634,50 @@ class HourglassServer:
                 self.endpoint, self.port = m.group(1), int(m.group(2))
                 self.startup_seconds = time.monotonic() - t0
                 break
-        if self not in _LIVE:
-            _LIVE.append(self)
         return self
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int | None:
-        """Stop gracefully; returns the exit code. Raises ServerDied if it had crashed."""
+        """Stop gracefully; returns the exit code. Raises ServerDied if it had crashed.
+
+        The signal goes to the server's whole process group (a wrapper like `faketime` does
+        not forward it), and stop returns only once no process of the group is left."""
         if self.proc is None:
             return None
         if self.proc.poll() is not None:
             rc = self.proc.returncode
-            self.proc = None
-            if self in _LIVE:
-                _LIVE.remove(self)
+            self.kill()
             raise ServerDied(f"hourglass had already exited (rc={rc})\n" + self.diagnostics())
-        self.proc.send_signal(sig)
+        signal_group(self.pgid, sig)
+        deadline = time.monotonic() + timeout
         try:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-            self.proc = None
+            self.kill()
             raise ServerDied(f"hourglass did not stop within {timeout}s of signal {sig}")
+        if not wait_group_gone(self.pgid, max(0.0, deadline - time.monotonic())):
+            left = group_members(self.pgid)
+            self.kill()
+            raise ServerDied(
+                f"processes {left} of the server's group outlived it by {timeout}s (signal {sig})"
+            )
         self.proc = None
+        STARTED_GROUPS.discard(self.pgid)
         self._stopped_rcs.append(rc)
         if self in _LIVE:
             _LIVE.remove(self)
         return rc
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+        """SIGKILL the server (and anything else in its process group) and wait for it: a
+        crash as far as the data directory is concerned."""
+        if self.proc is not None:
+            if not kill_group(self.pgid):
+                raise ServerDied(f"process group {self.pgid} survived SIGKILL for 10 s")
             self.proc.wait(timeout=10)
+            STARTED_GROUPS.discard(self.pgid)
         self.proc = None
         if self in _LIVE:
             _LIVE.remove(self)

@@ -16,7 +16,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Add a new current server key to the key ring; old keys keep decrypting.
     RotateServerKey(KeyArgs),
     /// Revoke every live session of a role, the AWS way: write the role's inline policy
@@ -87,6 +87,37 @@ struct ServeArgs {
     /// Base domain for S3 virtual-hosted style requests (`bucket.<domain>`).
     #[arg(long, env = "HOURGLASS_S3_DOMAIN")]
     s3_domain: Option<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Connection and request limits (docs/configuration.md, "Limits").
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Connections served at once; more wait in the listen backlog [default: 1024].
+    #[arg(long, env = "HOURGLASS_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Largest request line plus headers, at least 8192 [default: 65536].
+    #[arg(long, env = "HOURGLASS_MAX_HEADER_BYTES")]
+    max_header_bytes: Option<usize>,
+    /// Largest IAM/STS request body [default: 1048576].
+    #[arg(long, env = "HOURGLASS_MAX_QUERY_BODY_BYTES")]
+    max_query_body_bytes: Option<usize>,
+    /// Close a connection with no request in flight after this many seconds [default: 20].
+    #[arg(long, env = "HOURGLASS_IDLE_TIMEOUT_SECS")]
+    idle_timeout_secs: Option<u64>,
+    /// Seconds allowed to receive a request's headers [default: 20].
+    #[arg(long, env = "HOURGLASS_HEADER_READ_TIMEOUT_SECS")]
+    header_read_timeout_secs: Option<u64>,
+    /// Longest pause in a request body before RequestTimeout, in seconds [default: 20].
+    #[arg(long, env = "HOURGLASS_BODY_READ_TIMEOUT_SECS")]
+    body_read_timeout_secs: Option<u64>,
+    /// Longest wait for a client to accept response bytes, in seconds [default: 20].
+    #[arg(long, env = "HOURGLASS_WRITE_TIMEOUT_SECS")]
+    write_timeout_secs: Option<u64>,
+    /// Concurrent streams per HTTP/2 connection [default: 100].
+    #[arg(long, env = "HOURGLASS_H2_MAX_CONCURRENT_STREAMS")]
+    h2_max_concurrent_streams: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +189,14 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         s3_domain: args.s3_domain,
+        max_connections: args.limits.max_connections,
+        max_header_bytes: args.limits.max_header_bytes,
+        max_query_body_bytes: args.limits.max_query_body_bytes,
+        idle_timeout_secs: args.limits.idle_timeout_secs,
+        header_read_timeout_secs: args.limits.header_read_timeout_secs,
+        body_read_timeout_secs: args.limits.body_read_timeout_secs,
+        write_timeout_secs: args.limits.write_timeout_secs,
+        h2_max_concurrent_streams: args.limits.h2_max_concurrent_streams,
         ..FileConfig::default()
     })?;
     let config = Config::resolve(
@@ -207,7 +246,7 @@ fn rotate_server_key(args: KeyArgs) -> Result<(), CliError> {
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::RevokeSessions(args) => revoke_sessions(args),
         Command::RotateServerKey(args) => rotate_server_key(args),
     }

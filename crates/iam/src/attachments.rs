@@ -19,38 +19,79 @@ pub(crate) fn entity_action(verb: &str, entity: &EntityRef, suffix: &str) -> Str
     format!("iam:{verb}{kind}{suffix}")
 }
 
+/// What an operation on a user, role or group is authorized against.
+pub(crate) struct EntityTarget {
+    pub(crate) arn: String,
+    /// NoSuchEntity, reported only after authorization (AWS checks permission first).
+    missing: Option<IamError>,
+    /// The entity's permissions boundary (users and roles).
+    pub(crate) boundary: Option<String>,
+}
+
+impl EntityTarget {
+    fn found(arn: String, boundary: Option<String>) -> Self {
+        Self {
+            arn,
+            missing: None,
+            boundary,
+        }
+    }
+
+    fn missing(arn: String, message: String) -> Self {
+        Self {
+            arn,
+            missing: Some(IamError::NoSuchEntity(message)),
+            boundary: None,
+        }
+    }
+
+    fn into_result(self) -> IamResult<()> {
+        match self.missing {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Identity {
-    /// The ARN an operation on `entity` is authorized against, and an error to report after
-    /// authorization when the entity does not exist.
-    pub(crate) async fn entity_resource(
-        &self,
-        entity: &EntityRef,
-    ) -> IamResult<(String, Option<IamError>)> {
+    /// The ARN an operation on `entity` is authorized against, an error to report after
+    /// authorization when the entity does not exist, and the entity's current permissions
+    /// boundary.
+    pub(crate) async fn entity_resource(&self, entity: &EntityRef) -> IamResult<EntityTarget> {
         let name = entity.name();
         match entity {
             EntityRef::User(_) => {
                 validate::name(name, "UserName", 128)?;
                 let (arn, user) = self.user_resource(name).await?;
-                let missing = user.is_none().then(|| {
-                    IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
-                });
-                Ok((arn, missing))
+                Ok(match user {
+                    Some(u) => EntityTarget::found(arn, u.permissions_boundary),
+                    None => EntityTarget::missing(
+                        arn,
+                        format!("The user with name {name} cannot be found."),
+                    ),
+                })
             }
             EntityRef::Role(_) => {
                 validate::name(name, "RoleName", 128)?;
                 let (arn, role) = self.role_resource(name).await?;
-                let missing = role.is_none().then(|| {
-                    IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
-                });
-                Ok((arn, missing))
+                Ok(match role {
+                    Some(r) => EntityTarget::found(arn, r.permissions_boundary),
+                    None => EntityTarget::missing(
+                        arn,
+                        format!("The role with name {name} cannot be found."),
+                    ),
+                })
             }
             EntityRef::Group(_) => {
                 validate::name(name, "GroupName", 128)?;
                 let (arn, group) = self.group_resource(name).await?;
-                let missing = group.is_none().then(|| {
-                    IamError::NoSuchEntity(format!("The group with name {name} cannot be found."))
-                });
-                Ok((arn, missing))
+                Ok(match group {
+                    Some(_) => EntityTarget::found(arn, None),
+                    None => EntityTarget::missing(
+                        arn,
+                        format!("The group with name {name} cannot be found."),
+                    ),
+                })
             }
         }
     }
@@ -62,12 +103,27 @@ impl Identity {
         entity: &EntityRef,
         access: impl FnOnce(&str) -> Access,
     ) -> IamResult<()> {
-        let (arn, missing) = self.entity_resource(entity).await?;
-        self.authorize(caller, &access(&arn)).await?;
-        match missing {
-            Some(e) => Err(e),
-            None => Ok(()),
+        let target = self.entity_resource(entity).await?;
+        self.authorize(caller, &access(&target.arn)).await?;
+        target.into_result()
+    }
+
+    /// Like [`Identity::authorize_entity`] for a change to the entity's permissions: AWS
+    /// sets `iam:PermissionsBoundary` to the entity's current boundary, so a delegated
+    /// administrator can be limited to entities that carry a given boundary.
+    pub(crate) async fn authorize_entity_change(
+        &self,
+        caller: &Caller,
+        entity: &EntityRef,
+        access: impl FnOnce(&str) -> Access,
+    ) -> IamResult<()> {
+        let target = self.entity_resource(entity).await?;
+        let mut access = access(&target.arn);
+        if let Some(b) = &target.boundary {
+            access = access.with("iam:PermissionsBoundary", b);
         }
+        self.authorize(caller, &access).await?;
+        target.into_result()
     }
 
     pub async fn attach_policy(
@@ -78,7 +134,7 @@ impl Identity {
     ) -> IamResult<()> {
         check_policy_arn(policy_arn, "PolicyArn")?;
         let action = entity_action("Attach", entity, "Policy");
-        self.authorize_entity(caller, entity, |arn| {
+        self.authorize_entity_change(caller, entity, |arn| {
             Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
         })
         .await?;
@@ -96,7 +152,7 @@ impl Identity {
     ) -> IamResult<()> {
         check_policy_arn(policy_arn, "PolicyArn")?;
         let action = entity_action("Detach", entity, "Policy");
-        self.authorize_entity(caller, entity, |arn| {
+        self.authorize_entity_change(caller, entity, |arn| {
             Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
         })
         .await?;

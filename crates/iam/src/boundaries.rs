@@ -1,7 +1,7 @@
 //! Permissions boundaries: Put/Delete{User,Role}PermissionsBoundary. Only managed policies
 //! (customer or AWS) can be boundaries; the store refuses unknown ARNs with NoSuchEntity.
-//! `iam:PermissionsBoundary` is set on the Put request so administrators can require a
-//! given boundary when delegating.
+//! `iam:PermissionsBoundary` is the boundary being set on Put and the one being removed on
+//! Delete, so administrators can require (or protect) a given boundary when delegating.
 
 use hourglass_store::EntityRef;
 
@@ -28,14 +28,20 @@ impl Identity {
             "Delete"
         };
         let action = entity_action(verb, entity, "PermissionsBoundary");
-        self.authorize_entity(caller, entity, |arn| {
-            let access = Access::new(&action, arn);
-            match policy_arn {
-                Some(b) => access.with("iam:PermissionsBoundary", b),
-                None => access,
+        match policy_arn {
+            // Put: the key is the boundary being set, so delegation can require it.
+            Some(b) => {
+                self.authorize_entity(caller, entity, |arn| {
+                    Access::new(&action, arn).with("iam:PermissionsBoundary", b)
+                })
+                .await?
             }
-        })
-        .await?;
+            // Delete: the key is the boundary being removed.
+            None => {
+                self.authorize_entity_change(caller, entity, |arn| Access::new(&action, arn))
+                    .await?
+            }
+        }
         match entity {
             EntityRef::User(name) => Ok(self
                 .store

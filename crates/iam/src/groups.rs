@@ -144,7 +144,8 @@ impl Identity {
         Ok(())
     }
 
-    /// UpdateGroup: rename and/or move. Renaming needs permission on the new ARN too.
+    /// UpdateGroup: rename and/or move. Either gives the group a new ARN, which needs
+    /// permission too (a policy scoped to `group/admins/*` must not be joinable by moving).
     pub async fn update_group(
         &self,
         caller: &Caller,

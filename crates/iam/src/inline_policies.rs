@@ -31,7 +31,7 @@ impl Identity {
         validate::name(policy_name, "PolicyName", 128)?;
         validate::policy_document(document, "PolicyDocument")?;
         let action = entity_action("Put", entity, "Policy");
-        self.authorize_entity(caller, entity, |arn| Access::new(&action, arn))
+        self.authorize_entity_change(caller, entity, |arn| Access::new(&action, arn))
             .await?;
         parse_document(document, PolicyKind::Identity)?;
         let check = SizeCheck {
@@ -78,7 +78,7 @@ impl Identity {
     ) -> IamResult<()> {
         validate::name(policy_name, "PolicyName", 128)?;
         let action = entity_action("Delete", entity, "Policy");
-        self.authorize_entity(caller, entity, |arn| Access::new(&action, arn))
+        self.authorize_entity_change(caller, entity, |arn| Access::new(&action, arn))
             .await?;
         Ok(self
             .store

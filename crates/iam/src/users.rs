@@ -172,8 +172,10 @@ impl Identity {
         let name_after = new_name.unwrap_or(&current.name).to_owned();
         let path_after = new_path.unwrap_or(&current.path).to_owned();
         let arn = self.user_arn(&path_after, &name_after);
-        if new_name.is_some() {
-            // Renaming needs permission on the new identity too, as AWS checks both.
+        // A rename or a path move gives the user a new identity: policies and trust
+        // conditions that match on the ARN (`aws:PrincipalArn` `user/admins/*`) would
+        // see it differently afterwards, so AWS requires permission on both ARNs.
+        if arn != current.arn {
             self.authorize(caller, &Access::new("iam:UpdateUser", &arn))
                 .await?;
         }

@@ -64,6 +64,20 @@ impl ArnPattern {
         }
     }
 
+    /// Whether a part of the pattern holds a policy variable.
+    pub(crate) fn has_variables(&self) -> bool {
+        self.parts
+            .as_ref()
+            .is_some_and(|parts| parts.iter().any(Pattern::has_variables))
+    }
+
+    /// Whether a variable of the pattern has neither a value in `vars` nor a default.
+    pub(crate) fn has_unresolved(&self, vars: &impl VarSource) -> bool {
+        self.parts
+            .as_ref()
+            .is_some_and(|parts| parts.iter().any(|p| p.has_unresolved(vars)))
+    }
+
     pub(crate) fn matches(&self, arn: &str, vars: &impl VarSource) -> bool {
         let Some(parts) = &self.parts else {
             return false;

@@ -58,6 +58,18 @@ impl Pattern {
         }
     }
 
+    /// Whether the pattern holds a policy variable.
+    pub(crate) fn has_variables(&self) -> bool {
+        self.tokens.iter().any(|t| matches!(t, Token::Var(_)))
+    }
+
+    /// Whether a variable of the pattern has neither a value in `vars` nor a default.
+    pub(crate) fn has_unresolved(&self, vars: &impl VarSource) -> bool {
+        self.tokens
+            .iter()
+            .any(|t| matches!(t, Token::Var(v) if v.resolve(vars).is_none()))
+    }
+
     /// Whether `text` matches. `fold` compares case-insensitively. A variable that does
     /// not resolve makes the pattern match nothing.
     pub(crate) fn matches(&self, text: &str, fold: bool, vars: &impl VarSource) -> bool {

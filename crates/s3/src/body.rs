@@ -82,7 +82,7 @@ impl PayloadReader {
             if out.is_empty() {
                 continue;
             }
-            self.received += out.len() as u64;
+            self.received = self.received.saturating_add(out.len() as u64);
             if self.received > self.limit {
                 return Err(too_large(self.limit));
             }

@@ -32,18 +32,65 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl DataStore {
-    /// Opens (creating) the data directory. Leftover temporary files of an interrupted
-    /// write are removed: nothing references them.
+    /// Opens (creating) the data directory. Files left by interrupted writes are removed
+    /// by [`DataStore::sweep`], which the server runs before it accepts requests.
     pub fn open(root: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(root.join("tmp"))?;
-        if let Ok(entries) = std::fs::read_dir(root.join("tmp")) {
-            for e in entries.flatten() {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
         Ok(Self {
             root: root.to_owned(),
         })
+    }
+
+    /// Crash recovery: removes temporary files (a write cut short) and data files no
+    /// record names (written by a PUT, UploadPart or copy whose metadata never committed, or
+    /// left by a replace or delete whose clean-up was cut short), if last modified before
+    /// `older_than`. Run before accepting requests, when no write of this process is in
+    /// flight; `older_than` protects the writes of other nodes sharing the directory (a
+    /// committed file waits a moment for the metadata that names it). Returns the number of
+    /// files removed.
+    pub async fn sweep(
+        &self,
+        referenced: std::collections::HashSet<String>,
+        older_than: std::time::SystemTime,
+    ) -> std::io::Result<usize> {
+        let root = self.root.clone();
+        blocking(move || {
+            let old = |e: &std::fs::DirEntry| {
+                e.metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t < older_than)
+            };
+            let mut removed = 0usize;
+            let mut remove = |path: PathBuf| match std::fs::remove_file(&path) {
+                Ok(()) => removed = removed.saturating_add(1),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, path = %path.display(), "cannot remove object data")
+                }
+            };
+            for e in std::fs::read_dir(root.join("tmp"))?.flatten() {
+                if old(&e) {
+                    remove(e.path());
+                }
+            }
+            for dir in std::fs::read_dir(&root)?.flatten() {
+                // only the `ab/` fan-out directories
+                if dir.file_name().len() != 2 || !dir.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
+                for e in std::fs::read_dir(dir.path())?.flatten() {
+                    let id = e.file_name().to_string_lossy().into_owned();
+                    if !referenced.contains(&id)
+                        && e.file_type().is_ok_and(|t| t.is_file())
+                        && old(&e)
+                    {
+                        remove(e.path());
+                    }
+                }
+            }
+            Ok(removed)
+        })
+        .await
     }
 
     /// `objects/ab/<id>`; ids are lower-case hex, checked so a corrupt record cannot name
@@ -108,7 +155,7 @@ impl DataStore {
         let mut plan = Vec::new();
         let mut base = 0u64;
         for s in segments {
-            let (s_start, s_end) = (base, base + s.len);
+            let (s_start, s_end) = (base, base.saturating_add(s.len));
             base = s_end;
             if s_end <= start || s_start >= end {
                 continue;
@@ -317,5 +364,35 @@ mod tests {
             std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
             0
         );
+    }
+
+    #[tokio::test]
+    async fn startup_removes_temporary_and_unreferenced_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DataStore::open(dir.path()).unwrap();
+        let mut keep = store.writer().await.unwrap();
+        keep.write(b"named by a record").await.unwrap();
+        let keep = keep.commit().await.unwrap();
+        let mut orphan = store.writer().await.unwrap();
+        orphan.write(b"its record never committed").await.unwrap();
+        let orphan = orphan.commit().await.unwrap();
+        let mut cut = store.writer().await.unwrap();
+        cut.write(b"a write cut short").await.unwrap();
+        std::mem::forget(cut); // as if the process died here
+        let store = DataStore::open(dir.path()).unwrap();
+        let referenced: std::collections::HashSet<_> = [keep.id.clone()].into_iter().collect();
+        // Files newer than the cut-off may belong to another node's write in flight.
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        assert_eq!(store.sweep(referenced.clone(), past).await.unwrap(), 0);
+        assert!(store.path(&orphan.id).unwrap().exists());
+        let future = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        assert_eq!(store.sweep(referenced, future).await.unwrap(), 2);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
+        assert!(store.path(&keep.id).unwrap().exists());
+        assert!(!store.path(&orphan.id).unwrap().exists());
+        assert!(dir.path().join("tmp").is_dir());
     }
 }

@@ -4,8 +4,6 @@
 
 use hourglass_iam::{AuthError, IamError};
 
-use crate::xml::escape;
-
 /// One S3 error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Error {
@@ -64,6 +62,11 @@ impl S3Error {
 
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(400, "InvalidRequest", message)
+    }
+
+    /// An XML request body over the operation's bound.
+    pub fn max_message_length_exceeded() -> Self {
+        Self::new(400, "MaxMessageLengthExceeded", "Your request was too big.")
     }
 
     pub fn malformed_xml() -> Self {
@@ -129,27 +132,13 @@ impl S3Error {
 
     /// The XML body (no namespace, as S3 sends it).
     pub fn render(&self, request_id: &str) -> String {
-        let mut out = String::with_capacity(256);
-        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
-        out.push_str(self.code);
-        out.push_str("</Code><Message>");
-        out.push_str(&escape(&self.message));
-        out.push_str("</Message>");
-        for (name, value) in &self.extra {
-            out.push('<');
-            out.push_str(name);
-            out.push('>');
-            out.push_str(&escape(value));
-            out.push_str("</");
-            out.push_str(name);
-            out.push('>');
-        }
-        out.push_str("<RequestId>");
-        out.push_str(request_id);
-        out.push_str("</RequestId><HostId>");
-        out.push_str(request_id);
-        out.push_str("</HostId></Error>");
-        out
+        let detail = hourglass_wire::error::ErrorDetail {
+            status: self.status,
+            code: self.code,
+            message: &self.message,
+        };
+        let extra = self.extra.iter().map(|(n, v)| (*n, v.as_str()));
+        hourglass_wire::error::s3_error(&detail, extra, request_id)
     }
 }
 

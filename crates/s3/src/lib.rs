@@ -18,9 +18,11 @@ pub mod routing;
 pub mod xml;
 
 use std::net::IpAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use hourglass_iam::Identity;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
@@ -85,6 +87,33 @@ impl S3Service {
         }
     }
 
+    /// Crash recovery, before serving: removes temporary and unreferenced data files last
+    /// modified more than `grace` ago (see [`data::DataStore::sweep`]). Zero when this
+    /// process owns the data directory; with several nodes sharing it, long enough that no
+    /// other node's write can still be between its data and its metadata.
+    pub async fn recover(&self, grace: std::time::Duration) -> Result<usize, String> {
+        let ids = self
+            .meta
+            .segment_ids()
+            .await
+            .map_err(|e| format!("listing object data: {e}"))?;
+        let older_than = std::time::SystemTime::now()
+            .checked_sub(grace)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let removed = self
+            .data
+            .sweep(ids.into_iter().collect(), older_than)
+            .await
+            .map_err(|e| format!("sweeping object data: {e}"))?;
+        if removed > 0 {
+            tracing::info!(
+                removed,
+                "removed object data files left by interrupted writes"
+            );
+        }
+        Ok(removed)
+    }
+
     /// Whether the store answers (for readiness).
     pub async fn health(&self) -> bool {
         self.meta.get_bucket("-health-check-").await.is_ok()
@@ -110,7 +139,13 @@ impl S3Service {
             b.map_err(|e| std::io::Error::other(e.to_string()))
                 .boxed_unsync()
         });
-        let mut resp = match ops::dispatch(self, req, peer, &request_id).await {
+        // No panic should be reachable from a request; if one is, the client gets a 500
+        // instead of a connection closed without an answer, and the server keeps serving.
+        let outcome = AssertUnwindSafe(ops::dispatch(self, req, peer, &request_id))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(S3Error::internal("S3 request handler panicked")));
+        let mut resp = match outcome {
             Ok(r) => r,
             Err(e) => {
                 let mut r = error_response(&e, &request_id, is_head);

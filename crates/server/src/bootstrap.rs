@@ -135,13 +135,13 @@ pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
             if let Some(key) = generated {
                 let path = config.data_dir.join("root-credentials");
                 write_root_credentials(&path, &key.access_key_id, key.secret.expose())?;
-                // Printed once, on the first start only; afterwards the file is the record.
+                // The secret goes to the 0600 file only: stderr ends up in log collectors,
+                // which must never hold a credential.
                 eprintln!(
-                    "hourglass: created root credentials for account {} (saved to {}):\n  aws_access_key_id = {}\n  aws_secret_access_key = {}",
+                    "hourglass: created root credentials for account {} (access key id {}); the secret access key is in {}",
                     config.account_id,
-                    path.display(),
                     key.access_key_id,
-                    key.secret.expose()
+                    path.display(),
                 );
             }
         }
@@ -167,7 +167,13 @@ pub async fn open_s3(
         domain: config.s3_domain.clone(),
         ..Default::default()
     };
-    Ok(Arc::new(hourglass_s3::S3Service::new(
-        identity, meta, data, s3_config,
-    )))
+    let s3 = hourglass_s3::S3Service::new(identity, meta, data, s3_config);
+    // SQLite metadata lives in the data directory, so this process owns its `objects/`;
+    // on PostgreSQL other nodes may share it and have writes in flight.
+    let grace = match config.database_url {
+        Some(_) => std::time::Duration::from_secs(3600),
+        None => std::time::Duration::ZERO,
+    };
+    s3.recover(grace).await.map_err(BootstrapError::Store)?;
+    Ok(Arc::new(s3))
 }

@@ -1,12 +1,19 @@
 //! Starts the real `hourglass` binary on 127.0.0.1:0 for end-to-end tests and builds AWS SDK
 //! clients pointed at it. The process is killed when the [`Server`] is dropped; if the test
 //! is failing at that point, the server's stderr is printed.
+//!
+//! No test may leave a server behind: the child is owned by a [`ChildGuard`] from the moment
+//! it is spawned (so a panic anywhere in `start` or the test still kills and reaps it), it
+//! runs in its own process group, and where util-linux `setpriv` exists it is started with a
+//! parent-death signal, so the kernel kills it even when the test binary itself is killed
+//! (`unsafe_code` is forbidden, which rules out `pre_exec` + `prctl` here).
 
 // Each test binary compiles this module on its own and uses a different part of it.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -18,8 +25,27 @@ pub const ROOT_SECRET: &str = "hgRootSecret/0000000000000000+EXAMPLEKEY";
 
 const READY_PREFIX: &str = "hourglass listening on ";
 
+/// Kills and reaps the child when dropped, whatever the reason (end of test, panic).
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `setpriv` from util-linux, if installed: it sets the parent-death signal and then execs,
+/// so the process the test holds is the server itself.
+fn setpriv() -> Option<&'static Path> {
+    ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+}
+
 pub struct Server {
-    child: Child,
+    child: ChildGuard,
     pub endpoint: String,
     stderr_path: PathBuf,
     _dir: tempfile::TempDir,
@@ -32,7 +58,18 @@ impl Server {
         let data_dir = dir.path().join("data");
         let stderr_path = dir.path().join("hourglass.stderr.log");
         let stderr = std::fs::File::create(&stderr_path).expect("stderr log file");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hourglass"));
+        let bin = env!("CARGO_BIN_EXE_hourglass");
+        let mut cmd = match setpriv() {
+            Some(sp) => {
+                let mut c = Command::new(sp);
+                c.args(["--pdeathsig", "KILL", "--", bin]);
+                c
+            }
+            None => Command::new(bin),
+        };
+        // Its own process group: a terminal's Ctrl-C goes to the test binary only, whose
+        // unwinding (or death, through the parent-death signal) stops the server.
+        cmd.process_group(0);
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy().into_owned();
             if k.starts_with("HOURGLASS_") || k.starts_with("AWS_") {
@@ -48,8 +85,8 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr));
-        let mut child = cmd.spawn().expect("spawn hourglass");
-        let stdout = child.stdout.take().expect("stdout pipe");
+        let mut child = ChildGuard(cmd.spawn().expect("spawn hourglass"));
+        let stdout = child.0.stdout.take().expect("stdout pipe");
         let (tx, rx) = mpsc::channel::<String>();
         std::thread::spawn(move || {
             // Keep draining stdout for the life of the process.
@@ -72,8 +109,7 @@ impl Server {
                     }
                 }
                 Err(e) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    drop(child);
                     let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
                     panic!("hourglass did not become ready ({e}); stderr:\n{log}");
                 }
@@ -240,9 +276,9 @@ pub fn session(
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let exited = matches!(self.child.try_wait(), Ok(Some(_)));
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let exited = matches!(self.child.0.try_wait(), Ok(Some(_)));
+        let _ = self.child.0.kill();
+        let _ = self.child.0.wait();
         let log = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
         if std::thread::panicking() || exited || log.contains("panicked") {
             eprintln!(

@@ -36,6 +36,9 @@ pub(crate) struct CompiledStatement {
     resources: ResourceMatcher,
     principal: Option<PrincipalMatcher>,
     conditions: Box<[CompiledCondition]>,
+    /// A policy variable sits where, left unresolved, it would widen the statement:
+    /// in `NotResource`, or in the values of a negated condition operator.
+    widening_variables: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +91,7 @@ impl CompiledPolicy {
                     ActionElement::Action(a) => (false, a),
                     ActionElement::NotAction(a) => (true, a),
                 };
-                CompiledStatement {
+                let mut statement = CompiledStatement {
                     sid: s.sid.as_deref().map(Arc::from),
                     effect: s.effect,
                     not_action,
@@ -111,7 +114,10 @@ impl CompiledPolicy {
                         .iter()
                         .map(|c| CompiledCondition::compile(c, variables))
                         .collect(),
-                }
+                    widening_variables: false,
+                };
+                statement.widening_variables = statement.has_widening_variables();
+                statement
             })
             .collect();
         let index = ActionIndex::build(&statements);
@@ -176,6 +182,7 @@ impl CompiledPolicy {
             if s.action_matches(action)
                 && s.resource_matches(resource, ctx)
                 && all_hold(&s.conditions, ctx)
+                && !(s.effect == Effect::Allow && s.unresolved_widens(ctx))
             {
                 hit(Hit {
                     statement: i,
@@ -188,6 +195,48 @@ impl CompiledPolicy {
 }
 
 impl CompiledStatement {
+    fn has_widening_variables(&self) -> bool {
+        let not_resource = match &self.resources {
+            ResourceMatcher::List {
+                negated: true,
+                patterns,
+            } => patterns
+                .iter()
+                .any(|p| matches!(p, ResourcePattern::Arn(a) if a.has_variables())),
+            _ => false,
+        };
+        not_resource
+            || self
+                .conditions
+                .iter()
+                .any(CompiledCondition::widens_when_unresolved)
+    }
+
+    /// An unresolvable variable makes its entry match nothing. In `NotResource` or a
+    /// negated operator that would make an Allow apply *more* widely (`NotResource:
+    /// b/${aws:username}/*` covering every resource for a role session), so such an Allow
+    /// does not apply at all: a missing value never grants (fail closed). Deny statements
+    /// keep the per-entry rule (spec §5.3), under which these same places make the Deny
+    /// apply more widely.
+    fn unresolved_widens(&self, ctx: &RequestContext<'_>) -> bool {
+        if !self.widening_variables {
+            return false;
+        }
+        if let ResourceMatcher::List {
+            negated: true,
+            patterns,
+        } = &self.resources
+            && patterns
+                .iter()
+                .any(|p| matches!(p, ResourcePattern::Arn(a) if a.has_unresolved(ctx)))
+        {
+            return true;
+        }
+        self.conditions
+            .iter()
+            .any(|c| c.widens_when_unresolved() && c.consults_unresolved(ctx))
+    }
+
     fn action_matches(&self, action: &str) -> bool {
         let vars = crate::variables::NoVars;
         let any = self.actions.iter().any(|p| p.matches(action, true, &vars));

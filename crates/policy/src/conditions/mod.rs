@@ -84,6 +84,37 @@ impl CompiledCondition {
         }
     }
 
+    /// Whether a negated operator's values hold a policy variable: the only place where
+    /// an unresolvable variable would make the condition hold more often, not less.
+    pub(crate) fn widens_when_unresolved(&self) -> bool {
+        self.operator.base.is_negated() && self.has_variables()
+    }
+
+    fn has_variables(&self) -> bool {
+        match &self.values {
+            PolicyValues::Strings(ps) | PolicyValues::Bools(ps) => {
+                ps.iter().any(Pattern::has_variables)
+            }
+            PolicyValues::Arns(ps) => ps.iter().any(ArnPattern::has_variables),
+            _ => false,
+        }
+    }
+
+    /// Whether the request consults the values (the key is present) and one of them
+    /// names a variable that does not resolve.
+    pub(crate) fn consults_unresolved(&self, ctx: &RequestContext<'_>) -> bool {
+        if ctx.values(&self.key).is_empty() {
+            return false;
+        }
+        match &self.values {
+            PolicyValues::Strings(ps) | PolicyValues::Bools(ps) => {
+                ps.iter().any(|p| p.has_unresolved(ctx))
+            }
+            PolicyValues::Arns(ps) => ps.iter().any(|p| p.has_unresolved(ctx)),
+            _ => false,
+        }
+    }
+
     /// Whether the condition holds for the request.
     pub(crate) fn holds(&self, ctx: &RequestContext<'_>) -> bool {
         let request = ctx.values(&self.key);

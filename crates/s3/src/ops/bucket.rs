@@ -59,7 +59,7 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
         ));
     }
-    let body = ctx.small_body().await?;
+    let body = ctx.xml_body(super::body_limits::CREATE_BUCKET).await?;
     let mut location = None;
     if !body.iter().all(u8::is_ascii_whitespace) {
         let doc = xml::parse(&body)?;
@@ -223,13 +223,13 @@ pub async fn get_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn put_policy(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let b = policy_bucket(ctx, "s3:PutBucketPolicy").await?;
-    let body = ctx.small_body().await?;
+    let body = ctx
+        .small_body(super::body_limits::BUCKET_POLICY, policy_too_large)
+        .await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| malformed("Policies must be valid JSON and the first byte must be '{'"))?;
     if policy_size(text) > limits::BUCKET_POLICY {
-        return Err(malformed(
-            "Policy exceeds the maximum allowed document size.",
-        ));
+        return Err(policy_too_large());
     }
     let parsed =
         hourglass_policy::parse(text, PolicyKind::Resource).map_err(|e| malformed(&e.message))?;
@@ -240,6 +240,10 @@ pub async fn put_policy(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         .await
         .map_err(meta_err)?;
     Ok(no_content(204))
+}
+
+fn policy_too_large() -> S3Error {
+    malformed("Policy exceeds the maximum allowed document size.")
 }
 
 fn malformed(message: &str) -> S3Error {

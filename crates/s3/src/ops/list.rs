@@ -10,7 +10,7 @@ use super::{Ctx, iso_date, meta_err, owner_xml, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, bucket_arn};
 use crate::errors::{S3Error, S3Result};
-use crate::meta::Object;
+use crate::meta::{Object, Upload};
 use crate::routing::{Op, has};
 use crate::xml::Writer;
 use hourglass_store::Store;
@@ -23,10 +23,6 @@ const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-/// Sorts after every character a key can contain, so `prefix + MAX` skips a whole
-/// common prefix in one index seek.
-const MAX_CHAR: char = '\u{10FFFF}';
-
 pub enum Entry {
     Object(Box<Object>),
     Prefix(String),
@@ -38,6 +34,13 @@ pub struct Page {
 }
 
 impl Page {
+    fn done(entries: Vec<Entry>) -> Self {
+        Self {
+            entries,
+            truncated: false,
+        }
+    }
+
     /// The marker that resumes after this page.
     pub fn last_marker(&self) -> Option<String> {
         self.entries.last().map(|e| match e {
@@ -47,7 +50,38 @@ impl Page {
     }
 }
 
-/// Lists up to `max` entries after `marker`, rolling keys up to common prefixes.
+/// The character right after `c` in code point order (= UTF-8 byte order), skipping the
+/// surrogate gap; `None` for U+10FFFF.
+fn next_char(c: char) -> Option<char> {
+    if c == '\u{D7FF}' {
+        return Some('\u{E000}');
+    }
+    u32::from(c).checked_add(1).and_then(char::from_u32)
+}
+
+/// The least string greater than every string that starts with `p`, so a listing resumes
+/// at it (inclusive) to skip a whole common prefix. `None` when `p` is empty or all
+/// U+10FFFF: then nothing sorts after its strings. Any suffix of a "skip marker" such as
+/// `p + U+10FFFF` can be exceeded by a real key (`p + U+10FFFF + "x"`), this cannot.
+pub(crate) fn prefix_successor(p: &str) -> Option<String> {
+    let mut chars: Vec<char> = p.chars().collect();
+    while let Some(c) = chars.pop() {
+        if let Some(n) = next_char(c) {
+            chars.push(n);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Where the next index read starts.
+enum Resume {
+    After(String),
+    From(String),
+}
+
+/// Lists up to `max` entries after `marker`, rolling keys up to common prefixes; a common
+/// prefix that contains `marker` was already returned and is skipped.
 pub async fn list_page(
     meta: &Store,
     bucket: &str,
@@ -56,31 +90,41 @@ pub async fn list_page(
     marker: &str,
     max: usize,
 ) -> S3Result<Page> {
-    let mut after = marker.to_string();
-    // A marker inside a common prefix that was already returned resumes after it.
+    let delimiter = delimiter.filter(|d| !d.is_empty());
+    // Keys never contain U+0000 (refused on write; PostgreSQL text cannot hold it): no key
+    // starts with such a prefix, and keys after `a\0…` are exactly the keys after `a`.
+    if prefix.contains('\0') {
+        return Ok(Page::done(Vec::new()));
+    }
+    let marker = marker.split('\0').next().unwrap_or_default();
+    let mut resume = Resume::After(marker.to_string());
     if let Some(d) = delimiter
         && let Some(rest) = marker.strip_prefix(prefix)
         && let Some(i) = rest.find(d)
     {
-        after = format!("{}{MAX_CHAR}", &marker[..prefix.len() + i + d.len()]);
+        match prefix_successor(&marker[..prefix.len() + i + d.len()]) {
+            Some(s) => resume = Resume::From(s),
+            None => return Ok(Page::done(Vec::new())),
+        }
     }
     let mut entries = Vec::new();
-    let batch = (max + 1).clamp(2, 1001);
+    let batch = max.saturating_add(1).clamp(2, 1001);
     loop {
+        let (start, inclusive) = match &resume {
+            Resume::After(s) => (s.as_str(), false),
+            Resume::From(s) => (s.as_str(), true),
+        };
         let rows = meta
-            .list_objects(bucket, prefix, &after, batch)
+            .list_objects(bucket, prefix, start, inclusive, batch)
             .await
             .map_err(meta_err)?;
         let exhausted = rows.len() < batch;
         let mut restarted = false;
         for o in rows {
             if !o.key.starts_with(prefix) {
-                return Ok(Page {
-                    entries,
-                    truncated: false,
-                });
+                return Ok(Page::done(entries));
             }
-            let rolled = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+            let rolled = delimiter.and_then(|d| {
                 o.key[prefix.len()..]
                     .find(d)
                     .map(|i| o.key[..prefix.len() + i + d.len()].to_string())
@@ -93,22 +137,23 @@ pub async fn list_page(
             }
             match rolled {
                 Some(cp) => {
-                    after = format!("{cp}{MAX_CHAR}");
+                    let next = prefix_successor(&cp);
                     entries.push(Entry::Prefix(cp));
+                    match next {
+                        Some(s) => resume = Resume::From(s),
+                        None => return Ok(Page::done(entries)),
+                    }
                     restarted = true;
                     break;
                 }
                 None => {
-                    after.clone_from(&o.key);
+                    resume = Resume::After(o.key.clone());
                     entries.push(Entry::Object(Box::new(o)));
                 }
             }
         }
         if !restarted && exhausted {
-            return Ok(Page {
-                entries,
-                truncated: false,
-            });
+            return Ok(Page::done(entries));
         }
     }
 }
@@ -251,6 +296,98 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
     Ok(xml_ok(w.finish(root)))
 }
 
+/// Sorts after every upload id (ids are ASCII).
+const ID_AFTER_ALL: &str = "\u{10FFFF}";
+
+pub enum UploadEntry {
+    Upload(Box<Upload>),
+    Prefix(String),
+}
+
+/// ListMultipartUploads' page: uploads after `(key_marker, id_marker)` under `prefix`, keys
+/// rolled up to common prefixes like [`list_page`]. A common prefix is skipped by resuming
+/// at `(successor, "")`, which covers every upload of the successor key (ids are never
+/// empty).
+pub async fn upload_page(
+    meta: &Store,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+    key_marker: &str,
+    id_marker: &str,
+    max: usize,
+) -> S3Result<(Vec<UploadEntry>, bool)> {
+    let delimiter = delimiter.filter(|d| !d.is_empty());
+    // No key holds U+0000 (and PostgreSQL text cannot): nothing is under such a prefix,
+    // and the uploads after `a\0…` are those of keys after `a`, whatever their ids.
+    if prefix.contains('\0') {
+        return Ok((Vec::new(), false));
+    }
+    let id_marker = id_marker.split('\0').next().unwrap_or_default();
+    let (key_marker, id_marker) = match key_marker.split_once('\0') {
+        Some((head, _)) => (head, ID_AFTER_ALL),
+        None => (key_marker, id_marker),
+    };
+    // The id marker only counts together with a key marker (AWS ignores it alone); a key
+    // marker alone lists keys strictly after it, which an id above every id expresses.
+    let (mut km, mut im) = match (key_marker.is_empty(), id_marker.is_empty()) {
+        (true, _) => (String::new(), String::new()),
+        (false, true) => (key_marker.to_string(), ID_AFTER_ALL.to_string()),
+        (false, false) => (key_marker.to_string(), id_marker.to_string()),
+    };
+    if let Some(d) = delimiter
+        && let Some(rest) = key_marker.strip_prefix(prefix)
+        && let Some(i) = rest.find(d)
+    {
+        match prefix_successor(&key_marker[..prefix.len() + i + d.len()]) {
+            Some(s) => (km, im) = (s, String::new()),
+            None => return Ok((Vec::new(), false)),
+        }
+    }
+    let mut entries = Vec::new();
+    let batch = max.saturating_add(1).clamp(2, 1001);
+    loop {
+        let rows = meta
+            .list_uploads(bucket, prefix, &km, &im, batch)
+            .await
+            .map_err(meta_err)?;
+        let exhausted = rows.len() < batch;
+        let mut restarted = false;
+        for u in rows {
+            if !u.key.starts_with(prefix) {
+                return Ok((entries, false));
+            }
+            if entries.len() >= max {
+                return Ok((entries, true));
+            }
+            let rolled = delimiter.and_then(|d| {
+                u.key[prefix.len()..]
+                    .find(d)
+                    .map(|i| u.key[..prefix.len() + i + d.len()].to_string())
+            });
+            match rolled {
+                Some(cp) => {
+                    let next = prefix_successor(&cp);
+                    entries.push(UploadEntry::Prefix(cp));
+                    match next {
+                        Some(s) => (km, im) = (s, String::new()),
+                        None => return Ok((entries, false)),
+                    }
+                    restarted = true;
+                    break;
+                }
+                None => {
+                    (km, im) = (u.key.clone(), u.upload_id.clone());
+                    entries.push(UploadEntry::Upload(Box::new(u)));
+                }
+            }
+        }
+        if !restarted && exhausted {
+            return Ok((entries, false));
+        }
+    }
+}
+
 pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
     let b = ctx
@@ -262,30 +399,44 @@ pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
         )
         .await?;
     let prefix = ctx.query("prefix").unwrap_or("");
+    let delimiter = ctx.query("delimiter");
     let key_marker = ctx.query("key-marker").unwrap_or("");
     let id_marker = ctx.query("upload-id-marker").unwrap_or("");
     let max = max_keys(ctx, "max-uploads")?;
-    let mut rows = ctx
-        .svc
-        .meta
-        .list_uploads(name, prefix, key_marker, id_marker, max + 1)
-        .await
-        .map_err(meta_err)?;
-    rows.retain(|u| u.key.starts_with(prefix));
-    let truncated = rows.len() > max;
-    rows.truncate(max);
+    let (entries, truncated) = upload_page(
+        ctx.svc.meta.as_ref(),
+        name,
+        prefix,
+        delimiter,
+        key_marker,
+        id_marker,
+        max,
+    )
+    .await?;
     let mut w = Writer::new("ListMultipartUploadsResult");
     w.elem("Bucket", name)
         .elem("KeyMarker", key_marker)
         .elem("UploadIdMarker", id_marker)
         .elem("Prefix", prefix);
-    if let Some(last) = rows.last().filter(|_| truncated) {
-        w.elem("NextKeyMarker", &last.key)
-            .elem("NextUploadIdMarker", &last.upload_id);
+    if let Some(d) = delimiter {
+        w.elem("Delimiter", d);
+    }
+    match entries.last().filter(|_| truncated) {
+        Some(UploadEntry::Upload(u)) => {
+            w.elem("NextKeyMarker", &u.key)
+                .elem("NextUploadIdMarker", &u.upload_id);
+        }
+        Some(UploadEntry::Prefix(p)) => {
+            w.elem("NextKeyMarker", p).elem("NextUploadIdMarker", "");
+        }
+        None => {}
     }
     w.elem("MaxUploads", &max.to_string())
         .elem("IsTruncated", if truncated { "true" } else { "false" });
-    for u in &rows {
+    for e in &entries {
+        let UploadEntry::Upload(u) = e else {
+            continue;
+        };
         w.open("Upload")
             .elem("Key", &u.key)
             .elem("UploadId", &u.upload_id);
@@ -300,6 +451,13 @@ pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
             w.elem("ChecksumAlgorithm", a);
         }
         w.close("Upload");
+    }
+    for e in &entries {
+        if let UploadEntry::Prefix(p) = e {
+            w.open("CommonPrefixes")
+                .elem("Prefix", p)
+                .close("CommonPrefixes");
+        }
     }
     Ok(xml_ok(w.finish("ListMultipartUploadsResult")))
 }

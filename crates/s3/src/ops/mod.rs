@@ -3,8 +3,11 @@
 
 mod bucket;
 mod list;
+#[cfg(test)]
+mod list_props;
 mod multipart;
 mod object;
+mod range;
 mod tagging;
 
 use bytes::Bytes;
@@ -22,8 +25,17 @@ use crate::{Peer, Response, S3Service, full, status};
 
 /// Largest object a single PUT (or part) may carry.
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
-/// Largest XML or JSON request body read into memory.
-const MAX_SMALL_BODY: u64 = 2 * 1024 * 1024;
+/// Bounds of the request bodies read into memory and parsed, per operation: each is well
+/// above the largest valid document (DeleteObjects: 1,000 keys of 1,024 bytes, escaped;
+/// CompleteMultipartUpload: 10,000 parts with checksums; tag sets: 50 tags of 128+256
+/// characters) and far below what could exhaust memory.
+pub mod body_limits {
+    pub const DELETE_OBJECTS: u64 = 8 * 1024 * 1024;
+    pub const COMPLETE_MULTIPART: u64 = 4 * 1024 * 1024;
+    pub const TAGGING: u64 = 256 * 1024;
+    pub const CREATE_BUCKET: u64 = 64 * 1024;
+    pub const BUCKET_POLICY: u64 = 1024 * 1024;
+}
 
 pub(crate) struct Ctx<'a> {
     pub svc: &'a S3Service,
@@ -135,8 +147,27 @@ impl Ctx<'_> {
         Ok(PayloadReader::new(body, &self.auth.payload, decoder, limit))
     }
 
-    pub async fn small_body(&mut self) -> S3Result<Bytes> {
-        self.payload(MAX_SMALL_BODY)?.read_all().await
+    /// Reads a request body to parse, refusing one over `limit` before parsing it: up front
+    /// when the declared length is too big, else as soon as the bytes received exceed it.
+    /// `too_big` is the operation's error for an oversized body.
+    pub async fn small_body(&mut self, limit: u64, too_big: fn() -> S3Error) -> S3Result<Bytes> {
+        let read = match self.payload(limit) {
+            Ok(reader) => reader.read_all().await,
+            Err(e) => Err(e),
+        };
+        read.map_err(|e| {
+            if e.code == "EntityTooLarge" {
+                too_big()
+            } else {
+                e
+            }
+        })
+    }
+
+    /// [`Ctx::small_body`] for an XML document (AWS: `MaxMessageLengthExceeded`).
+    pub async fn xml_body(&mut self, limit: u64) -> S3Result<Bytes> {
+        self.small_body(limit, S3Error::max_message_length_exceeded)
+            .await
     }
 }
 

@@ -174,18 +174,19 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
                 a.parse::<u64>().map_err(|_| invalid())?,
                 b.parse::<u64>().map_err(|_| invalid())?,
             );
-            if a > b || b >= src.size {
+            let end = b.checked_add(1).filter(|e| a < *e && *e <= src.size);
+            let Some(end) = end else {
                 return Err(S3Error::new(
                     416,
                     "InvalidRange",
                     "The requested range is not satisfiable",
                 ));
-            }
-            (a, b + 1)
+            };
+            (a, end)
         }
         None => (0, src.size),
     };
-    if end - start > super::MAX_OBJECT_SIZE {
+    if end.saturating_sub(start) > super::MAX_OBJECT_SIZE {
         return Err(crate::body::too_large(super::MAX_OBJECT_SIZE));
     }
     let (segment, md5) = ctx
@@ -221,7 +222,7 @@ fn invalid_part() -> S3Error {
 
 pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let upload = upload_for(ctx, "s3:PutObject").await?;
-    let body = ctx.small_body().await?;
+    let body = ctx.xml_body(super::body_limits::COMPLETE_MULTIPART).await?;
     let doc = xml::parse(&body)?;
     if doc.name != "CompleteMultipartUpload" {
         return Err(S3Error::malformed_xml());
@@ -292,7 +293,10 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let obj = Object {
         bucket: upload.bucket.clone(),
         key: upload.key.clone(),
-        size: chosen.iter().map(|p| p.size).sum(),
+        size: chosen
+            .iter()
+            .try_fold(0u64, |acc, p| acc.checked_add(p.size))
+            .ok_or_else(|| S3Error::internal("part sizes overflow"))?,
         etag: etag.clone(),
         modified: Utc::now(),
         headers: upload.headers.clone(),

@@ -11,6 +11,7 @@ use crate::authz::{Conditions, object_arn};
 use crate::checksum::{self, Digests};
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, ObjectHeaders, Segment, StoredChecksum, Tag};
+use crate::routing::has;
 use crate::xml::{self, Writer};
 
 /// What a received body became.
@@ -225,58 +226,6 @@ pub fn conditions(ctx: &Ctx<'_>, prefix: &str, o: &Object) -> Option<u16> {
     None
 }
 
-/// `bytes=a-b`, `bytes=a-`, `bytes=-n` → `[start, end)`; `Ok(None)` for a header S3 ignores.
-pub fn parse_range(v: &str, size: u64) -> S3Result<Option<(u64, u64)>> {
-    let Some(spec) = v.trim().strip_prefix("bytes=") else {
-        return Ok(None);
-    };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let Some((a, b)) = spec.split_once('-') else {
-        return Ok(None);
-    };
-    let (a, b) = (a.trim(), b.trim());
-    let invalid = || {
-        S3Error::new(
-            416,
-            "InvalidRange",
-            "The requested range is not satisfiable",
-        )
-        .with("RangeRequested", v.to_string())
-        .with("ActualObjectSize", size.to_string())
-    };
-    let range = if a.is_empty() {
-        let Ok(n) = b.parse::<u64>() else {
-            return Ok(None);
-        };
-        if n == 0 {
-            return Err(invalid());
-        }
-        (size.saturating_sub(n), size)
-    } else {
-        let Ok(start) = a.parse::<u64>() else {
-            return Ok(None);
-        };
-        let end = if b.is_empty() {
-            size
-        } else {
-            let Ok(e) = b.parse::<u64>() else {
-                return Ok(None);
-            };
-            if e < start {
-                return Ok(None);
-            }
-            (e + 1).min(size)
-        };
-        if start >= size {
-            return Err(invalid());
-        }
-        (start, end)
-    };
-    Ok(Some(range))
-}
-
 /// Loads the target object for reading, authorizing `s3:GetObject` with its tags. A
 /// missing key is NoSuchKey only for callers who may list the bucket (AWS rule).
 async fn readable(ctx: &Ctx<'_>) -> S3Result<Object> {
@@ -313,7 +262,25 @@ async fn readable(ctx: &Ctx<'_>) -> S3Result<Object> {
     }
 }
 
+/// Query parameters that override a response header of GetObject/HeadObject.
+const RESPONSE_OVERRIDES: [&str; 6] = [
+    "response-content-type",
+    "response-content-encoding",
+    "response-content-disposition",
+    "response-content-language",
+    "response-cache-control",
+    "response-expires",
+];
+
 pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
+    // An anonymous reader of a public object must not choose how it is served (a text
+    // object rendered as text/html is stored XSS): AWS refuses, and so do we, before any
+    // lookup so the answer says nothing about the object.
+    if ctx.auth.caller.is_none() && RESPONSE_OVERRIDES.iter().any(|p| has(&ctx.q, p)) {
+        return Err(S3Error::invalid_request(
+            "Request specific response headers cannot be used for anonymous GET requests.",
+        ));
+    }
     let o = readable(ctx).await?;
     if let Some(code) = conditions(ctx, "", &o) {
         if code == 412 {
@@ -351,7 +318,12 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
                 ));
             }
         } else {
-            let start: u64 = o.parts.iter().take(n - 1).sum();
+            let start = o
+                .parts
+                .iter()
+                .take(n - 1)
+                .try_fold(0u64, |acc, p| acc.checked_add(*p))
+                .ok_or_else(|| S3Error::internal("part sizes overflow"))?;
             let len = *o.parts.get(n - 1).ok_or_else(|| {
                 S3Error::new(
                     416,
@@ -359,11 +331,15 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
                     "The requested partnumber is not satisfiable",
                 )
             })?;
-            range = Some((start, start + len));
+            let end = start
+                .checked_add(len)
+                .filter(|e| *e <= o.size)
+                .ok_or_else(|| S3Error::internal("part sizes exceed the object size"))?;
+            range = Some((start, end));
             part_count = Some(o.parts.len());
         }
     } else if let Some(v) = ctx.header("range") {
-        range = parse_range(v, o.size)?;
+        range = super::range::parse_range(v, o.size)?;
     }
     let (start, end) = range.unwrap_or((0, o.size));
     let is_head = ctx.method == http::Method::HEAD;
@@ -387,7 +363,11 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             &format!("bytes {}-{}/{}", start, end.saturating_sub(1), o.size),
         );
     }
-    set_header(&mut r, "content-length", &(end - start).to_string());
+    set_header(
+        &mut r,
+        "content-length",
+        &end.saturating_sub(start).to_string(),
+    );
     set_header(&mut r, "accept-ranges", "bytes");
     object_headers(ctx, &mut r, &o);
     if let Some(n) = part_count
@@ -426,27 +406,21 @@ fn object_headers(ctx: &Ctx<'_>, r: &mut Response, o: &Object) {
     set_header(r, "last-modified", &http_date(o.modified));
     let h = &o.headers;
     let pairs = [
-        ("content-type", "response-content-type", &h.content_type),
-        (
-            "content-encoding",
-            "response-content-encoding",
-            &h.content_encoding,
-        ),
-        (
-            "content-disposition",
-            "response-content-disposition",
-            &h.content_disposition,
-        ),
-        (
-            "content-language",
-            "response-content-language",
-            &h.content_language,
-        ),
-        ("cache-control", "response-cache-control", &h.cache_control),
-        ("expires", "response-expires", &h.expires),
+        ("content-type", &h.content_type),
+        ("content-encoding", &h.content_encoding),
+        ("content-disposition", &h.content_disposition),
+        ("content-language", &h.content_language),
+        ("cache-control", &h.cache_control),
+        ("expires", &h.expires),
     ];
-    for (name, override_param, value) in pairs {
-        if let Some(v) = ctx.query(override_param).or(value.as_deref()) {
+    for ((name, value), override_param) in pairs.into_iter().zip(RESPONSE_OVERRIDES) {
+        // Overrides come only from signed requests (anonymous ones were refused in `get`).
+        let wanted = ctx
+            .auth
+            .caller
+            .as_ref()
+            .and_then(|_| ctx.query(override_param));
+        if let Some(v) = wanted.or(value.as_deref()) {
             set_header(r, name, v);
         }
     }
@@ -490,7 +464,7 @@ pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
-    let body = ctx.small_body().await?;
+    let body = ctx.xml_body(super::body_limits::DELETE_OBJECTS).await?;
     let doc = xml::parse(&body)?;
     if doc.name != "Delete" {
         return Err(S3Error::malformed_xml());
@@ -624,9 +598,13 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         ("REPLACE", None) => Some(Vec::new()),
         _ => None,
     };
-    authorize_put(ctx, new_tags.as_deref().unwrap_or(&[])).await?;
+    let dest_bucket = authorize_put(ctx, new_tags.as_deref().unwrap_or(&[])).await?;
     let src = copy_source(ctx).await?;
     if new_tags.is_none() && !src.tags.is_empty() {
+        // Copying tags reads them from the source and writes them on the destination: a
+        // caller who may not tag objects cannot launder tags (ABAC) through a copy.
+        let mut read = Conditions::default();
+        read.existing_tags(&src.tags);
         ctx.authorize(
             "s3:GetObjectTagging",
             &object_arn(&src.bucket, &src.key),
@@ -636,7 +614,16 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
                 .await
                 .map_err(meta_err)?
                 .as_ref(),
-            &Conditions::default(),
+            &read,
+        )
+        .await?;
+        let mut write = Conditions::default();
+        write.request_tags(&src.tags);
+        ctx.authorize(
+            "s3:PutObjectTagging",
+            &object_arn(ctx.bucket_name(), ctx.key()),
+            Some(&dest_bucket),
+            &write,
         )
         .await?;
     }
@@ -719,18 +706,6 @@ pub async fn acl(ctx: &Ctx<'_>) -> S3Result<Response> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=0-9", 100).unwrap(), Some((0, 10)));
-        assert_eq!(parse_range("bytes=90-", 100).unwrap(), Some((90, 100)));
-        assert_eq!(parse_range("bytes=-10", 100).unwrap(), Some((90, 100)));
-        assert_eq!(parse_range("bytes=-200", 100).unwrap(), Some((0, 100)));
-        assert_eq!(parse_range("bytes=50-500", 100).unwrap(), Some((50, 100)));
-        assert_eq!(parse_range("bytes=100-", 100).unwrap_err().status, 416);
-        assert_eq!(parse_range("bytes=5-1", 100).unwrap(), None);
-        assert_eq!(parse_range("items=1-2", 100).unwrap(), None);
-    }
 
     #[test]
     fn copy_source_forms() {

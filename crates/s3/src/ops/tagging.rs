@@ -114,7 +114,7 @@ pub async fn put_bucket(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         &Conditions::default(),
     )
     .await?;
-    let body = ctx.small_body().await?;
+    let body = ctx.xml_body(super::body_limits::TAGGING).await?;
     let tags = parse_tagging_xml(&body, 50)?;
     ctx.svc
         .meta
@@ -169,7 +169,7 @@ pub async fn get_object(ctx: &Ctx<'_>) -> S3Result<Response> {
 }
 
 pub async fn put_object(ctx: &mut Ctx<'_>) -> S3Result<Response> {
-    let body = ctx.small_body().await?;
+    let body = ctx.xml_body(super::body_limits::TAGGING).await?;
     let tags = parse_tagging_xml(&body, 10)?;
     let mut cond = Conditions::default();
     cond.request_tags(&tags);

@@ -3,7 +3,8 @@
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+
+use crate::http::timed_body::BodyReadError;
 
 /// Response bodies are boxed so a protocol can stream (S3 GetObject) or answer from memory
 /// (everything else) through one type.
@@ -23,10 +24,16 @@ pub enum BodyError {
     TooLarge(usize),
     #[error("request body could not be read: {0}")]
     Read(String),
+    #[error("request body stalled past the body read timeout")]
+    TimedOut,
 }
 
 /// Collects the whole body, refusing more than `limit` bytes without reading them all.
-pub async fn read_limited(body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+pub async fn read_limited<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
@@ -34,6 +41,11 @@ pub async fn read_limited(body: Incoming, limit: usize) -> Result<Bytes, BodyErr
                 .is_some()
             {
                 Err(BodyError::TooLarge(limit))
+            } else if e
+                .downcast_ref::<BodyReadError>()
+                .is_some_and(|e| matches!(e, BodyReadError::TimedOut))
+            {
+                Err(BodyError::TimedOut)
             } else {
                 Err(BodyError::Read(e.to_string()))
             }

@@ -1,5 +1,6 @@
 //! The accept loop: one TCP listener, optionally TLS, HTTP/1.1 and HTTP/2 per connection,
-//! and a graceful stop on SIGINT/SIGTERM that lets requests in flight finish.
+//! a cap on connections served at once, per-connection timeouts, and a graceful stop on
+//! SIGINT/SIGTERM that lets requests in flight finish.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -7,85 +8,84 @@ use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::config::Limits;
+use crate::http::conn::{Activity, TrackedBody, WriteDeadline};
 use crate::http::router;
 use crate::state::AppState;
 
-/// Serves until a stop signal arrives. `on_ready` receives the bound address once the
-/// listener accepts connections (port 0 resolves to the real port here).
+/// HTTP/1.1 and HTTP/2 settings from the limits. hyper's HTTP/1 header clock starts as soon
+/// as it waits for a request, so it also closes a kept-alive connection that stays silent.
+fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.h2_max_concurrent_streams)
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+        // Pings find a vanished peer while streams are open; the idle clock handles the rest.
+        .keep_alive_interval(Some(limits.idle_timeout))
+        .keep_alive_timeout(limits.write_timeout);
+    builder
+}
+
+/// Serves until a stop signal arrives.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    let builder = http_builder(&state.config.limits);
+    // A slot is taken before accepting, so connections beyond the cap wait in the kernel's
+    // listen backlog (clients see a slow connect, not a refusal) until one ends; the
+    // timeouts guarantee that every slot frees up.
+    let slots = Arc::new(Semaphore::new(state.config.limits.max_connections));
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, remote) = match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        // Running out of file descriptors must not end the server.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                let secure = tls.is_some();
-                let service = service_fn(move |req: hyper::Request<Incoming>| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(router::handle(req, remote, secure, state).await) }
-                });
-                match &tls {
-                    None => {
-                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                        let conn = graceful.watch(conn.into_owned());
-                        tokio::spawn(async move {
-                            if let Err(e) = conn.await {
-                                tracing::debug!(error = %e, %remote, "connection ended with an error");
-                            }
-                        });
-                    }
-                    Some(acceptor) => {
-                        // The handshake runs in the connection's task so a slow client
-                        // cannot stall the accept loop.
-                        let accept = acceptor.accept(stream);
-                        let builder = builder.clone();
-                        let watcher = graceful.watcher();
-                        tokio::spawn(async move {
-                            let stream = match tokio::time::timeout(std::time::Duration::from_secs(10), accept).await {
-                                Ok(Ok(s)) => s,
-                                Ok(Err(e)) => {
-                                    tracing::debug!(error = %e, %remote, "TLS handshake failed");
-                                    return;
-                                }
-                                Err(_) => {
-                                    tracing::debug!(%remote, "TLS handshake timed out");
-                                    return;
-                                }
-                            };
-                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                            if let Err(e) = watcher.watch(conn.into_owned()).await {
-                                tracing::debug!(error = %e, %remote, "connection ended with an error");
-                            }
-                        });
-                    }
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Running out of file descriptors must not end the server.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
                 }
-            }
-            () = &mut shutdown => {
-                tracing::info!("stop signal received; finishing requests in flight");
-                break;
-            }
-        }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(connection(
+            stream,
+            remote,
+            tls.clone(),
+            builder.clone(),
+            graceful.watcher(),
+            state.clone(),
+            permit,
+        ));
     }
+    tracing::info!("stop signal received; finishing requests in flight");
     drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
@@ -94,6 +94,76 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// One connection, in its own task, holding its slot until it ends.
+async fn connection(
+    stream: TcpStream,
+    remote: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    builder: auto::Builder<TokioExecutor>,
+    watcher: Watcher,
+    state: Arc<AppState>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let limits = state.config.limits.clone();
+    let io = WriteDeadline::new(stream, limits.write_timeout);
+    match tls {
+        None => drive(io, remote, false, builder, watcher, state).await,
+        Some(acceptor) => {
+            // The handshake is part of the request's arrival, on the header clock.
+            let stream =
+                match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(io)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, %remote, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%remote, "TLS handshake timed out");
+                        return;
+                    }
+                };
+            drive(stream, remote, true, builder, watcher, state).await;
+        }
+    }
+}
+
+/// Runs HTTP on an established stream until it ends, fails, or stays idle too long.
+async fn drive<I>(
+    io: I,
+    remote: SocketAddr,
+    secure: bool,
+    builder: auto::Builder<TokioExecutor>,
+    watcher: Watcher,
+    state: Arc<AppState>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let idle_timeout = state.config.limits.idle_timeout;
+    let activity = Activity::new();
+    let tracker = activity.clone();
+    let service = service_fn(move |req: hyper::Request<Incoming>| {
+        let in_flight = tracker.begin();
+        let state = state.clone();
+        async move {
+            let resp = router::handle(req, remote, secure, state).await;
+            Ok::<_, Infallible>(resp.map(|b| TrackedBody::new(b, in_flight)))
+        }
+    });
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    let conn = watcher.watch(conn.into_owned());
+    tokio::select! {
+        ended = conn => {
+            if let Err(e) = ended {
+                tracing::debug!(error = %e, %remote, "connection ended with an error");
+            }
+        }
+        // Dropping the connection closes the socket; nothing is in flight to lose.
+        () = activity.idle_for(idle_timeout) => {
+            tracing::debug!(%remote, "closing idle connection");
+        }
+    }
 }
 
 /// Registers SIGINT and SIGTERM handlers now, and returns a future that resolves when one

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use hyper::body::Incoming;
 
 use crate::http::body::Response;
+use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
 use crate::state::AppState;
 use crate::{internal, query};
 
@@ -103,17 +104,61 @@ pub async fn handle(
         req.headers(),
     );
     state.metrics.record_request(&route);
+    let body_timeout = state.config.limits.body_read_timeout;
     match route {
         Route::Internal => internal::handle(req, &state).await,
-        Route::Query(service) => query::handle(req, remote, secure, service, &state).await,
+        Route::Query(service) => {
+            let req = req.map(|b| TimedBody::new(b, body_timeout));
+            query::handle(req, remote, secure, service, &state).await
+        }
         Route::S3 => {
             let peer = hourglass_s3::Peer {
                 ip: remote.ip(),
                 secure,
             };
-            state.s3.handle(req, peer).await
+            let is_head = req.method() == hyper::Method::HEAD;
+            let http1 = req.version() <= hyper::Version::HTTP_11;
+            let req = req.map(|b| TimedBody::new(b, body_timeout));
+            let timed_out = req.body().flag();
+            let answered = state.s3.handle(req, peer).await;
+            if timed_out.fired() {
+                s3_request_timeout(&answered, is_head, http1)
+            } else {
+                answered
+            }
         }
     }
+}
+
+/// S3 reports a body that stopped arriving as `IncompleteBody`; AWS calls it
+/// `RequestTimeout` and hangs up, and so do we.
+fn s3_request_timeout(answered: &Response, is_head: bool, http1: bool) -> Response {
+    let request_id = answered
+        .headers()
+        .get("x-amz-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let err = hourglass_s3::errors::S3Error::new(400, "RequestTimeout", REQUEST_TIMEOUT_MESSAGE);
+    let mut r = hourglass_s3::error_response(&err, &request_id, is_head);
+    for name in ["x-amz-request-id", "x-amz-id-2", "server"] {
+        if let Some(v) = answered.headers().get(name) {
+            r.headers_mut().insert(name, v.clone());
+        }
+    }
+    if http1 {
+        close_after(&mut r);
+    }
+    r
+}
+
+/// Asks hyper to close an HTTP/1 connection after this response: its stream still holds
+/// request bytes that will never be read.
+pub fn close_after(r: &mut Response) {
+    r.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use hourglass_iam::{AuthError, IamError};
 
-use super::xml::Xml;
 use super::{QueryError, Service};
 
 /// What the client sees of an error.
@@ -91,22 +90,11 @@ pub fn from_query(e: &QueryError) -> WireError {
 
 /// `<ErrorResponse>` body, as AWS sends it.
 pub fn render(service: Service, err: &WireError, request_id: &str) -> String {
-    let mut x = Xml::new();
-    x.open_ns("ErrorResponse", service.namespace())
-        .open("Error")
-        .text(
-            "Type",
-            if err.status >= 500 {
-                "Receiver"
-            } else {
-                "Sender"
-            },
-        )
-        .text("Code", err.code)
-        .text("Message", &err.message)
-        .opt_text("EncodedMessage", err.encoded.as_deref())
-        .close("Error")
-        .text("RequestId", request_id)
-        .close("ErrorResponse");
-    x.finish()
+    let detail = hourglass_wire::error::ErrorDetail {
+        status: err.status,
+        code: err.code,
+        message: &err.message,
+    };
+    let encoded = err.encoded.as_deref().map(|e| ("EncodedMessage", e));
+    hourglass_wire::error::query_error(service.namespace(), &detail, encoded, request_id)
 }

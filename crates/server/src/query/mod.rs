@@ -12,7 +12,13 @@ pub use params::Params;
 
 use crate::api::{self, ApiError};
 use crate::http::body::{BodyError, Response, read_limited, response};
+use crate::http::router::close_after;
+use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
 use crate::state::AppState;
+
+/// Bodies up to this size are buffered before the key is looked up, which spares small
+/// requests a second lookup; larger (or unsized) ones are refused early for a bad key.
+const PRECHECK_BODY_BYTES: u64 = 16 * 1024;
 
 /// The two Query services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,35 +93,10 @@ pub enum QueryError {
     UnknownService(String),
 }
 
-/// Parameters every request may carry besides the operation's own.
-const COMMON_PARAMS: &[&str] = &[
-    "Action",
-    "Version",
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-    "X-Amz-Security-Token",
-    "AWSAccessKeyId",
-    "SignatureVersion",
-    "SignatureMethod",
-    "Signature",
-    "Timestamp",
-    "Expires",
-    "SecurityToken",
-];
-
 /// Refuses parameters the operation does not declare, so a typo is an error rather than a
 /// silently ignored setting.
 pub fn check_params(params: &Params, declared: &[&str]) -> Result<(), QueryError> {
-    for name in params.names() {
-        if !Params::is_declared(name, declared) && !COMMON_PARAMS.contains(&name) {
-            return Err(QueryError::UnknownParameter(name.to_owned()));
-        }
-    }
-    Ok(())
+    Ok(params.check_declared(declared)?)
 }
 
 fn error_response(service: Service, err: errors::WireError, request_id: &str) -> Response {
@@ -135,27 +116,7 @@ fn error_response(service: Service, err: errors::WireError, request_id: &str) ->
 
 /// Wraps an operation's result members in AWS's envelope.
 pub fn envelope(service: Service, action: &str, result: Option<&str>, request_id: &str) -> String {
-    let mut out = String::with_capacity(256 + result.map_or(0, str::len));
-    out.push('<');
-    out.push_str(action);
-    out.push_str("Response xmlns=\"");
-    out.push_str(service.namespace());
-    out.push_str("\">");
-    if let Some(r) = result {
-        out.push('<');
-        out.push_str(action);
-        out.push_str("Result>");
-        out.push_str(r);
-        out.push_str("</");
-        out.push_str(action);
-        out.push_str("Result>");
-    }
-    out.push_str("<ResponseMetadata><RequestId>");
-    out.push_str(request_id);
-    out.push_str("</RequestId></ResponseMetadata></");
-    out.push_str(action);
-    out.push_str("Response>");
-    out
+    hourglass_wire::query::response_envelope(service.namespace(), action, result, request_id)
 }
 
 /// Headers as lowercase names and string values, the form the signature check reads.
@@ -171,9 +132,84 @@ fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Reads the form body within `max_query_body_bytes` and the body read timeout. A declared
+/// length over the limit is refused before any byte is read, and so is a large body signed
+/// with a key that does not exist or is not active.
+async fn read_body(
+    parts: &http::request::Parts,
+    body: TimedBody,
+    remote: SocketAddr,
+    secure: bool,
+    signed_service: Option<Service>,
+    state: &AppState,
+) -> Result<bytes::Bytes, errors::WireError> {
+    let limit = state.config.max_query_body_bytes;
+    let hint = hyper::body::Body::size_hint(&body);
+    if hint.lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Err(errors::from_query(&QueryError::TooLarge(limit)));
+    }
+    if let Some(service) = signed_service
+        && hint.upper().is_none_or(|n| n > PRECHECK_BODY_BYTES)
+        && let Err(e) = precheck_key(parts, remote, secure, service, state).await
+    {
+        state.metrics.record_auth_failure();
+        return Err(errors::from_auth(&e));
+    }
+    match read_limited(body, limit).await {
+        Ok(b) => Ok(b),
+        Err(BodyError::TooLarge(n)) => Err(errors::from_query(&QueryError::TooLarge(n))),
+        Err(BodyError::Read(m)) => Err(errors::from_query(&QueryError::BadRead(m))),
+        Err(BodyError::TimedOut) => Err(errors::WireError {
+            status: 400,
+            code: "RequestTimeout",
+            message: REQUEST_TIMEOUT_MESSAGE.to_owned(),
+            encoded: None,
+        }),
+    }
+}
+
+/// Resolves the access key (and session token) a header- or URL-signed request names.
+/// Anything that does not parse is left to full authentication after the body, so the
+/// error a client sees for it does not change.
+async fn precheck_key(
+    parts: &http::request::Parts,
+    remote: SocketAddr,
+    secure: bool,
+    service: Service,
+    state: &AppState,
+) -> Result<(), AuthError> {
+    let pairs = header_pairs(&parts.headers);
+    let headers: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let req = hourglass_sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+    };
+    let Ok(hourglass_sigv4::Auth::V4(auth)) = hourglass_sigv4::parse_auth(&req) else {
+        return Ok(());
+    };
+    if auth.scope.service != service.signing_name() {
+        return Ok(());
+    }
+    let origin = hourglass_iam::authn::CallerOrigin {
+        region: &auth.scope.region,
+        source_ip: remote.ip(),
+        secure_transport: secure,
+    };
+    state
+        .identity
+        .resolve_access_key(&auth.access_key_id, auth.security_token.as_deref(), &origin)
+        .await
+        .map(|_| ())
+}
+
 /// Handles one Query request end to end.
 pub async fn handle(
-    req: hyper::Request<hyper::body::Incoming>,
+    req: hyper::Request<TimedBody>,
     remote: SocketAddr,
     secure: bool,
     scope_service: Option<String>,
@@ -196,41 +232,25 @@ pub async fn handle(
         None => None,
     };
     let fallback = signed_service.unwrap_or(Service::Iam);
-    let body = match read_limited(body, state.config.max_query_body_bytes).await {
+    let body = match read_body(&parts, body, remote, secure, signed_service, state).await {
         Ok(b) => b,
-        Err(BodyError::TooLarge(n)) => {
-            return error_response(
-                fallback,
-                errors::from_query(&QueryError::TooLarge(n)),
-                &request_id,
-            );
-        }
-        Err(BodyError::Read(m)) => {
-            return error_response(
-                fallback,
-                errors::from_query(&QueryError::BadRead(m)),
-                &request_id,
-            );
+        Err(err) => {
+            let mut r = error_response(fallback, err, &request_id);
+            // The rest of the body is still on the socket.
+            if parts.version <= hyper::Version::HTTP_11 {
+                close_after(&mut r);
+            }
+            return r;
         }
     };
     let raw_query = parts.uri.query().unwrap_or("");
     let params = match Params::decode(raw_query, &body) {
         Ok(p) => p,
-        Err(e) => return error_response(fallback, errors::from_query(&e), &request_id),
+        Err(e) => return error_response(fallback, errors::from_query(&e.into()), &request_id),
     };
-    let Some(action) = params.get("Action").map(str::to_owned) else {
-        return error_response(
-            fallback,
-            errors::from_query(&QueryError::MissingAction),
-            &request_id,
-        );
-    };
-    let Some(version) = params.get("Version").map(str::to_owned) else {
-        return error_response(
-            fallback,
-            errors::from_query(&QueryError::MissingVersion),
-            &request_id,
-        );
+    let (action, version) = match params.action_and_version() {
+        Ok((a, v)) => (a.to_owned(), v.to_owned()),
+        Err(e) => return error_response(fallback, errors::from_query(&e.into()), &request_id),
     };
     // The version names the API; it must agree with the service the request was signed for.
     let service = match (signed_service, Service::from_version(&version)) {

@@ -308,16 +308,18 @@ pub(crate) async fn list_objects(
     tx: &mut dyn Tx,
     bucket: &str,
     prefix: &str,
-    after: &str,
+    start: &str,
+    inclusive: bool,
     max: usize,
 ) -> Result<Vec<Object>> {
+    let op = if inclusive { ">=" } else { ">" };
     let found = tx
         .query(
             &format!(
-                "SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = $1 AND key > $2 \
+                "SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = $1 AND key {op} $2 \
                  AND key >= $3 ORDER BY key LIMIT $4"
             ),
-            &params![bucket, after, prefix, limit(max)],
+            &params![bucket, start, prefix, limit(max)],
         )
         .await?;
     rows(found, object_from)
@@ -483,4 +485,22 @@ pub(crate) async fn complete_upload(
 
 pub(crate) async fn abort_upload(tx: &mut dyn Tx, upload_id: &str) -> Result<Vec<Segment>> {
     take_upload(tx, upload_id).await
+}
+
+/// Ids of every data file a record names: parts first, then objects. The caller runs this
+/// on one snapshot; the order also keeps it sound without one, as a segment only ever moves
+/// from a part to an object (completion), never back.
+pub(crate) async fn segment_ids(tx: &mut dyn Tx) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for r in tx.query("SELECT segment FROM s3_parts", &[]).await? {
+        ids.push(from_json::<Segment>(&r.text(0)?)?.id);
+    }
+    for r in tx.query("SELECT segments FROM s3_objects", &[]).await? {
+        ids.extend(
+            from_json::<Vec<Segment>>(&r.text(0)?)?
+                .into_iter()
+                .map(|s| s.id),
+        );
+    }
+    Ok(ids)
 }

@@ -83,19 +83,22 @@ impl Store {
         })?)
     }
 
-    /// Up to `limit` objects with `key > after` and `key >= prefix`, in key (byte) order.
-    /// Keys past the prefix range may be returned; the caller stops at the first one.
+    /// Up to `limit` objects with `key > start` (`key >= start` when `inclusive`) and
+    /// `key >= prefix`, in key (UTF-8 byte) order. Keys past the prefix range may be
+    /// returned; the caller stops at the first one. The inclusive form lets a listing skip a
+    /// whole common prefix by resuming at its successor, which no exclusive bound can name.
     pub async fn list_objects(
         &self,
         bucket: &str,
         prefix: &str,
-        after: &str,
+        start: &str,
+        inclusive: bool,
         limit: usize,
     ) -> MetaResult<Vec<Object>> {
         Ok(run!(
             self.read_single,
-            [bucket, prefix, after, limit],
-            |tx| { sql::list_objects(tx, &bucket, &prefix, &after, limit) }
+            [bucket, prefix, start, inclusive, limit],
+            |tx| { sql::list_objects(tx, &bucket, &prefix, &start, inclusive, limit) }
         )?)
     }
 
@@ -171,5 +174,11 @@ impl Store {
         Ok(run!(self.write, [upload_id], |tx| sql::abort_upload(
             tx, &upload_id
         ))?)
+    }
+
+    /// Ids of every data file a record names (parts and objects), read on one snapshot: the
+    /// files a startup sweep must keep.
+    pub async fn segment_ids(&self) -> MetaResult<Vec<String>> {
+        Ok(run!(self.read, [], |tx| sql::segment_ids(tx))?)
     }
 }

@@ -142,7 +142,7 @@ pub async fn listing(h: &dyn Harness) {
         s.put_object(&object("lst", k, k)).await.unwrap();
     }
     let all: Vec<_> = s
-        .list_objects("lst", "", "", 100)
+        .list_objects("lst", "", "", false, 100)
         .await
         .unwrap()
         .into_iter()
@@ -153,15 +153,23 @@ pub async fn listing(h: &dyn Harness) {
         vec!["../../x", "B", "a", "a//b", "b/1", "b/2", "b0", "é"]
     );
     let page: Vec<_> = s
-        .list_objects("lst", "b", "b/1", 2)
+        .list_objects("lst", "b", "b/1", false, 2)
         .await
         .unwrap()
         .into_iter()
         .map(|o| o.key)
         .collect();
     assert_eq!(page, vec!["b/2", "b0"]);
+    let inclusive: Vec<_> = s
+        .list_objects("lst", "b", "b/1", true, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(inclusive, vec!["b/1", "b/2"]);
     let from_prefix: Vec<_> = s
-        .list_objects("lst", "b/", "", 10)
+        .list_objects("lst", "b/", "", false, 10)
         .await
         .unwrap()
         .into_iter()
@@ -248,6 +256,13 @@ pub async fn multipart(h: &dyn Harness) {
         Err(MetaError::NoSuchUpload)
     ));
 
+    // Every file a record names, parts included; a replaced part's file is not named.
+    let named: std::collections::HashSet<_> = s.segment_ids().await.unwrap().into_iter().collect();
+    for id in ["p1b", "p2", "p3"] {
+        assert!(named.contains(id), "{id} missing from {named:?}");
+    }
+    assert!(!named.contains("p1"));
+
     let mut obj = object("mp", "big", "unused");
     obj.segments = vec![seg("p1b", 5), seg("p3", 5)];
     obj.parts = vec![5, 5];
@@ -262,6 +277,8 @@ pub async fn multipart(h: &dyn Harness) {
         s.get_object("mp", "big").await.unwrap().unwrap().parts,
         vec![5, 5]
     );
+    let named: std::collections::HashSet<_> = s.segment_ids().await.unwrap().into_iter().collect();
+    assert!(named.contains("p1b") && named.contains("p3") && !named.contains("p2"));
 
     s.put_part(&Part {
         upload_id: "u2".into(),
