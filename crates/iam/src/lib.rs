@@ -27,7 +27,7 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use hourglass_store::IamStore;
+use hourglass_store::Store;
 
 pub use authn::RequestParts;
 pub use error::{AuthError, IamError, IamResult};
@@ -35,7 +35,7 @@ pub use principal::{Caller, Principal};
 
 /// The IAM/STS service of one account, shared by every request.
 pub struct Identity {
-    store: Arc<dyn IamStore>,
+    store: Arc<Store>,
     account_id: String,
     clock: clock::Clock,
     signing_keys: hourglass_sigv4::SigningKeyCache,
@@ -46,7 +46,7 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn new(store: Arc<dyn IamStore>, account_id: impl Into<String>) -> Self {
+    pub fn new(store: Arc<Store>, account_id: impl Into<String>) -> Self {
         Self {
             store,
             account_id: account_id.into(),
@@ -82,7 +82,7 @@ impl Identity {
         &self.clock
     }
 
-    pub fn store(&self) -> &Arc<dyn IamStore> {
+    pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
 

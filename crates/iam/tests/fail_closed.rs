@@ -8,15 +8,13 @@ use std::sync::Arc;
 
 use hourglass_iam::authz::Access;
 use hourglass_iam::{Caller, IamError, Identity, Principal};
-use hourglass_store::{EntityRef, KeyRing, NewUser, SizeCheck, SqliteStore};
+use hourglass_store::{EntityRef, KeyRing, NewUser, SizeCheck, Store};
 
 const ACCOUNT: &str = "123456789012";
 
 async fn identity(dir: &tempfile::TempDir) -> Identity {
     let ring = Arc::new(KeyRing::generate("test").unwrap());
-    let store = SqliteStore::open(dir.path().join("iam.db"), ring)
-        .await
-        .unwrap();
+    let store = Store::open(dir.path().join("iam.db"), ring).await.unwrap();
     let identity = Identity::new(Arc::new(store), ACCOUNT);
     identity.ensure_account().await.unwrap();
     identity

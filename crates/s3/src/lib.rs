@@ -55,7 +55,7 @@ impl Default for S3Config {
 /// The S3 service shared by every request.
 pub struct S3Service {
     identity: Arc<Identity>,
-    meta: Arc<dyn meta::MetaStore>,
+    meta: Arc<hourglass_store::Store>,
     data: data::DataStore,
     domain: Option<String>,
     region: String,
@@ -73,7 +73,7 @@ pub struct Peer {
 impl S3Service {
     pub fn new(
         identity: Arc<Identity>,
-        meta: Arc<dyn meta::MetaStore>,
+        meta: Arc<hourglass_store::Store>,
         data: data::DataStore,
         config: S3Config,
     ) -> Self {

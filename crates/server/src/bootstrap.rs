@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hourglass_iam::Identity;
-use hourglass_store::{IamStore, KeyRing, PostgresConfig, PostgresStore, SqliteStore};
+use hourglass_store::{KeyRing, PostgresConfig, SqliteConfig, Store};
 
 use crate::config::Config;
 
@@ -52,27 +52,26 @@ fn open_keyring(config: &Config) -> Result<KeyRing, BootstrapError> {
     .map_err(|e| BootstrapError::KeyRing(e.to_string()))
 }
 
-async fn open_store(
-    config: &Config,
-    keyring: Arc<KeyRing>,
-) -> Result<Arc<dyn IamStore>, BootstrapError> {
-    let store: Arc<dyn IamStore> = match &config.database_url {
+/// The one store (IAM and S3 metadata): the PostgreSQL database when one is configured, else
+/// `DATA_DIR/hourglass.db`, into which v0.1's separate `DATA_DIR/s3.db` is imported once.
+async fn open_store(config: &Config, keyring: Arc<KeyRing>) -> Result<Arc<Store>, BootstrapError> {
+    let store = match &config.database_url {
         Some(url) => {
             let mut pg = PostgresConfig::new(url.clone());
             pg.schema = config.database_schema.clone();
-            Arc::new(
-                PostgresStore::connect(pg, keyring)
-                    .await
-                    .map_err(|e| BootstrapError::Store(e.to_string()))?,
-            )
+            Store::connect(pg, keyring).await
         }
-        None => Arc::new(
-            SqliteStore::open(config.data_dir.join("hourglass.db"), keyring)
-                .await
-                .map_err(|e| BootstrapError::Store(e.to_string()))?,
-        ),
+        None => {
+            let sqlite = SqliteConfig {
+                legacy_s3_path: Some(config.data_dir.join("s3.db")),
+                ..SqliteConfig::default()
+            };
+            Store::open_with(config.data_dir.join("hourglass.db"), keyring, sqlite).await
+        }
     };
-    Ok(store)
+    store
+        .map(Arc::new)
+        .map_err(|e| BootstrapError::Store(e.to_string()))
 }
 
 /// Writes root's generated credentials in the aws credentials-file format, mode 0600.
@@ -150,25 +149,13 @@ pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
     Ok(Arc::new(identity))
 }
 
-/// Opens the S3 service: its metadata (tables in the PostgreSQL database when one is
-/// configured, else `DATA_DIR/s3.db`) and object data under `DATA_DIR/objects`.
+/// Opens the S3 service: its metadata in the identity's store (one database, one pool) and
+/// object data under `DATA_DIR/objects`.
 pub async fn open_s3(
     config: &Config,
     identity: Arc<Identity>,
 ) -> Result<Arc<hourglass_s3::S3Service>, BootstrapError> {
-    use hourglass_s3::meta::{MetaStore, postgres::PostgresMeta, sqlite::SqliteMeta};
-    let meta: Arc<dyn MetaStore> = match &config.database_url {
-        Some(url) => Arc::new(
-            PostgresMeta::connect(url, config.database_schema.as_deref())
-                .await
-                .map_err(|e| BootstrapError::Store(format!("S3 metadata: {e}")))?,
-        ),
-        None => Arc::new(
-            SqliteMeta::open(&config.data_dir.join("s3.db"))
-                .await
-                .map_err(|e| BootstrapError::Store(format!("S3 metadata: {e}")))?,
-        ),
-    };
+    let meta = Arc::clone(identity.store());
     let objects = config.data_dir.join("objects");
     let data = hourglass_s3::data::DataStore::open(&objects).map_err(|source| {
         BootstrapError::DataDir {

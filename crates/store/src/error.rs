@@ -29,6 +29,10 @@ pub enum ResourceKind {
     AttachedPolicy,
     /// A user that is not a member of the group (RemoveUserFromGroup), named by user name.
     GroupMember,
+    /// An S3 bucket, named by bucket name.
+    Bucket,
+    /// An S3 multipart upload, named by upload id.
+    Upload,
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -100,6 +104,8 @@ pub enum DeleteConflict {
     PolicyHasVersions,
     /// The default version of a policy cannot be deleted on its own.
     DefaultVersion,
+    /// An S3 bucket still holds objects or multipart uploads.
+    BucketNotEmpty,
 }
 
 impl DeleteConflict {
@@ -120,6 +126,7 @@ impl DeleteConflict {
                  delete the policy's versions. The default version is deleted with the policy."
             }
             DeleteConflict::DefaultVersion => "Cannot delete the default version of a policy.",
+            DeleteConflict::BucketNotEmpty => "The bucket you tried to delete is not empty",
         }
     }
 }
@@ -130,7 +137,8 @@ impl fmt::Display for DeleteConflict {
     }
 }
 
-/// Errors of every [`IamStore`](crate::IamStore) method.
+/// Errors of the IAM methods of [`Store`](crate::Store) (the S3 ones map them to
+/// [`MetaError`](crate::s3::MetaError)).
 ///
 /// Suggested AWS mapping: `NotFound` → NoSuchEntity (404), `AlreadyExists` →
 /// EntityAlreadyExists (409), `LimitExceeded` / `PolicySizeExceeded` → LimitExceeded (409),
@@ -223,6 +231,8 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
             entity.as_str()
         ),
         ResourceKind::AttachedPolicy => format!("Policy {name} was not found."),
+        ResourceKind::Bucket => format!("The specified bucket {name} does not exist"),
+        ResourceKind::Upload => format!("The specified upload {name} does not exist"),
     }
 }
 

@@ -1,24 +1,26 @@
-//! Domain-level storage for Hourglass's IAM model.
+//! Hourglass's storage: IAM records and S3 metadata in one database.
 //!
-//! - [`IamStore`]: the one storage trait (object-safe; use `Arc<dyn IamStore>`).
-//! - [`model`]: the records it stores; [`error`]: its [`StoreError`].
+//! - [`Store`]: the one storage API (shared as `Arc<Store>`), over SQLite ([`Store::open`],
+//!   the embedded default) or PostgreSQL ([`Store::connect`]). Both engines run the same
+//!   logic over SQL, the same migrations (one recorded schema version per database), and the
+//!   same conformance suite (`tests/`).
+//! - [`model`]: the IAM records; [`s3`]: the S3 records; [`error`]: [`StoreError`].
 //! - [`keyring`]: [`KeyRing`], the server key ring sealing secrets at rest (also reused for
 //!   STS session tokens).
-//! - Backends: [`SqliteStore`] (embedded default) and [`PostgresStore`]. Both run the same
-//!   domain logic over SQL, and the same conformance suite (`tests/`).
 
 pub mod error;
 pub mod keyring;
 pub mod model;
-mod postgres;
+#[macro_use]
 mod sql;
+mod postgres;
+pub mod s3;
 mod sqlite;
-mod traits;
+mod store;
 
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
-pub use postgres::{PostgresBackend, PostgresConfig, PostgresStore};
-pub use sql::SqlStore;
-pub use sqlite::{SqliteBackend, SqliteConfig, SqliteStore};
-pub use traits::IamStore;
+pub use postgres::PostgresConfig;
+pub use sqlite::SqliteConfig;
+pub use store::Store;

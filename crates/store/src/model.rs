@@ -1,4 +1,4 @@
-//! Domain records exchanged with an [`IamStore`](crate::IamStore).
+//! Domain records exchanged with an [`Store`](crate::Store).
 //!
 //! The store never invents identifiers or timestamps: callers pass complete records
 //! (`AIDA…`/`AKIA…`/`AROA…`/`ANPA…`/`AGPA…` ids, ARNs, `DateTime<Utc>` dates). The only value the
@@ -56,7 +56,7 @@ pub struct User {
     pub tags: Vec<Tag>,
 }
 
-/// Input of [`IamStore::create_user`](crate::IamStore::create_user).
+/// Input of [`Store::create_user`](crate::Store::create_user).
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub account_id: String,
@@ -141,7 +141,7 @@ pub struct AccessKey {
     pub secret: Secret,
 }
 
-/// Input of [`IamStore::create_access_key`](crate::IamStore::create_access_key). The key is
+/// Input of [`Store::create_access_key`](crate::Store::create_access_key). The key is
 /// created `Active`; the secret is sealed with the store's key ring before it is written.
 #[derive(Debug, Clone)]
 pub struct NewAccessKey {
@@ -180,7 +180,7 @@ pub struct Role {
     pub last_used: Option<RoleLastUsed>,
 }
 
-/// Input of [`IamStore::create_role`](crate::IamStore::create_role).
+/// Input of [`Store::create_role`](crate::Store::create_role).
 #[derive(Debug, Clone)]
 pub struct NewRole {
     pub account_id: String,
@@ -215,7 +215,7 @@ pub struct Group {
     pub create_date: DateTime<Utc>,
 }
 
-/// Input of [`IamStore::create_group`](crate::IamStore::create_group).
+/// Input of [`Store::create_group`](crate::Store::create_group).
 pub type NewGroup = Group;
 
 /// A managed policy (customer-managed, or AWS-managed when `account_id` is [`AWS_ACCOUNT`]).
@@ -246,7 +246,7 @@ impl ManagedPolicy {
     }
 }
 
-/// Input of [`IamStore::create_policy`](crate::IamStore::create_policy); the document becomes
+/// Input of [`Store::create_policy`](crate::Store::create_policy); the document becomes
 /// the default version `v1`.
 #[derive(Debug, Clone)]
 pub struct NewPolicy {
@@ -261,7 +261,7 @@ pub struct NewPolicy {
     pub tags: Vec<Tag>,
 }
 
-/// Input of [`IamStore::upsert_aws_managed_policy`](crate::IamStore::upsert_aws_managed_policy).
+/// Input of [`Store::upsert_aws_managed_policy`](crate::Store::upsert_aws_managed_policy).
 /// The ARN must be `arn:aws:iam::aws:policy{path}{name}`.
 #[derive(Debug, Clone)]
 pub struct AwsManagedPolicy {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Once};
 
 use async_trait::async_trait;
-use hourglass_store::{IamStore, KeyRing, PostgresConfig, PostgresStore, Quotas};
+use hourglass_store::{KeyRing, PostgresConfig, Quotas, Store};
 
 use conformance::Harness;
 
@@ -35,14 +35,14 @@ async fn client(url: &str) -> tokio_postgres::Client {
 
 #[async_trait]
 impl Harness for PostgresHarness {
-    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<dyn IamStore> {
+    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<Store> {
         let config = PostgresConfig {
             schema: Some(self.schema.clone()),
             pool_size: 4,
             quotas,
             ..PostgresConfig::new(&self.url)
         };
-        Arc::new(PostgresStore::connect(config, keyring).await.unwrap())
+        Arc::new(Store::connect(config, keyring).await.unwrap())
     }
 
     fn keyring(&self) -> Arc<KeyRing> {
@@ -160,4 +160,38 @@ async fn concurrent_startup_migrates_once() {
         .unwrap()
         .get(0);
     assert_eq!(versions, 1);
+}
+
+/// v0.1 created the `s3_*` tables outside the migrations (schema version 1): version 2
+/// adopts them with their rows, and the version table keeps one row.
+#[tokio::test]
+async fn adopts_v0_1_s3_tables() {
+    let Some(h) = harness().await else { return };
+    drop(h.open().await);
+    let sql = format!(
+        "SET search_path TO \"{}\";
+         DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);
+         INSERT INTO s3_buckets VALUES ('old', '123456789012', 1700000000123, 'us-east-1', NULL, NULL);
+         INSERT INTO s3_objects VALUES ('old', 'k', 3, '\"abc\"', 1700000000456,
+             '{{\"content_type\":null,\"content_encoding\":null,\"content_disposition\":null,\"content_language\":null,\"cache_control\":null,\"expires\":null,\"user\":[],\"storage_class\":null}}',
+             NULL, '[]', '[{{\"id\":\"seg1\",\"len\":3}}]', '[]');",
+        h.schema
+    );
+    client(&h.url).await.batch_execute(&sql).await.unwrap();
+    let store = h.open().await;
+    let o = store.get_object("old", "k").await.unwrap().unwrap();
+    assert_eq!(o.modified.timestamp_millis(), 1_700_000_000_456);
+    assert_eq!(o.segments[0].id, "seg1");
+    let versions: Vec<i64> = client(&h.url)
+        .await
+        .query(
+            &format!("SELECT version FROM \"{}\".schema_version", h.schema),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, vec![2]);
 }

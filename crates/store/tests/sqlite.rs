@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use hourglass_store::{IamStore, KeyRing, Quotas, SqliteConfig, SqliteStore};
+use hourglass_store::{KeyRing, Quotas, SqliteConfig, Store};
 
 use conformance::Harness;
 
@@ -20,16 +20,12 @@ struct SqliteHarness {
 
 #[async_trait]
 impl Harness for SqliteHarness {
-    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<dyn IamStore> {
+    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<Store> {
         let config = SqliteConfig {
             quotas,
             ..SqliteConfig::default()
         };
-        Arc::new(
-            SqliteStore::open_with(&self.path, keyring, config)
-                .await
-                .unwrap(),
-        )
+        Arc::new(Store::open_with(&self.path, keyring, config).await.unwrap())
     }
 
     fn keyring(&self) -> Arc<KeyRing> {
@@ -88,6 +84,139 @@ async fn refuses_newer_schema() {
     conn.execute("INSERT INTO schema_version (version) VALUES (999)", [])
         .unwrap();
     drop(conn);
-    let err = SqliteStore::open(&h.path, h.keyring()).await.err().unwrap();
+    let err = Store::open(&h.path, h.keyring()).await.err().unwrap();
     assert!(err.to_string().contains("newer"), "{err}");
+}
+
+/// v0.1's `s3.db`, as its S3 metadata adapter created it.
+const V0_1_S3_DDL: &str = "
+    PRAGMA journal_mode = WAL;
+    CREATE TABLE IF NOT EXISTS s3_buckets (name TEXT PRIMARY KEY, owner TEXT NOT NULL,
+        created BIGINT NOT NULL, region TEXT NOT NULL, policy TEXT, tags TEXT);
+    CREATE TABLE IF NOT EXISTS s3_objects (bucket TEXT NOT NULL, key TEXT NOT NULL,
+        size BIGINT NOT NULL, etag TEXT NOT NULL, modified BIGINT NOT NULL, headers TEXT NOT NULL,
+        checksum TEXT, tags TEXT NOT NULL, segments TEXT NOT NULL, parts TEXT NOT NULL,
+        PRIMARY KEY (bucket, key));
+    CREATE TABLE IF NOT EXISTS s3_uploads (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL,
+        key TEXT NOT NULL, initiated BIGINT NOT NULL, headers TEXT NOT NULL,
+        checksum_algorithm TEXT, tags TEXT NOT NULL, initiator TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS s3_uploads_by_key ON s3_uploads (bucket, key, upload_id);
+    CREATE TABLE IF NOT EXISTS s3_parts (upload_id TEXT NOT NULL, number INTEGER NOT NULL,
+        size BIGINT NOT NULL, etag TEXT NOT NULL, modified BIGINT NOT NULL, checksum TEXT,
+        segment TEXT NOT NULL, PRIMARY KEY (upload_id, number));
+    INSERT INTO s3_buckets VALUES ('old', '123456789012', 1700000000123, 'us-east-1', '{}',
+        '[{\"key\":\"t\",\"value\":\"1\"}]');
+    INSERT INTO s3_objects VALUES ('old', 'k', 3, '\"abc\"', 1700000000456,
+        '{\"content_type\":\"text/plain\",\"content_encoding\":null,\"content_disposition\":null,\"content_language\":null,\"cache_control\":null,\"expires\":null,\"user\":[[\"a\",\"b\"]],\"storage_class\":null}',
+        NULL, '[]', '[{\"id\":\"seg1\",\"len\":3}]', '[]');
+    INSERT INTO s3_uploads VALUES ('up1', 'old', 'pending', 1700000000789,
+        '{\"content_type\":null,\"content_encoding\":null,\"content_disposition\":null,\"content_language\":null,\"cache_control\":null,\"expires\":null,\"user\":[],\"storage_class\":null}',
+        NULL, '[]', '123456789012');
+    INSERT INTO s3_parts VALUES ('up1', 1, 5, '\"e1\"', 1700000000999, NULL,
+        '{\"id\":\"part1\",\"len\":5}');
+";
+
+/// A v0.1 data directory: `hourglass.db` at schema version 1 (the IAM tables only) and the
+/// S3 metadata in `s3.db`. Returns (main, legacy) paths.
+async fn v0_1_data_dir(h: &SqliteHarness) -> (PathBuf, PathBuf) {
+    let store = h.open().await;
+    store
+        .ensure_account(conformance::fixtures::ACCT, conformance::fixtures::at(0))
+        .await
+        .unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&h.path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE s3_parts; DROP TABLE s3_uploads; DROP TABLE s3_objects; DROP TABLE s3_buckets;
+         DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);",
+    )
+    .unwrap();
+    drop(conn);
+    let legacy = h.path.with_file_name("s3.db");
+    rusqlite::Connection::open(&legacy)
+        .unwrap()
+        .execute_batch(V0_1_S3_DDL)
+        .unwrap();
+    (h.path.clone(), legacy)
+}
+
+fn versions(path: &std::path::Path) -> Vec<i64> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut st = conn.prepare("SELECT version FROM schema_version").unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+async fn open_with_legacy(
+    h: &SqliteHarness,
+    legacy: &std::path::Path,
+) -> hourglass_store::Result<Store> {
+    let config = SqliteConfig {
+        legacy_s3_path: Some(legacy.to_owned()),
+        ..SqliteConfig::default()
+    };
+    Store::open_with(&h.path, h.keyring(), config).await
+}
+
+/// v0.1's separate S3 file is imported once, in the migration to version 2, and moved away.
+#[tokio::test]
+async fn imports_v0_1_s3_file_once() {
+    let h = harness().await.unwrap();
+    let (main, legacy) = v0_1_data_dir(&h).await;
+    assert_eq!(versions(&main), vec![1]);
+
+    let store = open_with_legacy(&h, &legacy).await.unwrap();
+    assert_eq!(versions(&main), vec![2]);
+    assert!(!legacy.exists());
+    assert!(legacy.with_file_name("s3.db.v0.1-imported").is_file());
+
+    let acct = conformance::fixtures::ACCT;
+    assert_eq!(store.get_account(acct).await.unwrap().account_id, acct);
+    let b = store.get_bucket("old").await.unwrap().unwrap();
+    assert_eq!(b.created.timestamp_millis(), 1_700_000_000_123);
+    assert_eq!(b.policy.as_deref(), Some("{}"));
+    assert_eq!(b.tags.unwrap().len(), 1);
+    let o = store.get_object("old", "k").await.unwrap().unwrap();
+    assert_eq!((o.size, o.etag.as_str()), (3, "\"abc\""));
+    assert_eq!(o.modified.timestamp_millis(), 1_700_000_000_456);
+    assert_eq!(o.headers.user, vec![("a".to_string(), "b".to_string())]);
+    assert_eq!(o.segments[0].id, "seg1");
+    let up = store
+        .get_upload("old", "pending", "up1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(up.initiator, "123456789012");
+    let parts = store.list_parts("up1", 0, 10).await.unwrap();
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].segment.id, "part1");
+
+    // Changes after the import stay: reopening never imports again.
+    store.delete_object("old", "k").await.unwrap();
+    drop(store);
+    let store = open_with_legacy(&h, &legacy).await.unwrap();
+    assert!(store.get_object("old", "k").await.unwrap().is_none());
+    assert_eq!(versions(&main), vec![2]);
+}
+
+/// A file that is not v0.1 S3 metadata stops the start and changes nothing.
+#[tokio::test]
+async fn refuses_a_foreign_s3_file() {
+    let h = harness().await.unwrap();
+    let (main, legacy) = v0_1_data_dir(&h).await;
+    std::fs::remove_file(&legacy).unwrap();
+    rusqlite::Connection::open(&legacy)
+        .unwrap()
+        .execute_batch("CREATE TABLE s3_buckets (name TEXT);")
+        .unwrap();
+    let err = open_with_legacy(&h, &legacy).await.err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("not an Hourglass v0.1 S3 metadata file"),
+        "{err}"
+    );
+    assert_eq!(versions(&main), vec![1]);
+    assert!(legacy.is_file());
 }

@@ -10,9 +10,10 @@ use super::{Ctx, iso_date, meta_err, owner_xml, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, bucket_arn};
 use crate::errors::{S3Error, S3Result};
-use crate::meta::{MetaStore, Object, Upload};
+use crate::meta::{Object, Upload};
 use crate::routing::{Op, has};
 use crate::xml::Writer;
+use hourglass_store::Store;
 
 /// Keys come back percent-encoded like botocore's `quote(key, safe='/~')`.
 const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -82,7 +83,7 @@ enum Resume {
 /// Lists up to `max` entries after `marker`, rolling keys up to common prefixes; a common
 /// prefix that contains `marker` was already returned and is skipped.
 pub async fn list_page(
-    meta: &dyn MetaStore,
+    meta: &Store,
     bucket: &str,
     prefix: &str,
     delimiter: Option<&str>,
@@ -308,7 +309,7 @@ pub enum UploadEntry {
 /// at `(successor, "")`, which covers every upload of the successor key (ids are never
 /// empty).
 pub async fn upload_page(
-    meta: &dyn MetaStore,
+    meta: &Store,
     bucket: &str,
     prefix: &str,
     delimiter: Option<&str>,
@@ -520,12 +521,12 @@ pub async fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::meta::sqlite::SqliteMeta;
     use crate::meta::{Bucket, ObjectHeaders};
 
-    async fn store(keys: &[&str]) -> (tempfile::TempDir, SqliteMeta) {
+    async fn store(keys: &[&str]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteMeta::open(&dir.path().join("m.db")).await.unwrap();
+        let keyring = std::sync::Arc::new(hourglass_store::KeyRing::generate("k1").unwrap());
+        let s = Store::open(dir.path().join("m.db"), keyring).await.unwrap();
         s.create_bucket(&Bucket {
             name: "b".into(),
             owner: "1".into(),

@@ -12,7 +12,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 use super::list::{Entry, UploadEntry, list_page, prefix_successor, upload_page};
-use crate::meta::{Bucket, MetaStore, Object, ObjectHeaders, Upload};
+use crate::meta::{Bucket, Object, ObjectHeaders, Upload};
+use hourglass_store::{KeyRing, PostgresConfig, Store};
 
 /// Repeats weight the characters that make listings hard: the delimiter and U+10FFFF.
 const ALPHABET: &[char] = &[
@@ -116,7 +117,7 @@ fn reference(c: &Case) -> Vec<String> {
     out
 }
 
-async fn load(store: &dyn MetaStore, bucket: &str, keys: &BTreeSet<String>) {
+async fn load(store: &Store, bucket: &str, keys: &BTreeSet<String>) {
     store
         .create_bucket(&Bucket {
             name: bucket.into(),
@@ -147,7 +148,7 @@ async fn load(store: &dyn MetaStore, bucket: &str, keys: &BTreeSet<String>) {
     }
 }
 
-async fn check(store: &dyn MetaStore, bucket: &str, c: &Case) -> Result<(), TestCaseError> {
+async fn check(store: &Store, bucket: &str, c: &Case) -> Result<(), TestCaseError> {
     let want = reference(c);
     let mut got = Vec::new();
     let mut marker = c.start.clone();
@@ -188,7 +189,7 @@ async fn check(store: &dyn MetaStore, bucket: &str, c: &Case) -> Result<(), Test
 /// ListMultipartUploads over the same cases: two uploads per key (ids "1" and "2"), paged
 /// by (NextKeyMarker, NextUploadIdMarker); the reference is the object listing with each
 /// key expanded to its uploads.
-async fn check_uploads(store: &dyn MetaStore, bucket: &str, c: &Case) -> Result<(), TestCaseError> {
+async fn check_uploads(store: &Store, bucket: &str, c: &Case) -> Result<(), TestCaseError> {
     for k in &c.keys {
         for id in ["1", "2"] {
             store
@@ -254,7 +255,7 @@ async fn check_uploads(store: &dyn MetaStore, bucket: &str, c: &Case) -> Result<
     Ok(())
 }
 
-fn run_property(store: &dyn MetaStore, rt: &tokio::runtime::Runtime, tag: &str, cases: u32) {
+fn run_property(store: &Store, rt: &tokio::runtime::Runtime, tag: &str, cases: u32) {
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -272,6 +273,16 @@ fn run_property(store: &dyn MetaStore, rt: &tokio::runtime::Runtime, tag: &str, 
         .unwrap();
 }
 
+fn keyring() -> std::sync::Arc<KeyRing> {
+    std::sync::Arc::new(KeyRing::generate("k1").unwrap())
+}
+
+async fn sqlite(dir: &tempfile::TempDir) -> Store {
+    Store::open(dir.path().join("m.db"), keyring())
+        .await
+        .unwrap()
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -284,11 +295,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn listings_match_reference_on_sqlite() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let store = rt
-        .block_on(crate::meta::sqlite::SqliteMeta::open(
-            &dir.path().join("m.db"),
-        ))
-        .unwrap();
+    let store = rt.block_on(sqlite(&dir));
     run_property(&store, &rt, "sq", 128);
 }
 
@@ -302,14 +309,25 @@ fn listings_match_reference_on_postgres() {
     };
     let rt = runtime();
     let schema = format!("s3list_{}", uuid::Uuid::new_v4().simple());
-    let store = rt
-        .block_on(crate::meta::postgres::PostgresMeta::connect(
-            &url,
-            Some(&schema),
-        ))
-        .unwrap();
+    let config = PostgresConfig {
+        schema: Some(schema.clone()),
+        ..PostgresConfig::new(&url)
+    };
+    let store = rt.block_on(Store::connect(config, keyring())).unwrap();
     run_property(&store, &rt, "pg", 64);
-    rt.block_on(store.drop_schema_for_tests(&schema));
+    drop(store);
+    rt.block_on(drop_schema(&url, &schema));
+}
+
+/// Removes the run's schema (a raw client: the store has no reason to offer this).
+async fn drop_schema(url: &str, schema: &str) {
+    let Ok((client, conn)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await else {
+        return;
+    };
+    tokio::spawn(conn);
+    let _ = client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .await;
 }
 
 #[test]
@@ -326,11 +344,7 @@ fn successor_skips_exactly_the_prefix() {
 fn max_char_keys_do_not_loop() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let store = rt
-        .block_on(crate::meta::sqlite::SqliteMeta::open(
-            &dir.path().join("m.db"),
-        ))
-        .unwrap();
+    let store = rt.block_on(sqlite(&dir));
     let keys: BTreeSet<String> = ["dup/\u{10FFFF}", "dup/\u{10FFFF}x", "dup0", "e"]
         .into_iter()
         .map(str::to_owned)

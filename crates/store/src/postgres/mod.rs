@@ -32,7 +32,8 @@ use tokio_postgres::{Client, IsolationLevel, NoTls, Statement};
 use crate::error::{Result, StoreError};
 use crate::keyring::KeyRing;
 use crate::model::Quotas;
-use crate::sql::{Backend, SingleStatement, SqlStore, TxFn, schema};
+use crate::sql::{Backend, SingleStatement, TxFn, schema};
+use crate::store::{Engine, Store};
 
 use self::tx::{PgTx, pg_error};
 
@@ -40,7 +41,7 @@ use self::tx::{PgTx, pg_error};
 /// [`StoreError::Conflict`].
 const MAX_ATTEMPTS: u32 = 40;
 
-/// Options of [`PostgresStore::connect`].
+/// Options of [`Store::connect`].
 #[derive(Debug, Clone)]
 pub struct PostgresConfig {
     /// `postgres://user[:password]@host:port/database` (libpq key=value strings work too).
@@ -70,8 +71,9 @@ struct Conn {
     statements: HashMap<String, Statement>,
 }
 
-/// The PostgreSQL engine behind [`PostgresStore`].
-pub struct PostgresBackend {
+/// The PostgreSQL engine behind a [`Store`] opened with [`Store::connect`]: the one pool of
+/// the process, serving IAM and S3 alike.
+pub(crate) struct PostgresBackend {
     conns: Vec<Mutex<Conn>>,
     /// One permit per connection: a holder always finds a connection unlocked.
     permits: Semaphore,
@@ -80,13 +82,10 @@ pub struct PostgresBackend {
     schema: Option<String>,
 }
 
-/// An [`IamStore`](crate::IamStore) in a PostgreSQL database.
-pub type PostgresStore = SqlStore<PostgresBackend>;
-
-impl SqlStore<PostgresBackend> {
+impl Store {
     /// Connects the pool, creates the schema if asked, and migrates it to the latest version.
     /// Several nodes may start at once: migrations take a transaction-level advisory lock.
-    pub async fn connect(config: PostgresConfig, keyring: Arc<KeyRing>) -> Result<PostgresStore> {
+    pub async fn connect(config: PostgresConfig, keyring: Arc<KeyRing>) -> Result<Store> {
         if let Some(schema) = &config.schema {
             validate_schema_name(schema)?;
         }
@@ -107,7 +106,11 @@ impl SqlStore<PostgresBackend> {
             let mut pooled = backend.acquire().await?;
             migrate(&mut pooled.conn.client, backend.schema.as_deref()).await?;
         }
-        Ok(SqlStore::new(backend, keyring, config.quotas))
+        Ok(Store::new(
+            Engine::Postgres(backend),
+            keyring,
+            config.quotas,
+        ))
     }
 }
 
@@ -179,6 +182,7 @@ async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<()> {
             schema::latest_version()
         )));
     }
+    let [clear_version, record_version] = schema::RECORD_VERSION;
     for (version, template) in schema::MIGRATIONS {
         if *version <= current {
             continue;
@@ -186,7 +190,8 @@ async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<()> {
         tx.batch_execute(&schema::render(template, &schema::POSTGRES))
             .await
             .map_err(pg_error)?;
-        tx.execute(schema::RECORD_VERSION, &[version])
+        tx.execute(clear_version, &[]).await.map_err(pg_error)?;
+        tx.execute(record_version, &[version])
             .await
             .map_err(pg_error)?;
         tracing::info!(version, "applied postgres schema migration");

@@ -1,5 +1,5 @@
 //! The IAM domain logic, written once against a minimal transaction interface ([`Tx`]) that
-//! both SQL backends implement.
+//! both SQL backends implement (the S3 metadata logic in [`crate::s3::sql`] uses it too).
 //!
 //! Why one implementation: every limit, conflict and ordering rule must behave identically on
 //! SQLite and PostgreSQL, and the conformance suite proves it. The logic modules speak a
@@ -12,31 +12,27 @@ macro_rules! params {
     ($($e:expr),* $(,)?) => { [$($crate::sql::Val::from($e)),*] };
 }
 
-mod accounts;
-mod attachments;
-mod authz;
-mod entities;
-mod groups;
-mod inline;
-mod keys;
+pub(crate) mod accounts;
+pub(crate) mod attachments;
+pub(crate) mod authz;
+pub(crate) mod entities;
+pub(crate) mod groups;
+pub(crate) mod inline;
+pub(crate) mod keys;
 mod paging;
-mod policies;
-mod roles;
+pub(crate) mod policies;
+pub(crate) mod roles;
 pub(crate) mod schema;
-mod store;
-mod tags;
-mod users;
+pub(crate) mod tags;
+pub(crate) mod users;
 pub(crate) mod value;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::error::{Quota, Result, StoreError};
-use crate::keyring::KeyRing;
-use crate::model::Quotas;
 
 pub(crate) use value::{Row, Val};
 
@@ -145,26 +141,5 @@ impl Tx for SingleStatement<'_> {
     async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
         self.take()?;
         self.inner.execute(sql, params).await
-    }
-}
-
-/// An [`IamStore`](crate::IamStore) over any [`Backend`].
-pub struct SqlStore<B> {
-    backend: B,
-    keyring: Arc<KeyRing>,
-    quotas: Arc<Quotas>,
-}
-
-impl<B> SqlStore<B> {
-    pub(crate) fn new(backend: B, keyring: Arc<KeyRing>, quotas: Quotas) -> SqlStore<B> {
-        SqlStore {
-            backend,
-            keyring,
-            quotas: Arc::new(quotas),
-        }
-    }
-
-    pub(crate) fn backend(&self) -> &B {
-        &self.backend
     }
 }

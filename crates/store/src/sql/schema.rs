@@ -1,9 +1,11 @@
-//! Schema migrations shared by both backends.
+//! Schema migrations shared by both backends: one list for the IAM and S3 tables, one
+//! recorded version per database.
 //!
-//! Each migration is one SQL template applied once, in order, inside a transaction that also
-//! records its number in `schema_version`. Templates use `{ts}` for a timestamp column type
-//! and `{text}` for a text column that is compared or sorted (byte order on both engines, so
-//! pagination order is the same everywhere). Never edit a released migration: add a new one.
+//! Each migration is one SQL template applied once, in order, inside the transaction that
+//! also records the new version as the single row of `schema_version`. Templates use `{ts}`
+//! for a timestamp column type and `{text}` for a text column that is compared or sorted
+//! (byte order on both engines, so pagination order is the same everywhere). Never edit a
+//! released migration: add a new one.
 
 /// Column types for one SQL dialect.
 pub(crate) struct Dialect {
@@ -22,14 +24,23 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 };
 
 /// `(version, template)`, ascending.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_S3)];
+
+/// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
+/// separate S3 file (see `sqlite::legacy`).
+pub(crate) const S3_TABLES_VERSION: i64 = 2;
 
 pub(crate) const CREATE_VERSION_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL PRIMARY KEY)";
 
 pub(crate) const CURRENT_VERSION: &str = "SELECT MAX(version) FROM schema_version";
 
-pub(crate) const RECORD_VERSION: &str = "INSERT INTO schema_version (version) VALUES ($1)";
+/// Run in order with the new version: the table keeps one row, the current version (v0.1
+/// databases hold the row `1`, which the first later migration replaces).
+pub(crate) const RECORD_VERSION: [&str; 2] = [
+    "DELETE FROM schema_version",
+    "INSERT INTO schema_version (version) VALUES ($1)",
+];
 
 /// Renders a template for a dialect.
 pub(crate) fn render(template: &str, dialect: &Dialect) -> String {
@@ -169,5 +180,53 @@ CREATE TABLE tags (
 CREATE TABLE settings (
     key   {text} PRIMARY KEY,
     value TEXT NOT NULL
+);
+"#;
+
+/// The S3 metadata (v0.1 kept it in `s3.db` on SQLite, and created these same tables outside
+/// any migration on PostgreSQL: `IF NOT EXISTS` adopts them there). Timestamps are Unix
+/// milliseconds, JSON documents text, as v0.1 wrote them.
+const V2_S3: &str = r#"
+CREATE TABLE IF NOT EXISTS s3_buckets (
+    name    TEXT PRIMARY KEY,
+    owner   TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    region  TEXT NOT NULL,
+    policy  TEXT,
+    tags    TEXT
+);
+CREATE TABLE IF NOT EXISTS s3_objects (
+    bucket   TEXT NOT NULL,
+    key      {text} NOT NULL,
+    size     BIGINT NOT NULL,
+    etag     TEXT NOT NULL,
+    modified BIGINT NOT NULL,
+    headers  TEXT NOT NULL,
+    checksum TEXT,
+    tags     TEXT NOT NULL,
+    segments TEXT NOT NULL,
+    parts    TEXT NOT NULL,
+    PRIMARY KEY (bucket, key)
+);
+CREATE TABLE IF NOT EXISTS s3_uploads (
+    upload_id          TEXT PRIMARY KEY,
+    bucket             TEXT NOT NULL,
+    key                {text} NOT NULL,
+    initiated          BIGINT NOT NULL,
+    headers            TEXT NOT NULL,
+    checksum_algorithm TEXT,
+    tags               TEXT NOT NULL,
+    initiator          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS s3_uploads_by_key ON s3_uploads (bucket, key, upload_id);
+CREATE TABLE IF NOT EXISTS s3_parts (
+    upload_id TEXT NOT NULL,
+    number    INTEGER NOT NULL,
+    size      BIGINT NOT NULL,
+    etag      TEXT NOT NULL,
+    modified  BIGINT NOT NULL,
+    checksum  TEXT,
+    segment   TEXT NOT NULL,
+    PRIMARY KEY (upload_id, number)
 );
 "#;

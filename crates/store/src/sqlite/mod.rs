@@ -1,4 +1,4 @@
-//! The embedded SQLite backend.
+//! The embedded SQLite backend: one file (`DATA_DIR/hourglass.db`) for IAM and S3 metadata.
 //!
 //! - One writer connection behind a mutex: SQLite allows one writer at a time anyway, and
 //!   serializing writes in-process makes every limit check trivially atomic. Writes start with
@@ -18,6 +18,7 @@
 //!   may lose the last commits on power loss). The cost is one fsync per write transaction;
 //!   the frequent write, last-used tracking, is a single small UPDATE the caller throttles.
 
+mod legacy;
 mod tx;
 
 use std::path::{Path, PathBuf};
@@ -32,7 +33,8 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Result, StoreError};
 use crate::keyring::KeyRing;
 use crate::model::Quotas;
-use crate::sql::{Backend, SqlStore, TxFn, schema};
+use crate::sql::{Backend, TxFn, schema};
+use crate::store::{Engine, Store};
 
 use self::tx::{backend_error, run_transaction};
 
@@ -43,12 +45,15 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// placeholders and optional filters; all the statements of the hot paths fit many times.
 const STATEMENT_CACHE: usize = 256;
 
-/// Options of [`SqliteStore::open_with`].
+/// Options of [`Store::open_with`].
 #[derive(Debug, Clone)]
 pub struct SqliteConfig {
     pub quotas: Quotas,
     /// Reader connections kept open (at least 1).
     pub read_connections: usize,
+    /// v0.1's separate S3 metadata file (`DATA_DIR/s3.db`): imported, if it exists, by the
+    /// migration that adds the S3 tables, then renamed to `<file>.v0.1-imported`.
+    pub legacy_s3_path: Option<PathBuf>,
 }
 
 impl Default for SqliteConfig {
@@ -56,12 +61,13 @@ impl Default for SqliteConfig {
         SqliteConfig {
             quotas: Quotas::default(),
             read_connections: 4,
+            legacy_s3_path: None,
         }
     }
 }
 
-/// The SQLite engine behind [`SqliteStore`].
-pub struct SqliteBackend {
+/// The SQLite engine behind a [`Store`] opened with [`Store::open`].
+pub(crate) struct SqliteBackend {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     /// Idle reader connections (opened lazily, at most `read_permits`' size).
@@ -70,27 +76,25 @@ pub struct SqliteBackend {
     read_permits: Arc<Semaphore>,
 }
 
-/// An [`IamStore`](crate::IamStore) in one SQLite file.
-pub type SqliteStore = SqlStore<SqliteBackend>;
-
-impl SqlStore<SqliteBackend> {
-    /// Opens (creating if needed) the database file at `path` with default options and
-    /// migrates its schema to the latest version.
-    pub async fn open(path: impl AsRef<Path>, keyring: Arc<KeyRing>) -> Result<SqliteStore> {
-        SqliteStore::open_with(path, keyring, SqliteConfig::default()).await
+impl Store {
+    /// Opens (creating if needed) the SQLite database file at `path` with default options
+    /// and migrates its schema to the latest version.
+    pub async fn open(path: impl AsRef<Path>, keyring: Arc<KeyRing>) -> Result<Store> {
+        Store::open_with(path, keyring, SqliteConfig::default()).await
     }
 
-    /// As [`SqliteStore::open`], with options.
+    /// As [`Store::open`], with options.
     pub async fn open_with(
         path: impl AsRef<Path>,
         keyring: Arc<KeyRing>,
         config: SqliteConfig,
-    ) -> Result<SqliteStore> {
+    ) -> Result<Store> {
         let path = path.as_ref().to_owned();
         let opened = path.clone();
+        let legacy_s3 = config.legacy_s3_path.clone();
         let writer = tokio::task::spawn_blocking(move || -> Result<Connection> {
             let mut conn = open_connection(&opened)?;
-            migrate(&mut conn)?;
+            migrate(&mut conn, legacy_s3.as_deref())?;
             Ok(conn)
         })
         .await
@@ -101,12 +105,7 @@ impl SqlStore<SqliteBackend> {
             readers: Arc::new(Mutex::new(Vec::new())),
             read_permits: Arc::new(Semaphore::new(config.read_connections.max(1))),
         };
-        Ok(SqlStore::new(backend, keyring, config.quotas))
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.backend().path
+        Ok(Store::new(Engine::Sqlite(backend), keyring, config.quotas))
     }
 }
 
@@ -130,9 +129,21 @@ fn open_connection(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+/// Brings the schema to the latest version (importing v0.1's S3 file on the way, see
+/// [`legacy`]).
+fn migrate(conn: &mut Connection, legacy_s3: Option<&Path>) -> Result<()> {
     conn.execute_batch(schema::CREATE_VERSION_TABLE)
         .map_err(backend_error)?;
+    let attached = legacy::attach(conn, legacy_s3)?;
+    let applied = apply_migrations(conn, legacy_s3.filter(|_| attached));
+    if attached {
+        legacy::detach(conn);
+    }
+    applied?;
+    legacy::retire(conn, legacy_s3)
+}
+
+fn apply_migrations(conn: &mut Connection, legacy_s3: Option<&Path>) -> Result<()> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(backend_error)?;
@@ -146,13 +157,20 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             schema::latest_version()
         )));
     }
+    let [clear_version, record_version] = schema::RECORD_VERSION;
     for (version, template) in schema::MIGRATIONS {
         if *version <= current {
             continue;
         }
         tx.execute_batch(&schema::render(template, &schema::SQLITE))
             .map_err(backend_error)?;
-        tx.execute(&schema::RECORD_VERSION.replace('$', "?"), [version])
+        if *version == schema::S3_TABLES_VERSION
+            && let Some(path) = legacy_s3
+        {
+            legacy::import(&tx, path)?;
+        }
+        tx.execute(clear_version, []).map_err(backend_error)?;
+        tx.execute(&record_version.replace('$', "?"), [version])
             .map_err(backend_error)?;
         tracing::info!(version, "applied sqlite schema migration");
     }

@@ -138,7 +138,7 @@ pub const BIG: SizeCheck = SizeCheck {
 };
 
 /// A store with both test accounts ensured.
-pub async fn store_with_accounts(h: &dyn super::Harness) -> std::sync::Arc<dyn IamStore> {
+pub async fn store_with_accounts(h: &dyn super::Harness) -> std::sync::Arc<Store> {
     let store = h.open().await;
     store.ensure_account(ACCT, at(0)).await.unwrap();
     store.ensure_account(OTHER, at(0)).await.unwrap();

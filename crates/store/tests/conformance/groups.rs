@@ -332,5 +332,5 @@ pub async fn account_quotas(h: &dyn Harness) {
         store.get_user(OTHER, "tagged").await,
         StoreError::NotFound { .. }
     );
-    let _: Arc<dyn IamStore> = store;
+    let _: Arc<Store> = store;
 }

@@ -1,4 +1,4 @@
-//! The storage conformance suite: one set of async test cases, run against every backend
+//! The storage conformance suite: one set of async test cases (IAM and S3), run against every backend
 //! (Quickwit's `metastore_test_suite!` style). A backend's test file implements [`Harness`]
 //! and invokes [`conformance_suite!`](crate::conformance_suite).
 
@@ -12,18 +12,19 @@ pub mod keys;
 pub mod policies;
 pub mod principals;
 pub mod roles;
+pub mod s3;
 pub mod users;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use hourglass_store::{IamStore, KeyRing, Quotas};
+use hourglass_store::{KeyRing, Quotas, Store};
 
 /// What the suite needs from a backend: fresh, isolated databases it can open (and reopen).
 #[async_trait]
 pub trait Harness: Send + Sync {
     /// Opens a store on this harness's database (the same database every call).
-    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<dyn IamStore>;
+    async fn open_with(&self, keyring: Arc<KeyRing>, quotas: Quotas) -> Arc<Store>;
 
     /// The key ring [`Harness::open`] uses.
     fn keyring(&self) -> Arc<KeyRing>;
@@ -31,7 +32,7 @@ pub trait Harness: Send + Sync {
     /// The `secret_sealed` column of an access key, read around the store.
     async fn raw_sealed_secret(&self, access_key_id: &str) -> String;
 
-    async fn open(&self) -> Arc<dyn IamStore> {
+    async fn open(&self) -> Arc<Store> {
         self.open_with(self.keyring(), Quotas::default()).await
     }
 }
@@ -70,6 +71,15 @@ macro_rules! conformance_suite {
                 policy_versions_quota_holds,
                 unique_names_hold,
                 attachment_quota_holds,
+            ],
+            s3: [
+                buckets,
+                objects,
+                listing,
+                multipart,
+                reopen_keeps_objects,
+                concurrent_puts_free_each_version_once,
+                delete_bucket_races_put,
             ],
         );
     };

@@ -1,41 +1,30 @@
-//! [`IamStore`] for [`SqlStore`]: each method is one transaction running the shared logic.
+//! The IAM methods of [`Store`]: each is one transaction running the shared logic in
+//! [`crate::sql`].
+//!
+//! Every write is one transaction with its limits and conflicts checked inside it, so
+//! concurrent callers can never break a quota. Names of users, roles and groups are matched
+//! case-insensitively and returned as created. Unless a method says otherwise, it can also
+//! return [`StoreError::Backend`], [`StoreError::Corrupt`] or [`StoreError::Conflict`] (a
+//! concurrent transaction kept winning). Methods taking an `account_id` return
+//! `NotFound(Account)` when the account was never ensured only where noted; otherwise a
+//! missing account just means the record is not found.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::Store;
 use crate::error::Result;
+#[allow(unused_imports)] // used by rustdoc links
+use crate::error::{DeleteConflict, Quota, ResourceKind, StoreError};
 use crate::model::*;
 use crate::sql::{
-    Backend, SqlStore, accounts, attachments, authz, entities, groups, inline, keys, policies,
-    roles, tags, tx_fn, users,
+    Backend, accounts, attachments, authz, entities, groups, inline, keys, policies, roles, tags,
+    tx_fn, users,
 };
-use crate::traits::IamStore;
 
-/// Runs `$body` (an async expression using the transaction `$tx` and, optionally, the quotas
-/// `$q`) as a read or write transaction. The listed arguments are turned into owned values
-/// moved into the transaction closure, which may run more than once.
-macro_rules! run {
-    ($self:ident . $mode:ident, [$($arg:ident),*], |$tx:ident| $body:expr) => {{
-        $(let $arg = $arg.to_owned();)*
-        $self.backend.$mode(tx_fn(move |$tx| {
-            $(let $arg = $arg.clone();)*
-            Box::pin(async move { $body.await })
-        })).await
-    }};
-    ($self:ident . $mode:ident, [$($arg:ident),*], |$tx:ident, $q:ident| $body:expr) => {{
-        $(let $arg = $arg.to_owned();)*
-        let $q = std::sync::Arc::clone(&$self.quotas);
-        $self.backend.$mode(tx_fn(move |$tx| {
-            $(let $arg = $arg.clone();)*
-            let $q = std::sync::Arc::clone(&$q);
-            Box::pin(async move { $body.await })
-        })).await
-    }};
-}
-
-#[async_trait]
-impl<B: Backend> IamStore for SqlStore<B> {
-    async fn ensure_account(
+impl Store {
+    /// Creates the account if absent (idempotent) and returns it as stored (the first
+    /// `create_date` wins). `InvalidInput` unless the id is 12 decimal digits.
+    pub async fn ensure_account(
         &self,
         account_id: &str,
         create_date: DateTime<Utc>,
@@ -47,22 +36,28 @@ impl<B: Backend> IamStore for SqlStore<B> {
         )
     }
 
-    async fn get_account(&self, account_id: &str) -> Result<Account> {
+    /// `NotFound(Account)`.
+    pub async fn get_account(&self, account_id: &str) -> Result<Account> {
         run!(self.read, [account_id], |tx| accounts::get(tx, &account_id))
     }
 
-    async fn account_summary(&self, account_id: &str) -> Result<AccountSummary> {
+    /// Counts for GetAccountSummary.
+    pub async fn account_summary(&self, account_id: &str) -> Result<AccountSummary> {
         run!(self.read, [account_id], |tx| accounts::summary(
             tx,
             &account_id
         ))
     }
 
-    async fn create_user(&self, user: NewUser) -> Result<User> {
+    /// `NotFound(Account)` if the account does not exist; `AlreadyExists(User)` when a user
+    /// with the same name in any case exists; `NotFound(Policy)` for an unknown boundary ARN;
+    /// `LimitExceeded(UsersPerAccount | TagsPerUser)`.
+    pub async fn create_user(&self, user: NewUser) -> Result<User> {
         run!(self.write, [user], |tx, q| users::create(tx, &q, &user))
     }
 
-    async fn get_user(&self, account_id: &str, name: &str) -> Result<User> {
+    /// Case-insensitive lookup. `NotFound(User)`.
+    pub async fn get_user(&self, account_id: &str, name: &str) -> Result<User> {
         run!(self.read, [account_id, name], |tx| users::get(
             tx,
             &account_id,
@@ -70,7 +65,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn get_user_by_id(&self, account_id: &str, user_id: &str) -> Result<User> {
+    /// Lookup by `AIDA…` id. `NotFound(User)` (named by the id).
+    pub async fn get_user_by_id(&self, account_id: &str, user_id: &str) -> Result<User> {
         run!(self.read, [account_id, user_id], |tx| users::get_by_id(
             tx,
             &account_id,
@@ -78,7 +74,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn list_users(
+    /// Users whose path starts with `path_prefix`, ordered by lowercase name.
+    /// `InvalidInput` for a marker this store did not issue.
+    pub async fn list_users(
         &self,
         account_id: &str,
         path_prefix: Option<&str>,
@@ -92,7 +90,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         )
     }
 
-    async fn update_user(&self, account_id: &str, name: &str, update: Rename) -> Result<User> {
+    /// Renames and/or moves a user; the user id, keys, policies and memberships stay.
+    /// `NotFound(User)`; `AlreadyExists(User)` if the new name is taken by another user.
+    pub async fn update_user(&self, account_id: &str, name: &str, update: Rename) -> Result<User> {
         run!(self.write, [account_id, name, update], |tx| users::update(
             tx,
             &account_id,
@@ -101,7 +101,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn delete_user(&self, account_id: &str, name: &str) -> Result<()> {
+    /// `NotFound(User)`; `DeleteConflict(AccessKeys | InlinePolicies | AttachedPolicies |
+    /// UserInGroups)`, checked in that order.
+    pub async fn delete_user(&self, account_id: &str, name: &str) -> Result<()> {
         run!(self.write, [account_id, name], |tx| users::delete(
             tx,
             &account_id,
@@ -109,7 +111,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn set_user_permissions_boundary(
+    /// Sets (`Some(arn)`) or removes (`None`, idempotent) the user's permissions boundary.
+    /// `NotFound(User)`; `NotFound(Policy)` for an unknown policy.
+    pub async fn set_user_permissions_boundary(
         &self,
         account_id: &str,
         name: &str,
@@ -127,7 +131,11 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn tag_resource(
+    /// Adds or replaces tags (user and role keys case-insensitively: the new key's case wins).
+    /// `NotFound(User | Role | Policy)`; `LimitExceeded(TagsPerUser | TagsPerRole |
+    /// TagsPerPolicy)` when the result would exceed the quota; `Unmodifiable` for AWS-managed
+    /// policies.
+    pub async fn tag_resource(
         &self,
         account_id: &str,
         target: &TagTarget,
@@ -139,7 +147,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn untag_resource(
+    /// Removes tags by key (absent keys are ignored). Errors as [`Store::tag_resource`].
+    pub async fn untag_resource(
         &self,
         account_id: &str,
         target: &TagTarget,
@@ -151,14 +160,19 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn list_tags(&self, account_id: &str, target: &TagTarget) -> Result<Vec<Tag>> {
+    /// Tags sorted by (lowercase) key. `NotFound(User | Role | Policy)`.
+    pub async fn list_tags(&self, account_id: &str, target: &TagTarget) -> Result<Vec<Tag>> {
         run!(self.read, [account_id, target], |tx| async {
             let (id, _) = tags::resolve(tx, &account_id, &target, false).await?;
             tags::load(tx, &id).await
         })
     }
 
-    async fn create_access_key(&self, key: NewAccessKey) -> Result<AccessKeyMetadata> {
+    /// Stores a new `Active` key with its secret sealed (AAD = key id).
+    /// `NotFound(User)` if the owner user does not exist (named by its id); `NotFound(Account)`;
+    /// `LimitExceeded(AccessKeysPerUser)` if the owner already has the maximum (also for root);
+    /// `AlreadyExists(AccessKey)` on an id collision.
+    pub async fn create_access_key(&self, key: NewAccessKey) -> Result<AccessKeyMetadata> {
         let sealed = self
             .keyring
             .seal_secret(&key.secret, key.access_key_id.as_bytes())?;
@@ -167,7 +181,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn get_access_key(&self, access_key_id: &str) -> Result<AccessKey> {
+    /// For authentication: owner, status and the decrypted secret. `NotFound(AccessKey)`;
+    /// `KeyRing` if the secret cannot be opened.
+    pub async fn get_access_key(&self, access_key_id: &str) -> Result<AccessKey> {
         // One SELECT: no explicit transaction needed (the authenticator's hot path).
         let (metadata, sealed) = run!(self.read_single, [access_key_id], |tx| keys::get(
             tx,
@@ -179,7 +195,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         Ok(AccessKey { metadata, secret })
     }
 
-    async fn list_access_keys(
+    /// The owner's keys ordered by creation date then id.
+    pub async fn list_access_keys(
         &self,
         account_id: &str,
         owner: &KeyOwner,
@@ -191,7 +208,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn update_access_key_status(
+    /// `NotFound(AccessKey)` unless the key exists and belongs to `owner` in the account.
+    pub async fn update_access_key_status(
         &self,
         account_id: &str,
         owner: &KeyOwner,
@@ -205,7 +223,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         )
     }
 
-    async fn delete_access_key(
+    /// `NotFound(AccessKey)` unless the key exists and belongs to `owner` in the account.
+    pub async fn delete_access_key(
         &self,
         account_id: &str,
         owner: &KeyOwner,
@@ -216,7 +235,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn record_access_key_use(
+    /// Records a use of the key: one UPDATE, cheap enough for the request path (the caller may
+    /// still throttle). An unknown key is silently ignored.
+    pub async fn record_access_key_use(
         &self,
         access_key_id: &str,
         used: &AccessKeyLastUsed,
@@ -228,11 +249,14 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn create_role(&self, role: NewRole) -> Result<Role> {
+    /// `NotFound(Account)`; `AlreadyExists(Role)`; `NotFound(Policy)` for an unknown boundary;
+    /// `LimitExceeded(RolesPerAccount | TagsPerRole)`.
+    pub async fn create_role(&self, role: NewRole) -> Result<Role> {
         run!(self.write, [role], |tx, q| roles::create(tx, &q, &role))
     }
 
-    async fn get_role(&self, account_id: &str, name: &str) -> Result<Role> {
+    /// Case-insensitive lookup. `NotFound(Role)`.
+    pub async fn get_role(&self, account_id: &str, name: &str) -> Result<Role> {
         run!(self.read, [account_id, name], |tx| roles::get(
             tx,
             &account_id,
@@ -240,7 +264,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn get_role_by_id(&self, account_id: &str, role_id: &str) -> Result<Role> {
+    /// Lookup by `AROA…` id. `NotFound(Role)` (named by the id).
+    pub async fn get_role_by_id(&self, account_id: &str, role_id: &str) -> Result<Role> {
         run!(self.read, [account_id, role_id], |tx| roles::get_by_id(
             tx,
             &account_id,
@@ -248,7 +273,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn list_roles(
+    /// Roles whose path starts with `path_prefix`, ordered by lowercase name.
+    pub async fn list_roles(
         &self,
         account_id: &str,
         path_prefix: Option<&str>,
@@ -262,7 +288,13 @@ impl<B: Backend> IamStore for SqlStore<B> {
         )
     }
 
-    async fn update_role(&self, account_id: &str, name: &str, update: RoleUpdate) -> Result<Role> {
+    /// UpdateRole. `NotFound(Role)`.
+    pub async fn update_role(
+        &self,
+        account_id: &str,
+        name: &str,
+        update: RoleUpdate,
+    ) -> Result<Role> {
         run!(self.write, [account_id, name, update], |tx| roles::update(
             tx,
             &account_id,
@@ -271,7 +303,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn update_assume_role_policy(
+    /// UpdateAssumeRolePolicy. `NotFound(Role)`.
+    pub async fn update_assume_role_policy(
         &self,
         account_id: &str,
         name: &str,
@@ -282,7 +315,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn delete_role(&self, account_id: &str, name: &str) -> Result<()> {
+    /// `NotFound(Role)`; `DeleteConflict(InlinePolicies | AttachedPolicies)`.
+    pub async fn delete_role(&self, account_id: &str, name: &str) -> Result<()> {
         run!(self.write, [account_id, name], |tx| roles::delete(
             tx,
             &account_id,
@@ -290,7 +324,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn set_role_permissions_boundary(
+    /// As [`Store::set_user_permissions_boundary`], for roles (`NotFound(Role)`).
+    pub async fn set_role_permissions_boundary(
         &self,
         account_id: &str,
         name: &str,
@@ -308,23 +343,35 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn record_role_use(&self, role_id: &str, used: &RoleLastUsed) -> Result<()> {
+    /// Records that a session of the role was used (one UPDATE). An unknown role id is ignored.
+    pub async fn record_role_use(&self, role_id: &str, used: &RoleLastUsed) -> Result<()> {
         run!(self.write, [role_id, used], |tx| roles::record_use(
             tx, &role_id, &used
         ))
     }
 
-    async fn create_policy(&self, policy: NewPolicy) -> Result<ManagedPolicy> {
+    /// Creates a customer-managed policy with `document` as default version `v1`.
+    /// `NotFound(Account)`; `AlreadyExists(Policy)` (named by the policy name) when the
+    /// account has a policy of that name on any path; `LimitExceeded(PoliciesPerAccount |
+    /// TagsPerPolicy)`; `InvalidInput` if `account_id` is [`AWS_ACCOUNT`].
+    pub async fn create_policy(&self, policy: NewPolicy) -> Result<ManagedPolicy> {
         run!(self.write, [policy], |tx, q| policies::create(
             tx, &q, &policy
         ))
     }
 
-    async fn upsert_aws_managed_policy(&self, policy: AwsManagedPolicy) -> Result<ManagedPolicy> {
+    /// Idempotent start-up registration of an AWS-managed policy: creates it, or updates its
+    /// description and default document in place when they changed. Existing ids are kept.
+    pub async fn upsert_aws_managed_policy(
+        &self,
+        policy: AwsManagedPolicy,
+    ) -> Result<ManagedPolicy> {
         run!(self.write, [policy], |tx| policies::upsert_aws(tx, &policy))
     }
 
-    async fn get_policy(&self, account_id: &str, policy_arn: &str) -> Result<ManagedPolicy> {
+    /// A customer policy of the account or an AWS-managed policy, by ARN, with counts for this
+    /// account. `NotFound(Policy)`.
+    pub async fn get_policy(&self, account_id: &str, policy_arn: &str) -> Result<ManagedPolicy> {
         run!(self.read, [account_id, policy_arn], |tx| policies::get(
             tx,
             &account_id,
@@ -332,7 +379,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn list_policies(
+    /// ListPolicies, ordered by lowercase name then ARN.
+    pub async fn list_policies(
         &self,
         account_id: &str,
         filter: &PolicyFilter,
@@ -346,7 +394,11 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn delete_policy(&self, account_id: &str, policy_arn: &str) -> Result<()> {
+    /// Deletes a customer policy and its default version. `NotFound(Policy)`;
+    /// `Unmodifiable` for AWS-managed policies; `DeleteConflict(PolicyAttached)` while attached
+    /// or used as a boundary; `DeleteConflict(PolicyHasVersions)` while non-default versions
+    /// exist.
+    pub async fn delete_policy(&self, account_id: &str, policy_arn: &str) -> Result<()> {
         run!(self.write, [account_id, policy_arn], |tx| policies::delete(
             tx,
             &account_id,
@@ -354,7 +406,10 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn create_policy_version(
+    /// Adds the next version (`vN`, never reused), optionally as default (which also sets the
+    /// policy's update date to `create_date`). `NotFound(Policy)`; `Unmodifiable`;
+    /// `LimitExceeded(VersionsPerPolicy)`.
+    pub async fn create_policy_version(
         &self,
         account_id: &str,
         policy_arn: &str,
@@ -383,7 +438,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         )
     }
 
-    async fn get_policy_version(
+    /// `NotFound(Policy)`; `NotFound(PolicyVersion)`.
+    pub async fn get_policy_version(
         &self,
         account_id: &str,
         policy_arn: &str,
@@ -394,7 +450,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn list_policy_versions(
+    /// All versions, newest first. `NotFound(Policy)`.
+    pub async fn list_policy_versions(
         &self,
         account_id: &str,
         policy_arn: &str,
@@ -404,7 +461,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn set_default_policy_version(
+    /// `NotFound(Policy)`; `NotFound(PolicyVersion)`; `Unmodifiable`.
+    pub async fn set_default_policy_version(
         &self,
         account_id: &str,
         policy_arn: &str,
@@ -418,7 +476,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         )
     }
 
-    async fn delete_policy_version(
+    /// `NotFound(Policy)`; `NotFound(PolicyVersion)`; `Unmodifiable`;
+    /// `DeleteConflict(DefaultVersion)`.
+    pub async fn delete_policy_version(
         &self,
         account_id: &str,
         policy_arn: &str,
@@ -429,7 +489,10 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn attach_policy(
+    /// Attaches a managed policy (customer of this account, or AWS-managed); attaching twice
+    /// is a no-op. `NotFound(User | Role | Group)`; `NotFound(Policy)`;
+    /// `LimitExceeded(PoliciesPerUser | PoliciesPerRole | PoliciesPerGroup)`.
+    pub async fn attach_policy(
         &self,
         account_id: &str,
         entity: &EntityRef,
@@ -440,7 +503,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn detach_policy(
+    /// `NotFound(User | Role | Group)`; `NotFound(AttachedPolicy)` when not attached.
+    pub async fn detach_policy(
         &self,
         account_id: &str,
         entity: &EntityRef,
@@ -451,7 +515,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn list_attached_policies(
+    /// ListAttached{User,Role,Group}Policies, ordered by lowercase policy name then ARN;
+    /// `path_prefix` filters on the policy path. `NotFound(User | Role | Group)`.
+    pub async fn list_attached_policies(
         &self,
         account_id: &str,
         entity: &EntityRef,
@@ -464,7 +530,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn list_entities_for_policy(
+    /// ListEntitiesForPolicy, ordered by kind (groups, roles, users — AWS's response order)
+    /// then lowercase name; `path_prefix` filters on the entity path. `NotFound(Policy)`.
+    pub async fn list_entities_for_policy(
         &self,
         account_id: &str,
         policy_arn: &str,
@@ -476,7 +544,10 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn put_inline_policy(
+    /// Creates or replaces an inline policy (names are case-sensitive).
+    /// `NotFound(User | Role | Group)`; `PolicySizeExceeded` when the sum of the entity's other
+    /// inline policies and `check.size` exceeds `check.limit`.
+    pub async fn put_inline_policy(
         &self,
         account_id: &str,
         entity: &EntityRef,
@@ -491,7 +562,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         )
     }
 
-    async fn get_inline_policy(
+    /// `NotFound(User | Role | Group)`; `NotFound(InlinePolicy(kind))`.
+    pub async fn get_inline_policy(
         &self,
         account_id: &str,
         entity: &EntityRef,
@@ -502,7 +574,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn delete_inline_policy(
+    /// `NotFound(User | Role | Group)`; `NotFound(InlinePolicy(kind))`.
+    pub async fn delete_inline_policy(
         &self,
         account_id: &str,
         entity: &EntityRef,
@@ -513,7 +586,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn list_inline_policies(
+    /// Inline policy names ordered by name. `NotFound(User | Role | Group)`.
+    pub async fn list_inline_policies(
         &self,
         account_id: &str,
         entity: &EntityRef,
@@ -524,11 +598,13 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn create_group(&self, group: NewGroup) -> Result<Group> {
+    /// `NotFound(Account)`; `AlreadyExists(Group)`; `LimitExceeded(GroupsPerAccount)`.
+    pub async fn create_group(&self, group: NewGroup) -> Result<Group> {
         run!(self.write, [group], |tx, q| groups::create(tx, &q, &group))
     }
 
-    async fn get_group(&self, account_id: &str, name: &str) -> Result<Group> {
+    /// Case-insensitive lookup. `NotFound(Group)`.
+    pub async fn get_group(&self, account_id: &str, name: &str) -> Result<Group> {
         run!(self.read, [account_id, name], |tx| groups::get(
             tx,
             &account_id,
@@ -536,7 +612,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn list_groups(
+    /// Groups whose path starts with `path_prefix`, ordered by lowercase name.
+    pub async fn list_groups(
         &self,
         account_id: &str,
         path_prefix: Option<&str>,
@@ -548,7 +625,13 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn update_group(&self, account_id: &str, name: &str, update: Rename) -> Result<Group> {
+    /// UpdateGroup (rename/move). `NotFound(Group)`; `AlreadyExists(Group)`.
+    pub async fn update_group(
+        &self,
+        account_id: &str,
+        name: &str,
+        update: Rename,
+    ) -> Result<Group> {
         run!(self.write, [account_id, name, update], |tx| groups::update(
             tx,
             &account_id,
@@ -557,7 +640,9 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn delete_group(&self, account_id: &str, name: &str) -> Result<()> {
+    /// `NotFound(Group)`; `DeleteConflict(GroupHasMembers | InlinePolicies |
+    /// AttachedPolicies)`.
+    pub async fn delete_group(&self, account_id: &str, name: &str) -> Result<()> {
         run!(self.write, [account_id, name], |tx| groups::delete(
             tx,
             &account_id,
@@ -565,13 +650,16 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn add_user_to_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
+    /// Adding a member twice is a no-op. `NotFound(Group)`; `NotFound(User)`;
+    /// `LimitExceeded(GroupsPerUser)`.
+    pub async fn add_user_to_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
         run!(self.write, [account_id, group, user], |tx, q| {
             groups::add_member(tx, &q, &account_id, &group, &user)
         })
     }
 
-    async fn remove_user_from_group(
+    /// `NotFound(Group)`; `NotFound(User)`; `NotFound(GroupMember)` if not a member.
+    pub async fn remove_user_from_group(
         &self,
         account_id: &str,
         group: &str,
@@ -582,7 +670,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn list_group_members(
+    /// Members of a group (GetGroup), ordered by lowercase user name. `NotFound(Group)`.
+    pub async fn list_group_members(
         &self,
         account_id: &str,
         group: &str,
@@ -596,7 +685,8 @@ impl<B: Backend> IamStore for SqlStore<B> {
         ))
     }
 
-    async fn list_groups_for_user(
+    /// ListGroupsForUser, ordered by lowercase group name. `NotFound(User)`.
+    pub async fn list_groups_for_user(
         &self,
         account_id: &str,
         user: &str,
@@ -607,7 +697,10 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn principal_policies(
+    /// The identity policies of a principal in one consistent read: default versions of
+    /// attached managed policies, inline policies, (users) the same for each group, and the
+    /// permissions boundary. `NotFound(User | Role)` (named by the id) if the principal is gone.
+    pub async fn principal_policies(
         &self,
         account_id: &str,
         principal: &PrincipalRef,
@@ -617,11 +710,13 @@ impl<B: Backend> IamStore for SqlStore<B> {
         })
     }
 
-    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+    /// A server setting, if set.
+    pub async fn get_setting(&self, key: &str) -> Result<Option<String>> {
         run!(self.read, [key], |tx| accounts::get_setting(tx, &key))
     }
 
-    async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+    /// Sets a server setting (insert or replace).
+    pub async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
         run!(self.write, [key, value], |tx| accounts::put_setting(
             tx, &key, &value
         ))

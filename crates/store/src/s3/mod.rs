@@ -1,0 +1,148 @@
+//! S3 metadata: buckets (with policy and tags), the object index and multipart uploads, kept
+//! in the same database, schema and transactions as the IAM records (the [`Store`] methods
+//! in `store/s3.rs`; the SQL in [`sql`]). Object bytes never live here: records name data
+//! files ([`Segment`]) written and fsynced before the record commits.
+//!
+//! [`Store`]: crate::Store
+
+pub(crate) mod sql;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DeleteConflict, ResourceKind, StoreError};
+
+/// Failures of the S3 metadata methods: the S3 domain outcomes, and everything else as
+/// `Backend` (rendered from a [`StoreError`], which never carries secrets).
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    #[error("bucket already exists")]
+    BucketExists,
+    #[error("no such bucket")]
+    NoSuchBucket,
+    #[error("bucket not empty")]
+    BucketNotEmpty,
+    #[error("no such upload")]
+    NoSuchUpload,
+    #[error("backend: {0}")]
+    Backend(String),
+}
+
+pub type MetaResult<T> = Result<T, MetaError>;
+
+impl From<StoreError> for MetaError {
+    fn from(e: StoreError) -> MetaError {
+        match e {
+            StoreError::NotFound {
+                kind: ResourceKind::Bucket,
+                ..
+            } => MetaError::NoSuchBucket,
+            StoreError::NotFound {
+                kind: ResourceKind::Upload,
+                ..
+            } => MetaError::NoSuchUpload,
+            StoreError::AlreadyExists {
+                kind: ResourceKind::Bucket,
+                ..
+            } => MetaError::BucketExists,
+            StoreError::DeleteConflict(DeleteConflict::BucketNotEmpty) => MetaError::BucketNotEmpty,
+            other => MetaError::Backend(other.to_string()),
+        }
+    }
+}
+
+/// A key/value tag (bucket or object).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    pub name: String,
+    /// Owning account id.
+    pub owner: String,
+    pub created: DateTime<Utc>,
+    pub region: String,
+    pub policy: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// One data file of an object, in order. A simple PUT has one; a completed multipart
+/// upload has one per part (the parts' files are adopted, not copied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub id: String,
+    pub len: u64,
+}
+
+/// A flexible checksum as stored and returned: algorithm name (`CRC32`…) and base64 value
+/// (multipart composites end in `-N`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChecksum {
+    pub algorithm: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ObjectHeaders {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    pub expires: Option<String>,
+    /// `x-amz-meta-*` without the prefix, lower-case names.
+    pub user: Vec<(String, String)>,
+    pub storage_class: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    pub bucket: String,
+    pub key: String,
+    pub size: u64,
+    /// Quoted ETag as returned (`"hex"` or `"hex-N"`).
+    pub etag: String,
+    pub modified: DateTime<Utc>,
+    pub headers: ObjectHeaders,
+    pub checksum: Option<StoredChecksum>,
+    pub tags: Vec<Tag>,
+    pub segments: Vec<Segment>,
+    /// Part sizes of a multipart object (for `partNumber` GETs and parts count).
+    pub parts: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub upload_id: String,
+    pub bucket: String,
+    pub key: String,
+    pub initiated: DateTime<Utc>,
+    pub headers: ObjectHeaders,
+    pub checksum_algorithm: Option<String>,
+    pub tags: Vec<Tag>,
+    /// Account id of the initiator, for ListMultipartUploads.
+    pub initiator: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub upload_id: String,
+    pub number: u32,
+    pub size: u64,
+    pub etag: String,
+    pub modified: DateTime<Utc>,
+    pub checksum: Option<StoredChecksum>,
+    pub segment: Segment,
+}
+
+/// JSON columns (headers, tags, segments, checksums): their text is the stored format.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> crate::Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+pub(crate) fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> crate::Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::corrupt(format!("S3 record: {e}")))
+}
