@@ -1,10 +1,16 @@
 //! Query-protocol operations: each decodes its parameters, calls the identity service and
-//! encodes the result members. One module per group of operations.
+//! encodes the result members. One module per group of operations; each service's table of
+//! operations is in its `mod.rs` (see [`operations`]).
 
 pub mod iam;
+pub mod operations;
 pub mod sts;
 
 use hourglass_iam::{Caller, IamError, Identity, RequestParts};
+
+pub use iam::IamOperation;
+pub use operations::Operation;
+pub use sts::StsOperation;
 
 use crate::query::{Params, QueryError, Service};
 
@@ -40,12 +46,6 @@ impl<'a> Ctx<'a> {
         )))
     }
 
-    /// Refuses parameters the operation does not declare.
-    pub fn declare(&self, names: &[&str]) -> Result<(), ApiError> {
-        crate::query::check_params(self.params, names)?;
-        Ok(())
-    }
-
     pub fn get(&self, name: &str) -> Option<&'a str> {
         self.params.get(name)
     }
@@ -69,20 +69,20 @@ impl<'a> Ctx<'a> {
 }
 
 pub fn is_known_action(service: Service, action: &str) -> bool {
-    match service {
-        Service::Iam => iam::ACTIONS.contains(&action),
-        Service::Sts => sts::ACTIONS.contains(&action),
-    }
+    Operation::parse(service, action).is_ok()
 }
 
 /// Actions that AWS accepts without a signature.
 pub fn is_unsigned_action(service: Service, action: &str) -> bool {
-    service == Service::Sts && matches!(action, "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")
+    match Operation::parse(service, action) {
+        Ok(op) => op.is_unsigned(),
+        Err(_) => service == Service::Sts && sts::UNSERVED_UNSIGNED.contains(&action),
+    }
 }
 
+/// Decodes `ctx.action`, refuses parameters outside its schema and runs it.
 pub async fn dispatch(ctx: &Ctx<'_>) -> ApiResult {
-    match ctx.service {
-        Service::Iam => iam::dispatch(ctx).await,
-        Service::Sts => sts::dispatch(ctx).await,
-    }
+    Operation::parse(ctx.service, ctx.action)?
+        .dispatch(ctx)
+        .await
 }

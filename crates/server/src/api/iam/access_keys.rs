@@ -6,7 +6,6 @@ use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
 pub async fn create(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName"])?;
     let key = ctx
         .identity
         .create_access_key(ctx.caller()?, ctx.get("UserName"))
@@ -23,7 +22,6 @@ pub async fn create(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName", "Marker", "MaxItems"])?;
     let request = super::page_request(ctx)?;
     let keys = ctx
         .identity
@@ -53,7 +51,6 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn update(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName", "AccessKeyId", "Status"])?;
     ctx.identity
         .update_access_key(
             ctx.caller()?,
@@ -66,7 +63,6 @@ pub async fn update(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn delete(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName", "AccessKeyId"])?;
     ctx.identity
         .delete_access_key(
             ctx.caller()?,
@@ -78,7 +74,6 @@ pub async fn delete(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn last_used(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["AccessKeyId"])?;
     let view = ctx
         .identity
         .get_access_key_last_used(ctx.caller()?, ctx.required("AccessKeyId")?)

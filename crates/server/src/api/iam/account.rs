@@ -8,7 +8,6 @@ use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
 pub async fn get_account_summary(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&[])?;
     let entries = ctx.identity.account_summary(ctx.caller()?).await?;
     let mut x = Xml::new();
     x.open("SummaryMap");
@@ -46,7 +45,6 @@ fn write_boundary(x: &mut Xml, boundary: Option<&str>) {
 }
 
 pub async fn get_account_authorization_details(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["Filter", "Marker", "MaxItems"])?;
     let filter = ctx.params.list("Filter");
     let details = ctx
         .identity

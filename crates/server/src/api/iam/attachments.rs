@@ -28,7 +28,6 @@ pub(super) fn entity(ctx: &Ctx<'_>, kind: EntityKind) -> Result<EntityRef, ApiEr
 }
 
 pub async fn attach(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
-    ctx.declare(&[entity_param(kind), "PolicyArn"])?;
     ctx.identity
         .attach_policy(
             ctx.caller()?,
@@ -40,7 +39,6 @@ pub async fn attach(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
 }
 
 pub async fn detach(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
-    ctx.declare(&[entity_param(kind), "PolicyArn"])?;
     ctx.identity
         .detach_policy(
             ctx.caller()?,
@@ -52,7 +50,6 @@ pub async fn detach(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
 }
 
 pub async fn list_attached(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
-    ctx.declare(&[entity_param(kind), "PathPrefix", "Marker", "MaxItems"])?;
     let page = ctx
         .identity
         .list_attached_policies(
@@ -72,7 +69,6 @@ pub async fn list_attached(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
 }
 
 pub async fn put_boundary(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
-    ctx.declare(&[entity_param(kind), "PermissionsBoundary"])?;
     ctx.identity
         .set_permissions_boundary(
             ctx.caller()?,
@@ -84,7 +80,6 @@ pub async fn put_boundary(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
 }
 
 pub async fn delete_boundary(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
-    ctx.declare(&[entity_param(kind)])?;
     ctx.identity
         .set_permissions_boundary(ctx.caller()?, &entity(ctx, kind)?, None)
         .await?;

@@ -16,7 +16,6 @@ pub(super) fn write_group(x: &mut Xml, g: &Group) {
 }
 
 pub async fn create_group(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["GroupName", "Path"])?;
     let group = ctx
         .identity
         .create_group(ctx.caller()?, ctx.required("GroupName")?, ctx.get("Path"))
@@ -29,7 +28,6 @@ pub async fn create_group(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn get_group(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["GroupName", "Marker", "MaxItems"])?;
     let (group, members) = ctx
         .identity
         .get_group(
@@ -54,7 +52,6 @@ pub async fn get_group(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_groups(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PathPrefix", "Marker", "MaxItems"])?;
     let page = ctx
         .identity
         .list_groups(ctx.caller()?, ctx.get("PathPrefix"), page_request(ctx)?)
@@ -66,7 +63,6 @@ pub async fn list_groups(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_groups_for_user(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName", "Marker", "MaxItems"])?;
     let page = ctx
         .identity
         .list_groups_for_user(ctx.caller()?, ctx.required("UserName")?, page_request(ctx)?)
@@ -77,16 +73,8 @@ pub async fn list_groups_for_user(ctx: &Ctx<'_>) -> ApiResult {
     Ok(Some(x.finish()))
 }
 
-pub async fn add_user_to_group(ctx: &Ctx<'_>) -> ApiResult {
-    membership(ctx, true).await
-}
-
-pub async fn remove_user_from_group(ctx: &Ctx<'_>) -> ApiResult {
-    membership(ctx, false).await
-}
-
-async fn membership(ctx: &Ctx<'_>, member: bool) -> ApiResult {
-    ctx.declare(&["GroupName", "UserName"])?;
+/// AddUserToGroup (`member`) and RemoveUserFromGroup.
+pub async fn membership(ctx: &Ctx<'_>, member: bool) -> ApiResult {
     ctx.identity
         .set_group_membership(
             ctx.caller()?,
@@ -99,7 +87,6 @@ async fn membership(ctx: &Ctx<'_>, member: bool) -> ApiResult {
 }
 
 pub async fn update_group(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["GroupName", "NewPath", "NewGroupName"])?;
     ctx.identity
         .update_group(
             ctx.caller()?,
@@ -112,7 +99,6 @@ pub async fn update_group(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn delete_group(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["GroupName"])?;
     ctx.identity
         .delete_group(ctx.caller()?, ctx.required("GroupName")?)
         .await?;

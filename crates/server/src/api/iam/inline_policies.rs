@@ -8,7 +8,6 @@ use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
 pub async fn put(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
-    ctx.declare(&[entity_param(kind), "PolicyName", "PolicyDocument"])?;
     ctx.identity
         .put_inline_policy(
             ctx.caller()?,
@@ -21,7 +20,6 @@ pub async fn put(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
 }
 
 pub async fn get(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
-    ctx.declare(&[entity_param(kind), "PolicyName"])?;
     let entity = entity(ctx, kind)?;
     let policy = ctx
         .identity
@@ -36,7 +34,6 @@ pub async fn get(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
 }
 
 pub async fn delete(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
-    ctx.declare(&[entity_param(kind), "PolicyName"])?;
     ctx.identity
         .delete_inline_policy(
             ctx.caller()?,
@@ -48,7 +45,6 @@ pub async fn delete(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
 }
 
 pub async fn list(ctx: &Ctx<'_>, kind: EntityKind) -> ApiResult {
-    ctx.declare(&[entity_param(kind), "Marker", "MaxItems"])?;
     let page = ctx
         .identity
         .list_inline_policies(ctx.caller()?, &entity(ctx, kind)?, page_request(ctx)?)

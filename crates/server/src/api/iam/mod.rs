@@ -11,166 +11,100 @@ mod users;
 
 use hourglass_store::{EntityKind, Page, PageRequest, Tag};
 
-use crate::api::{ApiError, ApiResult, Ctx};
-use crate::query::QueryError;
+use crate::api::{ApiError, Ctx};
+use crate::query::Service;
 use crate::query::xml::Xml;
 
-pub const ACTIONS: &[&str] = &[
-    "CreateUser",
-    "GetUser",
-    "ListUsers",
-    "UpdateUser",
-    "DeleteUser",
-    "TagUser",
-    "UntagUser",
-    "ListUserTags",
-    "CreateAccessKey",
-    "ListAccessKeys",
-    "UpdateAccessKey",
-    "DeleteAccessKey",
-    "GetAccessKeyLastUsed",
-    "CreateRole",
-    "GetRole",
-    "ListRoles",
-    "UpdateRole",
-    "UpdateRoleDescription",
-    "UpdateAssumeRolePolicy",
-    "DeleteRole",
-    "TagRole",
-    "UntagRole",
-    "ListRoleTags",
-    "CreatePolicy",
-    "GetPolicy",
-    "ListPolicies",
-    "DeletePolicy",
-    "CreatePolicyVersion",
-    "GetPolicyVersion",
-    "ListPolicyVersions",
-    "SetDefaultPolicyVersion",
-    "DeletePolicyVersion",
-    "TagPolicy",
-    "UntagPolicy",
-    "ListPolicyTags",
-    "ListEntitiesForPolicy",
-    "AttachUserPolicy",
-    "AttachRolePolicy",
-    "AttachGroupPolicy",
-    "DetachUserPolicy",
-    "DetachRolePolicy",
-    "DetachGroupPolicy",
-    "ListAttachedUserPolicies",
-    "ListAttachedRolePolicies",
-    "ListAttachedGroupPolicies",
-    "PutUserPolicy",
-    "PutRolePolicy",
-    "PutGroupPolicy",
-    "GetUserPolicy",
-    "GetRolePolicy",
-    "GetGroupPolicy",
-    "DeleteUserPolicy",
-    "DeleteRolePolicy",
-    "DeleteGroupPolicy",
-    "ListUserPolicies",
-    "ListRolePolicies",
-    "ListGroupPolicies",
-    "PutUserPermissionsBoundary",
-    "PutRolePermissionsBoundary",
-    "DeleteUserPermissionsBoundary",
-    "DeleteRolePermissionsBoundary",
-    "CreateGroup",
-    "GetGroup",
-    "ListGroups",
-    "ListGroupsForUser",
-    "AddUserToGroup",
-    "RemoveUserFromGroup",
-    "UpdateGroup",
-    "DeleteGroup",
-    "GetAccountSummary",
-    "GetAccountAuthorizationDetails",
-];
-
-pub async fn dispatch(ctx: &Ctx<'_>) -> ApiResult {
-    match ctx.action {
-        "CreateUser" => users::create_user(ctx).await,
-        "GetUser" => users::get_user(ctx).await,
-        "ListUsers" => users::list_users(ctx).await,
-        "UpdateUser" => users::update_user(ctx).await,
-        "DeleteUser" => users::delete_user(ctx).await,
-        "TagUser" => users::tag_user(ctx).await,
-        "UntagUser" => users::untag_user(ctx).await,
-        "ListUserTags" => users::list_user_tags(ctx).await,
-        "CreateAccessKey" => access_keys::create(ctx).await,
-        "ListAccessKeys" => access_keys::list(ctx).await,
-        "UpdateAccessKey" => access_keys::update(ctx).await,
-        "DeleteAccessKey" => access_keys::delete(ctx).await,
-        "GetAccessKeyLastUsed" => access_keys::last_used(ctx).await,
-        "CreateRole" => roles::create_role(ctx).await,
-        "GetRole" => roles::get_role(ctx).await,
-        "ListRoles" => roles::list_roles(ctx).await,
-        "UpdateRole" => roles::update_role(ctx).await,
-        "UpdateRoleDescription" => roles::update_role_description(ctx).await,
-        "UpdateAssumeRolePolicy" => roles::update_assume_role_policy(ctx).await,
-        "DeleteRole" => roles::delete_role(ctx).await,
-        "TagRole" => roles::tag_role(ctx).await,
-        "UntagRole" => roles::untag_role(ctx).await,
-        "ListRoleTags" => roles::list_role_tags(ctx).await,
-        "CreatePolicy" => policies::create_policy(ctx).await,
-        "GetPolicy" => policies::get_policy(ctx).await,
-        "ListPolicies" => policies::list_policies(ctx).await,
-        "DeletePolicy" => policies::delete_policy(ctx).await,
-        "CreatePolicyVersion" => policies::create_policy_version(ctx).await,
-        "GetPolicyVersion" => policies::get_policy_version(ctx).await,
-        "ListPolicyVersions" => policies::list_policy_versions(ctx).await,
-        "SetDefaultPolicyVersion" => policies::set_default_policy_version(ctx).await,
-        "DeletePolicyVersion" => policies::delete_policy_version(ctx).await,
-        "TagPolicy" => policies::tag_policy(ctx).await,
-        "UntagPolicy" => policies::untag_policy(ctx).await,
-        "ListPolicyTags" => policies::list_policy_tags(ctx).await,
-        "ListEntitiesForPolicy" => policies::list_entities_for_policy(ctx).await,
-        "AttachUserPolicy" => attachments::attach(ctx, EntityKind::User).await,
-        "AttachRolePolicy" => attachments::attach(ctx, EntityKind::Role).await,
-        "AttachGroupPolicy" => attachments::attach(ctx, EntityKind::Group).await,
-        "DetachUserPolicy" => attachments::detach(ctx, EntityKind::User).await,
-        "DetachRolePolicy" => attachments::detach(ctx, EntityKind::Role).await,
-        "DetachGroupPolicy" => attachments::detach(ctx, EntityKind::Group).await,
-        "ListAttachedUserPolicies" => attachments::list_attached(ctx, EntityKind::User).await,
-        "ListAttachedRolePolicies" => attachments::list_attached(ctx, EntityKind::Role).await,
-        "ListAttachedGroupPolicies" => attachments::list_attached(ctx, EntityKind::Group).await,
-        "PutUserPolicy" => inline_policies::put(ctx, EntityKind::User).await,
-        "PutRolePolicy" => inline_policies::put(ctx, EntityKind::Role).await,
-        "PutGroupPolicy" => inline_policies::put(ctx, EntityKind::Group).await,
-        "GetUserPolicy" => inline_policies::get(ctx, EntityKind::User).await,
-        "GetRolePolicy" => inline_policies::get(ctx, EntityKind::Role).await,
-        "GetGroupPolicy" => inline_policies::get(ctx, EntityKind::Group).await,
-        "DeleteUserPolicy" => inline_policies::delete(ctx, EntityKind::User).await,
-        "DeleteRolePolicy" => inline_policies::delete(ctx, EntityKind::Role).await,
-        "DeleteGroupPolicy" => inline_policies::delete(ctx, EntityKind::Group).await,
-        "ListUserPolicies" => inline_policies::list(ctx, EntityKind::User).await,
-        "ListRolePolicies" => inline_policies::list(ctx, EntityKind::Role).await,
-        "ListGroupPolicies" => inline_policies::list(ctx, EntityKind::Group).await,
-        "PutUserPermissionsBoundary" => attachments::put_boundary(ctx, EntityKind::User).await,
-        "PutRolePermissionsBoundary" => attachments::put_boundary(ctx, EntityKind::Role).await,
-        "DeleteUserPermissionsBoundary" => {
-            attachments::delete_boundary(ctx, EntityKind::User).await
-        }
-        "DeleteRolePermissionsBoundary" => {
-            attachments::delete_boundary(ctx, EntityKind::Role).await
-        }
-        "CreateGroup" => groups::create_group(ctx).await,
-        "GetGroup" => groups::get_group(ctx).await,
-        "ListGroups" => groups::list_groups(ctx).await,
-        "ListGroupsForUser" => groups::list_groups_for_user(ctx).await,
-        "AddUserToGroup" => groups::add_user_to_group(ctx).await,
-        "RemoveUserFromGroup" => groups::remove_user_from_group(ctx).await,
-        "UpdateGroup" => groups::update_group(ctx).await,
-        "DeleteGroup" => groups::delete_group(ctx).await,
-        "GetAccountSummary" => account::get_account_summary(ctx).await,
-        "GetAccountAuthorizationDetails" => account::get_account_authorization_details(ctx).await,
-        other => Err(QueryError::InvalidAction {
-            action: other.to_owned(),
-            version: ctx.service.version().to_owned(),
-        }
-        .into()),
+super::operations::operations! {
+    /// The IAM (2010-05-08) operations this server answers.
+    pub enum IamOperation for Service::Iam, "iam" {
+        CreateUser => users::create_user, [UserName, Path, PermissionsBoundary, Tags];
+        GetUser => users::get_user, [UserName];
+        ListUsers => users::list_users, [PathPrefix, Marker, MaxItems];
+        UpdateUser => users::update_user, [UserName, NewPath, NewUserName];
+        DeleteUser => users::delete_user, [UserName];
+        TagUser => users::tag_user, [UserName, Tags];
+        UntagUser => users::untag_user, [UserName, TagKeys];
+        ListUserTags => users::list_user_tags, [UserName, Marker, MaxItems];
+        CreateAccessKey => access_keys::create, [UserName];
+        ListAccessKeys => access_keys::list, [UserName, Marker, MaxItems];
+        UpdateAccessKey => access_keys::update, [UserName, AccessKeyId, Status];
+        DeleteAccessKey => access_keys::delete, [UserName, AccessKeyId];
+        GetAccessKeyLastUsed => access_keys::last_used, [AccessKeyId];
+        CreateRole => roles::create_role,
+            [RoleName, Path, AssumeRolePolicyDocument, Description, MaxSessionDuration,
+             PermissionsBoundary, Tags];
+        GetRole => roles::get_role, [RoleName];
+        ListRoles => roles::list_roles, [PathPrefix, Marker, MaxItems];
+        UpdateRole => roles::update_role, [RoleName, Description, MaxSessionDuration];
+        UpdateRoleDescription => roles::update_role_description, [RoleName, Description];
+        UpdateAssumeRolePolicy => roles::update_assume_role_policy, [RoleName, PolicyDocument];
+        DeleteRole => roles::delete_role, [RoleName];
+        TagRole => roles::tag_role, [RoleName, Tags];
+        UntagRole => roles::untag_role, [RoleName, TagKeys];
+        ListRoleTags => roles::list_role_tags, [RoleName, Marker, MaxItems];
+        CreatePolicy => policies::create_policy,
+            [PolicyName, Path, PolicyDocument, Description, Tags];
+        GetPolicy => policies::get_policy, [PolicyArn];
+        ListPolicies => policies::list_policies,
+            [Scope, OnlyAttached, PathPrefix, PolicyUsageFilter, Marker, MaxItems];
+        DeletePolicy => policies::delete_policy, [PolicyArn];
+        CreatePolicyVersion => policies::create_policy_version,
+            [PolicyArn, PolicyDocument, SetAsDefault];
+        GetPolicyVersion => policies::get_policy_version, [PolicyArn, VersionId];
+        ListPolicyVersions => policies::list_policy_versions, [PolicyArn, Marker, MaxItems];
+        SetDefaultPolicyVersion => policies::set_default_policy_version, [PolicyArn, VersionId];
+        DeletePolicyVersion => policies::delete_policy_version, [PolicyArn, VersionId];
+        TagPolicy => policies::tag_policy, [PolicyArn, Tags];
+        UntagPolicy => policies::untag_policy, [PolicyArn, TagKeys];
+        ListPolicyTags => policies::list_policy_tags, [PolicyArn, Marker, MaxItems];
+        ListEntitiesForPolicy => policies::list_entities_for_policy,
+            [PolicyArn, EntityFilter, PathPrefix, PolicyUsageFilter, Marker, MaxItems];
+        AttachUserPolicy => attachments::attach(EntityKind::User), [UserName, PolicyArn];
+        AttachRolePolicy => attachments::attach(EntityKind::Role), [RoleName, PolicyArn];
+        AttachGroupPolicy => attachments::attach(EntityKind::Group), [GroupName, PolicyArn];
+        DetachUserPolicy => attachments::detach(EntityKind::User), [UserName, PolicyArn];
+        DetachRolePolicy => attachments::detach(EntityKind::Role), [RoleName, PolicyArn];
+        DetachGroupPolicy => attachments::detach(EntityKind::Group), [GroupName, PolicyArn];
+        ListAttachedUserPolicies => attachments::list_attached(EntityKind::User),
+            [UserName, PathPrefix, Marker, MaxItems];
+        ListAttachedRolePolicies => attachments::list_attached(EntityKind::Role),
+            [RoleName, PathPrefix, Marker, MaxItems];
+        ListAttachedGroupPolicies => attachments::list_attached(EntityKind::Group),
+            [GroupName, PathPrefix, Marker, MaxItems];
+        PutUserPolicy => inline_policies::put(EntityKind::User),
+            [UserName, PolicyName, PolicyDocument];
+        PutRolePolicy => inline_policies::put(EntityKind::Role),
+            [RoleName, PolicyName, PolicyDocument];
+        PutGroupPolicy => inline_policies::put(EntityKind::Group),
+            [GroupName, PolicyName, PolicyDocument];
+        GetUserPolicy => inline_policies::get(EntityKind::User), [UserName, PolicyName];
+        GetRolePolicy => inline_policies::get(EntityKind::Role), [RoleName, PolicyName];
+        GetGroupPolicy => inline_policies::get(EntityKind::Group), [GroupName, PolicyName];
+        DeleteUserPolicy => inline_policies::delete(EntityKind::User), [UserName, PolicyName];
+        DeleteRolePolicy => inline_policies::delete(EntityKind::Role), [RoleName, PolicyName];
+        DeleteGroupPolicy => inline_policies::delete(EntityKind::Group), [GroupName, PolicyName];
+        ListUserPolicies => inline_policies::list(EntityKind::User), [UserName, Marker, MaxItems];
+        ListRolePolicies => inline_policies::list(EntityKind::Role), [RoleName, Marker, MaxItems];
+        ListGroupPolicies => inline_policies::list(EntityKind::Group),
+            [GroupName, Marker, MaxItems];
+        PutUserPermissionsBoundary => attachments::put_boundary(EntityKind::User),
+            [UserName, PermissionsBoundary];
+        PutRolePermissionsBoundary => attachments::put_boundary(EntityKind::Role),
+            [RoleName, PermissionsBoundary];
+        DeleteUserPermissionsBoundary => attachments::delete_boundary(EntityKind::User), [UserName];
+        DeleteRolePermissionsBoundary => attachments::delete_boundary(EntityKind::Role), [RoleName];
+        CreateGroup => groups::create_group, [GroupName, Path];
+        GetGroup => groups::get_group, [GroupName, Marker, MaxItems];
+        ListGroups => groups::list_groups, [PathPrefix, Marker, MaxItems];
+        ListGroupsForUser => groups::list_groups_for_user, [UserName, Marker, MaxItems];
+        AddUserToGroup => groups::membership(true), [GroupName, UserName];
+        RemoveUserFromGroup => groups::membership(false), [GroupName, UserName];
+        UpdateGroup => groups::update_group, [GroupName, NewPath, NewGroupName];
+        DeleteGroup => groups::delete_group, [GroupName];
+        GetAccountSummary => account::get_account_summary, [];
+        GetAccountAuthorizationDetails => account::get_account_authorization_details,
+            [Filter, Marker, MaxItems];
     }
 }
 

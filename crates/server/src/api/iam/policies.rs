@@ -65,13 +65,6 @@ fn bool_param(ctx: &Ctx<'_>, name: &str) -> Result<bool, ApiError> {
 }
 
 pub async fn create_policy(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&[
-        "PolicyName",
-        "Path",
-        "PolicyDocument",
-        "Description",
-        "Tags",
-    ])?;
     let input = CreatePolicy {
         name: ctx.required("PolicyName")?.to_owned(),
         path: ctx.get("Path").map(str::to_owned),
@@ -84,7 +77,6 @@ pub async fn create_policy(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn get_policy(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn"])?;
     let policy = ctx
         .identity
         .get_policy(ctx.caller()?, ctx.required("PolicyArn")?)
@@ -93,14 +85,6 @@ pub async fn get_policy(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_policies(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&[
-        "Scope",
-        "OnlyAttached",
-        "PathPrefix",
-        "PolicyUsageFilter",
-        "Marker",
-        "MaxItems",
-    ])?;
     let input = ListPolicies {
         scope: ctx.get("Scope").map(str::to_owned),
         only_attached: bool_param(ctx, "OnlyAttached")?,
@@ -120,7 +104,6 @@ pub async fn list_policies(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn delete_policy(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn"])?;
     ctx.identity
         .delete_policy(ctx.caller()?, ctx.required("PolicyArn")?)
         .await?;
@@ -128,7 +111,6 @@ pub async fn delete_policy(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn create_policy_version(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn", "PolicyDocument", "SetAsDefault"])?;
     let version = ctx
         .identity
         .create_policy_version(
@@ -146,7 +128,6 @@ pub async fn create_policy_version(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn get_policy_version(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn", "VersionId"])?;
     let version = ctx
         .identity
         .get_policy_version(
@@ -163,7 +144,6 @@ pub async fn get_policy_version(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_policy_versions(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn", "Marker", "MaxItems"])?;
     let page = ctx
         .identity
         .list_policy_versions(
@@ -179,7 +159,6 @@ pub async fn list_policy_versions(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn set_default_policy_version(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn", "VersionId"])?;
     ctx.identity
         .set_default_policy_version(
             ctx.caller()?,
@@ -191,7 +170,6 @@ pub async fn set_default_policy_version(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn delete_policy_version(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn", "VersionId"])?;
     ctx.identity
         .delete_policy_version(
             ctx.caller()?,
@@ -203,7 +181,6 @@ pub async fn delete_policy_version(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn tag_policy(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn", "Tags"])?;
     let tags = ctx.tags("Tags")?;
     ctx.identity
         .tag_policy(ctx.caller()?, ctx.required("PolicyArn")?, &tags)
@@ -212,7 +189,6 @@ pub async fn tag_policy(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn untag_policy(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn", "TagKeys"])?;
     ctx.identity
         .untag_policy(ctx.caller()?, ctx.required("PolicyArn")?, &tag_keys(ctx))
         .await?;
@@ -220,7 +196,6 @@ pub async fn untag_policy(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_policy_tags(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PolicyArn", "Marker", "MaxItems"])?;
     let request = page_request(ctx)?;
     let tags = ctx
         .identity
@@ -230,14 +205,6 @@ pub async fn list_policy_tags(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_entities_for_policy(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&[
-        "PolicyArn",
-        "EntityFilter",
-        "PathPrefix",
-        "PolicyUsageFilter",
-        "Marker",
-        "MaxItems",
-    ])?;
     let page = ctx
         .identity
         .list_entities_for_policy(

@@ -88,15 +88,6 @@ pub(super) fn tag_keys(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 pub async fn create_role(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&[
-        "RoleName",
-        "Path",
-        "AssumeRolePolicyDocument",
-        "Description",
-        "MaxSessionDuration",
-        "PermissionsBoundary",
-        "Tags",
-    ])?;
     let input = CreateRole {
         name: ctx.required("RoleName")?.to_owned(),
         path: ctx.get("Path").map(str::to_owned),
@@ -111,7 +102,6 @@ pub async fn create_role(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn get_role(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["RoleName"])?;
     let role = ctx
         .identity
         .get_role(ctx.caller()?, ctx.required("RoleName")?)
@@ -120,7 +110,6 @@ pub async fn get_role(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_roles(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PathPrefix", "Marker", "MaxItems"])?;
     let page = ctx
         .identity
         .list_roles(ctx.caller()?, ctx.get("PathPrefix"), page_request(ctx)?)
@@ -132,7 +121,6 @@ pub async fn list_roles(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn update_role(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["RoleName", "Description", "MaxSessionDuration"])?;
     ctx.identity
         .update_role(
             ctx.caller()?,
@@ -148,7 +136,6 @@ pub async fn update_role(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn update_role_description(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["RoleName", "Description"])?;
     let role = ctx
         .identity
         .update_role(
@@ -163,7 +150,6 @@ pub async fn update_role_description(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn update_assume_role_policy(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["RoleName", "PolicyDocument"])?;
     ctx.identity
         .update_assume_role_policy(
             ctx.caller()?,
@@ -175,7 +161,6 @@ pub async fn update_assume_role_policy(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn delete_role(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["RoleName"])?;
     ctx.identity
         .delete_role(ctx.caller()?, ctx.required("RoleName")?)
         .await?;
@@ -183,7 +168,6 @@ pub async fn delete_role(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn tag_role(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["RoleName", "Tags"])?;
     let tags = ctx.tags("Tags")?;
     ctx.identity
         .tag_role(ctx.caller()?, ctx.required("RoleName")?, &tags)
@@ -192,7 +176,6 @@ pub async fn tag_role(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn untag_role(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["RoleName", "TagKeys"])?;
     ctx.identity
         .untag_role(ctx.caller()?, ctx.required("RoleName")?, &tag_keys(ctx))
         .await?;
@@ -200,7 +183,6 @@ pub async fn untag_role(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_role_tags(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["RoleName", "Marker", "MaxItems"])?;
     let request = page_request(ctx)?;
     let tags = ctx
         .identity

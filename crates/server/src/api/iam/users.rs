@@ -28,7 +28,6 @@ fn write_user(x: &mut Xml, u: &User, full: bool) {
 }
 
 pub async fn create_user(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName", "Path", "PermissionsBoundary", "Tags"])?;
     let input = CreateUser {
         name: ctx.required("UserName")?.to_owned(),
         path: ctx.get("Path").map(str::to_owned),
@@ -44,7 +43,6 @@ pub async fn create_user(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn get_user(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName"])?;
     let view = ctx
         .identity
         .get_user(ctx.caller()?, ctx.get("UserName"))
@@ -68,7 +66,6 @@ pub async fn get_user(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_users(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["PathPrefix", "Marker", "MaxItems"])?;
     let page = ctx
         .identity
         .list_users(ctx.caller()?, ctx.get("PathPrefix"), page_request(ctx)?)
@@ -80,7 +77,6 @@ pub async fn list_users(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn update_user(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName", "NewPath", "NewUserName"])?;
     ctx.identity
         .update_user(
             ctx.caller()?,
@@ -93,7 +89,6 @@ pub async fn update_user(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn delete_user(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName"])?;
     ctx.identity
         .delete_user(ctx.caller()?, ctx.required("UserName")?)
         .await?;
@@ -101,7 +96,6 @@ pub async fn delete_user(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn tag_user(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName", "Tags"])?;
     let tags = ctx.tags("Tags")?;
     ctx.identity
         .tag_user(ctx.caller()?, ctx.required("UserName")?, &tags)
@@ -110,7 +104,6 @@ pub async fn tag_user(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn untag_user(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName", "TagKeys"])?;
     let keys: Vec<String> = ctx
         .params
         .list("TagKeys")
@@ -124,7 +117,6 @@ pub async fn untag_user(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn list_user_tags(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["UserName", "Marker", "MaxItems"])?;
     let request = page_request(ctx)?;
     let tags = ctx
         .identity

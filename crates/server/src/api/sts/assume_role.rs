@@ -7,20 +7,6 @@ use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
 pub async fn assume_role(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&[
-        "RoleArn",
-        "RoleSessionName",
-        "DurationSeconds",
-        "Policy",
-        "PolicyArns",
-        "ExternalId",
-        "SourceIdentity",
-        "Tags",
-        "TransitiveTagKeys",
-        "SerialNumber",
-        "TokenCode",
-        "ProvidedContexts",
-    ])?;
     let caller = ctx.caller()?;
     let role_arn = ctx.required("RoleArn")?.to_owned();
     let role_session_name = ctx.required("RoleSessionName")?.to_owned();

@@ -4,7 +4,6 @@ use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
 pub async fn get_access_key_info(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["AccessKeyId"])?;
     let caller = ctx.caller()?;
     let key = ctx.required("AccessKeyId")?;
     let account = ctx.identity.get_access_key_info(caller, key).await?;
@@ -14,7 +13,6 @@ pub async fn get_access_key_info(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub async fn decode_authorization_message(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["EncodedMessage"])?;
     let caller = ctx.caller()?;
     let encoded = ctx.required("EncodedMessage")?;
     let decoded = ctx

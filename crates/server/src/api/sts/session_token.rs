@@ -7,7 +7,6 @@ use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
 pub async fn get_session_token(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.declare(&["DurationSeconds", "SerialNumber", "TokenCode"])?;
     let caller = ctx.caller()?;
     let input = SessionTokenInput {
         duration_seconds: ctx.get("DurationSeconds").map(str::to_owned),
