@@ -35,7 +35,10 @@ impl RequestRecord {
             request_id,
             service: report.service.unwrap_or(service),
             operation: report.operation.unwrap_or_else(|| "unknown".to_owned()),
-            outcome: report.error_code.unwrap_or_else(|| "ok".to_owned()),
+            // A front that failed to name its error still must not count as a success.
+            outcome: report
+                .error_code
+                .unwrap_or_else(|| if status < 400 { "ok" } else { "UnknownError" }.to_owned()),
             status,
             auth_failed: report.auth_failed,
             principal_arn: report.principal_arn,
@@ -83,4 +86,53 @@ pub fn emit(telemetry: &Telemetry, r: &RequestRecord) {
         latency_us = u64::try_from(r.latency.as_micros()).unwrap_or(u64::MAX),
         "request"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Metrics;
+
+    fn record(code: Option<&str>, auth_failed: bool) -> RequestRecord {
+        let report = RequestReport {
+            service: Some("iam"),
+            operation: Some("ListUsers".into()),
+            error_code: code.map(str::to_owned),
+            auth_failed,
+            ..RequestReport::default()
+        };
+        RequestRecord::new("rid".into(), "query", report, 200, Duration::from_millis(3))
+    }
+
+    #[test]
+    fn each_server_counts_only_its_own_requests() {
+        let a = Metrics::new();
+        let b = Metrics::new();
+        emit(a.telemetry(), &record(None, false));
+        emit(a.telemetry(), &record(Some("InvalidClientTokenId"), true));
+        let text = a.render();
+        assert!(text.contains(
+            "hourglass_requests_total{service=\"iam\",operation=\"ListUsers\",outcome=\"ok\"} 1"
+        ));
+        assert!(text.contains(
+            "hourglass_auth_failures_total{service=\"iam\",code=\"InvalidClientTokenId\"} 1"
+        ));
+        assert!(text.contains("# TYPE hourglass_request_duration_seconds histogram"));
+        assert!(!b.render().contains("ListUsers"));
+    }
+
+    #[test]
+    fn an_unreported_request_still_gets_a_record() {
+        let r = RequestRecord::new(
+            "rid".into(),
+            "s3",
+            RequestReport::default(),
+            400,
+            Duration::ZERO,
+        );
+        assert_eq!(
+            (r.service, r.operation.as_str(), r.outcome.as_str()),
+            ("s3", "unknown", "UnknownError")
+        );
+    }
 }
