@@ -111,6 +111,7 @@ impl Identity {
             create_date: self.clock.now(),
         };
         let metadata = self.store.create_access_key(key).await?;
+        self.telemetry.credentials_issued("CreateAccessKey");
         Ok(CreatedAccessKey {
             user_name: target.user_name,
             metadata,

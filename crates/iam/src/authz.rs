@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 
 use hourglass_policy::{
-    AttachedPolicy, DecisionEffect, EvaluationInput, PolicyCache, PolicyKind, RequestContext,
-    Values, evaluate,
+    AssumeRoleRequest, AttachedPolicy, DecisionEffect, EvaluationInput, PolicyCache, PolicyKind,
+    RequestContext, Values, evaluate, evaluate_assume_role,
 };
 use hourglass_store::{PrincipalPolicies, PrincipalRef, StoreError};
 
@@ -223,6 +223,7 @@ impl Identity {
                 ..Default::default()
             };
             let decision = evaluate(&input, &ctx);
+            self.telemetry.authz_decision(decision.effect);
             return if decision.is_allowed() {
                 Ok(())
             } else {
@@ -233,6 +234,7 @@ impl Identity {
             && session.kind != SessionKind::Role
             && !session_token_may_call(&access.action)
         {
+            self.telemetry.authz_decision(DecisionEffect::ImplicitDeny);
             return Err(self.denied(caller, access, None));
         }
         let gathered = self.caller_policies(caller).await?;
@@ -247,15 +249,18 @@ impl Identity {
         };
         let decision = evaluate(&input, &ctx);
         if decision.is_allowed() {
+            self.telemetry.authz_decision(DecisionEffect::Allow);
             return Ok(());
         }
         if let Principal::Root { account_id } = &caller.principal {
             let own = *account_id == self.account_id
                 && resource_account.is_none_or(|a| a == account_id.as_str());
             if own && decision.effect != DecisionEffect::ExplicitDeny {
+                self.telemetry.authz_decision(DecisionEffect::Allow);
                 return Ok(());
             }
         }
+        self.telemetry.authz_decision(decision.effect);
         let message =
             decision.access_denied_message(&gathered.arn, &access.action, Some(&access.resource));
         let encoded = self.encode_denial(
@@ -275,6 +280,37 @@ impl Identity {
             }),
             encoded,
         })
+    }
+
+    /// AssumeRole's decision (spec §3.2): the role's trust policy together with the caller's
+    /// own policies, through [`evaluate_assume_role`], recorded like every other decision.
+    /// `requested_arn` is the RoleArn as the caller wrote it (AWS's message quotes it);
+    /// `keys` the request's condition keys beyond the caller's.
+    pub(crate) fn authorize_assume_role(
+        &self,
+        gathered: &CallerPolicies,
+        ctx: &RequestContext<'_>,
+        request: &AssumeRoleRequest<'_>,
+        requested_arn: &str,
+        keys: &[(String, Vec<String>)],
+    ) -> IamResult<()> {
+        let decision = evaluate_assume_role(&gathered.input(), ctx, request);
+        self.telemetry.authz_decision(decision.decision.effect);
+        if decision.is_allowed() {
+            return Ok(());
+        }
+        let message = decision
+            .access_denied_message(&gathered.arn, requested_arn)
+            .unwrap_or_default();
+        let mut ctx_for_message = ctx.clone();
+        ctx_for_message.action = decision.action;
+        let encoded = self.encode_denial(
+            &decision.decision,
+            &ctx_for_message,
+            &[&gathered.keys, keys],
+            Some(&message),
+        );
+        Err(IamError::AccessDenied { message, encoded })
     }
 
     /// Gathers the caller's policies and condition keys.

@@ -22,6 +22,7 @@ pub mod roles;
 pub mod session;
 mod store_errors;
 pub mod sts;
+pub mod telemetry;
 pub mod users;
 pub mod validate;
 
@@ -43,6 +44,7 @@ pub struct Identity {
     policies: hourglass_policy::PolicyCache,
     /// Seals session tokens and authorization messages (see [`session`]).
     key_ring: Option<Arc<hourglass_store::KeyRing>>,
+    telemetry: telemetry::Telemetry,
 }
 
 impl Identity {
@@ -59,7 +61,24 @@ impl Identity {
             key_ring: hourglass_store::KeyRing::generate("ephemeral")
                 .ok()
                 .map(Arc::new),
+            telemetry: telemetry::Telemetry::default(),
         }
+    }
+
+    /// Sends this identity's metrics (authorization decisions, credentials issued) to the
+    /// server's recorder.
+    pub fn with_telemetry(mut self, telemetry: telemetry::Telemetry) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    pub fn telemetry(&self) -> &telemetry::Telemetry {
+        &self.telemetry
+    }
+
+    /// The one SigV4 signing-key cache, shared by every front that verifies signatures.
+    pub fn signing_keys(&self) -> &hourglass_sigv4::SigningKeyCache {
+        &self.signing_keys
     }
 
     /// Uses the server key ring for session tokens and authorization messages.

@@ -104,7 +104,7 @@ impl S3Service {
                     &a,
                     resolved.secret.expose(),
                     &sigv4::VerifyOptions::s3(now),
-                    &self.signing_keys,
+                    self.identity.signing_keys(),
                 )
                 .map_err(|e| from_sigv4(&e))?;
                 self.identity

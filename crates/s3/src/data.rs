@@ -41,6 +41,20 @@ impl DataStore {
         })
     }
 
+    /// Readiness: the data directory takes a write where uploads are staged, so a vanished
+    /// mount or a read-only remount fails the health check rather than the next PutObject.
+    pub async fn check(&self) -> std::io::Result<()> {
+        let probe = self
+            .root
+            .join("tmp")
+            .join(format!("health-{}", uuid::Uuid::new_v4().simple()));
+        blocking(move || {
+            std::fs::write(&probe, b"")?;
+            std::fs::remove_file(&probe)
+        })
+        .await
+    }
+
     /// Crash recovery: removes temporary files (a write cut short) and data files no
     /// record names (written by a PUT, UploadPart or copy whose metadata never committed, or
     /// left by a replace or delete whose clean-up was cut short), if last modified before

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::FutureExt;
 use hourglass_iam::Identity;
+use hourglass_iam::telemetry::RequestReport;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 
@@ -59,7 +60,6 @@ pub struct S3Service {
     data: data::DataStore,
     domain: Option<String>,
     region: String,
-    signing_keys: hourglass_sigv4::SigningKeyCache,
 }
 
 /// Where a request came from.
@@ -83,7 +83,6 @@ impl S3Service {
             data,
             domain: config.domain,
             region: config.region,
-            signing_keys: hourglass_sigv4::SigningKeyCache::default(),
         }
     }
 
@@ -114,9 +113,16 @@ impl S3Service {
         Ok(removed)
     }
 
-    /// Whether the store answers (for readiness).
-    pub async fn health(&self) -> bool {
-        self.meta.get_bucket("-health-check-").await.is_ok()
+    /// Readiness: the metadata store answers and the data directory takes a write.
+    pub async fn health(&self) -> Result<(), String> {
+        self.meta
+            .get_bucket("-health-check-")
+            .await
+            .map_err(|e| format!("S3 metadata store: {e}"))?;
+        self.data
+            .check()
+            .await
+            .map_err(|e| format!("S3 data directory: {e}"))
     }
 
     /// Handles one S3 request end to end.
@@ -125,7 +131,27 @@ impl S3Service {
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display,
     {
-        let request_id = hourglass_iam::ids::request_id();
+        self.handle_with_id(req, peer, hourglass_iam::ids::request_id())
+            .await
+    }
+
+    /// Handles one S3 request under the request id the server's pipeline assigned. The
+    /// response carries a [`RequestReport`] extension: the operation, the error code and
+    /// the caller, for the pipeline's request record.
+    pub async fn handle_with_id<B>(
+        &self,
+        req: http::Request<B>,
+        peer: Peer,
+        request_id: String,
+    ) -> Response
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        let mut report = RequestReport {
+            service: Some("s3"),
+            ..RequestReport::default()
+        };
         let is_head = req.method() == http::Method::HEAD;
         // An error may be answered before the body is read; HTTP/1 clients must then not
         // reuse the connection, whose stream still holds the unread body.
@@ -141,13 +167,14 @@ impl S3Service {
         });
         // No panic should be reachable from a request; if one is, the client gets a 500
         // instead of a connection closed without an answer, and the server keeps serving.
-        let outcome = AssertUnwindSafe(ops::dispatch(self, req, peer, &request_id))
+        let outcome = AssertUnwindSafe(ops::dispatch(self, req, peer, &request_id, &mut report))
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err(S3Error::internal("S3 request handler panicked")));
         let mut resp = match outcome {
             Ok(r) => r,
             Err(e) => {
+                report.error_code = Some(e.code.to_owned());
                 let mut r = error_response(&e, &request_id, is_head);
                 if has_body {
                     r.headers_mut().insert(
@@ -167,6 +194,7 @@ impl S3Service {
             http::header::SERVER,
             http::HeaderValue::from_static("Hourglass"),
         );
+        resp.extensions_mut().insert(report);
         resp
     }
 }

@@ -109,11 +109,16 @@ pub async fn open_identity(config: &Config) -> Result<Identity, BootstrapError> 
 }
 
 /// Prepares everything the server needs before it accepts connections.
-pub async fn open(config: &Config) -> Result<Arc<Identity>, BootstrapError> {
+pub async fn open(
+    config: &Config,
+    telemetry: hourglass_iam::telemetry::Telemetry,
+) -> Result<Arc<Identity>, BootstrapError> {
     create_private_dir(&config.data_dir)?;
     let keyring = Arc::new(open_keyring(config)?);
     let store = open_store(config, keyring.clone()).await?;
-    let identity = Identity::new(store, config.account_id.clone()).with_key_ring(keyring);
+    let identity = Identity::new(store, config.account_id.clone())
+        .with_key_ring(keyring)
+        .with_telemetry(telemetry);
     identity
         .ensure_account()
         .await

@@ -7,6 +7,7 @@ pub mod config;
 pub mod http;
 pub mod internal;
 pub mod metrics;
+pub mod pipeline;
 pub mod query;
 pub mod state;
 
@@ -49,7 +50,8 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     // Signals are caught from the very start, so a stop requested during start-up is
     // honoured as soon as the server is up rather than killing it mid-migration.
     let stop = http::listener::stop_signal().map_err(ServerError::Serve)?;
-    let identity = bootstrap::open(&config).await?;
+    let metrics = metrics::Metrics::new();
+    let identity = bootstrap::open(&config, metrics.telemetry().clone()).await?;
     let s3 = bootstrap::open_s3(&config, identity.clone()).await?;
     let tls = match &config.tls {
         Some(files) => Some(http::tls::acceptor(files).map_err(ServerError::Tls)?),
@@ -66,7 +68,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         config,
         identity,
         s3,
-        metrics: metrics::Metrics::default(),
+        metrics,
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     {

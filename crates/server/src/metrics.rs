@@ -1,47 +1,75 @@
-//! Prometheus counters, rendered in the text exposition format at `/_hourglass/metrics`.
-//! Plain atomics: the set of series is fixed and small, so a metrics library would add
-//! weight without adding anything.
+//! The server's Prometheus metrics, from the `metrics` crate and its Prometheus exporter,
+//! rendered in the text exposition format at `/_hourglass/metrics`.
+//!
+//! Each server owns its recorder (nothing is installed process-wide), so servers started
+//! side by side in one process keep separate counts. Everything records through
+//! [`Telemetry`], which the identity domain shares.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use crate::http::router::Route;
+use hourglass_iam::telemetry::Telemetry;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-#[derive(Debug, Default)]
+/// Latency buckets, in seconds: sub-millisecond cache hits up to slow object transfers.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
 pub struct Metrics {
-    query_requests: AtomicU64,
-    s3_requests: AtomicU64,
-    internal_requests: AtomicU64,
-    auth_failures: AtomicU64,
+    handle: PrometheusHandle,
+    telemetry: Telemetry,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Metrics {
-    pub fn record_request(&self, route: &Route) {
-        let counter = match route {
-            Route::Query(_) => &self.query_requests,
-            Route::S3 => &self.s3_requests,
-            Route::Internal => &self.internal_requests,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+    pub fn new() -> Self {
+        // Without buckets the exporter renders summaries; Prometheus conventions (and
+        // aggregation across nodes) want histograms.
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        let telemetry = Telemetry::new(Arc::new(recorder));
+        telemetry.record(describe);
+        Self { handle, telemetry }
     }
 
-    pub fn record_auth_failure(&self) {
-        self.auth_failures.fetch_add(1, Ordering::Relaxed);
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
     }
 
     pub fn render(&self) -> String {
-        let q = self.query_requests.load(Ordering::Relaxed);
-        let s = self.s3_requests.load(Ordering::Relaxed);
-        let i = self.internal_requests.load(Ordering::Relaxed);
-        let a = self.auth_failures.load(Ordering::Relaxed);
-        format!(
-            "# HELP hourglass_requests_total Requests received, by protocol.\n\
-             # TYPE hourglass_requests_total counter\n\
-             hourglass_requests_total{{protocol=\"query\"}} {q}\n\
-             hourglass_requests_total{{protocol=\"s3\"}} {s}\n\
-             hourglass_requests_total{{protocol=\"internal\"}} {i}\n\
-             # HELP hourglass_auth_failures_total Requests refused during authentication.\n\
-             # TYPE hourglass_auth_failures_total counter\n\
-             hourglass_auth_failures_total {a}\n"
-        )
+        self.handle.render()
     }
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_histogram};
+    describe_counter!(
+        "hourglass_requests_total",
+        "Requests answered, by service, operation and outcome (ok or the AWS error code)."
+    );
+    describe_histogram!(
+        "hourglass_request_duration_seconds",
+        Unit::Seconds,
+        "Time from request received to response headers ready, by service and operation."
+    );
+    describe_counter!(
+        "hourglass_auth_failures_total",
+        "Requests refused while authenticating their credentials, by service and error code."
+    );
+    describe_counter!(
+        "hourglass_authz_decisions_total",
+        "Authorization decisions: allow, implicit_deny, explicit_deny."
+    );
+    describe_counter!(
+        "hourglass_credentials_issued_total",
+        "Credentials issued, by the operation that issued them."
+    );
 }

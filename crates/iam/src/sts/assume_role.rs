@@ -3,8 +3,8 @@
 
 use chrono::Duration;
 use hourglass_policy::{
-    AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind, RequestContext,
-    evaluate_assume_role, limits, policy_size,
+    AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind, RequestContext, limits,
+    policy_size,
 };
 use hourglass_store::{Role, Secret, StoreError};
 
@@ -365,21 +365,7 @@ impl Identity {
             tags: !session_tags.is_empty(),
             source_identity: source_identity.is_some(),
         };
-        let decision = evaluate_assume_role(&gathered.input(), &ctx, &request);
-        if !decision.is_allowed() {
-            let message = decision
-                .access_denied_message(&gathered.arn, &input.role_arn)
-                .unwrap_or_default();
-            let mut ctx_for_message = ctx.clone();
-            ctx_for_message.action = decision.action;
-            let encoded = self.encode_denial(
-                &decision.decision,
-                &ctx_for_message,
-                &[&gathered.keys, &keys],
-                Some(&message),
-            );
-            return Err(IamError::AccessDenied { message, encoded });
-        }
+        self.authorize_assume_role(&gathered, &ctx, &request, &input.role_arn, &keys)?;
 
         // Duration (§3.2), after authorization as AWS does.
         let duration = match &input.duration_seconds {
@@ -443,6 +429,7 @@ impl Identity {
             duration,
             "assumed role"
         );
+        self.telemetry.credentials_issued("AssumeRole");
         Ok(AssumedRoleOutput {
             credentials: Credentials {
                 access_key_id,

@@ -89,6 +89,7 @@ impl Identity {
         let token =
             session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;
         tracing::info!(caller = %caller.arn(), access_key_id = %access_key_id, duration, "issued session token");
+        self.telemetry.credentials_issued("GetSessionToken");
         Ok(Credentials {
             access_key_id,
             secret_access_key: Secret::new(secret),

@@ -11,6 +11,7 @@ mod range;
 mod tagging;
 
 use bytes::Bytes;
+use hourglass_iam::telemetry::RequestReport;
 use hourglass_sigv4::{ChunkedDecoder, Request as SigRequest};
 use sha2::{Digest, Sha256};
 
@@ -250,6 +251,7 @@ pub(crate) async fn dispatch(
     req: http::Request<RequestBody>,
     peer: Peer,
     _rid: &str,
+    report: &mut RequestReport,
 ) -> S3Result<Response> {
     let (parts, body) = req.into_parts();
     let raw_path = parts.uri.path().to_owned();
@@ -264,6 +266,7 @@ pub(crate) async fn dispatch(
     let q = routing::query_pairs(&raw_query);
     let copy = parts.headers.contains_key("x-amz-copy-source");
     let op = routing::operation(parts.method.as_str(), &target, &q, copy)?;
+    report.operation = Some(format!("{op:?}"));
 
     let pairs = header_pairs(&parts.headers);
     let mut view: Vec<(&str, &str)> = pairs
@@ -291,7 +294,11 @@ pub(crate) async fn dispatch(
             source_ip: peer.ip,
             secure_transport: peer.secure,
         })
-        .await?;
+        .await
+        .inspect_err(|_| report.auth_failed = true)?;
+    if let Some(caller) = &auth.caller {
+        report.caller(caller);
+    }
     let mut ctx = Ctx {
         svc,
         method: parts.method,

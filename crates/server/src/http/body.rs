@@ -63,3 +63,12 @@ pub fn response(status: u16, content_type: &str, body: impl Into<Bytes>) -> Resp
     }
     r
 }
+
+/// Asks hyper to close an HTTP/1 connection after this response: its stream still holds
+/// request bytes that will never be read.
+pub fn close_after(r: &mut Response) {
+    r.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+}

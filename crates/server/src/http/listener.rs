@@ -17,7 +17,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Limits;
 use crate::http::conn::{Activity, TrackedBody, WriteDeadline};
-use crate::http::router;
 use crate::state::AppState;
 
 /// HTTP/1.1 and HTTP/2 settings from the limits. hyper's HTTP/1 header clock starts as soon
@@ -147,7 +146,7 @@ async fn drive<I>(
         let in_flight = tracker.begin();
         let state = state.clone();
         async move {
-            let resp = router::handle(req, remote, secure, state).await;
+            let resp = crate::pipeline::handle(req, remote, secure, state).await;
             Ok::<_, Infallible>(resp.map(|b| TrackedBody::new(b, in_flight)))
         }
     });

@@ -3,6 +3,5 @@
 pub mod body;
 pub mod conn;
 pub mod listener;
-pub mod router;
 pub mod timed_body;
 pub mod tls;

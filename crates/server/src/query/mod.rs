@@ -7,12 +7,13 @@ pub mod xml;
 
 use std::net::SocketAddr;
 
+use hourglass_iam::telemetry::RequestReport;
 use hourglass_iam::{AuthError, IamError, RequestParts};
 pub use params::Params;
 
 use crate::api::{self, ApiError};
+use crate::http::body::close_after;
 use crate::http::body::{BodyError, Response, read_limited, response};
-use crate::http::router::close_after;
 use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
 use crate::state::AppState;
 
@@ -111,6 +112,11 @@ fn error_response(service: Service, err: errors::WireError, request_id: &str) ->
     if let Ok(v) = request_id.parse() {
         r.headers_mut().insert("x-amzn-RequestId", v);
     }
+    // The code travels to the request record; [`handle`] merges in the rest.
+    r.extensions_mut().insert(RequestReport {
+        error_code: Some(err.code.to_owned()),
+        ..RequestReport::default()
+    });
     r
 }
 
@@ -142,6 +148,7 @@ async fn read_body(
     secure: bool,
     signed_service: Option<Service>,
     state: &AppState,
+    report: &mut RequestReport,
 ) -> Result<bytes::Bytes, errors::WireError> {
     let limit = state.config.max_query_body_bytes;
     let hint = hyper::body::Body::size_hint(&body);
@@ -152,7 +159,7 @@ async fn read_body(
         && hint.upper().is_none_or(|n| n > PRECHECK_BODY_BYTES)
         && let Err(e) = precheck_key(parts, remote, secure, service, state).await
     {
-        state.metrics.record_auth_failure();
+        report.auth_failed = true;
         return Err(errors::from_auth(&e));
     }
     match read_limited(body, limit).await {
@@ -207,15 +214,44 @@ async fn precheck_key(
         .map(|_| ())
 }
 
-/// Handles one Query request end to end.
+/// Handles one Query request end to end, under the request id the pipeline assigned. The
+/// response carries a [`RequestReport`] for the pipeline's request record.
 pub async fn handle(
     req: hyper::Request<TimedBody>,
     remote: SocketAddr,
     secure: bool,
     scope_service: Option<String>,
     state: &AppState,
+    request_id: String,
 ) -> Response {
-    let request_id = hourglass_iam::ids::request_id();
+    let mut report = RequestReport::default();
+    let mut r = answer(
+        req,
+        remote,
+        secure,
+        scope_service,
+        state,
+        &request_id,
+        &mut report,
+    )
+    .await;
+    report.error_code = r
+        .extensions_mut()
+        .remove::<RequestReport>()
+        .and_then(|e| e.error_code);
+    r.extensions_mut().insert(report);
+    r
+}
+
+async fn answer(
+    req: hyper::Request<TimedBody>,
+    remote: SocketAddr,
+    secure: bool,
+    scope_service: Option<String>,
+    state: &AppState,
+    request_id: &str,
+    report: &mut RequestReport,
+) -> Response {
     let (parts, body) = req.into_parts();
     let signed_service = match scope_service
         .as_deref()
@@ -226,16 +262,17 @@ pub async fn handle(
             return error_response(
                 Service::Iam,
                 errors::from_query(&QueryError::UnknownService(other.to_owned())),
-                &request_id,
+                request_id,
             );
         }
         None => None,
     };
+    report.service = signed_service.map(Service::signing_name);
     let fallback = signed_service.unwrap_or(Service::Iam);
-    let body = match read_body(&parts, body, remote, secure, signed_service, state).await {
+    let body = match read_body(&parts, body, remote, secure, signed_service, state, report).await {
         Ok(b) => b,
         Err(err) => {
-            let mut r = error_response(fallback, err, &request_id);
+            let mut r = error_response(fallback, err, request_id);
             // The rest of the body is still on the socket.
             if parts.version <= hyper::Version::HTTP_11 {
                 close_after(&mut r);
@@ -246,11 +283,11 @@ pub async fn handle(
     let raw_query = parts.uri.query().unwrap_or("");
     let params = match Params::decode(raw_query, &body) {
         Ok(p) => p,
-        Err(e) => return error_response(fallback, errors::from_query(&e.into()), &request_id),
+        Err(e) => return error_response(fallback, errors::from_query(&e.into()), request_id),
     };
     let (action, version) = match params.action_and_version() {
         Ok((a, v)) => (a.to_owned(), v.to_owned()),
-        Err(e) => return error_response(fallback, errors::from_query(&e.into()), &request_id),
+        Err(e) => return error_response(fallback, errors::from_query(&e.into()), request_id),
     };
     // The version names the API; it must agree with the service the request was signed for.
     let service = match (signed_service, Service::from_version(&version)) {
@@ -258,24 +295,27 @@ pub async fn handle(
         (None, Some(v)) => v,
         (Some(s), Some(_)) => {
             let e = QueryError::VersionMismatch { action, version };
-            return error_response(s, errors::from_query(&e), &request_id);
+            return error_response(s, errors::from_query(&e), request_id);
         }
         (s, None) => {
             let e = QueryError::InvalidAction { action, version };
             return error_response(
                 s.unwrap_or(Service::Iam),
                 errors::from_query(&e),
-                &request_id,
+                request_id,
             );
         }
     };
+    report.service = Some(service.signing_name());
     if !api::is_known_action(service, &action) {
         let e = QueryError::InvalidAction {
             action,
             version: service.version().to_owned(),
         };
-        return error_response(service, errors::from_query(&e), &request_id);
+        return error_response(service, errors::from_query(&e), request_id);
     }
+    // Only a known action names the operation: metric labels never carry client input.
+    report.operation = Some(action.clone());
 
     let headers = header_pairs(&parts.headers);
     let request = RequestParts {
@@ -293,7 +333,7 @@ pub async fn handle(
         return error_response(
             service,
             errors::from_auth(&AuthError::MissingAuthentication),
-            &request_id,
+            request_id,
         );
     } else {
         match state
@@ -301,10 +341,13 @@ pub async fn handle(
             .authenticate(&request, service.signing_name())
             .await
         {
-            Ok(c) => Some(c),
+            Ok(c) => {
+                report.caller(&c);
+                Some(c)
+            }
             Err(e) => {
-                state.metrics.record_auth_failure();
-                return error_response(service, errors::from_auth(&e), &request_id);
+                report.auth_failed = true;
+                return error_response(service, errors::from_auth(&e), request_id);
             }
         }
     };
@@ -316,23 +359,23 @@ pub async fn handle(
         caller: caller.as_ref(),
         request: &request,
         identity: &state.identity,
-        request_id: &request_id,
+        request_id,
     };
     match api::dispatch(&ctx).await {
         Ok(result) => {
-            let body = envelope(service, &action, result.as_deref(), &request_id);
+            let body = envelope(service, &action, result.as_deref(), request_id);
             let mut r = response(200, "text/xml", body);
             if let Ok(v) = request_id.parse() {
                 r.headers_mut().insert("x-amzn-RequestId", v);
             }
             r
         }
-        Err(ApiError::Query(e)) => error_response(service, errors::from_query(&e), &request_id),
+        Err(ApiError::Query(e)) => error_response(service, errors::from_query(&e), request_id),
         Err(ApiError::Iam(e)) => {
             if let IamError::Internal(detail) = &e {
                 tracing::error!(%detail, %request_id, action = %action, "operation failed");
             }
-            error_response(service, errors::from_iam(&e), &request_id)
+            error_response(service, errors::from_iam(&e), request_id)
         }
     }
 }

@@ -1,16 +1,5 @@
-//! Routes one port to IAM, STS, S3 or the reserved `/_hourglass/` endpoints (spec §1.2):
-//! the service named in the SigV4 credential scope decides; unsigned requests are Query
-//! calls when they carry `Action`, S3 otherwise.
-
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use hyper::body::Incoming;
-
-use crate::http::body::Response;
-use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
-use crate::state::AppState;
-use crate::{internal, query};
+//! Stage 1, classification (spec §1.2): the service named in the SigV4 credential scope
+//! decides; unsigned requests are Query calls when they carry `Action`, S3 otherwise.
 
 /// Paths under this prefix can never be S3 buckets (bucket names cannot start with `_`).
 pub const RESERVED_PREFIX: &str = "/_hourglass/";
@@ -88,77 +77,6 @@ pub fn classify(method: &str, path: &str, query: &str, headers: &hyper::HeaderMa
         return Route::Query(None);
     }
     Route::S3
-}
-
-/// Entry point for every request.
-pub async fn handle(
-    req: hyper::Request<Incoming>,
-    remote: SocketAddr,
-    secure: bool,
-    state: Arc<AppState>,
-) -> Response {
-    let route = classify(
-        req.method().as_str(),
-        req.uri().path(),
-        req.uri().query().unwrap_or(""),
-        req.headers(),
-    );
-    state.metrics.record_request(&route);
-    let body_timeout = state.config.limits.body_read_timeout;
-    match route {
-        Route::Internal => internal::handle(req, &state).await,
-        Route::Query(service) => {
-            let req = req.map(|b| TimedBody::new(b, body_timeout));
-            query::handle(req, remote, secure, service, &state).await
-        }
-        Route::S3 => {
-            let peer = hourglass_s3::Peer {
-                ip: remote.ip(),
-                secure,
-            };
-            let is_head = req.method() == hyper::Method::HEAD;
-            let http1 = req.version() <= hyper::Version::HTTP_11;
-            let req = req.map(|b| TimedBody::new(b, body_timeout));
-            let timed_out = req.body().flag();
-            let answered = state.s3.handle(req, peer).await;
-            if timed_out.fired() {
-                s3_request_timeout(&answered, is_head, http1)
-            } else {
-                answered
-            }
-        }
-    }
-}
-
-/// S3 reports a body that stopped arriving as `IncompleteBody`; AWS calls it
-/// `RequestTimeout` and hangs up, and so do we.
-fn s3_request_timeout(answered: &Response, is_head: bool, http1: bool) -> Response {
-    let request_id = answered
-        .headers()
-        .get("x-amz-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let err = hourglass_s3::errors::S3Error::new(400, "RequestTimeout", REQUEST_TIMEOUT_MESSAGE);
-    let mut r = hourglass_s3::error_response(&err, &request_id, is_head);
-    for name in ["x-amz-request-id", "x-amz-id-2", "server"] {
-        if let Some(v) = answered.headers().get(name) {
-            r.headers_mut().insert(name, v.clone());
-        }
-    }
-    if http1 {
-        close_after(&mut r);
-    }
-    r
-}
-
-/// Asks hyper to close an HTTP/1 connection after this response: its stream still holds
-/// request bytes that will never be read.
-pub fn close_after(r: &mut Response) {
-    r.headers_mut().insert(
-        hyper::header::CONNECTION,
-        hyper::header::HeaderValue::from_static("close"),
-    );
 }
 
 #[cfg(test)]

@@ -1,0 +1,87 @@
+//! Where the identity domain and the protocol fronts report what happened, for the server's
+//! request pipeline to turn into metrics and the request record.
+//!
+//! Recording goes through a recorder owned by the server instance rather than the
+//! process-global one, so several servers in one process (tests) never share counters.
+
+use std::sync::Arc;
+
+use hourglass_policy::DecisionEffect;
+
+/// The recorder every metric of one server goes to. The default records nothing.
+#[derive(Clone)]
+pub struct Telemetry {
+    recorder: Arc<dyn metrics::Recorder + Send + Sync>,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Self {
+            recorder: Arc::new(metrics::NoopRecorder),
+        }
+    }
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Telemetry")
+    }
+}
+
+impl Telemetry {
+    pub fn new(recorder: Arc<dyn metrics::Recorder + Send + Sync>) -> Self {
+        Self { recorder }
+    }
+
+    /// Runs `f` (which uses the `metrics` macros) against this server's recorder. Recording
+    /// is synchronous, so the scope never spans an await.
+    pub fn record<T>(&self, f: impl FnOnce() -> T) -> T {
+        metrics::with_local_recorder(&*self.recorder, f)
+    }
+
+    /// One authorization decision of the one authorizer.
+    pub fn authz_decision(&self, effect: DecisionEffect) {
+        let decision = match effect {
+            DecisionEffect::Allow => "allow",
+            DecisionEffect::ExplicitDeny => "explicit_deny",
+            DecisionEffect::ImplicitDeny => "implicit_deny",
+        };
+        self.record(|| {
+            metrics::counter!("hourglass_authz_decisions_total", "decision" => decision)
+                .increment(1);
+        });
+    }
+
+    /// A credential handed out: `kind` is the operation that issued it.
+    pub fn credentials_issued(&self, kind: &'static str) {
+        self.record(|| {
+            metrics::counter!("hourglass_credentials_issued_total", "kind" => kind).increment(1);
+        });
+    }
+}
+
+/// What a protocol front learned about one request, attached to its response as an
+/// extension for the pipeline's request record. Every label value here comes from a fixed
+/// set (operation names the front recognised, AWS error codes), never from raw client input,
+/// so metric cardinality stays bounded whatever clients send.
+#[derive(Debug, Clone, Default)]
+pub struct RequestReport {
+    /// `iam`, `sts`, `s3`, once the front knows which service answered.
+    pub service: Option<&'static str>,
+    /// The operation, once recognised.
+    pub operation: Option<String>,
+    /// The AWS error code of the answer; `None` for success.
+    pub error_code: Option<String>,
+    /// The request was refused while authenticating its credentials.
+    pub auth_failed: bool,
+    pub principal_arn: Option<String>,
+    pub access_key_id: Option<String>,
+}
+
+impl RequestReport {
+    /// Takes the caller's identity into the report.
+    pub fn caller(&mut self, caller: &crate::Caller) {
+        self.principal_arn = Some(caller.arn());
+        self.access_key_id = Some(caller.access_key_id.clone());
+    }
+}
