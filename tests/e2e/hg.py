@@ -14,6 +14,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,10 @@ STS_VERSION = "2011-06-15"
 
 READY_RE = re.compile(r"^hourglass listening on (http://127\.0\.0\.1:(\d+))$")
 START_TIMEOUT = float(os.environ.get("HOURGLASS_E2E_START_TIMEOUT", "20"))
+
+# PostgreSQL tests run against this server and skip with NO_DB_REASON when it is unset.
+DB_URL = os.environ.get("HOURGLASS_TEST_DATABASE_URL")
+NO_DB_REASON = "HOURGLASS_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
 
 AKID_RE = re.compile(r"^AKIA[A-Z0-9]{16}$")
 SECRET_RE = re.compile(r"^[A-Za-z0-9/+]{40}$")
@@ -804,3 +809,16 @@ def run_aws_cli(
 def all_user_names(iam, path_prefix: str = "/") -> set[str]:
     pages = iam.get_paginator("list_users").paginate(PathPrefix=path_prefix)
     return {u["UserName"] for p in pages for u in p["Users"]}
+
+
+def drop_pg_schemas(*schemas: str) -> None:
+    """Drops the tests' PostgreSQL schemas; best effort, so a missing psql only leaves them."""
+    psql = shutil.which("psql")
+    if not psql or not DB_URL:
+        return
+    for schema in schemas:
+        subprocess.run(
+            [psql, DB_URL, "-q", "-c", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'],
+            capture_output=True,
+            timeout=30,
+        )

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
-import subprocess
 import threading
 import time
 import uuid
@@ -32,7 +30,7 @@ ROUNDS = int(os.environ.get("CRASH_ROUNDS", "5"))
 THREADS = int(os.environ.get("CRASH_THREADS", "6"))
 SEED = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(1 << 32))
 MAX_UP = float(os.environ.get("CRASH_MAX_UP", "2.0"))
-DB_URL = os.environ.get("HOURGLASS_TEST_DATABASE_URL")
+DB_URL = hg.DB_URL
 POOL = 12  # managed policies to attach: more than the 10 a role may have
 
 
@@ -44,15 +42,11 @@ def data_files(objects: Path) -> list[Path]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request):
     if request.param == "postgres" and not DB_URL:
-        pytest.skip("HOURGLASS_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)")
+        pytest.skip(hg.NO_DB_REASON)
     schema = f"hg_crash_{uuid.uuid4().hex[:12]}"
     yield request.param, (["--database-url", DB_URL, "--database-schema", schema] if request.param == "postgres" else [])
-    if request.param == "postgres" and shutil.which("psql"):
-        subprocess.run(
-            ["psql", DB_URL, "-q", "-c", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'],
-            capture_output=True,
-            timeout=30,
-        )
+    if request.param == "postgres":
+        hg.drop_pg_schemas(schema)
 
 
 def test_writes_survive_sigkill(server_factory, backend):

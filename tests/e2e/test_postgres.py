@@ -7,7 +7,6 @@ available.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import threading
@@ -19,13 +18,13 @@ from botocore.exceptions import ClientError
 import hg
 from hg import ACCOUNT_ID, ROOT_ARN, expect_error, unique
 
-DB_URL = os.environ.get("HOURGLASS_TEST_DATABASE_URL")
+DB_URL = hg.DB_URL
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(
         not DB_URL,
-        reason="HOURGLASS_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)",
+        reason=hg.NO_DB_REASON,
     ),
 ]
 
@@ -42,14 +41,7 @@ def pg_server(server_factory):
         )
 
     yield make
-    psql = shutil.which("psql")
-    if psql:
-        for s in set(schemas):
-            subprocess.run(
-                [psql, DB_URL, "-q", "-c", f'DROP SCHEMA IF EXISTS "{s}" CASCADE'],
-                capture_output=True,
-                timeout=30,
-            )
+    hg.drop_pg_schemas(*set(schemas))
 
 
 def test_postgres_user_and_key_flow(pg_server):

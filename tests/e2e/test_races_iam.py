@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import threading
 import uuid
 
@@ -25,7 +23,7 @@ from hg import unique
 ROUNDS = int(os.environ.get("RACE_ROUNDS", "5"))
 THREADS = int(os.environ.get("RACE_THREADS", "8"))
 JOIN_TIMEOUT = 120.0
-DB_URL = os.environ.get("HOURGLASS_TEST_DATABASE_URL")
+DB_URL = hg.DB_URL
 
 KEY_QUOTA = 2
 VERSION_QUOTA = 5
@@ -117,7 +115,7 @@ def test_quota_races_embedded(fresh_server):
 @pytest.mark.postgres
 @pytest.mark.skipif(
     not DB_URL,
-    reason="HOURGLASS_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)",
+    reason=hg.NO_DB_REASON,
 )
 def test_quota_races_postgres(server_factory):
     schema = f"hg_e2e_{uuid.uuid4().hex[:12]}"
@@ -127,7 +125,4 @@ def test_quota_races_postgres(server_factory):
         run_rounds(srv, "postgresql")
     finally:
         srv.close()
-        psql = shutil.which("psql")
-        if psql:
-            subprocess.run([psql, DB_URL, "-q", "-c", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'],
-                           capture_output=True, timeout=30)
+        hg.drop_pg_schemas(schema)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
 import threading
 import time
 import uuid
@@ -24,7 +22,7 @@ from s3util import full_access, s3_client
 
 ROUNDS = int(os.environ.get("RACE_ROUNDS", "5"))
 WORKERS = 8
-DB_URL = os.environ.get("HOURGLASS_TEST_DATABASE_URL")
+DB_URL = hg.DB_URL
 
 
 def race(clients, fn) -> list[tuple]:
@@ -117,7 +115,7 @@ def test_parallel_put_of_one_key_keeps_one_whole_body(server):
 # --- PostgreSQL metadata, two nodes sharing the database and the object directory -----------------
 
 pg = pytest.mark.skipif(
-    not DB_URL, reason="HOURGLASS_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
+    not DB_URL, reason=hg.NO_DB_REASON
 )
 
 
@@ -135,10 +133,7 @@ def pg_nodes(tmp_path):
     finally:
         for n in nodes:
             n.close()
-        psql = shutil.which("psql")
-        if psql:
-            subprocess.run([psql, DB_URL, "-q", "-c", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'],
-                           capture_output=True, timeout=30)
+        hg.drop_pg_schemas(schema)
     for n in nodes:
         assert n.panics() == "", n.diagnostics()
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import subprocess
 import uuid
 
 import pytest
@@ -15,13 +13,13 @@ import hg
 from hg import expect_error, unique
 from s3util import MIB, full_access, s3_client
 
-DB_URL = os.environ.get("HOURGLASS_TEST_DATABASE_URL")
+DB_URL = hg.DB_URL
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(
         not DB_URL,
-        reason="HOURGLASS_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)",
+        reason=hg.NO_DB_REASON,
     ),
 ]
 
@@ -30,10 +28,7 @@ pytestmark = [
 def pg_server(server_factory):
     schema = f"hg_s3_{uuid.uuid4().hex[:12]}"
     yield server_factory(extra_args=["--database-url", DB_URL, "--database-schema", schema])
-    psql = shutil.which("psql")
-    if psql:
-        subprocess.run([psql, DB_URL, "-q", "-c", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'],
-                       capture_output=True, timeout=30)
+    hg.drop_pg_schemas(schema)
 
 
 def test_s3_on_postgres_survives_restart(pg_server):

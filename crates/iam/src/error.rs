@@ -113,9 +113,24 @@ impl IamError {
     }
 }
 
+/// The store already renders AWS's messages for the domain variants; backend failures become
+/// `Internal` so their detail is logged, not sent.
 impl From<StoreError> for IamError {
     fn from(e: StoreError) -> Self {
-        crate::store_errors::from_store(e)
+        match e {
+            StoreError::NotFound { .. } => Self::NoSuchEntity(e.to_string()),
+            StoreError::AlreadyExists { .. } => Self::EntityAlreadyExists(e.to_string()),
+            StoreError::LimitExceeded { .. } | StoreError::PolicySizeExceeded { .. } => {
+                Self::LimitExceeded(e.to_string())
+            }
+            StoreError::DeleteConflict(_) => Self::DeleteConflict(e.to_string()),
+            StoreError::Unmodifiable { .. } => Self::UnmodifiableEntity(e.to_string()),
+            StoreError::InvalidInput(m) => Self::InvalidInput(m),
+            StoreError::Conflict => Self::ConcurrentModification(e.to_string()),
+            StoreError::Backend(_) | StoreError::Corrupt(_) | StoreError::KeyRing(_) => {
+                Self::Internal(e.to_string())
+            }
+        }
     }
 }
 

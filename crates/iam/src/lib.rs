@@ -20,7 +20,6 @@ pub mod policy_versions;
 pub mod principal;
 pub mod roles;
 pub mod session;
-mod store_errors;
 pub mod sts;
 pub mod telemetry;
 pub mod users;

@@ -11,6 +11,11 @@ use tokio::net::TcpStream;
 const COALESCE_LIMIT: usize = 64 * 1024;
 /// Refuse header lines and chunk-size lines longer than this.
 const MAX_LINE: usize = 64 * 1024;
+/// Body bytes kept for inspection (error codes, setup answers); the rest is counted and
+/// discarded so large GETs measure the server, not the client's allocator.
+const KEEP_BODY: usize = 1024 * 1024;
+/// Scratch buffer for discarded body bytes.
+const DISCARD_CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -27,11 +32,13 @@ pub enum ClientError {
     Closed,
 }
 
-/// One response, body read in full.
+/// One response: the body is read in full but only its first `KEEP_BODY` bytes are kept.
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// Length of the whole body as received.
+    pub body_len: u64,
 }
 
 impl Response {
@@ -159,7 +166,7 @@ async fn read_response(stream: &mut BufReader<TcpStream>) -> Result<(Response, b
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| ClientError::Malformed(format!("status line {:?}", line.trim_end())))?;
     let mut keep_alive = version == "HTTP/1.1";
-    let mut content_length: Option<usize> = None;
+    let mut content_length: Option<u64> = None;
     let mut chunked = false;
     loop {
         if read_line(stream, &mut line).await? == 0 {
@@ -191,7 +198,7 @@ async fn read_response(stream: &mut BufReader<TcpStream>) -> Result<(Response, b
         }
     }
     let no_body = status == 204 || status == 304 || (100..200).contains(&status);
-    let mut body = Vec::new();
+    let mut body = Body::default();
     if no_body {
     } else if chunked {
         loop {
@@ -199,7 +206,7 @@ async fn read_response(stream: &mut BufReader<TcpStream>) -> Result<(Response, b
                 return Err(ClientError::Malformed("eof in chunk size".into()));
             }
             let size_text = line.trim_end().split(';').next().unwrap_or_default().trim();
-            let size = usize::from_str_radix(size_text, 16)
+            let size = u64::from_str_radix(size_text, 16)
                 .map_err(|_| ClientError::Malformed(format!("chunk size {size_text:?}")))?;
             if size == 0 {
                 // Trailers, then the blank line.
@@ -210,17 +217,122 @@ async fn read_response(stream: &mut BufReader<TcpStream>) -> Result<(Response, b
                 }
                 break;
             }
-            let start = body.len();
-            body.resize(start + size, 0);
-            stream.read_exact(&mut body[start..]).await?;
+            body.read_exact(stream, size).await?;
             read_line(stream, &mut line).await?;
         }
     } else if let Some(len) = content_length {
-        body.resize(len, 0);
-        stream.read_exact(&mut body).await?;
+        body.read_exact(stream, len).await?;
     } else {
-        stream.read_to_end(&mut body).await?;
+        body.read_to_end(stream).await?;
         keep_alive = false;
     }
-    Ok((Response { status, body }, keep_alive))
+    Ok((
+        Response {
+            status,
+            body: body.kept,
+            body_len: body.len,
+        },
+        keep_alive,
+    ))
+}
+
+/// A response body being read: the first `KEEP_BODY` bytes and the total length.
+#[derive(Default)]
+struct Body {
+    kept: Vec<u8>,
+    len: u64,
+    scratch: Vec<u8>,
+}
+
+impl Body {
+    fn take(&mut self, bytes: &[u8]) {
+        let room = KEEP_BODY.saturating_sub(self.kept.len());
+        self.kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.len = self.len.saturating_add(bytes.len() as u64);
+    }
+
+    /// Reads exactly `n` bytes; the connection ending first is an error.
+    async fn read_exact(
+        &mut self,
+        stream: &mut BufReader<TcpStream>,
+        n: u64,
+    ) -> Result<(), ClientError> {
+        let mut remaining = n;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(DISCARD_CHUNK, 0);
+        while remaining > 0 {
+            let want = usize::try_from(remaining).map_or(DISCARD_CHUNK, |r| r.min(DISCARD_CHUNK));
+            let got = stream.read(&mut scratch[..want]).await?;
+            if got == 0 {
+                return Err(ClientError::Malformed("eof in body".into()));
+            }
+            self.take(&scratch[..got]);
+            remaining -= got as u64;
+        }
+        self.scratch = scratch;
+        Ok(())
+    }
+
+    async fn read_to_end(&mut self, stream: &mut BufReader<TcpStream>) -> Result<(), ClientError> {
+        let mut scratch = vec![0; DISCARD_CHUNK];
+        loop {
+            let got = stream.read(&mut scratch).await?;
+            if got == 0 {
+                return Ok(());
+            }
+            self.take(&scratch[..got]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// Serves `answer` once on a loopback port and returns the response read by the client.
+    async fn roundtrip(answer: Vec<u8>) -> Result<Response, ClientError> {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await.unwrap();
+            s.write_all(&answer).await.unwrap();
+        });
+        let mut conn = Conn::new(addr);
+        let resp = conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"").await;
+        server.await.unwrap();
+        resp
+    }
+
+    #[tokio::test]
+    async fn large_body_is_counted_but_not_kept() {
+        let size = KEEP_BODY + 3 * DISCARD_CHUNK + 17;
+        let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").into_bytes();
+        answer.extend(std::iter::repeat_n(b'z', size));
+        let resp = roundtrip(answer).await.unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.body_len, size as u64);
+        assert_eq!(resp.body.len(), KEEP_BODY);
+    }
+
+    #[tokio::test]
+    async fn chunked_body_is_reassembled() {
+        let answer = b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n\
+            6\r\n<Code>\r\n10\r\nNoSuchKey</Code>\r\n0\r\n\r\n"
+            .to_vec();
+        let resp = roundtrip(answer).await.unwrap();
+        assert_eq!(resp.status, 404);
+        assert_eq!(resp.body_len, 22);
+        assert_eq!(resp.error_code().as_deref(), Some("NoSuchKey"));
+    }
+
+    #[tokio::test]
+    async fn short_body_is_an_error() {
+        let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec();
+        assert!(roundtrip(answer).await.is_err());
+    }
 }

@@ -3,8 +3,9 @@
 //!
 //! - `run <scenario>` drives an endpoint with N concurrent keep-alive HTTP/1.1 connections
 //!   (closed loop) for a fixed duration or request count, signing every request with a
-//!   fresh SigV4 signature as botocore does, and reports requests/s and latency
-//!   percentiles.
+//!   fresh SigV4 signature as botocore does, and reports requests/s, latency percentiles
+//!   and, for the large-object S3 scenarios, throughput. `--session` runs as an AssumeRole
+//!   session, `--unsigned-payload` signs S3 bodies as `UNSIGNED-PAYLOAD`.
 //! - `ceiling` is a trivial hyper server answering a fixed GetCallerIdentity document
 //!   without verification: the upper bound of the HTTP stack on this machine.
 //! - `startup` times a server from process start to its first successful answer on an empty
@@ -15,6 +16,7 @@ mod client;
 mod request;
 mod run;
 mod scenario;
+mod setup;
 mod startup;
 
 use std::process::ExitCode;
@@ -58,6 +60,9 @@ struct Creds {
     /// Secret access key to sign with.
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     secret_key: String,
+    /// Session token of temporary credentials (`ASIA…` keys).
+    #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
+    session_token: Option<String>,
     /// Region of the signing scope.
     #[arg(long, default_value = "us-east-1")]
     region: String,
@@ -95,9 +100,16 @@ struct RunArgs {
     /// Object size in bytes for `s3-put` and `s3-get`.
     #[arg(long, default_value_t = 1024)]
     object_size: usize,
-    /// Object size in bytes for `s3-put-large`.
+    /// Object size in bytes for `s3-put-large` and `s3-get-large`.
     #[arg(long, default_value_t = 8 * 1024 * 1024)]
     large_size: usize,
+    /// Run as an AssumeRole session: create a user and a role allowed `s3:*`, `iam:*` and
+    /// `sts:*`, assume it, and sign the scenario with the session's credentials.
+    #[arg(long)]
+    session: bool,
+    /// Sign S3 request bodies as `UNSIGNED-PAYLOAD` (the server then does not hash them).
+    #[arg(long)]
+    unsigned_payload: bool,
     /// Tokio worker threads of the load generator.
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -151,7 +163,7 @@ enum CliError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("setup failed: {0}")]
-    Setup(#[from] scenario::SetupError),
+    Setup(#[from] setup::SetupError),
     #[error("{0}")]
     Startup(#[from] startup::StartupError),
 }
@@ -204,7 +216,7 @@ fn cmd_run(args: RunArgs) -> Result<(), CliError> {
             host,
             access_key_id: args.creds.access_key,
             secret_access_key: args.creds.secret_key,
-            session_token: None,
+            session_token: args.creds.session_token,
             region: args.creds.region,
         };
         let sopts = ScenarioOpts {
@@ -212,9 +224,15 @@ fn cmd_run(args: RunArgs) -> Result<(), CliError> {
             object_size: args.object_size,
             large_size: args.large_size,
             bucket: args.bucket,
+            unsigned_payload: args.unsigned_payload,
         };
         let name = args.scenario.name();
         let mut conn = Conn::new(addr);
+        let target = if args.session {
+            setup::session(&mut conn, &target).await?
+        } else {
+            target
+        };
         let (prepared, target) = match scenario::prepare(args.scenario, &target, &mut conn, &sopts).await? {
             Setup::Ready(p, run_as) => (p, run_as.unwrap_or(target)),
             Setup::Skip(why) => {
@@ -232,8 +250,8 @@ fn cmd_run(args: RunArgs) -> Result<(), CliError> {
         };
         drop(conn);
         let s = run::run(addr, Arc::new(target), Arc::from(prepared), opts).await;
-        let throughput = if args.scenario == Scenario::S3PutLarge {
-            format!(", {:.1} MiB/s", s.mib_per_s)
+        let throughput = if args.scenario.is_throughput() {
+            format!(", {:.1} MiB/s ({:.0} MB/s)", s.mib_per_s, s.mb_per_s)
         } else {
             String::new()
         };
@@ -267,6 +285,7 @@ fn cmd_run(args: RunArgs) -> Result<(), CliError> {
                     "seconds": s.seconds,
                     "rps": s.rps,
                     "mib_per_s": s.mib_per_s,
+                    "mb_per_s": s.mb_per_s,
                     "p50_ms": s.p50_ms,
                     "p90_ms": s.p90_ms,
                     "p99_ms": s.p99_ms,
@@ -293,6 +312,7 @@ fn cmd_startup(args: StartupArgs) -> Result<(), CliError> {
         command: args.command,
         access_key_id: args.creds.access_key,
         secret_access_key: args.creds.secret_key,
+        session_token: args.creds.session_token,
         region: args.creds.region,
     };
     let rt = runtime(Some(1))?;

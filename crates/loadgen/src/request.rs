@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::Utc;
-use hourglass_sigv4::{Credentials, PathMode, Request, SigningParams, sha256_hex, sign_v4};
+use hourglass_sigv4::{
+    Credentials, PathMode, Request, SigningParams, UNSIGNED_PAYLOAD, sha256_hex, sign_v4,
+};
 
 /// Where requests go and with which key.
 #[derive(Debug, Clone)]
@@ -72,6 +74,14 @@ impl Op {
             payload_hash: sha256_hex(&body).into(),
             body,
             service: "s3",
+        }
+    }
+
+    /// The same request signed with `UNSIGNED-PAYLOAD`, so the server does not hash the body.
+    pub fn unsigned(self) -> Self {
+        Self {
+            payload_hash: UNSIGNED_PAYLOAD.into(),
+            ..self
         }
     }
 

@@ -38,6 +38,7 @@ pub struct Summary {
     pub seconds: f64,
     pub rps: f64,
     pub mib_per_s: f64,
+    pub mb_per_s: f64,
     pub p50_ms: f64,
     pub p90_ms: f64,
     pub p99_ms: f64,
@@ -103,7 +104,7 @@ pub async fn run(
                         out.ok += 1;
                         let us = done.duration_since(sent).as_micros();
                         out.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
-                        out.bytes += (op.body.len() + resp.body.len()) as u64;
+                        out.bytes += (op.body.len() as u64).saturating_add(resp.body_len);
                     }
                     Ok(resp) => {
                         out.errors += 1;
@@ -160,6 +161,7 @@ pub async fn run(
         seconds,
         rps: all.ok as f64 / seconds,
         mib_per_s: all.bytes as f64 / seconds / (1024.0 * 1024.0),
+        mb_per_s: all.bytes as f64 / seconds / 1e6,
         p50_ms: percentile_ms(lat, 0.50),
         p90_ms: percentile_ms(lat, 0.90),
         p99_ms: percentile_ms(lat, 0.99),

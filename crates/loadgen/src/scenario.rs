@@ -3,8 +3,9 @@
 use bytes::Bytes;
 use clap::ValueEnum;
 
-use crate::client::{ClientError, Conn, Response, xml_element};
+use crate::client::{Conn, Response};
 use crate::request::{Op, Target};
+use crate::setup::{SetupError, call, call_ok, create_assumer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
@@ -22,6 +23,8 @@ pub enum Scenario {
     S3Get,
     /// S3 PutObject of large objects (`--large-size`), one key per connection, overwritten.
     S3PutLarge,
+    /// S3 GetObject of one large object (`--large-size`).
+    S3GetLarge,
 }
 
 impl Scenario {
@@ -34,20 +37,14 @@ impl Scenario {
             Self::S3Put => "s3-put",
             Self::S3Get => "s3-get",
             Self::S3PutLarge => "s3-put-large",
+            Self::S3GetLarge => "s3-get-large",
         }
     }
-}
 
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("{0}")]
-    Client(#[from] ClientError),
-    #[error("{step} answered HTTP {status}: {body}")]
-    Refused {
-        step: String,
-        status: u16,
-        body: String,
-    },
+    /// Whether the figure that matters is bytes per second rather than requests per second.
+    pub fn is_throughput(self) -> bool {
+        matches!(self, Self::S3PutLarge | Self::S3GetLarge)
+    }
 }
 
 /// Scenario options.
@@ -57,6 +54,8 @@ pub struct ScenarioOpts {
     pub object_size: usize,
     pub large_size: usize,
     pub bucket: String,
+    /// Sign S3 bodies as `UNSIGNED-PAYLOAD`.
+    pub unsigned_payload: bool,
 }
 
 /// How each request is derived from the template.
@@ -94,35 +93,6 @@ pub enum Setup {
     Skip(String),
 }
 
-async fn call(conn: &mut Conn, target: &Target, op: &Op) -> Result<Response, ClientError> {
-    let head = op.head(target);
-    conn.send(&head, &op.body).await
-}
-
-/// Calls and accepts 2xx or one of the given error codes.
-async fn call_ok(
-    conn: &mut Conn,
-    target: &Target,
-    op: &Op,
-    step: &str,
-    tolerated: &[&str],
-) -> Result<Response, SetupError> {
-    let resp = call(conn, target, op).await?;
-    if (200..300).contains(&resp.status)
-        || resp
-            .error_code()
-            .is_some_and(|c| tolerated.contains(&c.as_str()))
-    {
-        Ok(resp)
-    } else {
-        Err(SetupError::Refused {
-            step: step.to_string(),
-            status: resp.status,
-            body: resp.snippet(),
-        })
-    }
-}
-
 /// Whether an answer says the operation is not implemented (yet).
 fn not_implemented(resp: &Response) -> Option<String> {
     let code = resp.error_code();
@@ -141,8 +111,6 @@ fn not_implemented(resp: &Response) -> Option<String> {
         None
     }
 }
-
-const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"PRINCIPAL"},"Action":"sts:AssumeRole"}]}"#;
 
 /// Creates what the scenario needs and checks one request of it succeeds.
 pub async fn prepare(
@@ -175,45 +143,9 @@ pub async fn prepare(
             let arn = match &opts.role_arn {
                 Some(arn) => arn.clone(),
                 None => {
-                    // Root may not assume roles: create a user with a key, and a role
-                    // trusting that user. Unique names so reruns on one server work.
-                    let gci = Op::query("sts", "GetCallerIdentity", &[]);
-                    let resp = call_ok(conn, target, &gci, "GetCallerIdentity", &[]).await?;
-                    let account = xml_element(&String::from_utf8_lossy(&resp.body), "Account")
-                        .unwrap_or_else(|| "123456789012".into());
-                    let token = unique_suffix();
-                    let user = format!("lg-assumer-{token}");
-                    let op = Op::query("iam", "CreateUser", &[("UserName", &user)]);
-                    call_ok(conn, target, &op, "CreateUser", &[]).await?;
-                    let op = Op::query("iam", "CreateAccessKey", &[("UserName", &user)]);
-                    let resp = call_ok(conn, target, &op, "CreateAccessKey", &[]).await?;
-                    let doc = String::from_utf8_lossy(&resp.body);
-                    let (Some(akid), Some(secret)) = (
-                        xml_element(&doc, "AccessKeyId"),
-                        xml_element(&doc, "SecretAccessKey"),
-                    ) else {
-                        return Err(SetupError::Refused {
-                            step: "CreateAccessKey".into(),
-                            status: resp.status,
-                            body: "no AccessKeyId/SecretAccessKey in the answer".into(),
-                        });
-                    };
-                    let role = format!("lg-role-{token}");
-                    let policy = TRUST_POLICY
-                        .replace("PRINCIPAL", &format!("arn:aws:iam::{account}:user/{user}"));
-                    let op = Op::query(
-                        "iam",
-                        "CreateRole",
-                        &[("RoleName", &role), ("AssumeRolePolicyDocument", &policy)],
-                    );
-                    call_ok(conn, target, &op, "CreateRole", &[]).await?;
-                    run_as = Some(Target {
-                        access_key_id: akid,
-                        secret_access_key: secret,
-                        session_token: None,
-                        ..target.clone()
-                    });
-                    format!("arn:aws:iam::{account}:role/{role}")
+                    let assumer = create_assumer(conn, target, None).await?;
+                    run_as = Some(assumer.user);
+                    assumer.role_arn
                 }
             };
             Prepared::Fixed(Op::query(
@@ -222,7 +154,7 @@ pub async fn prepare(
                 &[("RoleArn", &arn), ("RoleSessionName", "loadgen")],
             ))
         }
-        Scenario::S3Put | Scenario::S3Get | Scenario::S3PutLarge => {
+        Scenario::S3Put | Scenario::S3Get | Scenario::S3PutLarge | Scenario::S3GetLarge => {
             let create = Op::s3("PUT", format!("/{}", opts.bucket), Bytes::new());
             let resp = call(conn, target, &create).await?;
             if let Some(why) = not_implemented(&resp) {
@@ -237,35 +169,35 @@ pub async fn prepare(
                     body: resp.snippet(),
                 });
             }
+            let put = |path: String, size: usize| {
+                let op = Op::s3("PUT", path, Bytes::from(vec![b'x'; size]));
+                if opts.unsigned_payload {
+                    op.unsigned()
+                } else {
+                    op
+                }
+            };
             match scenario {
                 Scenario::S3Put => Prepared::KeyPerRequest {
-                    template: Op::s3(
-                        "PUT",
-                        String::new(),
-                        Bytes::from(vec![b'x'; opts.object_size]),
-                    ),
+                    template: put(String::new(), opts.object_size),
                     prefix: format!("/{}/small-", opts.bucket),
                     keys: 256,
                 },
-                Scenario::S3Get => {
-                    let path = format!("/{}/get-object", opts.bucket);
-                    let put = Op::s3(
-                        "PUT",
-                        path.clone(),
-                        Bytes::from(vec![b'x'; opts.object_size]),
-                    );
-                    call_ok(conn, target, &put, "PutObject", &[]).await?;
-                    Prepared::Fixed(Op::s3("GET", path, Bytes::new()))
-                }
-                _ => Prepared::KeyPerRequest {
-                    template: Op::s3(
-                        "PUT",
-                        String::new(),
-                        Bytes::from(vec![b'x'; opts.large_size]),
-                    ),
+                Scenario::S3PutLarge => Prepared::KeyPerRequest {
+                    template: put(String::new(), opts.large_size),
                     prefix: format!("/{}/large-", opts.bucket),
                     keys: 1,
                 },
+                _ => {
+                    let (name, size) = if scenario == Scenario::S3Get {
+                        ("get-object", opts.object_size)
+                    } else {
+                        ("get-large-object", opts.large_size)
+                    };
+                    let path = format!("/{}/{name}", opts.bucket);
+                    call_ok(conn, target, &put(path.clone(), size), "PutObject", &[]).await?;
+                    Prepared::Fixed(Op::s3("GET", path, Bytes::new()))
+                }
             }
         }
     };
@@ -283,13 +215,4 @@ pub async fn prepare(
         });
     }
     Ok(Setup::Ready(Box::new(prepared), run_as))
-}
-
-/// A short token unique to this process and moment, for resource names.
-fn unique_suffix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{:x}{:x}", std::process::id(), nanos % 0xffff_ffff)
 }

@@ -35,6 +35,7 @@ pub struct StartupOpts {
     pub command: Vec<String>,
     pub access_key_id: String,
     pub secret_access_key: String,
+    pub session_token: Option<String>,
     pub region: String,
 }
 
@@ -145,7 +146,7 @@ async fn one_run(opts: &StartupOpts, i: usize) -> Result<StartupRun, StartupErro
         host: listen.clone(),
         access_key_id: opts.access_key_id.clone(),
         secret_access_key: opts.secret_access_key.clone(),
-        session_token: None,
+        session_token: opts.session_token.clone(),
         region: opts.region.clone(),
     };
     let health = plain_get(&listen, "/_hourglass/health");
