@@ -521,38 +521,12 @@ pub async fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::meta::{Bucket, ObjectHeaders};
 
     async fn store(keys: &[&str]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let keyring = std::sync::Arc::new(hourglass_store::KeyRing::generate("k1").unwrap());
         let s = Store::open(dir.path().join("m.db"), keyring).await.unwrap();
-        s.create_bucket(&Bucket {
-            name: "b".into(),
-            owner: "1".into(),
-            created: chrono::Utc::now(),
-            region: "us-east-1".into(),
-            policy: None,
-            tags: None,
-        })
-        .await
-        .unwrap();
-        for k in keys {
-            s.put_object(&Object {
-                bucket: "b".into(),
-                key: (*k).into(),
-                size: 0,
-                etag: "\"e\"".into(),
-                modified: chrono::Utc::now(),
-                headers: ObjectHeaders::default(),
-                checksum: None,
-                tags: vec![],
-                segments: vec![],
-                parts: vec![],
-            })
-            .await
-            .unwrap();
-        }
+        super::super::list_props::load(&s, "b", keys.iter().copied()).await;
         (dir, s)
     }
 

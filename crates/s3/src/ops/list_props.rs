@@ -117,7 +117,12 @@ fn reference(c: &Case) -> Vec<String> {
     out
 }
 
-async fn load(store: &Store, bucket: &str, keys: &BTreeSet<String>) {
+/// A bucket holding an empty object at each key; the listing tests of `list.rs` use it too.
+pub(super) async fn load<K: AsRef<str>>(
+    store: &Store,
+    bucket: &str,
+    keys: impl IntoIterator<Item = K>,
+) {
     store
         .create_bucket(&Bucket {
             name: bucket.into(),
@@ -133,7 +138,7 @@ async fn load(store: &Store, bucket: &str, keys: &BTreeSet<String>) {
         store
             .put_object(&Object {
                 bucket: bucket.into(),
-                key: k.clone(),
+                key: k.as_ref().to_owned(),
                 size: 0,
                 etag: "\"e\"".into(),
                 modified: chrono::Utc::now(),
