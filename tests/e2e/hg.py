@@ -822,3 +822,20 @@ def drop_pg_schemas(*schemas: str) -> None:
             capture_output=True,
             timeout=30,
         )
+
+
+def json_call(
+    endpoint: str,
+    creds: Creds | None,
+    target: str,
+    body: bytes | dict | None = None,
+    *,
+    service: str,
+    version: str = "1.1",
+) -> requests.Response:
+    """A JSON-protocol call (`X-Amz-Target`), SigV4-signed for `service` unless `creds` is None."""
+    if isinstance(body, dict):
+        body = json.dumps(body).encode()
+    headers = {"X-Amz-Target": target, "Content-Type": f"application/x-amz-json-{version}"}
+    url, hdrs, data = signed_request(endpoint, creds, body or b"{}", service=service, headers=headers)
+    return send("POST", url, hdrs, data)

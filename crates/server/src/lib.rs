@@ -1,11 +1,12 @@
-//! The Hourglass HTTP server: one port for IAM and STS (Query protocol) and S3 (REST),
-//! plus `/_hourglass/` health and metrics.
+//! The Hourglass HTTP server: one port for IAM and STS (Query protocol), S3 (REST), the
+//! JSON-protocol services, plus `/_hourglass/` health and metrics.
 
 pub mod api;
 pub mod bootstrap;
 pub mod config;
 pub mod http;
 pub mod internal;
+pub mod json;
 pub mod metrics;
 pub mod pipeline;
 pub mod query;

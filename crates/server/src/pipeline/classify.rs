@@ -1,5 +1,7 @@
 //! Stage 1, classification (spec §1.2): the service named in the SigV4 credential scope
-//! decides; unsigned requests are Query calls when they carry `Action`, S3 otherwise.
+//! decides (S3, or else a JSON-protocol call when `X-Amz-Target` is present, or else
+//! Query); unsigned requests are JSON calls when they carry `X-Amz-Target`, Query calls
+//! when they carry `Action`, S3 otherwise.
 
 /// Paths under this prefix can never be S3 buckets (bucket names cannot start with `_`).
 pub const RESERVED_PREFIX: &str = "/_hourglass/";
@@ -11,6 +13,8 @@ pub enum Route {
     /// IAM or STS over the Query protocol; the service is the one from the signature scope,
     /// when the request is signed.
     Query(Option<String>),
+    /// A JSON-protocol service (`POST /` with `X-Amz-Target`); the target names it.
+    Json,
     S3,
 }
 
@@ -40,8 +44,10 @@ pub fn classify(method: &str, path: &str, query: &str, headers: &hyper::HeaderMa
     if path.starts_with(RESERVED_PREFIX) {
         return Route::Internal;
     }
+    let json = path == "/" && headers.contains_key("x-amz-target");
     let service_route = |service: &str| match service {
         "s3" => Route::S3,
+        _ if json => Route::Json,
         other => Route::Query(Some(other.to_owned())),
     };
     if let Some(auth) = headers
@@ -68,6 +74,9 @@ pub fn classify(method: &str, path: &str, query: &str, headers: &hyper::HeaderMa
     }
     if query_param(query, "AWSAccessKeyId").is_some() {
         return Route::S3;
+    }
+    if json {
+        return Route::Json;
     }
     let is_form = headers
         .get(hyper::header::CONTENT_TYPE)
@@ -143,6 +152,30 @@ mod tests {
         )]);
         assert_eq!(classify("POST", "/", "", &form), Route::Query(None));
         assert_eq!(classify("GET", "/", "", &headers(&[])), Route::S3);
+        let ct = headers(&[
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AK/20261122/us-east-1/cloudtrail/aws4_request, SignedHeaders=host, Signature=00",
+            ),
+            ("x-amz-target", "CloudTrail_20131101.LookupEvents"),
+        ]);
+        assert_eq!(classify("POST", "/", "", &ct), Route::Json);
+        let unsigned = headers(&[("x-amz-target", "secretsmanager.GetSecretValue")]);
+        assert_eq!(classify("POST", "/", "", &unsigned), Route::Json);
+        // A target header does not turn an S3 request into a JSON call.
+        let s3_target = headers(&[
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AK/20261122/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
+            ),
+            ("x-amz-target", "X.Y"),
+        ]);
+        assert_eq!(classify("POST", "/", "", &s3_target), Route::S3);
+        assert_eq!(
+            classify("POST", "/bucket", "", &unsigned),
+            Route::S3,
+            "only the root path is a JSON endpoint"
+        );
         assert_eq!(
             classify("GET", "/_hourglass/health", "", &headers(&[])),
             Route::Internal

@@ -2,14 +2,17 @@
 //!
 //! 1. classify ([`classify`]): which front answers, from the request line and headers;
 //! 2. decode, authenticate, authorize, handle, encode: inside the front (Query in
-//!    [`crate::query`], S3 REST in `hourglass_s3`), which authenticates through the one
-//!    identity domain (one signing-key cache, one authorizer) and reports back what it
-//!    learned as a [`RequestReport`] response extension;
+//!    [`crate::query`], JSON 1.0/1.1 in [`crate::json`], S3 REST in `hourglass_s3`), which
+//!    authenticates through the one gate ([`authenticate`] for Query and JSON; S3 reads its
+//!    extra credential forms and resolves keys through the same identity domain: one
+//!    signing-key cache, one authorizer) and reports back what it learned as a
+//!    [`RequestReport`] response extension;
 //! 3. record ([`record`]): one [`record::RequestRecord`] per request, to the metrics and
 //!    the request log.
 //!
 //! The request id is assigned here, so the record and the answer always agree on it.
 
+pub mod authenticate;
 pub mod classify;
 pub mod record;
 
@@ -25,7 +28,7 @@ pub use classify::{RESERVED_PREFIX, Route, classify};
 use crate::http::body::{Response, close_after};
 use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
 use crate::state::AppState;
-use crate::{internal, query};
+use crate::{internal, json, query};
 
 /// Entry point for every request the listener accepts.
 pub async fn handle(
@@ -64,6 +67,7 @@ fn route_service(route: &Route) -> &'static str {
     match route {
         Route::Internal => "internal",
         Route::Query(_) => "query",
+        Route::Json => "json",
         Route::S3 => "s3",
     }
 }
@@ -83,6 +87,10 @@ async fn answer(
         Route::Query(service) => {
             let req = req.map(|b| TimedBody::new(b, body_timeout));
             query::handle(req, remote, secure, service, state, request_id).await
+        }
+        Route::Json => {
+            let req = req.map(|b| TimedBody::new(b, body_timeout));
+            json::handle(req, remote, secure, state, request_id).await
         }
         Route::S3 => {
             let peer = hourglass_s3::Peer {

@@ -8,18 +8,15 @@ pub mod xml;
 use std::net::SocketAddr;
 
 use hourglass_iam::telemetry::RequestReport;
-use hourglass_iam::{AuthError, IamError, RequestParts};
+use hourglass_iam::{IamError, RequestParts};
 pub use params::Params;
 
 use crate::api::{self, ApiError};
 use crate::http::body::close_after;
 use crate::http::body::{BodyError, Response, read_limited, response};
 use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
+use crate::pipeline::authenticate;
 use crate::state::AppState;
-
-/// Bodies up to this size are buffered before the key is looked up, which spares small
-/// requests a second lookup; larger (or unsized) ones are refused early for a bad key.
-const PRECHECK_BODY_BYTES: u64 = 16 * 1024;
 
 /// The two Query services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,19 +122,6 @@ pub fn envelope(service: Service, action: &str, result: Option<&str>, request_id
     hourglass_wire::query::response_envelope(service.namespace(), action, result, request_id)
 }
 
-/// Headers as lowercase names and string values, the form the signature check reads.
-fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
 /// Reads the form body within `max_query_body_bytes` and the body read timeout. A declared
 /// length over the limit is refused before any byte is read, and so is a large body signed
 /// with a key that does not exist or is not active.
@@ -156,8 +140,9 @@ async fn read_body(
         return Err(errors::from_query(&QueryError::TooLarge(limit)));
     }
     if let Some(service) = signed_service
-        && hint.upper().is_none_or(|n| n > PRECHECK_BODY_BYTES)
-        && let Err(e) = precheck_key(parts, remote, secure, service, state).await
+        && authenticate::needs_precheck(&hint)
+        && let Err(e) =
+            authenticate::precheck_key(parts, remote, secure, service.signing_name(), state).await
     {
         report.auth_failed = true;
         return Err(errors::from_auth(&e));
@@ -173,45 +158,6 @@ async fn read_body(
             encoded: None,
         }),
     }
-}
-
-/// Resolves the access key (and session token) a header- or URL-signed request names.
-/// Anything that does not parse is left to full authentication after the body, so the
-/// error a client sees for it does not change.
-async fn precheck_key(
-    parts: &http::request::Parts,
-    remote: SocketAddr,
-    secure: bool,
-    service: Service,
-    state: &AppState,
-) -> Result<(), AuthError> {
-    let pairs = header_pairs(&parts.headers);
-    let headers: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let req = hourglass_sigv4::Request {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &headers,
-    };
-    let Ok(hourglass_sigv4::Auth::V4(auth)) = hourglass_sigv4::parse_auth(&req) else {
-        return Ok(());
-    };
-    if auth.scope.service != service.signing_name() {
-        return Ok(());
-    }
-    let origin = hourglass_iam::authn::CallerOrigin {
-        region: &auth.scope.region,
-        source_ip: remote.ip(),
-        secure_transport: secure,
-    };
-    state
-        .identity
-        .resolve_access_key(&auth.access_key_id, auth.security_token.as_deref(), &origin)
-        .await
-        .map(|_| ())
 }
 
 /// Handles one Query request end to end, under the request id the pipeline assigned. The
@@ -317,7 +263,7 @@ async fn answer(
     // Only a known action names the operation: metric labels never carry client input.
     report.operation = Some(action.clone());
 
-    let headers = header_pairs(&parts.headers);
+    let headers = authenticate::header_pairs(&parts.headers);
     let request = RequestParts {
         method: parts.method.as_str(),
         raw_path: parts.uri.path(),
@@ -329,26 +275,10 @@ async fn answer(
     };
     let caller = if api::is_unsigned_action(service, &action) && !request.is_signed() {
         None
-    } else if !request.is_signed() {
-        return error_response(
-            service,
-            errors::from_auth(&AuthError::MissingAuthentication),
-            request_id,
-        );
     } else {
-        match state
-            .identity
-            .authenticate(&request, service.signing_name())
-            .await
-        {
-            Ok(c) => {
-                report.caller(&c);
-                Some(c)
-            }
-            Err(e) => {
-                report.auth_failed = true;
-                return error_response(service, errors::from_auth(&e), request_id);
-            }
+        match authenticate::authenticate(state, &request, service.signing_name(), report).await {
+            Ok(c) => Some(c),
+            Err(e) => return error_response(service, errors::from_auth(&e), request_id),
         }
     };
 
