@@ -182,3 +182,16 @@ def test_health_asks_the_s3_data_dir(server_factory):
     assert resp.json() == {"status": "unavailable"}
     (objects / "tmp").mkdir(mode=0o700, parents=True)
     assert srv.get("/_hourglass/health").status_code == 200
+
+
+def test_store_latency_by_transaction_kind(fresh_server):
+    srv = fresh_server
+    before = metrics(srv)
+    srv.iam().create_user(UserName=unique("storelat"))
+    srv.iam().list_users()
+    after = metrics(srv)
+    hist = "hourglass_store_duration_seconds"
+    assert delta(before, after, f"{hist}_count", kind="write") >= 1
+    assert delta(before, after, f"{hist}_count", kind="read") >= 1
+    assert value(after, f"{hist}_bucket", kind="write", le="+Inf") >= 1
+    assert value(after, f"{hist}_sum", kind="write") > 0

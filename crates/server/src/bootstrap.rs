@@ -116,6 +116,13 @@ pub async fn open(
     create_private_dir(&config.data_dir)?;
     let keyring = Arc::new(open_keyring(config)?);
     let store = open_store(config, keyring.clone()).await?;
+    let observed = telemetry.clone();
+    store.observe_with(Arc::new(move |kind, took| {
+        observed.record(|| {
+            metrics::histogram!("hourglass_store_duration_seconds", "kind" => kind)
+                .record(took.as_secs_f64());
+        });
+    }));
     let identity = Identity::new(store, config.account_id.clone())
         .with_key_ring(keyring)
         .with_telemetry(telemetry);

@@ -72,4 +72,9 @@ fn describe() {
         "hourglass_credentials_issued_total",
         "Credentials issued, by the operation that issued them."
     );
+    describe_histogram!(
+        "hourglass_store_duration_seconds",
+        Unit::Seconds,
+        "Time of one store transaction (waiting for a connection included), by kind: read or write."
+    );
 }

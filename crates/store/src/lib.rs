@@ -23,4 +23,4 @@ pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
 pub use postgres::PostgresConfig;
 pub use sqlite::SqliteConfig;
-pub use store::Store;
+pub use store::{Store, StoreObserver};

@@ -2,7 +2,8 @@
 //! database with one schema, and every method runs as one transaction on one connection
 //! pool, whichever engine holds the data.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
@@ -19,19 +20,19 @@ use crate::sqlite::SqliteBackend;
 macro_rules! run {
     ($self:ident . $mode:ident, [$($arg:ident),*], |$tx:ident| $body:expr) => {{
         $(let $arg = $arg.to_owned();)*
-        $self.backend.$mode(tx_fn(move |$tx| {
+        $self.timed(stringify!($mode), $self.backend.$mode(tx_fn(move |$tx| {
             $(let $arg = $arg.clone();)*
             Box::pin(async move { $body.await })
-        })).await
+        }))).await
     }};
     ($self:ident . $mode:ident, [$($arg:ident),*], |$tx:ident, $q:ident| $body:expr) => {{
         $(let $arg = $arg.to_owned();)*
         let $q = std::sync::Arc::clone(&$self.quotas);
-        $self.backend.$mode(tx_fn(move |$tx| {
+        $self.timed(stringify!($mode), $self.backend.$mode(tx_fn(move |$tx| {
             $(let $arg = $arg.clone();)*
             let $q = std::sync::Arc::clone(&$q);
             Box::pin(async move { $body.await })
-        })).await
+        }))).await
     }};
 }
 
@@ -45,7 +46,12 @@ pub struct Store {
     backend: Engine,
     keyring: Arc<KeyRing>,
     quotas: Arc<Quotas>,
+    observer: OnceLock<StoreObserver>,
 }
+
+/// Told the kind (`read` or `write`) and duration of every transaction, for the server's
+/// store-latency metric; the store itself stays free of any metrics library.
+pub type StoreObserver = Arc<dyn Fn(&'static str, Duration) + Send + Sync>;
 
 /// The engine behind a [`Store`]: an enum rather than a type parameter, so the server and
 /// the domain crates name one concrete type whatever the configuration.
@@ -60,7 +66,30 @@ impl Store {
             backend,
             keyring,
             quotas: Arc::new(quotas),
+            observer: OnceLock::new(),
         }
+    }
+
+    /// Installs the observer of transaction latencies; the first one installed stays.
+    pub fn observe_with(&self, observer: StoreObserver) {
+        let _ = self.observer.set(observer);
+    }
+
+    /// Runs one transaction and reports its duration (queueing for a connection included,
+    /// which is what a request waits for).
+    async fn timed<T>(
+        &self,
+        mode: &'static str,
+        transaction: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let Some(observer) = self.observer.get() else {
+            return transaction.await;
+        };
+        let started = Instant::now();
+        let result = transaction.await;
+        let kind = if mode == "write" { "write" } else { "read" };
+        observer(kind, started.elapsed());
+        result
     }
 }
 
