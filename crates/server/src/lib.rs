@@ -7,6 +7,7 @@ pub mod config;
 pub mod http;
 pub mod internal;
 pub mod json;
+pub mod listener;
 pub mod metrics;
 pub mod pipeline;
 pub mod query;
@@ -50,7 +51,7 @@ pub fn init_logging(filter: &str) {
 pub async fn run(config: Config) -> Result<(), ServerError> {
     // Signals are caught from the very start, so a stop requested during start-up is
     // honoured as soon as the server is up rather than killing it mid-migration.
-    let stop = http::listener::stop_signal().map_err(ServerError::Serve)?;
+    let stop = listener::stop_signal().map_err(ServerError::Serve)?;
     let metrics = metrics::Metrics::new();
     let identity = bootstrap::open(&config, metrics.telemetry().clone()).await?;
     let s3 = bootstrap::open_s3(&config, identity.clone()).await?;
@@ -64,7 +65,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
             addr: config.listen,
             source,
         })?;
-    let addr = http::listener::local_addr(&listener).map_err(ServerError::Serve)?;
+    let addr = listener::local_addr(&listener).map_err(ServerError::Serve)?;
     let state = Arc::new(AppState {
         config,
         identity,
@@ -78,7 +79,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         let _ = out.flush();
     }
     tracing::info!(%addr, account = %state.config.account_id, "ready");
-    http::listener::serve(listener, state, tls, stop)
+    listener::serve(listener, state, tls, stop)
         .await
         .map_err(ServerError::Serve)
 }

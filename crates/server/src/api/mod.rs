@@ -3,6 +3,7 @@
 //! operations is in its `mod.rs` (see [`operations`]).
 
 pub mod iam;
+pub mod json_services;
 pub mod operations;
 pub mod sts;
 

@@ -1,7 +1,6 @@
-//! The HTTP front door: accepting connections and routing each request to a protocol.
+//! HTTP building blocks every front shares: bounded body reading with its read timeout,
+//! response bodies, and TLS. The accept loop that uses them is [`crate::listener`].
 
 pub mod body;
-pub mod conn;
-pub mod listener;
 pub mod timed_body;
 pub mod tls;

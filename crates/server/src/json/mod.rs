@@ -1,7 +1,10 @@
-//! The AWS JSON 1.0/1.1 protocol front (CloudTrail, Organizations, Secrets Manager):
-//! `POST /` with `X-Amz-Target: Prefix.Operation` and a JSON object as the body.
+//! The AWS JSON 1.0/1.1 protocol (CloudTrail, Organizations, Secrets Manager): `POST /`
+//! with `X-Amz-Target: Prefix.Operation` and a JSON object as the body. This module holds
+//! what services are written with (the operation table macro, the context handlers get,
+//! the error table); the front is [`crate::pipeline::json_front`] and the served services
+//! are listed in [`crate::api::json_services`].
 //!
-//! Stages, in the order AWS's JSON services apply them: the target names a served service
+//! Stages of the front, in the order AWS's JSON services apply them: the target names a served service
 //! and operation (else `UnknownOperationException`), the body is read within the limit (a
 //! large body's key is checked first), the signature is verified through the one
 //! authentication gate ([`crate::pipeline::authenticate`]), the body is decoded
@@ -10,185 +13,8 @@
 
 pub mod errors;
 pub mod operations;
-pub mod registry;
-
-use std::net::SocketAddr;
-
-use hourglass_iam::RequestParts;
-use hourglass_iam::telemetry::RequestReport;
-use hourglass_wire::json::{JsonVersion, Limits};
 
 pub use errors::JsonApiError;
 #[allow(unused_imports)] // until the first service registers its table
 pub(crate) use operations::json_operations;
 pub use operations::{BoxFuture, JsonApi, JsonCtx, JsonResult, ServiceSpec, output};
-
-use crate::http::body::{BodyError, Response, close_after, read_limited, response};
-use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
-use crate::pipeline::authenticate;
-use crate::state::AppState;
-
-/// Handles one JSON-protocol request under the request id the pipeline assigned; the
-/// response carries a [`RequestReport`] for the pipeline's record.
-pub async fn handle(
-    req: hyper::Request<TimedBody>,
-    remote: SocketAddr,
-    secure: bool,
-    state: &AppState,
-    request_id: String,
-) -> Response {
-    let mut report = RequestReport::default();
-    let version = req
-        .headers()
-        .get(hyper::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(JsonVersion::from_content_type);
-    let http1 = req.version() <= hyper::Version::HTTP_11;
-    let (mut r, answered_version) =
-        match answer(req, remote, secure, state, &request_id, &mut report).await {
-            Ok((body, v)) => (response(200, version.unwrap_or(v).content_type(), body), v),
-            Err((err, v, unread)) => {
-                report.error_code = Some(err.code.to_string());
-                if err.status >= 500 {
-                    tracing::error!(code = %err.code, %request_id, "request failed");
-                }
-                let detail = hourglass_wire::error::ErrorDetail {
-                    status: err.status,
-                    code: &err.code,
-                    message: &err.message,
-                };
-                let rendered = hourglass_wire::error::json_error(&detail, err.extra);
-                let mut r = response(
-                    rendered.status,
-                    version.unwrap_or(v).content_type(),
-                    rendered.body,
-                );
-                if let Ok(t) = rendered.error_type.parse() {
-                    r.headers_mut().insert("x-amzn-ErrorType", t);
-                }
-                // The rest of the body is still on the socket.
-                if unread && http1 {
-                    close_after(&mut r);
-                }
-                (r, v)
-            }
-        };
-    let _ = answered_version;
-    if let Ok(v) = request_id.parse() {
-        r.headers_mut().insert("x-amzn-RequestId", v);
-    }
-    r.extensions_mut().insert(report);
-    r
-}
-
-/// An error, the protocol version to answer it in, and whether body bytes were left unread.
-type Failure = (JsonApiError, JsonVersion, bool);
-
-async fn answer(
-    req: hyper::Request<TimedBody>,
-    remote: SocketAddr,
-    secure: bool,
-    state: &AppState,
-    request_id: &str,
-    report: &mut RequestReport,
-) -> Result<(Vec<u8>, JsonVersion), Failure> {
-    let (parts, body) = req.into_parts();
-    let default = JsonVersion::V1_1;
-    let target = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let target = hourglass_wire::json::parse_target(target)
-        .map_err(|e| (errors::from_wire(&e), default, true))?;
-    let service = registry::find(target.prefix)
-        .ok_or_else(|| (JsonApiError::unknown_operation(), default, true))?;
-    let spec = service.spec();
-    let version = spec.version;
-    report.service = Some(spec.signing_name);
-    let (operation, iam_action) = service
-        .operation(target.operation)
-        .ok_or_else(|| (JsonApiError::unknown_operation(), version, true))?;
-    // Only a served operation names the metric label: never client input.
-    report.operation = Some(operation.to_owned());
-
-    if parts.method != hyper::Method::POST {
-        return Err((
-            JsonApiError::new(
-                400,
-                "UnknownOperationException",
-                "JSON-protocol operations are called with POST.",
-            ),
-            version,
-            true,
-        ));
-    }
-    let limits = Limits {
-        max_bytes: state.config.max_query_body_bytes,
-        ..Limits::default()
-    };
-    let hint = hyper::body::Body::size_hint(&body);
-    if hint.lower() > u64::try_from(limits.max_bytes).unwrap_or(u64::MAX) {
-        let e = hourglass_wire::json::JsonError::TooLarge(limits.max_bytes);
-        return Err((errors::from_wire(&e), version, true));
-    }
-    if authenticate::needs_precheck(&hint)
-        && let Err(e) =
-            authenticate::precheck_key(&parts, remote, secure, spec.signing_name, state).await
-    {
-        report.auth_failed = true;
-        return Err((errors::from_auth(&e), version, true));
-    }
-    let body = match read_limited(body, limits.max_bytes).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge(n)) => {
-            let e = hourglass_wire::json::JsonError::TooLarge(n);
-            return Err((errors::from_wire(&e), version, true));
-        }
-        Err(BodyError::Read(m)) => {
-            return Err((
-                JsonApiError::new(400, "SerializationException", m),
-                version,
-                true,
-            ));
-        }
-        Err(BodyError::TimedOut) => {
-            return Err((
-                JsonApiError::new(400, "RequestTimeout", REQUEST_TIMEOUT_MESSAGE),
-                version,
-                true,
-            ));
-        }
-    };
-
-    let headers = authenticate::header_pairs(&parts.headers);
-    let request = RequestParts {
-        method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query: parts.uri.query().unwrap_or(""),
-        headers: &headers,
-        body: &body,
-        source_ip: remote.ip(),
-        secure_transport: secure,
-    };
-    let caller = authenticate::authenticate(state, &request, spec.signing_name, report)
-        .await
-        .map_err(|e| (errors::from_auth(&e), version, false))?;
-    let input = hourglass_wire::json::decode_body(&body, &limits)
-        .map_err(|e| (errors::from_wire(&e), version, false))?;
-    let ctx = JsonCtx {
-        operation,
-        iam_action,
-        input: &input,
-        body: &body,
-        caller: &caller,
-        request: &request,
-        identity: &state.identity,
-        state,
-        request_id,
-    };
-    let value = service.call(&ctx).await.map_err(|e| (e, version, false))?;
-    let encoded = hourglass_wire::json::encode(&value)
-        .map_err(|e| (errors::from_wire(&e), version, false))?;
-    Ok((encoded, version))
-}

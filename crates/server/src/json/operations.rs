@@ -2,7 +2,7 @@
 //! (the operation name and its handler) and [`json_operations!`] derives the typed enum,
 //! its parser, the IAM action each grants and the service's [`JsonApi`] entry, so a new
 //! operation costs one table line and its handler, and a new service one table and one
-//! line in the [registry](super::registry).
+//! line in [`crate::api::json_services`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -162,7 +162,7 @@ macro_rules! json_operations {
             }
         }
 
-        /// The service's entry in the JSON front's registry.
+        /// The service's entry in [`crate::api::json_services`].
         $vis struct $Api;
 
         $svis static $STATIC: $Api = $Api;

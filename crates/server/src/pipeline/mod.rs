@@ -2,7 +2,7 @@
 //!
 //! 1. classify ([`classify`]): which front answers, from the request line and headers;
 //! 2. decode, authenticate, authorize, handle, encode: inside the front (Query in
-//!    [`crate::query`], JSON 1.0/1.1 in [`crate::json`], S3 REST in `hourglass_s3`), which
+//!    [`query_front`], JSON 1.0/1.1 in [`json_front`], S3 REST in `hourglass_s3`), which
 //!    authenticates through the one gate ([`authenticate`] for Query and JSON; S3 reads its
 //!    extra credential forms and resolves keys through the same identity domain: one
 //!    signing-key cache, one authorizer) and reports back what it learned as a
@@ -14,6 +14,8 @@
 
 pub mod authenticate;
 pub mod classify;
+pub mod json_front;
+pub mod query_front;
 pub mod record;
 
 use std::net::SocketAddr;
@@ -27,8 +29,8 @@ pub use classify::{RESERVED_PREFIX, Route, classify};
 
 use crate::http::body::{Response, close_after};
 use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
+use crate::internal;
 use crate::state::AppState;
-use crate::{internal, json, query};
 
 /// Entry point for every request the listener accepts.
 pub async fn handle(
@@ -86,11 +88,11 @@ async fn answer(
         Route::Internal => internal::handle(req, state).await,
         Route::Query(service) => {
             let req = req.map(|b| TimedBody::new(b, body_timeout));
-            query::handle(req, remote, secure, service, state, request_id).await
+            query_front::handle(req, remote, secure, service, state, request_id).await
         }
         Route::Json => {
             let req = req.map(|b| TimedBody::new(b, body_timeout));
-            json::handle(req, remote, secure, state, request_id).await
+            json_front::handle(req, remote, secure, state, request_id).await
         }
         Route::S3 => {
             let peer = hourglass_s3::Peer {

@@ -1,22 +1,12 @@
-//! The AWS Query protocol (IAM 2010-05-08, STS 2011-06-15): decoding requests, running the
-//! authentication pipeline, dispatching to an operation and encoding its answer or error.
+//! The AWS Query protocol (IAM 2010-05-08, STS 2011-06-15): its services and versions,
+//! parameter decoding, protocol errors, envelopes and the error table. The front that runs
+//! a Query request through the pipeline is [`crate::pipeline::query_front`].
 
 pub mod errors;
 pub mod params;
 pub mod xml;
 
-use std::net::SocketAddr;
-
-use hourglass_iam::telemetry::RequestReport;
-use hourglass_iam::{IamError, RequestParts};
 pub use params::Params;
-
-use crate::api::{self, ApiError};
-use crate::http::body::close_after;
-use crate::http::body::{BodyError, Response, read_limited, response};
-use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
-use crate::pipeline::authenticate;
-use crate::state::AppState;
 
 /// The two Query services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +37,7 @@ impl Service {
         }
     }
 
-    fn from_signing_name(name: &str) -> Option<Self> {
+    pub fn from_signing_name(name: &str) -> Option<Self> {
         match name {
             "iam" => Some(Self::Iam),
             "sts" => Some(Self::Sts),
@@ -55,7 +45,7 @@ impl Service {
         }
     }
 
-    fn from_version(version: &str) -> Option<Self> {
+    pub fn from_version(version: &str) -> Option<Self> {
         match version {
             "2010-05-08" => Some(Self::Iam),
             "2011-06-15" => Some(Self::Sts),
@@ -97,215 +87,7 @@ pub fn check_params(params: &Params, declared: &[&str]) -> Result<(), QueryError
     Ok(params.check_declared(declared)?)
 }
 
-fn error_response(service: Service, err: errors::WireError, request_id: &str) -> Response {
-    if err.status >= 500 {
-        tracing::error!(code = err.code, %request_id, "request failed");
-    }
-    let mut r = response(
-        err.status,
-        "text/xml",
-        errors::render(service, &err, request_id),
-    );
-    if let Ok(v) = request_id.parse() {
-        r.headers_mut().insert("x-amzn-RequestId", v);
-    }
-    // The code travels to the request record; [`handle`] merges in the rest.
-    r.extensions_mut().insert(RequestReport {
-        error_code: Some(err.code.to_owned()),
-        ..RequestReport::default()
-    });
-    r
-}
-
 /// Wraps an operation's result members in AWS's envelope.
 pub fn envelope(service: Service, action: &str, result: Option<&str>, request_id: &str) -> String {
     hourglass_wire::query::response_envelope(service.namespace(), action, result, request_id)
-}
-
-/// Reads the form body within `max_query_body_bytes` and the body read timeout. A declared
-/// length over the limit is refused before any byte is read, and so is a large body signed
-/// with a key that does not exist or is not active.
-async fn read_body(
-    parts: &http::request::Parts,
-    body: TimedBody,
-    remote: SocketAddr,
-    secure: bool,
-    signed_service: Option<Service>,
-    state: &AppState,
-    report: &mut RequestReport,
-) -> Result<bytes::Bytes, errors::WireError> {
-    let limit = state.config.max_query_body_bytes;
-    let hint = hyper::body::Body::size_hint(&body);
-    if hint.lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
-        return Err(errors::from_query(&QueryError::TooLarge(limit)));
-    }
-    if let Some(service) = signed_service
-        && authenticate::needs_precheck(&hint)
-        && let Err(e) =
-            authenticate::precheck_key(parts, remote, secure, service.signing_name(), state).await
-    {
-        report.auth_failed = true;
-        return Err(errors::from_auth(&e));
-    }
-    match read_limited(body, limit).await {
-        Ok(b) => Ok(b),
-        Err(BodyError::TooLarge(n)) => Err(errors::from_query(&QueryError::TooLarge(n))),
-        Err(BodyError::Read(m)) => Err(errors::from_query(&QueryError::BadRead(m))),
-        Err(BodyError::TimedOut) => Err(errors::WireError {
-            status: 400,
-            code: "RequestTimeout",
-            message: REQUEST_TIMEOUT_MESSAGE.to_owned(),
-            encoded: None,
-        }),
-    }
-}
-
-/// Handles one Query request end to end, under the request id the pipeline assigned. The
-/// response carries a [`RequestReport`] for the pipeline's request record.
-pub async fn handle(
-    req: hyper::Request<TimedBody>,
-    remote: SocketAddr,
-    secure: bool,
-    scope_service: Option<String>,
-    state: &AppState,
-    request_id: String,
-) -> Response {
-    let mut report = RequestReport::default();
-    let mut r = answer(
-        req,
-        remote,
-        secure,
-        scope_service,
-        state,
-        &request_id,
-        &mut report,
-    )
-    .await;
-    report.error_code = r
-        .extensions_mut()
-        .remove::<RequestReport>()
-        .and_then(|e| e.error_code);
-    r.extensions_mut().insert(report);
-    r
-}
-
-async fn answer(
-    req: hyper::Request<TimedBody>,
-    remote: SocketAddr,
-    secure: bool,
-    scope_service: Option<String>,
-    state: &AppState,
-    request_id: &str,
-    report: &mut RequestReport,
-) -> Response {
-    let (parts, body) = req.into_parts();
-    let signed_service = match scope_service
-        .as_deref()
-        .map(|s| (s, Service::from_signing_name(s)))
-    {
-        Some((_, Some(s))) => Some(s),
-        Some((other, None)) => {
-            return error_response(
-                Service::Iam,
-                errors::from_query(&QueryError::UnknownService(other.to_owned())),
-                request_id,
-            );
-        }
-        None => None,
-    };
-    report.service = signed_service.map(Service::signing_name);
-    let fallback = signed_service.unwrap_or(Service::Iam);
-    let body = match read_body(&parts, body, remote, secure, signed_service, state, report).await {
-        Ok(b) => b,
-        Err(err) => {
-            let mut r = error_response(fallback, err, request_id);
-            // The rest of the body is still on the socket.
-            if parts.version <= hyper::Version::HTTP_11 {
-                close_after(&mut r);
-            }
-            return r;
-        }
-    };
-    let raw_query = parts.uri.query().unwrap_or("");
-    let params = match Params::decode(raw_query, &body) {
-        Ok(p) => p,
-        Err(e) => return error_response(fallback, errors::from_query(&e.into()), request_id),
-    };
-    let (action, version) = match params.action_and_version() {
-        Ok((a, v)) => (a.to_owned(), v.to_owned()),
-        Err(e) => return error_response(fallback, errors::from_query(&e.into()), request_id),
-    };
-    // The version names the API; it must agree with the service the request was signed for.
-    let service = match (signed_service, Service::from_version(&version)) {
-        (Some(s), Some(v)) if s == v => s,
-        (None, Some(v)) => v,
-        (Some(s), Some(_)) => {
-            let e = QueryError::VersionMismatch { action, version };
-            return error_response(s, errors::from_query(&e), request_id);
-        }
-        (s, None) => {
-            let e = QueryError::InvalidAction { action, version };
-            return error_response(
-                s.unwrap_or(Service::Iam),
-                errors::from_query(&e),
-                request_id,
-            );
-        }
-    };
-    report.service = Some(service.signing_name());
-    if !api::is_known_action(service, &action) {
-        let e = QueryError::InvalidAction {
-            action,
-            version: service.version().to_owned(),
-        };
-        return error_response(service, errors::from_query(&e), request_id);
-    }
-    // Only a known action names the operation: metric labels never carry client input.
-    report.operation = Some(action.clone());
-
-    let headers = authenticate::header_pairs(&parts.headers);
-    let request = RequestParts {
-        method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query,
-        headers: &headers,
-        body: &body,
-        source_ip: remote.ip(),
-        secure_transport: secure,
-    };
-    let caller = if api::is_unsigned_action(service, &action) && !request.is_signed() {
-        None
-    } else {
-        match authenticate::authenticate(state, &request, service.signing_name(), report).await {
-            Ok(c) => Some(c),
-            Err(e) => return error_response(service, errors::from_auth(&e), request_id),
-        }
-    };
-
-    let ctx = api::Ctx {
-        service,
-        action: &action,
-        params: &params,
-        caller: caller.as_ref(),
-        request: &request,
-        identity: &state.identity,
-        request_id,
-    };
-    match api::dispatch(&ctx).await {
-        Ok(result) => {
-            let body = envelope(service, &action, result.as_deref(), request_id);
-            let mut r = response(200, "text/xml", body);
-            if let Ok(v) = request_id.parse() {
-                r.headers_mut().insert("x-amzn-RequestId", v);
-            }
-            r
-        }
-        Err(ApiError::Query(e)) => error_response(service, errors::from_query(&e), request_id),
-        Err(ApiError::Iam(e)) => {
-            if let IamError::Internal(detail) = &e {
-                tracing::error!(%detail, %request_id, action = %action, "operation failed");
-            }
-            error_response(service, errors::from_iam(&e), request_id)
-        }
-    }
 }

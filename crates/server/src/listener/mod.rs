@@ -2,6 +2,8 @@
 //! a cap on connections served at once, per-connection timeouts, and a graceful stop on
 //! SIGINT/SIGTERM that lets requests in flight finish.
 
+pub mod conn;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,8 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Limits;
-use crate::http::conn::{Activity, TrackedBody, WriteDeadline};
 use crate::state::AppState;
+use conn::{Activity, TrackedBody, WriteDeadline};
 
 /// HTTP/1.1 and HTTP/2 settings from the limits. hyper's HTTP/1 header clock starts as soon
 /// as it waits for a request, so it also closes a kept-alive connection that stays silent.

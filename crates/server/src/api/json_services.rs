@@ -1,6 +1,6 @@
 //! The JSON-protocol services this server answers: one line per service.
 
-use super::JsonApi;
+use crate::json::JsonApi;
 
 /// Every JSON service, looked up by `X-Amz-Target` prefix.
 pub static SERVICES: &[&dyn JsonApi] = &[];
