@@ -116,6 +116,9 @@ pub async fn open(
     create_private_dir(&config.data_dir)?;
     let keyring = Arc::new(open_keyring(config)?);
     let store = open_store(config, keyring.clone()).await?;
+    // Other nodes (PostgreSQL) and operator commands (`revoke-sessions`) change what the
+    // authorization snapshots hold: follow the change counter.
+    store.watch_changes();
     let identity = Identity::new(store, config.account_id.clone())
         .with_key_ring(keyring)
         .with_telemetry(telemetry);

@@ -31,12 +31,13 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Result, StoreError};
+use crate::generation::Generation;
 use crate::keyring::KeyRing;
 use crate::model::Quotas;
 use crate::sql::{Backend, TxFn, schema};
 use crate::store::{Engine, Store};
 
-use self::tx::{backend_error, run_transaction};
+use self::tx::{backend_error, run_counted, run_transaction};
 
 /// How long a connection waits for a lock held by another connection or process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,6 +75,7 @@ pub(crate) struct SqliteBackend {
     readers: Arc<Mutex<Vec<Connection>>>,
     /// One permit per reader connection; a read holds one while it uses a connection.
     read_permits: Arc<Semaphore>,
+    generation: Arc<Generation>,
 }
 
 impl Store {
@@ -99,14 +101,25 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Backend(format!("sqlite open task failed: {e}")))??;
+        let generation = Generation::with_file(&changes_path(&path)).map_err(|e| {
+            StoreError::Backend(format!("cannot open the change counter file: {e}"))
+        })?;
         let backend = SqliteBackend {
             path,
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_permits: Arc::new(Semaphore::new(config.read_connections.max(1))),
+            generation: Arc::new(generation),
         };
         Ok(Store::new(Engine::Sqlite(backend), keyring, config.quotas))
     }
+}
+
+/// `hourglass.db` → `hourglass.db-changes` (see [`Generation`]).
+fn changes_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-changes");
+    PathBuf::from(name)
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {
@@ -192,12 +205,11 @@ fn poisoned() -> StoreError {
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn write<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
-        let writer = Arc::clone(&self.writer);
-        blocking(move || {
-            let mut conn = writer.lock().map_err(|_| poisoned())?;
-            run_transaction(&mut conn, Some("BEGIN IMMEDIATE"), f)
-        })
-        .await
+        self.write_counted(f, true).await
+    }
+
+    async fn write_untracked<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        self.write_counted(f, false).await
     }
 
     async fn read<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
@@ -212,6 +224,26 @@ impl Backend for SqliteBackend {
 }
 
 impl SqliteBackend {
+    pub(crate) fn generation(&self) -> &Arc<Generation> {
+        &self.generation
+    }
+
+    async fn write_counted<T: Send + 'static>(&self, f: TxFn<T>, track: bool) -> Result<T> {
+        let writer = Arc::clone(&self.writer);
+        let generation = Arc::clone(&self.generation);
+        blocking(move || {
+            let mut conn = writer.lock().map_err(|_| poisoned())?;
+            let (value, counter) = run_counted(&mut conn, Some("BEGIN IMMEDIATE"), f, track)?;
+            // Observed before the writer lock is released and before the caller hears of
+            // the commit: the next request on this node already misses the caches.
+            if let Some(counter) = counter {
+                generation.committed(counter);
+            }
+            Ok(value)
+        })
+        .await
+    }
+
     /// Runs `job` on a pooled reader connection. Waits (asynchronously) for a permit first,
     /// so the pool always has a connection for the permit holder or room to open one.
     async fn with_reader<T: Send + 'static>(

@@ -9,6 +9,7 @@ use rusqlite::Connection;
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 
 use crate::error::{Result, StoreError};
+use crate::generation;
 use crate::sql::value::format_text_time;
 use crate::sql::{Row, SingleStatement, Tx, TxFn, Val};
 
@@ -114,17 +115,36 @@ fn run_cached(conn: &Connection, sql: &str) -> Result<()> {
 pub(super) fn run_transaction<T>(
     conn: &mut Connection,
     begin: Option<&str>,
-    mut f: TxFn<T>,
+    f: TxFn<T>,
 ) -> Result<T> {
+    run_counted(conn, begin, f, false).map(|(value, _)| value)
+}
+
+/// As [`run_transaction`]; with `track`, the change counter is incremented in the same
+/// transaction and its new value returned once committed.
+pub(super) fn run_counted<T>(
+    conn: &mut Connection,
+    begin: Option<&str>,
+    mut f: TxFn<T>,
+    track: bool,
+) -> Result<(T, Option<u64>)> {
     let Some(begin) = begin else {
         let mut tx = SqliteTx { conn: &mut *conn };
         let mut single = SingleStatement::new(&mut tx);
-        return complete_now(f(&mut single)).and_then(|r| r);
+        return complete_now(f(&mut single))
+            .and_then(|r| r)
+            .map(|value| (value, None));
     };
     run_cached(conn, begin)?;
     let result = {
         let mut tx = SqliteTx { conn: &mut *conn };
-        complete_now(f(&mut tx)).and_then(|r| r)
+        complete_now(f(&mut tx)).and_then(|r| r).and_then(|value| {
+            if !track {
+                return Ok((value, None));
+            }
+            let counter = complete_now(generation::bump(&mut tx)).and_then(|r| r)?;
+            Ok((value, Some(counter)))
+        })
     };
     let result = result.and_then(|value| {
         run_cached(conn, "COMMIT")?;
