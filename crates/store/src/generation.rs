@@ -154,11 +154,19 @@ impl Generation {
         self.current.fetch_max(value, Ordering::AcqRel);
     }
 
-    /// Records a successful poll that read `value`.
-    pub(crate) fn checked(&self, value: u64) {
+    /// Records a successful poll that read `value` and was sent at `sent_ms` (from
+    /// [`Generation::clock_ms`]). Dating the check by when the query was *sent* makes the
+    /// bound exact: a request answered at time t from the caches had a check sent after
+    /// t − [`STALE_AFTER`], which saw every change committed before it.
+    pub(crate) fn checked(&self, value: u64, sent_ms: u64) {
         self.observe(value);
-        self.checked_ms.store(self.elapsed_ms(), Ordering::Release);
+        self.checked_ms.fetch_max(sent_ms, Ordering::AcqRel);
         self.watched.store(true, Ordering::Release);
+    }
+
+    /// Milliseconds on this generation's monotonic clock.
+    pub(crate) fn clock_ms(&self) -> u64 {
+        self.elapsed_ms()
     }
 
     fn elapsed_ms(&self) -> u64 {
@@ -287,16 +295,20 @@ mod tests {
         g.observe(5);
         g.observe(3);
         assert_eq!(g.token(), Some(5));
-        g.checked(4);
+        g.checked(4, g.clock_ms());
         assert_eq!(g.token(), Some(5));
-        // A watched generation whose last check is too old yields no token.
-        g.checked_ms.store(0, Ordering::Release);
+        // A watched generation whose last check was sent too long ago yields no token.
+        let Some(epoch) = Instant::now().checked_sub(STALE_AFTER + Duration::from_millis(10))
+        else {
+            return;
+        };
         let g2 = Generation {
-            epoch: Instant::now() - STALE_AFTER - Duration::from_millis(10),
+            epoch,
             ..Generation::default()
         };
-        g2.checked(1);
-        g2.checked_ms.store(0, Ordering::Release);
+        g2.checked(1, 0);
         assert_eq!(g2.token(), None);
+        g2.checked(1, g2.clock_ms());
+        assert_eq!(g2.token(), Some(1));
     }
 }

@@ -107,11 +107,12 @@ impl Store {
                 let Some(store) = weak.upgrade() else {
                     return;
                 };
+                let sent = store.generation.clock_ms();
                 let read =
                     tokio::time::timeout(generation::STALE_AFTER, store.change_counter()).await;
                 match read {
                     Ok(Ok(value)) => {
-                        store.generation.checked(value);
+                        store.generation.checked(value, sent);
                         if !healthy {
                             tracing::info!("change counter readable again");
                         }
