@@ -15,9 +15,10 @@
 //!   prepared-statement cache ([`STATEMENT_CACHE`] entries).
 //! - `synchronous = FULL`: an IAM change acknowledged to a client (a new access key, a
 //!   detached policy) must survive a power cut, not just a process crash (NORMAL in WAL mode
-//!   may lose the last commits on power loss). The cost is one fsync per write transaction;
-//!   the frequent write, last-used tracking, is a single small UPDATE the caller throttles.
+//!   may lose the last commits on power loss). Concurrent writes share that fsync: they are
+//!   committed in groups ([`group`]), each answered only after its group's `COMMIT`.
 
+mod group;
 mod legacy;
 mod tx;
 
@@ -37,7 +38,7 @@ use crate::model::Quotas;
 use crate::sql::{Backend, TxFn, schema};
 use crate::store::{Engine, Store};
 
-use self::tx::{backend_error, run_counted, run_transaction};
+use self::tx::{backend_error, run_transaction};
 
 /// How long a connection waits for a lock held by another connection or process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,6 +77,8 @@ pub(crate) struct SqliteBackend {
     /// One permit per reader connection; a read holds one while it uses a connection.
     read_permits: Arc<Semaphore>,
     generation: Arc<Generation>,
+    /// Writes waiting to be committed together (see [`group`]).
+    queue: Arc<group::WriteQueue>,
 }
 
 impl Store {
@@ -110,6 +113,7 @@ impl Store {
             readers: Arc::new(Mutex::new(Vec::new())),
             read_permits: Arc::new(Semaphore::new(config.read_connections.max(1))),
             generation: Arc::new(generation),
+            queue: Arc::new(group::WriteQueue::default()),
         };
         Ok(Store::new(Engine::Sqlite(backend), keyring, config.quotas))
     }
@@ -228,20 +232,14 @@ impl SqliteBackend {
         &self.generation
     }
 
+    /// A write through the group commit ([`group`]).
     async fn write_counted<T: Send + 'static>(&self, f: TxFn<T>, track: bool) -> Result<T> {
+        let rx = self.queue.push(f, track, Arc::clone(&self.generation))?;
         let writer = Arc::clone(&self.writer);
-        let generation = Arc::clone(&self.generation);
-        blocking(move || {
-            let mut conn = writer.lock().map_err(|_| poisoned())?;
-            let (value, counter) = run_counted(&mut conn, Some("BEGIN IMMEDIATE"), f, track)?;
-            // Observed before the writer lock is released and before the caller hears of
-            // the commit: the next request on this node already misses the caches.
-            if let Some(counter) = counter {
-                generation.committed(counter);
-            }
-            Ok(value)
-        })
-        .await
+        let queue = Arc::clone(&self.queue);
+        blocking(move || queue.drain(&writer)).await?;
+        rx.await
+            .map_err(|_| StoreError::Backend("sqlite write was dropped".into()))?
     }
 
     /// Runs `job` on a pooled reader connection. Waits (asynchronously) for a permit first,
