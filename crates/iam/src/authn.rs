@@ -224,7 +224,7 @@ impl Identity {
                 .resolve_temporary_key(access_key_id, security_token, origin)
                 .await;
         }
-        let key = match self.store.get_access_key(access_key_id).await {
+        let key = match self.snapshot_access_key(access_key_id).await {
             Ok(k) => k,
             Err(StoreError::NotFound { .. }) => return Err(AuthError::InvalidClientTokenId),
             Err(e) => {
@@ -244,8 +244,7 @@ impl Identity {
                 account_id: key.metadata.account_id.clone(),
             },
             KeyOwner::User(user_id) => match self
-                .store
-                .get_user_by_id(&key.metadata.account_id, user_id)
+                .snapshot_user_by_id(&key.metadata.account_id, user_id)
                 .await
             {
                 Ok(u) => Principal::User(u),
@@ -254,7 +253,7 @@ impl Identity {
             },
         };
         Ok(ResolvedKey {
-            secret: key.secret,
+            secret: key.secret.clone(),
             caller: caller(principal, access_key_id, origin, None),
         })
     }
@@ -286,7 +285,7 @@ impl Identity {
             },
             SessionKind::User => {
                 let user_id = claims.user_id.as_deref().ok_or(AuthError::InvalidToken)?;
-                match self.store.get_user_by_id(account, user_id).await {
+                match self.snapshot_user_by_id(account, user_id).await {
                     Ok(u) => Principal::User(u),
                     Err(StoreError::NotFound { .. }) => return Err(AuthError::InvalidToken),
                     Err(e) => {
@@ -301,7 +300,7 @@ impl Identity {
                     .session_name
                     .as_deref()
                     .ok_or(AuthError::InvalidToken)?;
-                match self.store.get_role_by_id(account, role_id).await {
+                match self.snapshot_role_by_id(account, role_id).await {
                     Ok(role) => Principal::AssumedRole(Box::new(AssumedRole::new(role, name))),
                     // The role was deleted: its sessions die with it.
                     Err(StoreError::NotFound { .. }) => return Err(AuthError::InvalidToken),
@@ -334,8 +333,14 @@ impl Identity {
             service: service.to_owned(),
             region: region.to_owned(),
         };
-        if let Err(e) = self.store.record_access_key_use(access_key_id, &used).await {
-            tracing::warn!(error = %e, "cannot record access key use");
-        }
+        // Off the request path: the answer does not wait for the write (at most one per key,
+        // service and region per second, see `KeyUseThrottle`).
+        let store = Arc::clone(&self.store);
+        let access_key_id = access_key_id.to_owned();
+        tokio::spawn(async move {
+            if let Err(e) = store.record_access_key_use(&access_key_id, &used).await {
+                tracing::warn!(error = %e, "cannot record access key use");
+            }
+        });
     }
 }

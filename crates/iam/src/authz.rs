@@ -61,7 +61,8 @@ impl Access {
 }
 
 /// A principal's identity policies, compiled.
-struct CompiledSet {
+#[derive(Clone)]
+pub(crate) struct CompiledSet {
     identity: Vec<AttachedPolicy>,
     boundary: Option<AttachedPolicy>,
 }
@@ -75,7 +76,11 @@ fn compile(cache: &PolicyCache, id: String, text: &str) -> IamResult<AttachedPol
     Ok(AttachedPolicy::new(id, compiled))
 }
 
-fn compile_set(cache: &PolicyCache, entity: &str, p: &PrincipalPolicies) -> IamResult<CompiledSet> {
+pub(crate) fn compile_set(
+    cache: &PolicyCache,
+    entity: &str,
+    p: &PrincipalPolicies,
+) -> IamResult<CompiledSet> {
     let mut identity = Vec::with_capacity(p.managed.len() + p.inline.len());
     for m in &p.managed {
         identity.push(compile(cache, m.arn.clone(), &m.document)?);
@@ -324,23 +329,22 @@ impl Identity {
                 Vec::new(),
             ),
             Principal::User(u) => {
-                let policies = self
-                    .store
-                    .principal_policies(&u.account_id, &PrincipalRef::User(u.user_id.clone()))
+                let set = self
+                    .snapshot_policies(&u.account_id, PrincipalRef::User(u.user_id.clone()), &u.arn)
                     .await?;
                 let tags = u
                     .tags
                     .iter()
                     .map(|t| (t.key.clone(), t.value.clone()))
                     .collect();
-                (compile_set(&self.policies, &u.arn, &policies)?, tags)
+                (CompiledSet::clone(&set), tags)
             }
             Principal::AssumedRole(r) => {
-                let policies = self
-                    .store
-                    .principal_policies(
+                let set = self
+                    .snapshot_policies(
                         &r.role.account_id,
-                        &PrincipalRef::Role(r.role.role_id.clone()),
+                        PrincipalRef::Role(r.role.role_id.clone()),
+                        &r.role.arn,
                     )
                     .await?;
                 let tags = r
@@ -349,7 +353,7 @@ impl Identity {
                     .iter()
                     .map(|t| (t.key.clone(), t.value.clone()))
                     .collect();
-                (compile_set(&self.policies, &r.role.arn, &policies)?, tags)
+                (CompiledSet::clone(&set), tags)
             }
         };
         let mut keys: Vec<(String, Vec<String>)> = Vec::with_capacity(16);

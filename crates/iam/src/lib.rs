@@ -20,6 +20,7 @@ pub mod policy_versions;
 pub mod principal;
 pub mod roles;
 pub mod session;
+mod snapshot;
 pub mod sts;
 pub mod telemetry;
 pub mod users;
@@ -41,6 +42,8 @@ pub struct Identity {
     signing_keys: hourglass_sigv4::SigningKeyCache,
     key_use: authn::KeyUseThrottle,
     policies: hourglass_policy::PolicyCache,
+    /// Keys, principals and compiled policies in memory (see [`snapshot`]).
+    snapshot: snapshot::Snapshot,
     /// Seals session tokens and authorization messages (see [`session`]).
     key_ring: Option<Arc<hourglass_store::KeyRing>>,
     telemetry: telemetry::Telemetry,
@@ -55,6 +58,7 @@ impl Identity {
             signing_keys: hourglass_sigv4::SigningKeyCache::default(),
             key_use: authn::KeyUseThrottle::default(),
             policies: hourglass_policy::PolicyCache::default(),
+            snapshot: snapshot::Snapshot::default(),
             // Until the server's ring is given, a random in-memory one: sessions then do not
             // survive a restart (tests only; the server bootstrap always sets its ring).
             key_ring: hourglass_store::KeyRing::generate("ephemeral")

@@ -15,6 +15,7 @@ pub mod errors;
 pub mod meta;
 mod ops;
 pub mod routing;
+mod snapshot;
 pub mod xml;
 
 use std::net::IpAddr;
@@ -57,6 +58,8 @@ impl Default for S3Config {
 pub struct S3Service {
     identity: Arc<Identity>,
     meta: Arc<hourglass_store::Store>,
+    /// Buckets for the request path (see [`snapshot`]).
+    buckets: snapshot::BucketSnapshot,
     data: data::DataStore,
     domain: Option<String>,
     region: String,
@@ -80,10 +83,16 @@ impl S3Service {
         Self {
             identity,
             meta,
+            buckets: snapshot::BucketSnapshot::default(),
             data,
             domain: config.domain,
             region: config.region,
         }
+    }
+
+    /// A bucket, from the in-memory snapshot when it is current.
+    pub(crate) async fn bucket(&self, name: &str) -> meta::MetaResult<Option<meta::Bucket>> {
+        self.buckets.get(&self.meta, name).await
     }
 
     /// Crash recovery, before serving: removes temporary and unreferenced data files last

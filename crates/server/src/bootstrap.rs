@@ -123,6 +123,9 @@ pub async fn open(
                 .record(took.as_secs_f64());
         });
     }));
+    // Other nodes (PostgreSQL) and operator commands (`revoke-sessions`) change what the
+    // authorization snapshots hold: follow the change counter.
+    store.watch_changes();
     let identity = Identity::new(store, config.account_id.clone())
         .with_key_ring(keyring)
         .with_telemetry(telemetry);

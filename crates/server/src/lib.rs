@@ -53,6 +53,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     // honoured as soon as the server is up rather than killing it mid-migration.
     let stop = listener::stop_signal().map_err(ServerError::Serve)?;
     let metrics = metrics::Metrics::new();
+    metrics.spawn_upkeep();
     let identity = bootstrap::open(&config, metrics.telemetry().clone()).await?;
     let s3 = bootstrap::open_s3(&config, identity.clone()).await?;
     let tls = match &config.tls {

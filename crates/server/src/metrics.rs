@@ -15,6 +15,9 @@ const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// How often histogram samples are folded into buckets (see [`Metrics::spawn_upkeep`]).
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Metrics {
     handle: PrometheusHandle,
     telemetry: Telemetry,
@@ -42,6 +45,21 @@ impl Metrics {
 
     pub fn telemetry(&self) -> &Telemetry {
         &self.telemetry
+    }
+
+    /// Folds the histogram samples recorded since the last fold into their buckets, every
+    /// `UPKEEP_INTERVAL`, for as long as the runtime runs. Without it samples pile up
+    /// between scrapes (memory growing with every request on a server nobody scrapes).
+    pub fn spawn_upkeep(&self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(UPKEEP_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                handle.run_upkeep();
+            }
+        });
     }
 
     pub fn render(&self) -> String {

@@ -13,12 +13,14 @@ pub mod keyring;
 pub mod model;
 #[macro_use]
 mod sql;
+pub mod generation;
 mod postgres;
 pub mod s3;
 mod sqlite;
 mod store;
 
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
+pub use generation::{Generation, SnapshotMap};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
 pub use postgres::PostgresConfig;

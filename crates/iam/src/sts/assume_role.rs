@@ -206,7 +206,7 @@ impl Identity {
         if account != self.account_id {
             return Ok(None);
         }
-        match self.store.get_role(account, name).await {
+        match self.snapshot_role(account, name).await {
             Ok(r) if r.path == path => Ok(Some(r)),
             Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),

@@ -97,7 +97,7 @@ impl Ctx<'_> {
         resource: &str,
         cond: &Conditions,
     ) -> S3Result<Bucket> {
-        match self.svc.meta.get_bucket(name).await.map_err(meta_err)? {
+        match self.svc.bucket(name).await.map_err(meta_err)? {
             Some(b) => {
                 self.authorize(action, resource, Some(&b), cond).await?;
                 Ok(b)

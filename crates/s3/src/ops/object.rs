@@ -231,7 +231,7 @@ pub fn conditions(ctx: &Ctx<'_>, prefix: &str, o: &Object) -> Option<u16> {
 async fn readable(ctx: &Ctx<'_>) -> S3Result<Object> {
     let (name, key) = (ctx.bucket_name(), ctx.key());
     let arn = object_arn(name, key);
-    let Some(b) = ctx.svc.meta.get_bucket(name).await.map_err(meta_err)? else {
+    let Some(b) = ctx.svc.bucket(name).await.map_err(meta_err)? else {
         ctx.authorize("s3:GetObject", &arn, None, &Conditions::default())
             .await?;
         return Err(S3Error::no_such_bucket(name));
@@ -439,7 +439,7 @@ pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
     let (name, key) = (ctx.bucket_name(), ctx.key());
     let arn = object_arn(name, key);
     let mut cond = Conditions::default();
-    let b = ctx.svc.meta.get_bucket(name).await.map_err(meta_err)?;
+    let b = ctx.svc.bucket(name).await.map_err(meta_err)?;
     if b.is_some()
         && let Some(o) = ctx.svc.meta.get_object(name, key).await.map_err(meta_err)?
     {

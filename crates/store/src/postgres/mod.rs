@@ -18,6 +18,7 @@
 //! - Connections are plain TCP (`NoTls`); use a local socket, a private network or a TLS
 //!   sidecar until TLS support is added.
 
+pub(crate) mod listen;
 mod tx;
 
 use std::collections::HashMap;
@@ -30,9 +31,10 @@ use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 use tokio_postgres::{Client, IsolationLevel, NoTls, Statement};
 
 use crate::error::{Result, StoreError};
+use crate::generation::{self, Generation};
 use crate::keyring::KeyRing;
 use crate::model::Quotas;
-use crate::sql::{Backend, SingleStatement, TxFn, schema};
+use crate::sql::{Backend, SingleStatement, Tx, TxFn, Val, schema};
 use crate::store::{Engine, Store};
 
 use self::tx::{PgTx, pg_error};
@@ -80,6 +82,7 @@ pub(crate) struct PostgresBackend {
     next: AtomicUsize,
     url: String,
     schema: Option<String>,
+    generation: Arc<Generation>,
 }
 
 impl Store {
@@ -101,6 +104,7 @@ impl Store {
             next: AtomicUsize::new(0),
             url: config.url,
             schema: config.schema,
+            generation: Arc::new(Generation::default()),
         };
         {
             let mut pooled = backend.acquire().await?;
@@ -237,9 +241,22 @@ impl PostgresBackend {
 
     async fn run<T: Send + 'static>(
         &self,
+        f: TxFn<T>,
+        isolation: IsolationLevel,
+        read_only: bool,
+    ) -> Result<T> {
+        self.run_counted(f, isolation, read_only, false).await
+    }
+
+    /// As [`PostgresBackend::run`]; with `track`, the change counter is incremented and a
+    /// notification queued in the same transaction (PostgreSQL delivers it at commit), and
+    /// the new value is observed before returning.
+    async fn run_counted<T: Send + 'static>(
+        &self,
         mut f: TxFn<T>,
         isolation: IsolationLevel,
         read_only: bool,
+        track: bool,
     ) -> Result<T> {
         let mut attempt = 0;
         loop {
@@ -254,13 +271,24 @@ impl PostgresBackend {
                     .start()
                     .await
                     .map_err(pg_error)?;
-                let result = f(&mut PgTx {
+                let mut pg = PgTx {
                     client: &tx,
                     statements,
-                })
-                .await;
+                };
+                let mut result = f(&mut pg).await.map(|value| (value, None));
+                if track && let Ok((_, counter)) = &mut result {
+                    match self.bump(&mut pg).await {
+                        Ok(c) => *counter = Some(c),
+                        Err(e) => result = Err(e),
+                    }
+                }
                 match result {
-                    Ok(value) => tx.commit().await.map_err(pg_error).map(|()| value),
+                    Ok((value, counter)) => tx.commit().await.map_err(pg_error).map(|()| {
+                        if let Some(c) = counter {
+                            self.generation.observe(c);
+                        }
+                        value
+                    }),
                     Err(e) => {
                         // Dropping the transaction also rolls back; doing it explicitly
                         // returns the connection clean before the next use.
@@ -276,6 +304,26 @@ impl PostgresBackend {
                 other => return other,
             }
         }
+    }
+
+    async fn bump(&self, tx: &mut dyn Tx) -> Result<u64> {
+        let counter = generation::bump(tx).await?;
+        let payload = format!("{}:{counter}", self.schema.as_deref().unwrap_or(""));
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[Val::from(generation::CHANNEL), Val::from(payload)],
+        )
+        .await?;
+        Ok(counter)
+    }
+
+    pub(crate) fn generation(&self) -> &Arc<Generation> {
+        &self.generation
+    }
+
+    /// Where the change listener connects (see [`listen`]).
+    pub(crate) fn listen_target(&self) -> (String, Option<String>) {
+        (self.url.clone(), self.schema.clone())
     }
 
     /// Runs `f`, limited to one statement, in autocommit mode. A read never loses a
@@ -300,6 +348,11 @@ fn backoff(attempt: u32) -> Duration {
 #[async_trait]
 impl Backend for PostgresBackend {
     async fn write<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        self.run_counted(f, IsolationLevel::Serializable, false, true)
+            .await
+    }
+
+    async fn write_untracked<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
         self.run(f, IsolationLevel::Serializable, false).await
     }
 

@@ -101,7 +101,12 @@ impl dyn Tx + '_ {
 /// retried on conflict), read-only ones on a consistent snapshot.
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
+    /// A write that may change an authorization decision: it also increments the change
+    /// counter in the same transaction (see [`crate::generation`]).
     async fn write<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T>;
+    /// A write no authorization decision depends on (object data, last-used records): the
+    /// change counter is left alone, so the authorization caches stay warm.
+    async fn write_untracked<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T>;
     async fn read<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T>;
     /// A read that is one statement: a single statement always sees one snapshot, so the
     /// backend may run it without an explicit transaction (saving the BEGIN and COMMIT).

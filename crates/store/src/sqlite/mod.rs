@@ -15,9 +15,10 @@
 //!   prepared-statement cache ([`STATEMENT_CACHE`] entries).
 //! - `synchronous = FULL`: an IAM change acknowledged to a client (a new access key, a
 //!   detached policy) must survive a power cut, not just a process crash (NORMAL in WAL mode
-//!   may lose the last commits on power loss). The cost is one fsync per write transaction;
-//!   the frequent write, last-used tracking, is a single small UPDATE the caller throttles.
+//!   may lose the last commits on power loss). Concurrent writes share that fsync: they are
+//!   committed in groups ([`group`]), each answered only after its group's `COMMIT`.
 
+mod group;
 mod legacy;
 mod tx;
 
@@ -31,6 +32,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Result, StoreError};
+use crate::generation::Generation;
 use crate::keyring::KeyRing;
 use crate::model::Quotas;
 use crate::sql::{Backend, TxFn, schema};
@@ -74,6 +76,9 @@ pub(crate) struct SqliteBackend {
     readers: Arc<Mutex<Vec<Connection>>>,
     /// One permit per reader connection; a read holds one while it uses a connection.
     read_permits: Arc<Semaphore>,
+    generation: Arc<Generation>,
+    /// Writes waiting to be committed together (see [`group`]).
+    queue: Arc<group::WriteQueue>,
 }
 
 impl Store {
@@ -99,14 +104,26 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Backend(format!("sqlite open task failed: {e}")))??;
+        let generation = Generation::with_file(&changes_path(&path)).map_err(|e| {
+            StoreError::Backend(format!("cannot open the change counter file: {e}"))
+        })?;
         let backend = SqliteBackend {
             path,
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_permits: Arc::new(Semaphore::new(config.read_connections.max(1))),
+            generation: Arc::new(generation),
+            queue: Arc::new(group::WriteQueue::default()),
         };
         Ok(Store::new(Engine::Sqlite(backend), keyring, config.quotas))
     }
+}
+
+/// `hourglass.db` → `hourglass.db-changes` (see [`Generation`]).
+fn changes_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-changes");
+    PathBuf::from(name)
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {
@@ -192,12 +209,11 @@ fn poisoned() -> StoreError {
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn write<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
-        let writer = Arc::clone(&self.writer);
-        blocking(move || {
-            let mut conn = writer.lock().map_err(|_| poisoned())?;
-            run_transaction(&mut conn, Some("BEGIN IMMEDIATE"), f)
-        })
-        .await
+        self.write_counted(f, true).await
+    }
+
+    async fn write_untracked<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        self.write_counted(f, false).await
     }
 
     async fn read<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
@@ -212,6 +228,20 @@ impl Backend for SqliteBackend {
 }
 
 impl SqliteBackend {
+    pub(crate) fn generation(&self) -> &Arc<Generation> {
+        &self.generation
+    }
+
+    /// A write through the group commit ([`group`]).
+    async fn write_counted<T: Send + 'static>(&self, f: TxFn<T>, track: bool) -> Result<T> {
+        let rx = self.queue.push(f, track, Arc::clone(&self.generation))?;
+        let writer = Arc::clone(&self.writer);
+        let queue = Arc::clone(&self.queue);
+        blocking(move || queue.drain(&writer)).await?;
+        rx.await
+            .map_err(|_| StoreError::Backend("sqlite write was dropped".into()))?
+    }
+
     /// Runs `job` on a pooled reader connection. Waits (asynchronously) for a permit first,
     /// so the pool always has a connection for the permit holder or room to open one.
     async fn with_reader<T: Send + 'static>(

@@ -9,6 +9,7 @@ use rusqlite::Connection;
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 
 use crate::error::{Result, StoreError};
+use crate::generation;
 use crate::sql::value::format_text_time;
 use crate::sql::{Row, SingleStatement, Tx, TxFn, Val};
 
@@ -137,4 +138,42 @@ pub(super) fn run_transaction<T>(
         tracing::error!(error = %e, "sqlite rollback failed");
     }
     result
+}
+
+/// Runs `f` inside the open transaction under a savepoint: on failure only its own changes
+/// are rolled back, exactly as if it had run in a transaction of its own (the group commit
+/// of [`super::group`]). With `track`, the change counter is incremented under the same
+/// savepoint.
+pub(super) fn run_savepoint<T>(
+    conn: &mut Connection,
+    mut f: TxFn<T>,
+    track: bool,
+) -> Result<(T, Option<u64>)> {
+    run_cached(conn, "SAVEPOINT job")?;
+    let result = {
+        let mut tx = SqliteTx { conn: &mut *conn };
+        complete_now(f(&mut tx)).and_then(|r| r).and_then(|value| {
+            if !track {
+                return Ok((value, None));
+            }
+            let counter = complete_now(generation::bump(&mut tx)).and_then(|r| r)?;
+            Ok((value, Some(counter)))
+        })
+    };
+    let result = result.and_then(|value| {
+        run_cached(conn, "RELEASE job")?;
+        Ok(value)
+    });
+    if result.is_err()
+        && !conn.is_autocommit()
+        && let Err(e) = conn.execute_batch("ROLLBACK TO job; RELEASE job")
+    {
+        tracing::error!(error = %e, "sqlite savepoint rollback failed");
+    }
+    result
+}
+
+/// Runs one statement (`BEGIN IMMEDIATE`, `COMMIT`) through the statement cache.
+pub(super) fn run_statement(conn: &Connection, sql: &str) -> Result<()> {
+    run_cached(conn, sql)
 }

@@ -242,11 +242,9 @@ impl Store {
         access_key_id: &str,
         used: &AccessKeyLastUsed,
     ) -> Result<()> {
-        run!(self.write, [access_key_id, used], |tx| keys::record_use(
-            tx,
-            &access_key_id,
-            &used
-        ))
+        run!(self.write_untracked, [access_key_id, used], |tx| {
+            keys::record_use(tx, &access_key_id, &used)
+        })
     }
 
     /// `NotFound(Account)`; `AlreadyExists(Role)`; `NotFound(Policy)` for an unknown boundary;
@@ -345,9 +343,9 @@ impl Store {
 
     /// Records that a session of the role was used (one UPDATE). An unknown role id is ignored.
     pub async fn record_role_use(&self, role_id: &str, used: &RoleLastUsed) -> Result<()> {
-        run!(self.write, [role_id, used], |tx| roles::record_use(
-            tx, &role_id, &used
-        ))
+        run!(self.write_untracked, [role_id, used], |tx| {
+            roles::record_use(tx, &role_id, &used)
+        })
     }
 
     /// Creates a customer-managed policy with `document` as default version `v1`.

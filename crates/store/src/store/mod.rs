@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::generation::{self, Generation};
 use crate::keyring::KeyRing;
 use crate::model::Quotas;
 use crate::postgres::PostgresBackend;
-use crate::sql::{Backend, TxFn};
+use crate::sql::{Backend, TxFn, tx_fn};
 use crate::sqlite::SqliteBackend;
 
 /// Runs `$body` (an async expression using the transaction `$tx` and, optionally, the quotas
@@ -47,6 +48,7 @@ pub struct Store {
     keyring: Arc<KeyRing>,
     quotas: Arc<Quotas>,
     observer: OnceLock<StoreObserver>,
+    generation: Arc<Generation>,
 }
 
 /// Told the kind (`read` or `write`) and duration of every transaction, for the server's
@@ -62,11 +64,16 @@ pub(crate) enum Engine {
 
 impl Store {
     pub(crate) fn new(backend: Engine, keyring: Arc<KeyRing>, quotas: Quotas) -> Store {
+        let generation = match &backend {
+            Engine::Sqlite(b) => Arc::clone(b.generation()),
+            Engine::Postgres(b) => Arc::clone(b.generation()),
+        };
         Store {
             backend,
             keyring,
             quotas: Arc::new(quotas),
             observer: OnceLock::new(),
+            generation,
         }
     }
 
@@ -91,6 +98,73 @@ impl Store {
         observer(kind, started.elapsed());
         result
     }
+
+    /// This node's view of the change counter, which the authorization caches are keyed by
+    /// (see [`crate::generation`]).
+    pub fn generation(&self) -> &Arc<Generation> {
+        &self.generation
+    }
+
+    /// The change counter as committed in the database.
+    pub async fn change_counter(&self) -> Result<u64> {
+        run!(self.read_single, [], |tx| generation::read(tx))
+    }
+
+    /// Keeps [`Store::generation`] current with changes made by other nodes of a PostgreSQL
+    /// cluster: a `LISTEN` connection that hears each commit at once, and a poll of the
+    /// counter every [`generation::POLL_INTERVAL`] (which also proves the database
+    /// reachable). On SQLite other processes publish through the counter file instead, and
+    /// nothing needs to run. The tasks end when the store is dropped. Call once, inside a
+    /// tokio runtime.
+    pub fn watch_changes(self: &Arc<Self>) {
+        let Engine::Postgres(pg) = &self.backend else {
+            return;
+        };
+        let (url, schema) = pg.listen_target();
+        tokio::spawn(crate::postgres::listen::run(
+            url,
+            schema,
+            Arc::downgrade(pg.generation()),
+        ));
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(generation::POLL_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut healthy = true;
+            loop {
+                tick.tick().await;
+                let Some(store) = weak.upgrade() else {
+                    return;
+                };
+                let sent = store.generation.clock_ms();
+                let read =
+                    tokio::time::timeout(generation::STALE_AFTER, store.change_counter()).await;
+                match read {
+                    Ok(Ok(value)) => {
+                        store.generation.checked(value, sent);
+                        if !healthy {
+                            tracing::info!("change counter readable again");
+                        }
+                        healthy = true;
+                    }
+                    Ok(Err(e)) => {
+                        if healthy {
+                            tracing::warn!(error = %e, "cannot read the change counter; authorization caches are bypassed");
+                        }
+                        healthy = false;
+                    }
+                    Err(_) => {
+                        if healthy {
+                            tracing::warn!(
+                                "change counter read timed out; authorization caches are bypassed"
+                            );
+                        }
+                        healthy = false;
+                    }
+                }
+            }
+        });
+    }
 }
 
 #[async_trait]
@@ -99,6 +173,13 @@ impl Backend for Engine {
         match self {
             Engine::Sqlite(b) => b.write(f).await,
             Engine::Postgres(b) => b.write(f).await,
+        }
+    }
+
+    async fn write_untracked<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        match self {
+            Engine::Sqlite(b) => b.write_untracked(f).await,
+            Engine::Postgres(b) => b.write_untracked(f).await,
         }
     }
 

@@ -55,7 +55,7 @@ impl Store {
     /// Inserts or replaces an object; returns the segments of the replaced version.
     /// `NoSuchBucket`.
     pub async fn put_object(&self, object: &Object) -> MetaResult<Vec<Segment>> {
-        Ok(run!(self.write, [object], |tx| sql::put_object(
+        Ok(run!(self.write_untracked, [object], |tx| sql::put_object(
             tx, &object
         ))?)
     }
@@ -70,15 +70,15 @@ impl Store {
 
     /// Removes an object; returns its segments (`None` when there was no object).
     pub async fn delete_object(&self, bucket: &str, key: &str) -> MetaResult<Option<Vec<Segment>>> {
-        Ok(run!(self.write, [bucket, key], |tx| sql::delete_object(
-            tx, &bucket, &key
-        ))?)
+        Ok(run!(self.write_untracked, [bucket, key], |tx| {
+            sql::delete_object(tx, &bucket, &key)
+        })?)
     }
 
     /// Replaces an object's tags; false when the object does not exist.
     pub async fn set_object_tags(&self, bucket: &str, key: &str, tags: &[Tag]) -> MetaResult<bool> {
         let tags = tags.to_vec();
-        Ok(run!(self.write, [bucket, key, tags], |tx| {
+        Ok(run!(self.write_untracked, [bucket, key, tags], |tx| {
             sql::set_object_tags(tx, &bucket, &key, &tags)
         })?)
     }
@@ -104,9 +104,9 @@ impl Store {
 
     /// `NoSuchBucket`.
     pub async fn create_upload(&self, upload: &Upload) -> MetaResult<()> {
-        Ok(run!(self.write, [upload], |tx| sql::create_upload(
-            tx, &upload
-        ))?)
+        Ok(run!(self.write_untracked, [upload], |tx| {
+            sql::create_upload(tx, &upload)
+        })?)
     }
 
     /// The upload, if it exists for this bucket and key.
@@ -141,7 +141,9 @@ impl Store {
     /// Inserts or replaces a part; returns the replaced part's segment. `NoSuchUpload` if
     /// the upload is gone (aborted or completed meanwhile).
     pub async fn put_part(&self, part: &Part) -> MetaResult<Option<Segment>> {
-        Ok(run!(self.write, [part], |tx| sql::put_part(tx, &part))?)
+        Ok(run!(self.write_untracked, [part], |tx| sql::put_part(
+            tx, &part
+        ))?)
     }
 
     /// Parts with number > `after`, ascending, at most `limit`.
@@ -164,16 +166,16 @@ impl Store {
         upload_id: &str,
         object: &Object,
     ) -> MetaResult<Vec<Segment>> {
-        Ok(run!(self.write, [upload_id, object], |tx| {
+        Ok(run!(self.write_untracked, [upload_id, object], |tx| {
             sql::complete_upload(tx, &upload_id, &object)
         })?)
     }
 
     /// Removes the upload and its parts; returns their segments. `NoSuchUpload`.
     pub async fn abort_upload(&self, upload_id: &str) -> MetaResult<Vec<Segment>> {
-        Ok(run!(self.write, [upload_id], |tx| sql::abort_upload(
-            tx, &upload_id
-        ))?)
+        Ok(run!(self.write_untracked, [upload_id], |tx| {
+            sql::abort_upload(tx, &upload_id)
+        })?)
     }
 
     /// Ids of every data file a record names (parts and objects), read on one snapshot: the

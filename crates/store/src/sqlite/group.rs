@@ -1,0 +1,188 @@
+//! Group commit for the SQLite writer: write transactions that arrive while another is
+//! committing are run together, each under its own savepoint, in one transaction with one
+//! `COMMIT`, so concurrent writers share the fsync that `synchronous = FULL` makes durable.
+//! Nobody is answered before that `COMMIT` returned: "acknowledged = durable" holds for each
+//! of them exactly as with one transaction each. A failing write rolls back to its savepoint
+//! and fails alone; a failing `COMMIT` fails every write of the group.
+
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+use crate::error::{Result, StoreError};
+use crate::generation::Generation;
+use crate::sql::TxFn;
+
+use super::tx::{backend_error, run_savepoint, run_statement};
+
+/// Writes in one group at most, so a long queue still commits (and answers) in steps.
+const MAX_GROUP: usize = 64;
+
+/// What a queued write does with the group's `COMMIT` outcome: answer its caller.
+type Finish = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+
+/// A queued write: runs inside the group's transaction (or, given `None`, is failed without
+/// running because the transaction could not be opened) and returns its finisher.
+type Job = Box<dyn FnOnce(Option<&mut Connection>) -> Finish + Send>;
+
+/// The writes waiting for the writer connection.
+#[derive(Default)]
+pub(super) struct WriteQueue {
+    jobs: Mutex<Vec<Job>>,
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Backend("sqlite write queue lock poisoned".into())
+}
+
+impl WriteQueue {
+    /// Queues `f` and returns the receiver of its result. The caller must then run
+    /// [`WriteQueue::drain`] on a blocking thread: whichever drain takes the writer first
+    /// runs every queued write, so each queued write is run by its own drain at the latest.
+    pub(super) fn push<T: Send + 'static>(
+        &self,
+        f: TxFn<T>,
+        track: bool,
+        generation: Arc<Generation>,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<T>>> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let outcome = match conn {
+                Some(conn) => run_savepoint(conn, f, track),
+                None => Err(StoreError::Backend("write not run".into())),
+            };
+            Box::new(move |committed| {
+                let result = match (committed, outcome) {
+                    (_, Err(e)) => Err(e),
+                    (Err(message), Ok(_)) => Err(StoreError::Backend(message)),
+                    (Ok(()), Ok((value, counter))) => {
+                        // Before the caller hears of the commit: the next request on this
+                        // node already misses the caches.
+                        if let Some(counter) = counter {
+                            generation.committed(counter);
+                        }
+                        Ok(value)
+                    }
+                };
+                // The caller may have gone away (cancelled request): the write stands.
+                let _ = reply.send(result);
+            })
+        });
+        self.jobs.lock().map_err(|_| poisoned())?.push(job);
+        Ok(rx)
+    }
+
+    /// Runs the queued writes (up to [`MAX_GROUP`]) as one transaction on the writer.
+    pub(super) fn drain(&self, writer: &Mutex<Connection>) -> Result<()> {
+        let mut conn = writer
+            .lock()
+            .map_err(|_| StoreError::Backend("sqlite connection lock poisoned".into()))?;
+        let jobs: Vec<Job> = {
+            let mut queued = self.jobs.lock().map_err(|_| poisoned())?;
+            let n = queued.len().min(MAX_GROUP);
+            queued.drain(..n).collect()
+        };
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = run_statement(&conn, "BEGIN IMMEDIATE") {
+            let message = e.to_string();
+            for job in jobs {
+                job(None)(Err(message.clone()));
+            }
+            return Ok(());
+        }
+        let mut finishers = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if conn.is_autocommit() {
+                // An error made SQLite roll the whole transaction back: what follows must
+                // not run outside it (it would commit on its own yet be reported failed).
+                finishers.push(job(None));
+            } else {
+                finishers.push(job(Some(&mut conn)));
+            }
+        }
+        let committed = if conn.is_autocommit() {
+            Err("sqlite transaction was rolled back".to_owned())
+        } else {
+            run_statement(&conn, "COMMIT").map_err(|e| e.to_string())
+        };
+        if committed.is_err()
+            && !conn.is_autocommit()
+            && let Err(e) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(error = %backend_error(e), "sqlite rollback failed");
+        }
+        drop(conn);
+        for finish in finishers {
+            finish(committed.clone());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::sql::{Val, tx_fn};
+
+    fn insert(value: i64) -> TxFn<()> {
+        tx_fn(move |tx| {
+            Box::pin(async move {
+                tx.execute("INSERT INTO t (v) VALUES ($1)", &[Val::Int(value)])
+                    .await?;
+                if value < 0 {
+                    // Fails after its insert: the insert must not survive.
+                    tx.execute("INSERT INTO missing_table VALUES (1)", &[])
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    #[test]
+    fn a_group_commits_together_and_a_failing_write_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("g.db")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (v INTEGER PRIMARY KEY);
+             CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )
+        .unwrap();
+        let writer = Mutex::new(conn);
+        let queue = WriteQueue::default();
+        let generation = Arc::new(Generation::default());
+        let rx: Vec<_> = [1, -2, 3, 1]
+            .into_iter()
+            .map(|v| {
+                queue
+                    .push(insert(v), v == 3, Arc::clone(&generation))
+                    .unwrap()
+            })
+            .collect();
+        // One drain runs all four in one transaction; the others find nothing to do.
+        queue.drain(&writer).unwrap();
+        queue.drain(&writer).unwrap();
+        let results: Vec<_> = rx.into_iter().map(|r| r.blocking_recv().unwrap()).collect();
+        assert!(results[0].is_ok());
+        assert!(results[1].is_err());
+        assert!(results[2].is_ok());
+        // The duplicate key fails like it would in a transaction of its own.
+        assert!(results[3].is_err());
+        let conn = writer.lock().unwrap();
+        let rows: Vec<i64> = conn
+            .prepare("SELECT v FROM t ORDER BY v")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(rows, vec![1, 3]);
+        // The counted write bumped the counter and this node observed it.
+        assert_eq!(generation.token(), Some(1));
+        assert!(conn.is_autocommit());
+    }
+}
