@@ -34,6 +34,8 @@ pub fn action(op: Op) -> &'static str {
         Op::GetBucketTagging => "s3:GetBucketTagging",
         Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
         Op::GetBucketVersioning => "s3:GetBucketVersioning",
+        Op::PutBucketVersioning => "s3:PutBucketVersioning",
+        Op::ListObjectVersions => "s3:ListBucketVersions",
         Op::GetBucketAcl => "s3:GetBucketAcl",
         Op::GetObject | Op::HeadObject => "s3:GetObject",
         Op::PutObject

@@ -21,6 +21,8 @@ pub enum Op {
     PutBucketTagging,
     DeleteBucketTagging,
     GetBucketVersioning,
+    PutBucketVersioning,
+    ListObjectVersions,
     GetBucketAcl,
     ListObjects,
     ListObjectsV2,
@@ -216,12 +218,12 @@ pub fn operation(
             "GET" if sub("policy") => Op::GetBucketPolicy,
             "GET" if sub("tagging") => Op::GetBucketTagging,
             "GET" if sub("versioning") => Op::GetBucketVersioning,
+            "GET" if sub("versions") => Op::ListObjectVersions,
             "GET" if sub("acl") => Op::GetBucketAcl,
             "GET" if sub("uploads") => Op::ListMultipartUploads,
             "GET" if get(q, "list-type") == Some("2") => Op::ListObjectsV2,
             "GET" => {
                 for unsupported in [
-                    "versions",
                     "cors",
                     "lifecycle",
                     "encryption",
@@ -248,6 +250,7 @@ pub fn operation(
             "HEAD" => Op::HeadBucket,
             "PUT" if sub("policy") => Op::PutBucketPolicy,
             "PUT" if sub("tagging") => Op::PutBucketTagging,
+            "PUT" if sub("versioning") => Op::PutBucketVersioning,
             "PUT" if q.is_empty() => Op::CreateBucket,
             "PUT" => {
                 let name = q.first().map_or("", |(k, _)| k.as_str());

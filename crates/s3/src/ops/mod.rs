@@ -9,6 +9,7 @@ mod multipart;
 mod object;
 mod range;
 mod tagging;
+mod versions;
 
 use bytes::Bytes;
 use hourglass_iam::telemetry::RequestReport;
@@ -320,7 +321,9 @@ pub(crate) async fn dispatch(
         Op::GetBucketPolicy => bucket::get_policy(&ctx).await,
         Op::PutBucketPolicy => bucket::put_policy(&mut ctx).await,
         Op::DeleteBucketPolicy => bucket::delete_policy(&ctx).await,
-        Op::GetBucketVersioning => bucket::versioning(&ctx).await,
+        Op::GetBucketVersioning => versions::get_versioning(&ctx).await,
+        Op::PutBucketVersioning => versions::put_versioning(&mut ctx).await,
+        Op::ListObjectVersions => versions::list(&ctx).await,
         Op::GetBucketAcl => bucket::acl(&ctx).await,
         Op::GetBucketTagging => tagging::get_bucket(&ctx).await,
         Op::PutBucketTagging => tagging::put_bucket(&mut ctx).await,
