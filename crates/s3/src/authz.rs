@@ -39,6 +39,7 @@ pub fn action(op: Op) -> &'static str {
         Op::GetBucketAcl => "s3:GetBucketAcl",
         Op::GetObject | Op::HeadObject => "s3:GetObject",
         Op::PutObject
+        | Op::PostObject
         | Op::CopyObject
         | Op::CreateMultipartUpload
         | Op::UploadPart

@@ -28,6 +28,7 @@ pub enum Op {
     ListObjectsV2,
     ListMultipartUploads,
     DeleteObjects,
+    PostObject,
     PutObject,
     CopyObject,
     GetObject,
@@ -261,6 +262,7 @@ pub fn operation(
             "DELETE" if q.is_empty() => Op::DeleteBucket,
             "DELETE" => return Err(S3Error::not_implemented("bucket sub-resource")),
             "POST" if sub("delete") => Op::DeleteObjects,
+            "POST" => Op::PostObject,
             _ => return Err(S3Error::method_not_allowed()),
         },
         (Some(_), Some(_)) => match method {

@@ -7,6 +7,8 @@ mod list;
 mod list_props;
 mod multipart;
 mod object;
+mod post_object;
+mod post_policy;
 mod range;
 mod tagging;
 mod versions;
@@ -332,6 +334,7 @@ pub(crate) async fn dispatch(
         Op::ListMultipartUploads => list::list_uploads(&ctx).await,
         Op::DeleteObjects => object::delete_objects(&mut ctx).await,
         Op::PutObject => object::put(&mut ctx).await,
+        Op::PostObject => post_object::post(&mut ctx).await,
         Op::CopyObject => object::copy(&ctx).await,
         Op::GetObject | Op::HeadObject => object::get(&ctx).await,
         Op::DeleteObject => object::delete(&ctx).await,

@@ -54,7 +54,7 @@ pub fn parse_tagging_header(v: &str) -> S3Result<Vec<Tag>> {
     Ok(tags)
 }
 
-fn parse_tagging_xml(body: &[u8], max: usize) -> S3Result<Vec<Tag>> {
+pub(crate) fn parse_tagging_xml(body: &[u8], max: usize) -> S3Result<Vec<Tag>> {
     let doc = xml::parse(body)?;
     let set = doc
         .child("TagSet")
