@@ -35,6 +35,10 @@ pub fn action(op: Op) -> &'static str {
         Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
         Op::GetBucketVersioning => "s3:GetBucketVersioning",
         Op::PutBucketVersioning => "s3:PutBucketVersioning",
+        Op::GetBucketCors => "s3:GetBucketCORS",
+        Op::PutBucketCors | Op::DeleteBucketCors => "s3:PutBucketCORS",
+        // Preflight requests are not authorized: they are answered from the CORS rules.
+        Op::Preflight => "s3:GetBucketCORS",
         Op::ListObjectVersions => "s3:ListBucketVersions",
         Op::GetBucketAcl => "s3:GetBucketAcl",
         Op::GetObject | Op::HeadObject => "s3:GetObject",

@@ -29,6 +29,10 @@ pub enum Op {
     ListMultipartUploads,
     DeleteObjects,
     PostObject,
+    GetBucketCors,
+    PutBucketCors,
+    DeleteBucketCors,
+    Preflight,
     PutObject,
     CopyObject,
     GetObject,
@@ -220,12 +224,12 @@ pub fn operation(
             "GET" if sub("tagging") => Op::GetBucketTagging,
             "GET" if sub("versioning") => Op::GetBucketVersioning,
             "GET" if sub("versions") => Op::ListObjectVersions,
+            "GET" if sub("cors") => Op::GetBucketCors,
             "GET" if sub("acl") => Op::GetBucketAcl,
             "GET" if sub("uploads") => Op::ListMultipartUploads,
             "GET" if get(q, "list-type") == Some("2") => Op::ListObjectsV2,
             "GET" => {
                 for unsupported in [
-                    "cors",
                     "lifecycle",
                     "encryption",
                     "website",
@@ -252,6 +256,7 @@ pub fn operation(
             "PUT" if sub("policy") => Op::PutBucketPolicy,
             "PUT" if sub("tagging") => Op::PutBucketTagging,
             "PUT" if sub("versioning") => Op::PutBucketVersioning,
+            "PUT" if sub("cors") => Op::PutBucketCors,
             "PUT" if q.is_empty() => Op::CreateBucket,
             "PUT" => {
                 let name = q.first().map_or("", |(k, _)| k.as_str());
@@ -259,10 +264,12 @@ pub fn operation(
             }
             "DELETE" if sub("policy") => Op::DeleteBucketPolicy,
             "DELETE" if sub("tagging") => Op::DeleteBucketTagging,
+            "DELETE" if sub("cors") => Op::DeleteBucketCors,
             "DELETE" if q.is_empty() => Op::DeleteBucket,
             "DELETE" => return Err(S3Error::not_implemented("bucket sub-resource")),
             "POST" if sub("delete") => Op::DeleteObjects,
             "POST" => Op::PostObject,
+            "OPTIONS" => Op::Preflight,
             _ => return Err(S3Error::method_not_allowed()),
         },
         (Some(_), Some(_)) => match method {
@@ -293,6 +300,7 @@ pub fn operation(
             "DELETE" => Op::DeleteObject,
             "POST" if sub("uploads") => Op::CreateMultipartUpload,
             "POST" if sub("uploadId") => Op::CompleteMultipartUpload,
+            "OPTIONS" => Op::Preflight,
             "POST" if sub("restore") || sub("select") => {
                 return Err(S3Error::not_implemented("object sub-resource"));
             }

@@ -2,6 +2,7 @@
 //! ([`Ctx`]), bucket lookup with authorization, payload reading and response helpers.
 
 mod bucket;
+pub(crate) mod cors;
 mod list;
 #[cfg(test)]
 mod list_props;
@@ -39,6 +40,8 @@ pub mod body_limits {
     pub const TAGGING: u64 = 256 * 1024;
     pub const CREATE_BUCKET: u64 = 64 * 1024;
     pub const BUCKET_POLICY: u64 = 1024 * 1024;
+    /// 100 rules of a few origins and headers each.
+    pub const CORS: u64 = 256 * 1024;
 }
 
 pub(crate) struct Ctx<'a> {
@@ -284,8 +287,12 @@ pub(crate) async fn dispatch(
         authority = a.to_string();
         view.push(("host", authority.as_str()));
     }
-    let auth = svc
-        .authenticate(&RequestView {
+    // A preflight is never signed: the browser sends it before the request it asks about,
+    // with that request's presigned query string, which does not sign OPTIONS.
+    let auth = if op == Op::Preflight {
+        Ok(crate::auth::AuthInfo::anonymous(peer.ip, peer.secure))
+    } else {
+        svc.authenticate(&RequestView {
             method: parts.method.as_str(),
             raw_path: &raw_path,
             raw_query: &raw_query,
@@ -298,7 +305,8 @@ pub(crate) async fn dispatch(
             secure_transport: peer.secure,
         })
         .await
-        .inspect_err(|_| report.auth_failed = true)?;
+    }
+    .inspect_err(|_| report.auth_failed = true)?;
     if let Some(caller) = &auth.caller {
         report.caller(caller);
     }
@@ -335,6 +343,10 @@ pub(crate) async fn dispatch(
         Op::DeleteObjects => object::delete_objects(&mut ctx).await,
         Op::PutObject => object::put(&mut ctx).await,
         Op::PostObject => post_object::post(&mut ctx).await,
+        Op::GetBucketCors => cors::get(&ctx).await,
+        Op::PutBucketCors => cors::put(&mut ctx).await,
+        Op::DeleteBucketCors => cors::delete(&ctx).await,
+        Op::Preflight => cors::preflight(&ctx).await,
         Op::CopyObject => object::copy(&ctx).await,
         Op::GetObject | Op::HeadObject => object::get(&ctx).await,
         Op::DeleteObject => object::delete(&ctx).await,

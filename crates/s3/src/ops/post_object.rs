@@ -224,15 +224,8 @@ async fn authenticate(ctx: &Ctx<'_>, fields: &BTreeMap<String, String>) -> S3Res
     }
     // No credentials: an anonymous upload, allowed only by a bucket policy.
     Ok(AuthInfo {
-        caller: None,
-        payload: PayloadMode::Unsigned,
-        verified: None,
         auth_type: "POST",
-        signature_version: None,
-        signature_age_ms: None,
-        content_sha256: None,
-        source_ip: ctx.auth.source_ip,
-        secure_transport: ctx.auth.secure_transport,
+        ..AuthInfo::anonymous(ctx.auth.source_ip, ctx.auth.secure_transport)
     })
 }
 
