@@ -235,6 +235,7 @@ pub async fn put_policy(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let parsed =
         hourglass_policy::parse(text, PolicyKind::Resource).map_err(|e| malformed(&e.message))?;
     validate_bucket_resources(&parsed, &b.name).map_err(|e| malformed(&e.message))?;
+    super::public_access::check_new_policy(ctx, &b, text).await?;
     ctx.svc
         .meta
         .set_bucket_policy(&b.name, Some(text))

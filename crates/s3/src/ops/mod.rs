@@ -10,6 +10,7 @@ mod multipart;
 mod object;
 mod post_object;
 mod post_policy;
+pub(crate) mod public_access;
 mod range;
 mod tagging;
 mod versions;
@@ -271,7 +272,15 @@ pub(crate) async fn dispatch(
     let target = routing::target(&raw_path, host.as_deref(), svc.domain.as_deref())?;
     let q = routing::query_pairs(&raw_query);
     let copy = parts.headers.contains_key("x-amz-copy-source");
-    let op = routing::operation(parts.method.as_str(), &target, &q, copy)?;
+    let account_op = routing::account_operation(
+        parts.method.as_str(),
+        &target,
+        parts.headers.contains_key("x-amz-account-id"),
+    );
+    let op = match account_op {
+        Some(op) => op?,
+        None => routing::operation(parts.method.as_str(), &target, &q, copy)?,
+    };
     report.operation = Some(format!("{op:?}"));
 
     let pairs = header_pairs(&parts.headers);
@@ -347,6 +356,13 @@ pub(crate) async fn dispatch(
         Op::PutBucketCors => cors::put(&mut ctx).await,
         Op::DeleteBucketCors => cors::delete(&ctx).await,
         Op::Preflight => cors::preflight(&ctx).await,
+        Op::GetPublicAccessBlock => public_access::get_bucket(&ctx).await,
+        Op::PutPublicAccessBlock => public_access::put_bucket(&mut ctx).await,
+        Op::DeletePublicAccessBlock => public_access::delete_bucket(&ctx).await,
+        Op::GetBucketPolicyStatus => public_access::policy_status(&ctx).await,
+        Op::GetAccountPublicAccessBlock => public_access::get_account(&ctx).await,
+        Op::PutAccountPublicAccessBlock => public_access::put_account(&mut ctx).await,
+        Op::DeleteAccountPublicAccessBlock => public_access::delete_account(&ctx).await,
         Op::CopyObject => object::copy(&ctx).await,
         Op::GetObject | Op::HeadObject => object::get(&ctx).await,
         Op::DeleteObject => object::delete(&ctx).await,
