@@ -31,6 +31,23 @@ pub struct AuthInfo {
     pub secure_transport: bool,
 }
 
+impl AuthInfo {
+    /// An unauthenticated request (CORS preflight, anonymous POST form).
+    pub fn anonymous(source_ip: IpAddr, secure_transport: bool) -> Self {
+        Self {
+            caller: None,
+            payload: PayloadMode::Unsigned,
+            verified: None,
+            auth_type: "REST-HEADER",
+            signature_version: None,
+            signature_age_ms: None,
+            content_sha256: None,
+            source_ip,
+            secure_transport,
+        }
+    }
+}
+
 pub struct RequestView<'a> {
     pub method: &'a str,
     pub raw_path: &'a str,

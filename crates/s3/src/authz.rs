@@ -34,9 +34,23 @@ pub fn action(op: Op) -> &'static str {
         Op::GetBucketTagging => "s3:GetBucketTagging",
         Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
         Op::GetBucketVersioning => "s3:GetBucketVersioning",
+        Op::PutBucketVersioning => "s3:PutBucketVersioning",
+        Op::GetBucketCors => "s3:GetBucketCORS",
+        Op::GetPublicAccessBlock => "s3:GetBucketPublicAccessBlock",
+        Op::PutPublicAccessBlock | Op::DeletePublicAccessBlock => "s3:PutBucketPublicAccessBlock",
+        Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
+        Op::GetAccountPublicAccessBlock => "s3:GetAccountPublicAccessBlock",
+        Op::PutAccountPublicAccessBlock | Op::DeleteAccountPublicAccessBlock => {
+            "s3:PutAccountPublicAccessBlock"
+        }
+        Op::PutBucketCors | Op::DeleteBucketCors => "s3:PutBucketCORS",
+        // Preflight requests are not authorized: they are answered from the CORS rules.
+        Op::Preflight => "s3:GetBucketCORS",
+        Op::ListObjectVersions => "s3:ListBucketVersions",
         Op::GetBucketAcl => "s3:GetBucketAcl",
         Op::GetObject | Op::HeadObject => "s3:GetObject",
         Op::PutObject
+        | Op::PostObject
         | Op::CopyObject
         | Op::CreateMultipartUpload
         | Op::UploadPart
@@ -135,6 +149,22 @@ impl S3Service {
             ));
         }
         let policy_id;
+        // RestrictPublicBuckets: a public bucket policy grants nothing to callers outside
+        // the bucket owner's account (anonymous ones included).
+        let ignore_policy = match bucket {
+            Some(b)
+                if b.policy
+                    .as_deref()
+                    .is_some_and(crate::ops::public_access::policy_is_public)
+                    && auth
+                        .caller
+                        .as_ref()
+                        .is_none_or(|c| c.account_id() != b.owner) =>
+            {
+                self.public_access_block(b).await?.restrict_public_buckets
+            }
+            _ => false,
+        };
         let resource_policy = match bucket {
             Some(b) => {
                 access
@@ -144,11 +174,14 @@ impl S3Service {
                     .context
                     .push(("aws:ResourceAccount".into(), vec![b.owner.clone()]));
                 policy_id = bucket_arn(&b.name);
-                b.policy.as_deref().map(|document| ResourcePolicy {
-                    id: &policy_id,
-                    document,
-                    account_id: &b.owner,
-                })
+                b.policy
+                    .as_deref()
+                    .filter(|_| !ignore_policy)
+                    .map(|document| ResourcePolicy {
+                        id: &policy_id,
+                        document,
+                        account_id: &b.owner,
+                    })
             }
             None => None,
         };

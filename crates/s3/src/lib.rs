@@ -162,6 +162,7 @@ impl S3Service {
             ..RequestReport::default()
         };
         let is_head = req.method() == http::Method::HEAD;
+        let cors = ops::cors::CorsRequest::of(&req, self.domain.as_deref());
         // An error may be answered before the body is read; HTTP/1 clients must then not
         // reuse the connection, whose stream still holds the unread body.
         let has_body = req.version() <= http::Version::HTTP_11
@@ -194,6 +195,9 @@ impl S3Service {
                 r
             }
         };
+        if let Some(c) = &cors {
+            ops::cors::decorate(self, c, &mut resp).await;
+        }
         let h = resp.headers_mut();
         if let Ok(v) = http::HeaderValue::from_str(&request_id) {
             h.insert("x-amz-request-id", v.clone());

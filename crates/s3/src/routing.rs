@@ -21,11 +21,25 @@ pub enum Op {
     PutBucketTagging,
     DeleteBucketTagging,
     GetBucketVersioning,
+    PutBucketVersioning,
+    ListObjectVersions,
     GetBucketAcl,
     ListObjects,
     ListObjectsV2,
     ListMultipartUploads,
     DeleteObjects,
+    PostObject,
+    GetBucketCors,
+    PutBucketCors,
+    DeleteBucketCors,
+    Preflight,
+    GetPublicAccessBlock,
+    PutPublicAccessBlock,
+    DeletePublicAccessBlock,
+    GetBucketPolicyStatus,
+    GetAccountPublicAccessBlock,
+    PutAccountPublicAccessBlock,
+    DeleteAccountPublicAccessBlock,
     PutObject,
     CopyObject,
     GetObject,
@@ -197,6 +211,24 @@ pub fn get<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
     q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// The s3control account operations this server answers, addressed as AWS's SDKs send
+/// them to a custom endpoint (host prefix off): `/v20180820/configuration/publicAccessBlock`
+/// with `x-amz-account-id`. `None` for every other request.
+pub fn account_operation(method: &str, t: &Target, account_header: bool) -> Option<S3Result<Op>> {
+    if !account_header
+        || t.bucket.as_deref() != Some("v20180820")
+        || t.key.as_deref() != Some("configuration/publicAccessBlock")
+    {
+        return None;
+    }
+    Some(match method {
+        "GET" => Ok(Op::GetAccountPublicAccessBlock),
+        "PUT" => Ok(Op::PutAccountPublicAccessBlock),
+        "DELETE" => Ok(Op::DeleteAccountPublicAccessBlock),
+        _ => Err(S3Error::method_not_allowed()),
+    })
+}
+
 /// Picks the operation. `copy_source` is whether `x-amz-copy-source` is present.
 pub fn operation(
     method: &str,
@@ -212,17 +244,18 @@ pub fn operation(
         },
         (Some(_), None) => match method {
             "GET" if sub("location") => Op::GetBucketLocation,
-            "GET" if sub("policyStatus") => return Err(S3Error::not_implemented("?policyStatus")),
+            "GET" if sub("policyStatus") => Op::GetBucketPolicyStatus,
             "GET" if sub("policy") => Op::GetBucketPolicy,
             "GET" if sub("tagging") => Op::GetBucketTagging,
             "GET" if sub("versioning") => Op::GetBucketVersioning,
+            "GET" if sub("versions") => Op::ListObjectVersions,
+            "GET" if sub("cors") => Op::GetBucketCors,
+            "GET" if sub("publicAccessBlock") => Op::GetPublicAccessBlock,
             "GET" if sub("acl") => Op::GetBucketAcl,
             "GET" if sub("uploads") => Op::ListMultipartUploads,
             "GET" if get(q, "list-type") == Some("2") => Op::ListObjectsV2,
             "GET" => {
                 for unsupported in [
-                    "versions",
-                    "cors",
                     "lifecycle",
                     "encryption",
                     "website",
@@ -231,7 +264,6 @@ pub fn operation(
                     "replication",
                     "object-lock",
                     "ownershipControls",
-                    "publicAccessBlock",
                     "accelerate",
                     "requestPayment",
                     "analytics",
@@ -248,6 +280,9 @@ pub fn operation(
             "HEAD" => Op::HeadBucket,
             "PUT" if sub("policy") => Op::PutBucketPolicy,
             "PUT" if sub("tagging") => Op::PutBucketTagging,
+            "PUT" if sub("versioning") => Op::PutBucketVersioning,
+            "PUT" if sub("cors") => Op::PutBucketCors,
+            "PUT" if sub("publicAccessBlock") => Op::PutPublicAccessBlock,
             "PUT" if q.is_empty() => Op::CreateBucket,
             "PUT" => {
                 let name = q.first().map_or("", |(k, _)| k.as_str());
@@ -255,9 +290,13 @@ pub fn operation(
             }
             "DELETE" if sub("policy") => Op::DeleteBucketPolicy,
             "DELETE" if sub("tagging") => Op::DeleteBucketTagging,
+            "DELETE" if sub("cors") => Op::DeleteBucketCors,
+            "DELETE" if sub("publicAccessBlock") => Op::DeletePublicAccessBlock,
             "DELETE" if q.is_empty() => Op::DeleteBucket,
             "DELETE" => return Err(S3Error::not_implemented("bucket sub-resource")),
             "POST" if sub("delete") => Op::DeleteObjects,
+            "POST" => Op::PostObject,
+            "OPTIONS" => Op::Preflight,
             _ => return Err(S3Error::method_not_allowed()),
         },
         (Some(_), Some(_)) => match method {
@@ -288,6 +327,7 @@ pub fn operation(
             "DELETE" => Op::DeleteObject,
             "POST" if sub("uploads") => Op::CreateMultipartUpload,
             "POST" if sub("uploadId") => Op::CompleteMultipartUpload,
+            "OPTIONS" => Op::Preflight,
             "POST" if sub("restore") || sub("select") => {
                 return Err(S3Error::not_implemented("object sub-resource"));
             }

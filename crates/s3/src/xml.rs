@@ -16,6 +16,11 @@ impl Writer {
         Self(hourglass_wire::xml::Writer::document(root, NS))
     }
 
+    /// A document in another namespace (s3control answers in its own).
+    pub fn with_namespace(root: &str, ns: &str) -> Self {
+        Self(hourglass_wire::xml::Writer::document(root, ns))
+    }
+
     pub fn open(&mut self, name: &str) -> &mut Self {
         self.0.open(name);
         self

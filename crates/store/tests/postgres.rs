@@ -168,9 +168,14 @@ async fn concurrent_startup_migrates_once() {
 async fn adopts_v0_1_s3_tables() {
     let Some(h) = harness().await else { return };
     drop(h.open().await);
+    // A database at version 1 holding v0.1's S3 tables: what later migrations added is
+    // taken away again.
     let sql = format!(
         "SET search_path TO \"{}\";
          DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);
+         DROP TABLE s3_versions, s3_bucket_config, s3_account_config;
+         ALTER TABLE s3_buckets DROP COLUMN versioning;
+         ALTER TABLE s3_objects DROP COLUMN version_id, DROP COLUMN seq, DROP COLUMN acl;
          INSERT INTO s3_buckets VALUES ('old', '123456789012', 1700000000123, 'us-east-1', NULL, NULL);
          INSERT INTO s3_objects VALUES ('old', 'k', 3, '\"abc\"', 1700000000456,
              '{{\"content_type\":null,\"content_encoding\":null,\"content_disposition\":null,\"content_language\":null,\"cache_control\":null,\"expires\":null,\"user\":[],\"storage_class\":null}}',
@@ -193,5 +198,8 @@ async fn adopts_v0_1_s3_tables() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![2]);
+    // Every later migration ran too (v5 adds versions to the adopted tables).
+    assert_eq!(versions.len(), 1);
+    assert!(versions[0] >= 5, "{versions:?}");
+    assert_eq!(o.version_id, "null");
 }

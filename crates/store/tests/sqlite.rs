@@ -194,7 +194,7 @@ async fn imports_v0_1_s3_file_once() {
     assert_eq!(parts[0].segment.id, "part1");
 
     // Changes after the import stay: reopening never imports again.
-    store.delete_object("old", "k").await.unwrap();
+    store.delete_object("old", "k", None, "m").await.unwrap();
     drop(store);
     let store = open_with_legacy(&h, &legacy).await.unwrap();
     assert!(store.get_object("old", "k").await.unwrap().is_none());

@@ -95,6 +95,7 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         region: ctx.svc.region.clone(),
         policy: None,
         tags: None,
+        versioning: None,
     };
     match ctx.svc.meta.create_bucket(&bucket).await {
         Ok(()) => {}
@@ -234,6 +235,7 @@ pub async fn put_policy(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let parsed =
         hourglass_policy::parse(text, PolicyKind::Resource).map_err(|e| malformed(&e.message))?;
     validate_bucket_resources(&parsed, &b.name).map_err(|e| malformed(&e.message))?;
+    super::public_access::check_new_policy(ctx, &b, text).await?;
     ctx.svc
         .meta
         .set_bucket_policy(&b.name, Some(text))
@@ -258,21 +260,6 @@ pub async fn delete_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
         .await
         .map_err(meta_err)?;
     Ok(no_content(204))
-}
-
-pub async fn versioning(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:GetBucketVersioning",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
-    // Versioning is never enabled: AWS answers an empty configuration.
-    Ok(xml_ok(
-        Writer::new("VersioningConfiguration").finish("VersioningConfiguration"),
-    ))
 }
 
 pub async fn acl(ctx: &Ctx<'_>) -> S3Result<Response> {

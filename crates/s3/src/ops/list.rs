@@ -16,7 +16,7 @@ use crate::xml::Writer;
 use hourglass_store::Store;
 
 /// Keys come back percent-encoded like botocore's `quote(key, safe='/~')`.
-const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -158,7 +158,7 @@ pub async fn list_page(
     }
 }
 
-fn max_keys(ctx: &Ctx<'_>, name: &str) -> S3Result<usize> {
+pub(crate) fn max_keys(ctx: &Ctx<'_>, name: &str) -> S3Result<usize> {
     match ctx.query(name) {
         None => Ok(1000),
         Some(v) => v

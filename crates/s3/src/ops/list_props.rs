@@ -131,6 +131,7 @@ pub(super) async fn load<K: AsRef<str>>(
             region: "us-east-1".into(),
             policy: None,
             tags: None,
+            versioning: None,
         })
         .await
         .unwrap();
@@ -147,6 +148,7 @@ pub(super) async fn load<K: AsRef<str>>(
                 tags: vec![],
                 segments: vec![],
                 parts: vec![],
+                version_id: String::new(),
             })
             .await
             .unwrap();

@@ -2,13 +2,18 @@
 //! ([`Ctx`]), bucket lookup with authorization, payload reading and response helpers.
 
 mod bucket;
+pub(crate) mod cors;
 mod list;
 #[cfg(test)]
 mod list_props;
 mod multipart;
 mod object;
+mod post_object;
+mod post_policy;
+pub(crate) mod public_access;
 mod range;
 mod tagging;
+mod versions;
 
 use bytes::Bytes;
 use hourglass_iam::telemetry::RequestReport;
@@ -36,6 +41,8 @@ pub mod body_limits {
     pub const TAGGING: u64 = 256 * 1024;
     pub const CREATE_BUCKET: u64 = 64 * 1024;
     pub const BUCKET_POLICY: u64 = 1024 * 1024;
+    /// 100 rules of a few origins and headers each.
+    pub const CORS: u64 = 256 * 1024;
 }
 
 pub(crate) struct Ctx<'a> {
@@ -265,7 +272,15 @@ pub(crate) async fn dispatch(
     let target = routing::target(&raw_path, host.as_deref(), svc.domain.as_deref())?;
     let q = routing::query_pairs(&raw_query);
     let copy = parts.headers.contains_key("x-amz-copy-source");
-    let op = routing::operation(parts.method.as_str(), &target, &q, copy)?;
+    let account_op = routing::account_operation(
+        parts.method.as_str(),
+        &target,
+        parts.headers.contains_key("x-amz-account-id"),
+    );
+    let op = match account_op {
+        Some(op) => op?,
+        None => routing::operation(parts.method.as_str(), &target, &q, copy)?,
+    };
     report.operation = Some(format!("{op:?}"));
 
     let pairs = header_pairs(&parts.headers);
@@ -281,8 +296,12 @@ pub(crate) async fn dispatch(
         authority = a.to_string();
         view.push(("host", authority.as_str()));
     }
-    let auth = svc
-        .authenticate(&RequestView {
+    // A preflight is never signed: the browser sends it before the request it asks about,
+    // with that request's presigned query string, which does not sign OPTIONS.
+    let auth = if op == Op::Preflight {
+        Ok(crate::auth::AuthInfo::anonymous(peer.ip, peer.secure))
+    } else {
+        svc.authenticate(&RequestView {
             method: parts.method.as_str(),
             raw_path: &raw_path,
             raw_query: &raw_query,
@@ -295,7 +314,8 @@ pub(crate) async fn dispatch(
             secure_transport: peer.secure,
         })
         .await
-        .inspect_err(|_| report.auth_failed = true)?;
+    }
+    .inspect_err(|_| report.auth_failed = true)?;
     if let Some(caller) = &auth.caller {
         report.caller(caller);
     }
@@ -320,7 +340,9 @@ pub(crate) async fn dispatch(
         Op::GetBucketPolicy => bucket::get_policy(&ctx).await,
         Op::PutBucketPolicy => bucket::put_policy(&mut ctx).await,
         Op::DeleteBucketPolicy => bucket::delete_policy(&ctx).await,
-        Op::GetBucketVersioning => bucket::versioning(&ctx).await,
+        Op::GetBucketVersioning => versions::get_versioning(&ctx).await,
+        Op::PutBucketVersioning => versions::put_versioning(&mut ctx).await,
+        Op::ListObjectVersions => versions::list(&ctx).await,
         Op::GetBucketAcl => bucket::acl(&ctx).await,
         Op::GetBucketTagging => tagging::get_bucket(&ctx).await,
         Op::PutBucketTagging => tagging::put_bucket(&mut ctx).await,
@@ -329,6 +351,18 @@ pub(crate) async fn dispatch(
         Op::ListMultipartUploads => list::list_uploads(&ctx).await,
         Op::DeleteObjects => object::delete_objects(&mut ctx).await,
         Op::PutObject => object::put(&mut ctx).await,
+        Op::PostObject => post_object::post(&mut ctx).await,
+        Op::GetBucketCors => cors::get(&ctx).await,
+        Op::PutBucketCors => cors::put(&mut ctx).await,
+        Op::DeleteBucketCors => cors::delete(&ctx).await,
+        Op::Preflight => cors::preflight(&ctx).await,
+        Op::GetPublicAccessBlock => public_access::get_bucket(&ctx).await,
+        Op::PutPublicAccessBlock => public_access::put_bucket(&mut ctx).await,
+        Op::DeletePublicAccessBlock => public_access::delete_bucket(&ctx).await,
+        Op::GetBucketPolicyStatus => public_access::policy_status(&ctx).await,
+        Op::GetAccountPublicAccessBlock => public_access::get_account(&ctx).await,
+        Op::PutAccountPublicAccessBlock => public_access::put_account(&mut ctx).await,
+        Op::DeleteAccountPublicAccessBlock => public_access::delete_account(&ctx).await,
         Op::CopyObject => object::copy(&ctx).await,
         Op::GetObject | Op::HeadObject => object::get(&ctx).await,
         Op::DeleteObject => object::delete(&ctx).await,

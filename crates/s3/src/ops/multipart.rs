@@ -157,7 +157,7 @@ pub async fn upload_part(ctx: &mut Ctx<'_>) -> S3Result<Response> {
 pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let number = part_number(ctx)?;
     let upload = upload_for(ctx, "s3:PutObject").await?;
-    let src = copy_source(ctx).await?;
+    let (src, src_version) = copy_source(ctx).await?;
     let (start, end) = match ctx.header("x-amz-copy-source-range") {
         Some(v) => {
             let invalid = || {
@@ -209,7 +209,11 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let mut w = Writer::new("CopyPartResult");
     w.elem("LastModified", &iso_date(modified))
         .elem("ETag", &etag);
-    Ok(xml_ok(w.finish("CopyPartResult")))
+    let mut r = xml_ok(w.finish("CopyPartResult"));
+    if let Some(v) = src_version {
+        super::set_header(&mut r, "x-amz-copy-source-version-id", &v);
+    }
+    Ok(r)
 }
 
 fn invalid_part() -> S3Error {
@@ -304,14 +308,15 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         tags: upload.tags.clone(),
         segments: chosen.iter().map(|p| p.segment.clone()).collect(),
         parts: chosen.iter().map(|p| p.size).collect(),
+        version_id: super::versions::new_version_id(),
     };
-    let unused = ctx
+    let written = ctx
         .svc
         .meta
         .complete_upload(&upload.upload_id, &obj)
         .await
         .map_err(meta_err)?;
-    ctx.svc.data.remove(unused).await;
+    ctx.svc.data.remove(written.freed).await;
     let mut w = Writer::new("CompleteMultipartUploadResult");
     let scheme = if ctx.auth.secure_transport {
         "https"
@@ -330,7 +335,9 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         w.elem(&format!("Checksum{}", c.algorithm), &c.value);
         w.elem("ChecksumType", "COMPOSITE");
     }
-    Ok(xml_ok(w.finish("CompleteMultipartUploadResult")))
+    let mut r = xml_ok(w.finish("CompleteMultipartUploadResult"));
+    super::versions::version_header(&mut r, written.version_id.as_deref());
+    Ok(r)
 }
 
 /// The composite checksum when the upload declared an algorithm and every part has it.

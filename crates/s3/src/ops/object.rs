@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, StreamBody};
 
 use super::tagging::parse_tagging_header;
+use super::versions;
 use super::{Ctx, MAX_OBJECT_SIZE, http_date, iso_date, meta_err, no_content, set_header, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, object_arn};
@@ -157,17 +158,19 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         tags,
         segments: vec![got.segment.clone()],
         parts: Vec::new(),
+        version_id: versions::new_version_id(),
     };
-    let old = match ctx.svc.meta.put_object(&obj).await {
-        Ok(old) => old,
+    let written = match ctx.svc.meta.put_object(&obj).await {
+        Ok(w) => w,
         Err(e) => {
             ctx.svc.data.remove(vec![got.segment]).await;
             return Err(meta_err(e));
         }
     };
-    ctx.svc.data.remove(old).await;
+    ctx.svc.data.remove(written.freed).await;
     let mut r = no_content(200);
     set_header(&mut r, "etag", &obj.etag);
+    versions::version_header(&mut r, written.version_id.as_deref());
     if let Some(c) = &obj.checksum {
         set_header(
             &mut r,
@@ -226,42 +229,6 @@ pub fn conditions(ctx: &Ctx<'_>, prefix: &str, o: &Object) -> Option<u16> {
     None
 }
 
-/// Loads the target object for reading, authorizing `s3:GetObject` with its tags. A
-/// missing key is NoSuchKey only for callers who may list the bucket (AWS rule).
-async fn readable(ctx: &Ctx<'_>) -> S3Result<Object> {
-    let (name, key) = (ctx.bucket_name(), ctx.key());
-    let arn = object_arn(name, key);
-    let Some(b) = ctx.svc.bucket(name).await.map_err(meta_err)? else {
-        ctx.authorize("s3:GetObject", &arn, None, &Conditions::default())
-            .await?;
-        return Err(S3Error::no_such_bucket(name));
-    };
-    let obj = ctx.svc.meta.get_object(name, key).await.map_err(meta_err)?;
-    let mut cond = Conditions::default();
-    if let Some(o) = &obj {
-        cond.existing_tags(&o.tags);
-    }
-    ctx.authorize("s3:GetObject", &arn, Some(&b), &cond).await?;
-    match obj {
-        Some(o) => Ok(o),
-        None => {
-            let list = ctx
-                .authorize(
-                    "s3:ListBucket",
-                    &crate::authz::bucket_arn(name),
-                    Some(&b),
-                    &Conditions::default(),
-                )
-                .await;
-            Err(if list.is_ok() {
-                S3Error::no_such_key(key)
-            } else {
-                S3Error::access_denied()
-            })
-        }
-    }
-}
-
 /// Query parameters that override a response header of GetObject/HeadObject.
 const RESPONSE_OVERRIDES: [&str; 6] = [
     "response-content-type",
@@ -281,7 +248,17 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             "Request specific response headers cannot be used for anonymous GET requests.",
         ));
     }
-    let o = readable(ctx).await?;
+    let version = versions::requested(ctx)?;
+    let (o, b) = versions::load(
+        ctx,
+        ctx.bucket_name(),
+        ctx.key(),
+        version.as_deref(),
+        "s3:GetObject",
+        Conditions::default(),
+    )
+    .await?;
+    let version = versions::header_for(&b, &o);
     if let Some(code) = conditions(ctx, "", &o) {
         if code == 412 {
             return Err(S3Error::precondition_failed(
@@ -293,6 +270,7 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             ));
         }
         let mut r = no_content(304);
+        versions::version_header(&mut r, version.as_deref());
         set_header(&mut r, "etag", &o.etag);
         set_header(&mut r, "last-modified", &http_date(o.modified));
         return Ok(r);
@@ -369,6 +347,7 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
         &end.saturating_sub(start).to_string(),
     );
     set_header(&mut r, "accept-ranges", "bytes");
+    versions::version_header(&mut r, version.as_deref());
     object_headers(ctx, &mut r, &o);
     if let Some(n) = part_count
         .or((!o.parts.is_empty()).then_some(o.parts.len()))
@@ -437,29 +416,59 @@ fn object_headers(ctx: &Ctx<'_>, r: &mut Response, o: &Object) {
 
 pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
     let (name, key) = (ctx.bucket_name(), ctx.key());
-    let arn = object_arn(name, key);
-    let mut cond = Conditions::default();
-    let b = ctx.svc.bucket(name).await.map_err(meta_err)?;
-    if b.is_some()
-        && let Some(o) = ctx.svc.meta.get_object(name, key).await.map_err(meta_err)?
-    {
-        cond.existing_tags(&o.tags);
-    }
-    ctx.authorize("s3:DeleteObject", &arn, b.as_ref(), &cond)
+    let version = versions::requested(ctx)?;
+    let Some(b) = ctx.svc.bucket(name).await.map_err(meta_err)? else {
+        let action = versions::versioned_action("s3:DeleteObject", version.as_deref());
+        ctx.authorize(
+            &action,
+            &object_arn(name, key),
+            None,
+            &Conditions::default(),
+        )
         .await?;
-    if b.is_none() {
         return Err(S3Error::no_such_bucket(name));
+    };
+    let removed = delete_one(ctx, &b, key, version.as_deref()).await?;
+    let mut r = no_content(204);
+    if removed.delete_marker {
+        set_header(&mut r, "x-amz-delete-marker", "true");
     }
-    if let Some(segs) = ctx
+    versions::version_header(&mut r, removed.version_id.as_deref());
+    Ok(r)
+}
+
+/// Authorizes and performs one delete (of the key, or of one version) in bucket `b`.
+async fn delete_one(
+    ctx: &Ctx<'_>,
+    b: &crate::meta::Bucket,
+    key: &str,
+    version: Option<&str>,
+) -> S3Result<crate::meta::Removed> {
+    let action = versions::versioned_action("s3:DeleteObject", version);
+    let mut cond = Conditions::default();
+    if let Some(v) = version {
+        cond.set("s3:VersionId", v);
+    }
+    if let Some(v) = ctx
         .svc
         .meta
-        .delete_object(name, key)
+        .get_version(&b.name, key, version)
         .await
         .map_err(meta_err)?
+        .filter(|v| !v.delete_marker)
     {
-        ctx.svc.data.remove(segs).await;
+        cond.existing_tags(&v.object.tags);
     }
-    Ok(no_content(204))
+    ctx.authorize(&action, &object_arn(&b.name, key), Some(b), &cond)
+        .await?;
+    let removed = ctx
+        .svc
+        .meta
+        .delete_object(&b.name, key, version, &versions::new_version_id())
+        .await
+        .map_err(meta_err)?;
+    ctx.svc.data.remove(removed.freed.clone()).await;
+    Ok(removed)
 }
 
 pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
@@ -472,57 +481,57 @@ pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let quiet = doc
         .child_text("Quiet")
         .is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
-    let keys: Vec<String> = doc
+    let keys: Vec<(String, Option<String>)> = doc
         .children_named("Object")
         .map(|o| {
-            o.child_text("Key")
+            let key = o
+                .child_text("Key")
                 .map(str::to_owned)
-                .ok_or_else(S3Error::malformed_xml)
+                .ok_or_else(S3Error::malformed_xml)?;
+            Ok((key, o.child_text("VersionId").map(str::to_owned)))
         })
         .collect::<S3Result<_>>()?;
     if keys.is_empty() || keys.len() > 1000 {
         return Err(S3Error::malformed_xml());
     }
-    let Some(b) = ctx.svc.meta.get_bucket(&name).await.map_err(meta_err)? else {
+    let Some(b) = ctx.svc.bucket(&name).await.map_err(meta_err)? else {
         return Err(S3Error::no_such_bucket(&name));
     };
     let mut w = Writer::new("DeleteResult");
-    for key in &keys {
+    for (key, version) in &keys {
         let outcome = async {
             crate::routing::validate_key(key)?;
-            let mut cond = Conditions::default();
-            if let Some(o) = ctx
-                .svc
-                .meta
-                .get_object(&name, key)
-                .await
-                .map_err(meta_err)?
+            if let Some(v) = version
+                && !versions::valid_version_id(v)
             {
-                cond.existing_tags(&o.tags);
+                return Err(versions::invalid_version_id());
             }
-            ctx.authorize("s3:DeleteObject", &object_arn(&name, key), Some(&b), &cond)
-                .await?;
-            if let Some(segs) = ctx
-                .svc
-                .meta
-                .delete_object(&name, key)
-                .await
-                .map_err(meta_err)?
-            {
-                ctx.svc.data.remove(segs).await;
-            }
-            Ok::<_, S3Error>(())
+            delete_one(ctx, &b, key, version.as_deref()).await
         }
         .await;
         match outcome {
-            Ok(()) if !quiet => {
-                w.open("Deleted").elem("Key", key).close("Deleted");
+            Ok(removed) if !quiet => {
+                w.open("Deleted").elem("Key", key);
+                if let Some(v) = version {
+                    w.elem("VersionId", v);
+                }
+                if removed.delete_marker {
+                    w.elem("DeleteMarker", "true");
+                    if version.is_none() {
+                        w.opt("DeleteMarkerVersionId", removed.version_id.as_deref());
+                    } else {
+                        w.opt("DeleteMarkerVersionId", version.as_deref());
+                    }
+                }
+                w.close("Deleted");
             }
-            Ok(()) => {}
+            Ok(_) => {}
             Err(e) => {
-                w.open("Error")
-                    .elem("Key", key)
-                    .elem("Code", e.code)
+                w.open("Error").elem("Key", key);
+                if let Some(v) = version {
+                    w.elem("VersionId", v);
+                }
+                w.elem("Code", e.code)
                     .elem("Message", &e.message)
                     .close("Error");
             }
@@ -532,15 +541,21 @@ pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
 }
 
 /// `x-amz-copy-source: [/]bucket/key[?versionId=…]`, URL-encoded.
-pub fn parse_copy_source(v: &str) -> S3Result<(String, String)> {
+pub fn parse_copy_source(v: &str) -> S3Result<(String, String, Option<String>)> {
     let v = v.trim();
     let v = v.strip_prefix('/').unwrap_or(v);
     let (path, query) = v.split_once('?').unwrap_or((v, ""));
-    if query
-        .split('&')
-        .any(|p| p.starts_with("versionId=") && p != "versionId=null")
-    {
-        return Err(S3Error::not_implemented("copy from a version"));
+    let mut version = None;
+    for p in query.split('&').filter(|p| !p.is_empty()) {
+        match p.strip_prefix("versionId=") {
+            Some(id) if versions::valid_version_id(id) => version = Some(id.to_owned()),
+            Some(_) => return Err(versions::invalid_version_id()),
+            None => {
+                return Err(S3Error::invalid_argument(
+                    "Invalid copy source: only versionId may follow '?'",
+                ));
+            }
+        }
     }
     let invalid = || S3Error::invalid_argument("Invalid copy source object key");
     let (b, k) = path.split_once('/').ok_or_else(invalid)?;
@@ -552,31 +567,37 @@ pub fn parse_copy_source(v: &str) -> S3Result<(String, String)> {
     if bucket.is_empty() || key.is_empty() {
         return Err(invalid());
     }
-    Ok((bucket, key))
+    Ok((bucket, key, version))
 }
 
-/// Authorizes reading the copy source (`s3:GetObject` with its bucket's policy) and
-/// applies the `x-amz-copy-source-if-*` conditions.
-pub async fn copy_source(ctx: &Ctx<'_>) -> S3Result<Object> {
-    let (sb, sk) = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?;
-    let arn = object_arn(&sb, &sk);
-    let Some(src_bucket) = ctx.svc.meta.get_bucket(&sb).await.map_err(meta_err)? else {
-        ctx.authorize("s3:GetObject", &arn, None, &Conditions::default())
-            .await?;
-        return Err(S3Error::no_such_bucket(&sb));
+/// Authorizes reading the copy source (`s3:GetObject`, or `s3:GetObjectVersion` for a
+/// named version, with its bucket's policy) and applies the `x-amz-copy-source-if-*`
+/// conditions. Also returns the `x-amz-copy-source-version-id` to answer.
+pub async fn copy_source(ctx: &Ctx<'_>) -> S3Result<(Object, Option<String>)> {
+    let (sb, sk, version) = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?;
+    let loaded = versions::load(
+        ctx,
+        &sb,
+        &sk,
+        version.as_deref(),
+        "s3:GetObject",
+        Conditions::default(),
+    )
+    .await;
+    // A delete marker as copy source is an invalid request, not a 404/405 (AWS).
+    let (src, src_bucket) = match loaded {
+        Err(e) if e.status == 405 => {
+            return Err(S3Error::invalid_request(
+                "The source of a copy request may not specifically refer to a delete marker by version id.",
+            ));
+        }
+        other => other?,
     };
-    let src = ctx.svc.meta.get_object(&sb, &sk).await.map_err(meta_err)?;
-    let mut cond = Conditions::default();
-    if let Some(o) = &src {
-        cond.existing_tags(&o.tags);
-    }
-    ctx.authorize("s3:GetObject", &arn, Some(&src_bucket), &cond)
-        .await?;
-    let src = src.ok_or_else(|| S3Error::no_such_key(&sk))?;
     if conditions(ctx, "x-amz-copy-source-", &src).is_some() {
         return Err(S3Error::precondition_failed("x-amz-copy-source-If-Match"));
     }
-    Ok(src)
+    let header = versions::header_for(&src_bucket, &src);
+    Ok((src, header))
 }
 
 pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
@@ -599,18 +620,18 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         _ => None,
     };
     let dest_bucket = authorize_put(ctx, new_tags.as_deref().unwrap_or(&[])).await?;
-    let src = copy_source(ctx).await?;
+    let (src, src_version) = copy_source(ctx).await?;
+    let src_named = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?.2;
     if new_tags.is_none() && !src.tags.is_empty() {
         // Copying tags reads them from the source and writes them on the destination: a
         // caller who may not tag objects cannot launder tags (ABAC) through a copy.
         let mut read = Conditions::default();
         read.existing_tags(&src.tags);
         ctx.authorize(
-            "s3:GetObjectTagging",
+            &versions::versioned_action("s3:GetObjectTagging", src_named.as_deref()),
             &object_arn(&src.bucket, &src.key),
             ctx.svc
-                .meta
-                .get_bucket(&src.bucket)
+                .bucket(&src.bucket)
                 .await
                 .map_err(meta_err)?
                 .as_ref(),
@@ -627,7 +648,7 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         )
         .await?;
     }
-    let same = src.bucket == ctx.bucket_name() && src.key == ctx.key();
+    let same = src.bucket == ctx.bucket_name() && src.key == ctx.key() && src_named.is_none();
     if same && directive == "COPY" && ctx.header("x-amz-storage-class").is_none() {
         return Err(S3Error::invalid_request(
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -661,45 +682,44 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         tags: new_tags.unwrap_or(src.tags),
         segments: vec![segment.clone()],
         parts: Vec::new(),
+        version_id: versions::new_version_id(),
     };
-    let old = match ctx.svc.meta.put_object(&obj).await {
-        Ok(o) => o,
+    let written = match ctx.svc.meta.put_object(&obj).await {
+        Ok(w) => w,
         Err(e) => {
             ctx.svc.data.remove(vec![segment]).await;
             return Err(meta_err(e));
         }
     };
-    ctx.svc.data.remove(old).await;
+    ctx.svc.data.remove(written.freed).await;
     let mut w = Writer::new("CopyObjectResult");
     w.elem("LastModified", &iso_date(obj.modified))
         .elem("ETag", &obj.etag);
     if let Some(c) = &obj.checksum {
         w.elem(&format!("Checksum{}", c.algorithm), &c.value);
     }
-    Ok(xml_ok(w.finish("CopyObjectResult")))
+    let mut r = xml_ok(w.finish("CopyObjectResult"));
+    versions::version_header(&mut r, written.version_id.as_deref());
+    if let Some(v) = src_version {
+        set_header(&mut r, "x-amz-copy-source-version-id", &v);
+    }
+    Ok(r)
 }
 
 pub async fn acl(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let (name, key) = (ctx.bucket_name(), ctx.key());
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:GetObjectAcl",
-            &object_arn(name, key),
-            &Conditions::default(),
-        )
-        .await?;
-    if ctx
-        .svc
-        .meta
-        .get_object(name, key)
-        .await
-        .map_err(meta_err)?
-        .is_none()
-    {
-        return Err(S3Error::no_such_key(key));
-    }
-    Ok(xml_ok(super::bucket::acl_document(&b.owner)))
+    let version = versions::requested(ctx)?;
+    let (o, b) = versions::load(
+        ctx,
+        ctx.bucket_name(),
+        ctx.key(),
+        version.as_deref(),
+        "s3:GetObjectAcl",
+        Conditions::default(),
+    )
+    .await?;
+    let mut r = xml_ok(super::bucket::acl_document(&b.owner));
+    versions::version_header(&mut r, versions::header_for(&b, &o).as_deref());
+    Ok(r)
 }
 
 #[cfg(test)]
@@ -711,11 +731,15 @@ mod tests {
     fn copy_source_forms() {
         assert_eq!(
             parse_copy_source("/b/a%20b").unwrap(),
-            ("b".into(), "a b".into())
+            ("b".into(), "a b".into(), None)
         );
         assert_eq!(
             parse_copy_source("b/k/x?versionId=null").unwrap(),
-            ("b".into(), "k/x".into())
+            ("b".into(), "k/x".into(), Some("null".into()))
+        );
+        assert_eq!(
+            parse_copy_source("b/k?versionId=bad").unwrap_err().code,
+            "InvalidArgument"
         );
         assert!(parse_copy_source("b").is_err());
     }

@@ -2,7 +2,7 @@
 
 use super::{Ctx, meta_err, no_content, xml_ok};
 use crate::Response;
-use crate::authz::{Conditions, bucket_arn, object_arn};
+use crate::authz::{Conditions, bucket_arn};
 use crate::errors::{S3Error, S3Result};
 use crate::meta::Tag;
 use crate::xml::{self, Writer};
@@ -54,7 +54,7 @@ pub fn parse_tagging_header(v: &str) -> S3Result<Vec<Tag>> {
     Ok(tags)
 }
 
-fn parse_tagging_xml(body: &[u8], max: usize) -> S3Result<Vec<Tag>> {
+pub(crate) fn parse_tagging_xml(body: &[u8], max: usize) -> S3Result<Vec<Tag>> {
     let doc = xml::parse(body)?;
     let set = doc
         .child("TagSet")
@@ -147,25 +147,26 @@ async fn object_for(
     ctx: &Ctx<'_>,
     action: &str,
     extra: Conditions,
-) -> S3Result<crate::meta::Object> {
-    let (name, key) = (ctx.bucket_name(), ctx.key());
-    let arn = object_arn(name, key);
-    let Some(b) = ctx.svc.meta.get_bucket(name).await.map_err(meta_err)? else {
-        ctx.authorize(action, &arn, None, &extra).await?;
-        return Err(S3Error::no_such_bucket(name));
-    };
-    let obj = ctx.svc.meta.get_object(name, key).await.map_err(meta_err)?;
-    let mut cond = extra;
-    if let Some(o) = &obj {
-        cond.existing_tags(&o.tags);
-    }
-    ctx.authorize(action, &arn, Some(&b), &cond).await?;
-    obj.ok_or_else(|| S3Error::no_such_key(key))
+) -> S3Result<(crate::meta::Object, Option<String>)> {
+    let version = super::versions::requested(ctx)?;
+    let (o, b) = super::versions::load(
+        ctx,
+        ctx.bucket_name(),
+        ctx.key(),
+        version.as_deref(),
+        action,
+        extra,
+    )
+    .await?;
+    let header = super::versions::header_for(&b, &o);
+    Ok((o, header))
 }
 
 pub async fn get_object(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let o = object_for(ctx, "s3:GetObjectTagging", Conditions::default()).await?;
-    Ok(xml_ok(tagging_xml(&o.tags)))
+    let (o, version) = object_for(ctx, "s3:GetObjectTagging", Conditions::default()).await?;
+    let mut r = xml_ok(tagging_xml(&o.tags));
+    super::versions::version_header(&mut r, version.as_deref());
+    Ok(r)
 }
 
 pub async fn put_object(ctx: &mut Ctx<'_>) -> S3Result<Response> {
@@ -173,27 +174,31 @@ pub async fn put_object(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let tags = parse_tagging_xml(&body, 10)?;
     let mut cond = Conditions::default();
     cond.request_tags(&tags);
-    object_for(ctx, "s3:PutObjectTagging", cond).await?;
+    let (o, version) = object_for(ctx, "s3:PutObjectTagging", cond).await?;
     if !ctx
         .svc
         .meta
-        .set_object_tags(ctx.bucket_name(), ctx.key(), &tags)
+        .set_object_tags(ctx.bucket_name(), ctx.key(), Some(&o.version_id), &tags)
         .await
         .map_err(meta_err)?
     {
         return Err(S3Error::no_such_key(ctx.key()));
     }
-    Ok(no_content(200))
+    let mut r = no_content(200);
+    super::versions::version_header(&mut r, version.as_deref());
+    Ok(r)
 }
 
 pub async fn delete_object(ctx: &Ctx<'_>) -> S3Result<Response> {
-    object_for(ctx, "s3:DeleteObjectTagging", Conditions::default()).await?;
+    let (o, version) = object_for(ctx, "s3:DeleteObjectTagging", Conditions::default()).await?;
     ctx.svc
         .meta
-        .set_object_tags(ctx.bucket_name(), ctx.key(), &[])
+        .set_object_tags(ctx.bucket_name(), ctx.key(), Some(&o.version_id), &[])
         .await
         .map_err(meta_err)?;
-    Ok(no_content(204))
+    let mut r = no_content(204);
+    super::versions::version_header(&mut r, version.as_deref());
+    Ok(r)
 }
 
 #[cfg(test)]

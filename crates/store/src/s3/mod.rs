@@ -6,6 +6,7 @@
 //! [`Store`]: crate::Store
 
 pub(crate) mod sql;
+pub(crate) mod versions;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,9 @@ pub struct Bucket {
     pub region: String,
     pub policy: Option<String>,
     pub tags: Option<Vec<Tag>>,
+    /// `Enabled` or `Suspended` once versioning was configured; `None` for a bucket that
+    /// never had it (which can never go back to that state).
+    pub versioning: Option<String>,
 }
 
 /// One data file of an object, in order. A simple PUT has one; a completed multipart
@@ -98,10 +102,13 @@ pub struct ObjectHeaders {
     pub storage_class: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Object {
     pub bucket: String,
     pub key: String,
+    /// `null` for the version an unversioned or suspended bucket writes. On a write, the
+    /// id to use if the bucket has versioning enabled (the store decides).
+    pub version_id: String,
     pub size: u64,
     /// Quoted ETag as returned (`"hex"` or `"hex-N"`).
     pub etag: String,
@@ -112,6 +119,38 @@ pub struct Object {
     pub segments: Vec<Segment>,
     /// Part sizes of a multipart object (for `partNumber` GETs and parts count).
     pub parts: Vec<u64>,
+}
+
+/// One entry of a key's history: an object version or a delete marker (whose object has
+/// no data, only key, version id and time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub object: Object,
+    pub delete_marker: bool,
+    /// The current version of its key (the newest entry).
+    pub latest: bool,
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Written {
+    /// Data no longer referenced (a replaced `null` version), to delete after commit.
+    pub freed: Vec<Segment>,
+    /// The new version's id when the bucket has versioning configured (`null` when
+    /// suspended); `None` on a bucket that never had versioning (no header on the wire).
+    pub version_id: Option<String>,
+}
+
+/// What a delete did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Removed {
+    pub freed: Vec<Segment>,
+    /// The version removed, or the delete marker created (see `delete_marker`).
+    pub version_id: Option<String>,
+    /// A delete marker was created, or the version removed was one.
+    pub delete_marker: bool,
+    /// Something existed (unversioned delete, or a delete by version id).
+    pub found: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::{Bucket, Object, Part, Segment, StoredChecksum, Tag, Upload, from_json, to_json};
 use crate::error::{DeleteConflict, ResourceKind, Result, StoreError};
-use crate::sql::{Row, Tx, Val};
+use crate::sql::{Row, Tx};
 
 pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -21,15 +21,15 @@ pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
 }
 
 /// A client-supplied count as a SQL `LIMIT` (saturating: a huge limit means "all").
-fn limit(n: usize) -> i64 {
+pub(crate) fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn size(v: u64) -> Result<i64> {
+pub(crate) fn size(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| StoreError::InvalidInput(format!("size {v} out of range")))
 }
 
-fn no_bucket(name: &str) -> StoreError {
+pub(crate) fn no_bucket(name: &str) -> StoreError {
     StoreError::not_found(ResourceKind::Bucket, name)
 }
 
@@ -37,9 +37,9 @@ fn no_upload(id: &str) -> StoreError {
     StoreError::not_found(ResourceKind::Upload, id)
 }
 
-const BUCKET_COLS: &str = "name, owner, created, region, policy, tags";
-const OBJECT_COLS: &str =
-    "bucket, key, size, etag, modified, headers, checksum, tags, segments, parts";
+const BUCKET_COLS: &str = "name, owner, created, region, policy, tags, versioning";
+pub(crate) const OBJECT_COLS: &str =
+    "bucket, key, size, etag, modified, headers, checksum, tags, segments, parts, version_id";
 const UPLOAD_COLS: &str =
     "upload_id, bucket, key, initiated, headers, checksum_algorithm, tags, initiator";
 const PART_COLS: &str = "upload_id, number, size, etag, modified, checksum, segment";
@@ -56,10 +56,11 @@ fn bucket_from(r: &Row) -> Result<Bucket> {
         region: r.text(3)?,
         policy: r.opt_text(4)?,
         tags: opt_json(r.opt_text(5)?)?,
+        versioning: r.opt_text(6)?,
     })
 }
 
-fn object_from(r: &Row) -> Result<Object> {
+pub(crate) fn object_from(r: &Row) -> Result<Object> {
     Ok(Object {
         bucket: r.text(0)?,
         key: r.text(1)?,
@@ -71,6 +72,7 @@ fn object_from(r: &Row) -> Result<Object> {
         tags: from_json(&r.text(7)?)?,
         segments: from_json(&r.text(8)?)?,
         parts: from_json(&r.text(9)?)?,
+        version_id: r.text(10)?,
     })
 }
 
@@ -102,11 +104,11 @@ fn part_from(r: &Row) -> Result<Part> {
     })
 }
 
-fn rows<T>(rows: Vec<Row>, f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+pub(crate) fn rows<T>(rows: Vec<Row>, f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(f).collect()
 }
 
-async fn bucket_exists(tx: &mut dyn Tx, name: &str) -> Result<bool> {
+pub(crate) async fn bucket_exists(tx: &mut dyn Tx, name: &str) -> Result<bool> {
     tx.exists("SELECT 1 FROM s3_buckets WHERE name = $1", &params![name])
         .await
 }
@@ -118,7 +120,7 @@ pub(crate) async fn create_bucket(tx: &mut dyn Tx, b: &Bucket) -> Result<()> {
     let n = tx
         .execute(
             &format!(
-                "INSERT INTO s3_buckets ({BUCKET_COLS}) VALUES ($1, $2, $3, $4, $5, $6) \
+                "INSERT INTO s3_buckets ({BUCKET_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT DO NOTHING"
             ),
             &params![
@@ -127,7 +129,8 @@ pub(crate) async fn create_bucket(tx: &mut dyn Tx, b: &Bucket) -> Result<()> {
                 ms(b.created),
                 &b.region,
                 b.policy.as_deref(),
-                tags
+                tags,
+                b.versioning.as_deref()
             ],
         )
         .await?;
@@ -165,6 +168,7 @@ pub(crate) async fn delete_bucket(tx: &mut dyn Tx, name: &str) -> Result<()> {
     let busy = tx
         .exists(
             "SELECT 1 FROM s3_objects WHERE bucket = $1 \
+             UNION ALL SELECT 1 FROM s3_versions WHERE bucket = $1 \
              UNION ALL SELECT 1 FROM s3_uploads WHERE bucket = $1 LIMIT 1",
             &params![name],
         )
@@ -174,6 +178,11 @@ pub(crate) async fn delete_bucket(tx: &mut dyn Tx, name: &str) -> Result<()> {
     }
     tx.execute("DELETE FROM s3_buckets WHERE name = $1", &params![name])
         .await?;
+    tx.execute(
+        "DELETE FROM s3_bucket_config WHERE bucket = $1",
+        &params![name],
+    )
+    .await?;
     Ok(())
 }
 
@@ -215,49 +224,6 @@ pub(crate) async fn set_bucket_tags(
 
 // ----- objects -----
 
-/// Inserts or replaces `o`; returns the segments of the version it replaced.
-async fn upsert_object(tx: &mut dyn Tx, o: &Object) -> Result<Vec<Segment>> {
-    let old = tx
-        .query_opt(
-            "SELECT segments FROM s3_objects WHERE bucket = $1 AND key = $2",
-            &params![&o.bucket, &o.key],
-        )
-        .await?;
-    tx.execute(
-        &format!(
-            "INSERT INTO s3_objects ({OBJECT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
-             modified = excluded.modified, headers = excluded.headers,
-             checksum = excluded.checksum, tags = excluded.tags, segments = excluded.segments,
-             parts = excluded.parts"
-        ),
-        &[
-            Val::from(&o.bucket),
-            Val::from(&o.key),
-            Val::from(size(o.size)?),
-            Val::from(&o.etag),
-            Val::from(ms(o.modified)),
-            Val::from(to_json(&o.headers)?),
-            Val::from(o.checksum.as_ref().map(to_json).transpose()?),
-            Val::from(to_json(&o.tags)?),
-            Val::from(to_json(&o.segments)?),
-            Val::from(to_json(&o.parts)?),
-        ],
-    )
-    .await?;
-    match old {
-        Some(r) => from_json(&r.text(0)?),
-        None => Ok(Vec::new()),
-    }
-}
-
-pub(crate) async fn put_object(tx: &mut dyn Tx, o: &Object) -> Result<Vec<Segment>> {
-    if !bucket_exists(tx, &o.bucket).await? {
-        return Err(no_bucket(&o.bucket));
-    }
-    upsert_object(tx, o).await
-}
-
 pub(crate) async fn get_object(tx: &mut dyn Tx, bucket: &str, key: &str) -> Result<Option<Object>> {
     tx.query_opt(
         &format!("SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = $1 AND key = $2"),
@@ -267,41 +233,6 @@ pub(crate) async fn get_object(tx: &mut dyn Tx, bucket: &str, key: &str) -> Resu
     .as_ref()
     .map(object_from)
     .transpose()
-}
-
-pub(crate) async fn delete_object(
-    tx: &mut dyn Tx,
-    bucket: &str,
-    key: &str,
-) -> Result<Option<Vec<Segment>>> {
-    let old = tx
-        .query_opt(
-            "SELECT segments FROM s3_objects WHERE bucket = $1 AND key = $2",
-            &params![bucket, key],
-        )
-        .await?;
-    let Some(old) = old else { return Ok(None) };
-    tx.execute(
-        "DELETE FROM s3_objects WHERE bucket = $1 AND key = $2",
-        &params![bucket, key],
-    )
-    .await?;
-    from_json(&old.text(0)?).map(Some)
-}
-
-pub(crate) async fn set_object_tags(
-    tx: &mut dyn Tx,
-    bucket: &str,
-    key: &str,
-    tags: &[Tag],
-) -> Result<bool> {
-    let n = tx
-        .execute(
-            "UPDATE s3_objects SET tags = $3 WHERE bucket = $1 AND key = $2",
-            &params![bucket, key, to_json(&tags)?],
-        )
-        .await?;
-    Ok(n > 0)
 }
 
 pub(crate) async fn list_objects(
@@ -473,14 +404,15 @@ pub(crate) async fn complete_upload(
     tx: &mut dyn Tx,
     upload_id: &str,
     o: &Object,
-) -> Result<Vec<Segment>> {
+) -> Result<super::Written> {
     let mut unused = take_upload(tx, upload_id).await?;
     unused.retain(|seg| !o.segments.contains(seg));
     if !bucket_exists(tx, &o.bucket).await? {
         return Err(no_bucket(&o.bucket));
     }
-    unused.extend(upsert_object(tx, o).await?);
-    Ok(unused)
+    let mut written = super::versions::write(tx, o).await?;
+    written.freed.extend(unused);
+    Ok(written)
 }
 
 pub(crate) async fn abort_upload(tx: &mut dyn Tx, upload_id: &str) -> Result<Vec<Segment>> {
@@ -495,7 +427,13 @@ pub(crate) async fn segment_ids(tx: &mut dyn Tx) -> Result<Vec<String>> {
     for r in tx.query("SELECT segment FROM s3_parts", &[]).await? {
         ids.push(from_json::<Segment>(&r.text(0)?)?.id);
     }
-    for r in tx.query("SELECT segments FROM s3_objects", &[]).await? {
+    for r in tx
+        .query(
+            "SELECT segments FROM s3_objects UNION ALL SELECT segments FROM s3_versions",
+            &[],
+        )
+        .await?
+    {
         ids.extend(
             from_json::<Vec<Segment>>(&r.text(0)?)?
                 .into_iter()

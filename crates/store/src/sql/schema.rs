@@ -24,7 +24,7 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 };
 
 /// `(version, template)`, ascending.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_S3)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_S3), (5, V5_S3_VERSIONS)];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
 /// separate S3 file (see `sqlite::legacy`).
@@ -228,5 +228,47 @@ CREATE TABLE IF NOT EXISTS s3_parts (
     checksum  TEXT,
     segment   TEXT NOT NULL,
     PRIMARY KEY (upload_id, number)
+);
+"#;
+
+/// S3 versioning and bucket/account configuration documents. `s3_objects` keeps the current
+/// version of each key (its id and per-key sequence added here); `s3_versions` holds every
+/// noncurrent version and every delete marker, ordered within a key by `seq` (newest
+/// highest). Bucket and account sub-resources (CORS, ownership, public access block,
+/// lifecycle, encryption, ACLs) are documents keyed by name, so later ones need no migration.
+const V5_S3_VERSIONS: &str = r#"
+ALTER TABLE s3_buckets ADD COLUMN versioning TEXT;
+ALTER TABLE s3_objects ADD COLUMN version_id TEXT NOT NULL DEFAULT 'null';
+ALTER TABLE s3_objects ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE s3_objects ADD COLUMN acl TEXT;
+CREATE TABLE s3_versions (
+    bucket        TEXT NOT NULL,
+    key           {text} NOT NULL,
+    version_id    TEXT NOT NULL,
+    seq           BIGINT NOT NULL,
+    delete_marker INTEGER NOT NULL,
+    size          BIGINT NOT NULL,
+    etag          TEXT NOT NULL,
+    modified      BIGINT NOT NULL,
+    headers       TEXT NOT NULL,
+    checksum      TEXT,
+    tags          TEXT NOT NULL,
+    segments      TEXT NOT NULL,
+    parts         TEXT NOT NULL,
+    acl           TEXT,
+    PRIMARY KEY (bucket, key, version_id)
+);
+CREATE INDEX s3_versions_by_seq ON s3_versions (bucket, key, seq);
+CREATE TABLE s3_bucket_config (
+    bucket TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    PRIMARY KEY (bucket, name)
+);
+CREATE TABLE s3_account_config (
+    account TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (account, name)
 );
 "#;

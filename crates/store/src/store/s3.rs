@@ -5,7 +5,10 @@
 //! leaks a file, never loses one). Reads of one statement skip the explicit transaction.
 
 use super::Store;
-use crate::s3::{Bucket, MetaResult, Object, Part, Segment, Tag, Upload, sql};
+use crate::s3::{
+    Bucket, MetaResult, Object, Part, Removed, Segment, Tag, Upload, Version, Written, sql,
+    versions,
+};
 use crate::sql::{Backend, tx_fn};
 
 impl Store {
@@ -52,14 +55,15 @@ impl Store {
         })?)
     }
 
-    /// Inserts or replaces an object; returns the segments of the replaced version.
-    /// `NoSuchBucket`.
-    pub async fn put_object(&self, object: &Object) -> MetaResult<Vec<Segment>> {
-        Ok(run!(self.write_untracked, [object], |tx| sql::put_object(
+    /// Stores a new current version of an object as the bucket's versioning state says
+    /// (`object.version_id` is the id used when versioning is enabled). `NoSuchBucket`.
+    pub async fn put_object(&self, object: &Object) -> MetaResult<Written> {
+        Ok(run!(self.write_untracked, [object], |tx| versions::write(
             tx, &object
         ))?)
     }
 
+    /// The current object of a key (`None` when it has none or a delete marker is newest).
     pub async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<Object>> {
         Ok(run!(
             self.read_single,
@@ -68,18 +72,134 @@ impl Store {
         )?)
     }
 
-    /// Removes an object; returns its segments (`None` when there was no object).
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> MetaResult<Option<Vec<Segment>>> {
-        Ok(run!(self.write_untracked, [bucket, key], |tx| {
-            sql::delete_object(tx, &bucket, &key)
+    /// One version or delete marker by id, or (`None`) the newest entry of the key.
+    pub async fn get_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> MetaResult<Option<Version>> {
+        let version_id = version_id.map(str::to_owned);
+        Ok(run!(self.read, [bucket, key, version_id], |tx| {
+            versions::get_version(tx, &bucket, &key, version_id.as_deref())
         })?)
     }
 
-    /// Replaces an object's tags; false when the object does not exist.
-    pub async fn set_object_tags(&self, bucket: &str, key: &str, tags: &[Tag]) -> MetaResult<bool> {
+    /// DeleteObject: without `version_id`, removes the object (unversioned bucket) or adds
+    /// a delete marker (`marker_id` when enabled, `null` when suspended); with it, removes
+    /// exactly that version. `NoSuchBucket`.
+    pub async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        marker_id: &str,
+    ) -> MetaResult<Removed> {
+        let version_id = version_id.map(str::to_owned);
+        let now = sql::ms(chrono::Utc::now());
+        Ok(run!(
+            self.write_untracked,
+            [bucket, key, version_id, marker_id],
+            |tx| {
+                async move {
+                    match version_id.as_deref() {
+                        Some(v) => versions::delete_version(tx, &bucket, &key, v).await,
+                        None => versions::delete_key(tx, &bucket, &key, &marker_id, now).await,
+                    }
+                }
+            }
+        )?)
+    }
+
+    /// Replaces the tags of the current object or of one version; false when there is no
+    /// such object.
+    pub async fn set_object_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        tags: &[Tag],
+    ) -> MetaResult<bool> {
         let tags = tags.to_vec();
-        Ok(run!(self.write_untracked, [bucket, key, tags], |tx| {
-            sql::set_object_tags(tx, &bucket, &key, &tags)
+        let version_id = version_id.map(str::to_owned);
+        Ok(run!(self.write_untracked, [bucket, key, version_id, tags], |tx| {
+            versions::set_tags(tx, &bucket, &key, version_id.as_deref(), &tags)
+        })?)
+    }
+
+    /// Sets a bucket's versioning state (`Enabled` or `Suspended`). `NoSuchBucket`.
+    pub async fn set_versioning(&self, bucket: &str, status: &str) -> MetaResult<()> {
+        Ok(run!(self.write, [bucket, status], |tx| {
+            versions::set_versioning(tx, &bucket, &status)
+        })?)
+    }
+
+    /// Up to `limit` versions and delete markers with `key >= prefix`, by key then newest
+    /// first, after (`key`, `version_id`) (after every entry of `key` when no id is
+    /// given), or from `key` on when `inclusive`. Keys past the prefix range may be
+    /// returned; the caller stops at the first one.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key: &str,
+        version_id: Option<&str>,
+        inclusive: bool,
+        limit: usize,
+    ) -> MetaResult<Vec<Version>> {
+        let version_id = version_id.map(str::to_owned);
+        Ok(run!(
+            self.read,
+            [bucket, prefix, key, version_id, inclusive, limit],
+            |tx| versions::list_versions(
+                tx,
+                &bucket,
+                &prefix,
+                &key,
+                version_id.as_deref(),
+                inclusive,
+                limit
+            )
+        )?)
+    }
+
+    /// A bucket configuration document (`cors`, `lifecycle`, …).
+    pub async fn bucket_config(&self, bucket: &str, name: &str) -> MetaResult<Option<String>> {
+        Ok(run!(self.read_single, [bucket, name], |tx| {
+            versions::get_bucket_config(tx, &bucket, &name)
+        })?)
+    }
+
+    /// Sets (`Some`) or removes (`None`) a bucket configuration document. `NoSuchBucket`.
+    pub async fn set_bucket_config(
+        &self,
+        bucket: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> MetaResult<()> {
+        let value = value.map(str::to_owned);
+        Ok(run!(self.write, [bucket, name, value], |tx| {
+            versions::set_bucket_config(tx, &bucket, &name, value.as_deref())
+        })?)
+    }
+
+    /// An account-level S3 configuration document (`public-access-block`).
+    pub async fn account_config(&self, account: &str, name: &str) -> MetaResult<Option<String>> {
+        Ok(run!(self.read_single, [account, name], |tx| {
+            versions::get_account_config(tx, &account, &name)
+        })?)
+    }
+
+    pub async fn set_account_config(
+        &self,
+        account: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> MetaResult<()> {
+        let value = value.map(str::to_owned);
+        Ok(run!(self.write, [account, name, value], |tx| {
+            versions::set_account_config(tx, &account, &name, value.as_deref())
         })?)
     }
 
@@ -104,9 +224,9 @@ impl Store {
 
     /// `NoSuchBucket`.
     pub async fn create_upload(&self, upload: &Upload) -> MetaResult<()> {
-        Ok(run!(self.write_untracked, [upload], |tx| {
-            sql::create_upload(tx, &upload)
-        })?)
+        Ok(run!(self.write_untracked, [upload], |tx| sql::create_upload(
+            tx, &upload
+        ))?)
     }
 
     /// The upload, if it exists for this bucket and key.
@@ -141,9 +261,7 @@ impl Store {
     /// Inserts or replaces a part; returns the replaced part's segment. `NoSuchUpload` if
     /// the upload is gone (aborted or completed meanwhile).
     pub async fn put_part(&self, part: &Part) -> MetaResult<Option<Segment>> {
-        Ok(run!(self.write_untracked, [part], |tx| sql::put_part(
-            tx, &part
-        ))?)
+        Ok(run!(self.write_untracked, [part], |tx| sql::put_part(tx, &part))?)
     }
 
     /// Parts with number > `after`, ascending, at most `limit`.
@@ -161,11 +279,7 @@ impl Store {
     /// Atomically removes the upload and its parts and stores `object`; returns the
     /// segments no longer referenced (unused parts and the replaced object). `NoSuchUpload`;
     /// `NoSuchBucket`.
-    pub async fn complete_upload(
-        &self,
-        upload_id: &str,
-        object: &Object,
-    ) -> MetaResult<Vec<Segment>> {
+    pub async fn complete_upload(&self, upload_id: &str, object: &Object) -> MetaResult<Written> {
         Ok(run!(self.write_untracked, [upload_id, object], |tx| {
             sql::complete_upload(tx, &upload_id, &object)
         })?)
@@ -173,9 +287,9 @@ impl Store {
 
     /// Removes the upload and its parts; returns their segments. `NoSuchUpload`.
     pub async fn abort_upload(&self, upload_id: &str) -> MetaResult<Vec<Segment>> {
-        Ok(run!(self.write_untracked, [upload_id], |tx| {
-            sql::abort_upload(tx, &upload_id)
-        })?)
+        Ok(run!(self.write_untracked, [upload_id], |tx| sql::abort_upload(
+            tx, &upload_id
+        ))?)
     }
 
     /// Ids of every data file a record names (parts and objects), read on one snapshot: the

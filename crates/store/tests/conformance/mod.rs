@@ -13,6 +13,7 @@ pub mod policies;
 pub mod principals;
 pub mod roles;
 pub mod s3;
+pub mod s3_versions;
 pub mod users;
 
 use std::sync::Arc;
@@ -80,6 +81,13 @@ macro_rules! conformance_suite {
                 reopen_keeps_objects,
                 concurrent_puts_free_each_version_once,
                 delete_bucket_races_put,
+            ],
+            s3_versions: [
+                enabled_keeps_every_version,
+                suspended_replaces_only_null,
+                delete_by_version_promotes,
+                listing_pages_by_key_and_version,
+                configuration_documents,
             ],
         );
     };

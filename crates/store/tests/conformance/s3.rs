@@ -8,14 +8,14 @@ use hourglass_store::s3::*;
 
 use super::Harness;
 
-fn seg(id: &str, len: u64) -> Segment {
+pub fn seg(id: &str, len: u64) -> Segment {
     Segment {
         id: id.to_string(),
         len,
     }
 }
 
-fn object(bucket: &str, key: &str, seg_id: &str) -> Object {
+pub fn object(bucket: &str, key: &str, seg_id: &str) -> Object {
     Object {
         bucket: bucket.into(),
         key: key.into(),
@@ -37,10 +37,11 @@ fn object(bucket: &str, key: &str, seg_id: &str) -> Object {
         }],
         segments: vec![seg(seg_id, 3)],
         parts: Vec::new(),
+        version_id: format!("v{seg_id}"),
     }
 }
 
-fn bucket(name: &str) -> Bucket {
+pub fn bucket(name: &str) -> Bucket {
     Bucket {
         name: name.into(),
         owner: "123456789012".into(),
@@ -48,6 +49,7 @@ fn bucket(name: &str) -> Bucket {
         region: "us-east-1".into(),
         policy: None,
         tags: None,
+        versioning: None,
     }
 }
 
@@ -102,6 +104,7 @@ pub async fn objects(h: &dyn Harness) {
         s.put_object(&object("b1", "k", "s1"))
             .await
             .unwrap()
+            .freed
             .is_empty()
     );
     let got = s.get_object("b1", "k").await.unwrap().unwrap();
@@ -110,9 +113,12 @@ pub async fn objects(h: &dyn Harness) {
     // Replacing returns the old data to delete.
     assert_eq!(
         s.put_object(&object("b1", "k", "s2")).await.unwrap(),
-        vec![seg("s1", 3)]
+        Written {
+            freed: vec![seg("s1", 3)],
+            version_id: None
+        }
     );
-    assert!(s.set_object_tags("b1", "k", &[]).await.unwrap());
+    assert!(s.set_object_tags("b1", "k", None, &[]).await.unwrap());
     assert!(
         s.get_object("b1", "k")
             .await
@@ -121,16 +127,15 @@ pub async fn objects(h: &dyn Harness) {
             .tags
             .is_empty()
     );
-    assert!(!s.set_object_tags("b1", "missing", &[]).await.unwrap());
+    assert!(!s.set_object_tags("b1", "missing", None, &[]).await.unwrap());
     assert!(matches!(
         s.delete_bucket("b1").await,
         Err(MetaError::BucketNotEmpty)
     ));
-    assert_eq!(
-        s.delete_object("b1", "k").await.unwrap(),
-        Some(vec![seg("s2", 3)])
-    );
-    assert_eq!(s.delete_object("b1", "k").await.unwrap(), None);
+    let gone = s.delete_object("b1", "k", None, "m").await.unwrap();
+    assert_eq!((gone.freed, gone.found), (vec![seg("s2", 3)], true));
+    assert!(!gone.delete_marker);
+    assert!(!s.delete_object("b1", "k", None, "m").await.unwrap().found);
     assert!(s.get_object("b1", "k").await.unwrap().is_none());
 }
 
@@ -266,7 +271,7 @@ pub async fn multipart(h: &dyn Harness) {
     let mut obj = object("mp", "big", "unused");
     obj.segments = vec![seg("p1b", 5), seg("p3", 5)];
     obj.parts = vec![5, 5];
-    let mut unused = s.complete_upload("u1", &obj).await.unwrap();
+    let mut unused = s.complete_upload("u1", &obj).await.unwrap().freed;
     unused.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(unused, vec![seg("p2", 5)]);
     assert!(matches!(
@@ -324,7 +329,7 @@ pub async fn concurrent_puts_free_each_version_once(h: &dyn Harness) {
         .collect();
     let mut freed = Vec::new();
     for t in tasks {
-        freed.extend(t.await.unwrap().unwrap());
+        freed.extend(t.await.unwrap().unwrap().freed);
     }
     let live = s.get_object("race", "k").await.unwrap().unwrap().segments;
     freed.extend(live);
