@@ -13,12 +13,15 @@ pub mod keyring;
 pub mod model;
 #[macro_use]
 mod sql;
+// After `sql`, whose `params!` macro it uses.
+pub mod federation;
 mod postgres;
 pub mod s3;
 mod sqlite;
 mod store;
 
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
+pub use federation::{OidcChange, OidcProvider};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
 pub use postgres::PostgresConfig;

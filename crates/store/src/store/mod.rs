@@ -35,6 +35,7 @@ macro_rules! run {
     }};
 }
 
+mod federation;
 mod iam;
 mod s3;
 
