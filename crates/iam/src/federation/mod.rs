@@ -10,6 +10,7 @@ pub mod jwks;
 pub mod providers;
 pub mod token;
 pub mod web_identity;
+pub mod workloads;
 
 pub use web_identity::{WebIdentityInput, WebIdentityOutput};
 
