@@ -45,9 +45,17 @@ struct Entry {
 pub struct OidcKeys {
     tls: OnceLock<Result<Arc<ClientConfig>, String>>,
     cache: Mutex<HashMap<String, Entry>>,
-    /// Serializes fetches so concurrent requests for one issuer share one fetch.
-    fetching: tokio::sync::Mutex<()>,
+    /// One lock per issuer: concurrent requests for an issuer share one fetch, and a slow
+    /// issuer never delays another's.
+    fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Recent failures per issuer: repeated within [`FAILURE_FOR`] without a new fetch.
+    failures: Mutex<HashMap<String, (Instant, FederationError)>>,
 }
+
+/// How long a failed fetch is answered from memory.
+pub const FAILURE_FOR: Duration = Duration::from_secs(5);
+/// Issuers remembered at most (locks and failures); beyond it stale entries are dropped.
+const MAX_ISSUERS: usize = 1024;
 
 /// Why a fetch failed: the IdP was unreachable (transient) or answered unusably.
 #[derive(Debug)]
@@ -67,12 +75,52 @@ impl OidcKeys {
         if let Some(k) = self.cached(issuer, kid, None) {
             return Ok(k);
         }
-        let _guard = self.fetching.lock().await;
+        if let Some(e) = self.recent_failure(issuer) {
+            return Err(e);
+        }
+        let lock = self.issuer_lock(issuer);
+        let _guard = lock.lock().await;
         // Another request may have fetched while this one waited.
         if let Some(k) = self.cached(issuer, kid, Some(started)) {
             return Ok(k);
         }
+        if let Some(e) = self.recent_failure(issuer) {
+            return Err(e);
+        }
         let for_unknown_kid = self.has_entry(issuer);
+        let result = self.fetch_keys(issuer, for_unknown_kid).await;
+        if let Err(e) = &result
+            && let Ok(mut failures) = self.failures.lock()
+        {
+            if failures.len() >= MAX_ISSUERS {
+                failures.retain(|_, (at, _)| at.elapsed() < FAILURE_FOR);
+            }
+            failures.insert(issuer.to_owned(), (Instant::now(), e.clone()));
+        }
+        result
+    }
+
+    fn recent_failure(&self, issuer: &str) -> Option<FederationError> {
+        let failures = self.failures.lock().ok()?;
+        let (at, e) = failures.get(issuer)?;
+        (at.elapsed() < FAILURE_FOR).then(|| e.clone())
+    }
+
+    fn issuer_lock(&self, issuer: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let Ok(mut locks) = self.fetching.lock() else {
+            return Arc::new(tokio::sync::Mutex::new(()));
+        };
+        if locks.len() >= MAX_ISSUERS {
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        Arc::clone(locks.entry(issuer.to_owned()).or_default())
+    }
+
+    async fn fetch_keys(
+        &self,
+        issuer: &str,
+        for_unknown_kid: bool,
+    ) -> Result<Arc<JwkSet>, FederationError> {
         match self.fetch(issuer).await {
             Ok(set) => {
                 let set = Arc::new(set);
@@ -136,8 +184,12 @@ impl OidcKeys {
         let Some((_, url)) = provider_arn.split_once(":oidc-provider/") else {
             return;
         };
+        let issuer = format!("https://{url}");
         if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(&format!("https://{url}"));
+            cache.remove(&issuer);
+        }
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(&issuer);
         }
     }
 

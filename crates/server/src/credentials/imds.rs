@@ -27,6 +27,8 @@ const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
 /// new token requests are refused until some expire.
 const MAX_TOKENS: usize = 4096;
 const REGION: &str = "us-east-1";
+/// Connections served at once per listener; more wait in the backlog.
+const MAX_CONNECTIONS: usize = 64;
 
 struct Imds {
     workload: Arc<Workload>,
@@ -47,14 +49,19 @@ pub async fn spawn(
         identity,
         tokens: Mutex::new(HashMap::new()),
     });
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::spawn(async move {
         loop {
+            let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+                return;
+            };
             let Ok((stream, _)) = listener.accept().await else {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
             let imds = Arc::clone(&imds);
             tokio::spawn(async move {
+                let _permit = permit;
                 let service = service_fn(move |req| {
                     let imds = Arc::clone(&imds);
                     async move { Ok::<_, Infallible>(imds.answer(req).await) }
