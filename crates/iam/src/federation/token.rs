@@ -95,7 +95,12 @@ fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
         .common
         .key_algorithm
         .is_none_or(|ka| format!("{ka:?}") == format!("{alg:?}"));
-    family_ok && alg_ok
+    // A key published for encryption is never a signing key.
+    let use_ok = !matches!(
+        jwk.common.public_key_use,
+        Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+    );
+    family_ok && alg_ok && use_ok
 }
 
 /// The keys the token may be signed with: the one named by `kid`, or every key of the
