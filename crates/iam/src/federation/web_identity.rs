@@ -331,3 +331,48 @@ fn no_provider(iss: &str) -> IamError {
     ))
     .into()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn github_style_keys() {
+        let claims = serde_json::json!({
+            "iss": "https://token.actions.githubusercontent.com",
+            "sub": "repo:octo/app:ref:refs/heads/main",
+            "aud": "sts.amazonaws.com",
+            "repository": "octo/app",
+            "job_workflow_ref": "octo/app/.github/workflows/ci.yml@refs/heads/main",
+            "amr": ["pwd", "mfa"],
+            "run_number": 7,
+            "https://aws.amazon.com/tags": {"principal_tags": {}},
+        });
+        let claims = claims.as_object().unwrap();
+        let p = "token.actions.githubusercontent.com";
+        let keys = provider_keys(
+            p,
+            claims,
+            "sts.amazonaws.com",
+            "repo:octo/app:ref:refs/heads/main",
+        );
+        let get = |k: &str| {
+            keys.iter()
+                .find(|(name, _)| name == &format!("{p}:{k}"))
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(get("aud").unwrap(), vec!["sts.amazonaws.com"]);
+        assert_eq!(
+            get("sub").unwrap(),
+            vec!["repo:octo/app:ref:refs/heads/main"]
+        );
+        assert_eq!(get("amr").unwrap(), vec!["pwd", "mfa"]);
+        assert_eq!(get("repository").unwrap(), vec!["octo/app"]);
+        assert!(get("job_workflow_ref").is_some());
+        // Non-string claims and URL-named claims are not keys.
+        assert!(get("run_number").is_none());
+        assert!(!keys.iter().any(|(k, _)| k.contains("aws.amazon.com")));
+        assert_eq!(keys.iter().filter(|(k, _)| k.ends_with(":aud")).count(), 1);
+    }
+}
