@@ -22,6 +22,9 @@ enum Command {
     /// Revoke every live session of a role, the AWS way: write the role's inline policy
     /// `AWSRevokeOlderSessions`, denying everything to sessions issued before now.
     RevokeSessions(RevokeArgs),
+    /// Print a workload's role credentials for an SDK profile's `credential_process`
+    /// (from the server's container credential endpoint; see docs/federation.md).
+    Credentials(crate::process_credentials::CredentialsArgs),
 }
 
 /// Where the server keeps its state: shared by `serve` and the operator commands that open
@@ -248,6 +251,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve(args) => serve(*args),
         Command::RevokeSessions(args) => revoke_sessions(args),
+        Command::Credentials(args) => {
+            crate::process_credentials::run(args).map_err(CliError::Other)
+        }
         Command::RotateServerKey(args) => rotate_server_key(args),
     }
 }

@@ -371,6 +371,10 @@ impl Identity {
             if let Some(si) = &session.source_identity {
                 keys.push(("aws:SourceIdentity".to_owned(), vec![si.clone()]));
             }
+            if let Some(f) = &session.federated {
+                keys.push(("aws:FederatedProvider".to_owned(), vec![f.provider.clone()]));
+                keys.extend(f.keys.iter().cloned());
+            }
             if session.has_session_policies() {
                 session_policies = Some(self.session_policies(session).await?);
             }

@@ -99,6 +99,9 @@ pub enum IamError {
     /// DecodeAuthorizationMessage was given something it cannot open.
     #[error("{0}")]
     InvalidAuthorizationMessage(String),
+    /// STS federation errors (InvalidIdentityToken, ExpiredTokenException, …).
+    #[error(transparent)]
+    Federation(#[from] crate::federation::FederationError),
     /// A bug or a backend failure; the detail is logged, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),

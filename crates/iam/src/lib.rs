@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod boundaries;
 pub mod clock;
 pub mod error;
+pub mod federation;
 pub mod groups;
 pub mod ids;
 pub mod inline_policies;
@@ -47,6 +48,8 @@ pub struct Identity {
     /// Seals session tokens and authorization messages (see [`session`]).
     key_ring: Option<Arc<hourglass_store::KeyRing>>,
     telemetry: telemetry::Telemetry,
+    /// OIDC issuers' key sets (AssumeRoleWithWebIdentity).
+    oidc_keys: federation::jwks::OidcKeys,
 }
 
 impl Identity {
@@ -65,6 +68,7 @@ impl Identity {
                 .ok()
                 .map(Arc::new),
             telemetry: telemetry::Telemetry::default(),
+            oidc_keys: federation::jwks::OidcKeys::default(),
         }
     }
 

@@ -93,6 +93,21 @@ pub struct SessionClaims {
     /// Whether the session was created with MFA (never, until MFA devices are modelled).
     #[serde(rename = "m", default)]
     pub mfa: bool,
+    /// Web-identity sessions: the provider and the token's keys that stay available to
+    /// later requests (`aws:FederatedProvider`, `{provider}:aud|sub|…`).
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    pub federated: Option<FederatedSession>,
+}
+
+/// What a web-identity session keeps of its token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedSession {
+    /// The provider ARN (`aws:FederatedProvider`).
+    #[serde(rename = "p")]
+    pub provider: String,
+    /// `{provider}:aud`, `{provider}:sub`, … as evaluated at AssumeRoleWithWebIdentity.
+    #[serde(rename = "k", default)]
+    pub keys: Vec<(String, Vec<String>)>,
 }
 
 impl fmt::Debug for SessionClaims {
@@ -250,6 +265,7 @@ mod tests {
             policy_arns: vec![],
             chain_depth: 1,
             mfa: false,
+            federated: None,
         }
     }
 

@@ -7,6 +7,7 @@ mod assume_role;
 mod decode;
 mod session_token;
 
+pub(crate) use assume_role::validate_input as validate_assume_role_input;
 pub use assume_role::{AssumeRoleInput, AssumedRoleOutput, packed_policy_percent};
 pub use session_token::SessionTokenInput;
 

@@ -74,6 +74,8 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     /// Base domain for S3 virtual-hosted style (`bucket.<domain>`).
     pub s3_domain: Option<String>,
+    /// Workloads bound to roles (`[[workload]]`, see docs/federation.md).
+    pub workload: Option<Vec<crate::credentials::config::WorkloadFile>>,
 }
 
 impl FileConfig {
@@ -113,6 +115,7 @@ impl FileConfig {
             tls_cert: self.tls_cert.or(lower.tls_cert),
             tls_key: self.tls_key.or(lower.tls_key),
             s3_domain: self.s3_domain.or(lower.s3_domain),
+            workload: self.workload.or(lower.workload),
         }
     }
 }
@@ -153,6 +156,8 @@ pub struct Config {
     /// Certificate chain and key files when serving HTTPS.
     pub tls: Option<TlsFiles>,
     pub s3_domain: Option<String>,
+    /// Workloads bound to roles (credential endpoints).
+    pub workloads: Vec<crate::credentials::WorkloadSpec>,
 }
 
 /// What bounds each connection's resources and lifetime (docs/configuration.md, "Limits").
@@ -327,7 +332,14 @@ impl Config {
             .s3_domain
             .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
             .filter(|d| !d.is_empty());
+        let workloads = merged
+            .workload
+            .unwrap_or_default()
+            .iter()
+            .map(crate::credentials::config::WorkloadFile::resolve)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
+            workloads,
             listen,
             data_dir,
             account_id,

@@ -12,6 +12,7 @@ pub async fn handle(req: hyper::Request<Incoming>, state: &AppState) -> Response
     // The error codes here are fixed strings, like every label of the request record.
     let error_code = match r.status().as_u16() {
         200 => None,
+        401 | 403 => Some("AccessDenied"),
         404 => Some("NotFound"),
         405 => Some("MethodNotAllowed"),
         _ => Some("ServiceUnavailable"),
@@ -34,6 +35,17 @@ async fn answer(
     }
     match req.uri().path() {
         "/_hourglass/health" => (Some("Health"), health(state).await),
+        crate::credentials::CONTAINER_PATH => (
+            Some("ContainerCredentials"),
+            crate::credentials::container(
+                req.headers()
+                    .get(hyper::header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok()),
+                &state.identity,
+                &state.workloads,
+            )
+            .await,
+        ),
         "/_hourglass/metrics" => (
             Some("Metrics"),
             response(200, "text/plain; version=0.0.4", state.metrics.render()),

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod bootstrap;
 pub mod config;
+pub mod credentials;
 pub mod http;
 pub mod internal;
 pub mod json;
@@ -67,11 +68,21 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
             source,
         })?;
     let addr = listener::local_addr(&listener).map_err(ServerError::Serve)?;
+    let workloads = credentials::Workloads::new(&config.workloads);
+    for w in workloads.iter() {
+        if let Some(addr) = w.spec.imds_listen {
+            let bound = credentials::imds::spawn(addr, Arc::clone(w), Arc::clone(&identity))
+                .await
+                .map_err(|source| ServerError::Bind { addr, source })?;
+            tracing::info!(workload = %w.spec.name, %bound, "instance metadata listener ready");
+        }
+    }
     let state = Arc::new(AppState {
         config,
         identity,
         s3,
         metrics,
+        workloads,
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     {

@@ -12,4 +12,6 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub s3: Arc<hourglass_s3::S3Service>,
     pub metrics: Metrics,
+    /// Workloads bound to roles (credential endpoints).
+    pub workloads: crate::credentials::Workloads,
 }

@@ -33,6 +33,8 @@ pub enum ResourceKind {
     Bucket,
     /// An S3 multipart upload, named by upload id.
     Upload,
+    /// An IAM OIDC provider, named by ARN (by `https://` URL when it already exists).
+    OidcProvider,
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -51,6 +53,9 @@ pub enum Quota {
     GroupsPerAccount,
     RolesPerAccount,
     PoliciesPerAccount,
+    OpenIdConnectProvidersPerAccount,
+    ClientIdsPerOpenIdConnectProvider,
+    TagsPerOpenIdConnectProvider,
 }
 
 impl Quota {
@@ -70,6 +75,9 @@ impl Quota {
             Quota::GroupsPerAccount => "GroupsPerAccount",
             Quota::RolesPerAccount => "RolesPerAccount",
             Quota::PoliciesPerAccount => "PoliciesPerAccount",
+            Quota::OpenIdConnectProvidersPerAccount => "OpenIdConnectProvidersPerAccount",
+            Quota::ClientIdsPerOpenIdConnectProvider => "ClientIdsPerOpenIdConnectProvider",
+            Quota::TagsPerOpenIdConnectProvider => "TagsPerOpenIdConnectProvider",
         }
     }
 
@@ -233,6 +241,7 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::AttachedPolicy => format!("Policy {name} was not found."),
         ResourceKind::Bucket => format!("The specified bucket {name} does not exist"),
         ResourceKind::Upload => format!("The specified upload {name} does not exist"),
+        ResourceKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
     }
 }
 
@@ -246,6 +255,7 @@ fn already_exists_message(kind: ResourceKind, name: &str) -> String {
         }
         ResourceKind::AccessKey => format!("Access key {name} already exists."),
         ResourceKind::Account => format!("Account {name} already exists."),
+        ResourceKind::OidcProvider => format!("Provider with url {name} already exists."),
         other => format!("{other:?} {name} already exists."),
     }
 }

@@ -14,6 +14,8 @@ pub mod model;
 #[macro_use]
 mod sql;
 pub mod generation;
+// After `sql`, whose `params!` macro it uses.
+pub mod federation;
 mod postgres;
 pub mod s3;
 mod sqlite;
@@ -21,6 +23,7 @@ mod store;
 
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
 pub use generation::{Generation, SnapshotMap};
+pub use federation::{OidcChange, OidcProvider};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
 pub use postgres::PostgresConfig;

@@ -170,8 +170,18 @@ async fn adopts_v0_1_s3_tables() {
     drop(h.open().await);
     // A database at version 1 holding v0.1's S3 tables: what later migrations added is
     // taken away again.
+    let latest: i64 = client(&h.url)
+        .await
+        .query_one(
+            &format!("SELECT version FROM \"{}\".schema_version", h.schema),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
     let sql = format!(
         "SET search_path TO \"{}\";
+         DROP TABLE IF EXISTS oidc_providers;
          DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);
          DROP TABLE s3_versions, s3_bucket_config, s3_account_config;
          ALTER TABLE s3_buckets DROP COLUMN versioning;
@@ -199,7 +209,6 @@ async fn adopts_v0_1_s3_tables() {
         .map(|r| r.get(0))
         .collect();
     // Every later migration ran too (v5 adds versions to the adopted tables).
-    assert_eq!(versions.len(), 1);
-    assert!(versions[0] >= 5, "{versions:?}");
+    assert_eq!(versions, vec![latest]);
     assert_eq!(o.version_id, "null");
 }

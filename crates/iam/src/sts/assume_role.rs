@@ -109,7 +109,7 @@ fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
     Some((account, path, name))
 }
 
-fn validate_input(input: &AssumeRoleInput) -> IamResult<()> {
+pub(crate) fn validate_input(input: &AssumeRoleInput) -> IamResult<()> {
     validate::arn(&input.role_arn, "RoleArn")?;
     session_name_like(&input.role_session_name, "RoleSessionName", 2, 64)?;
     if let Some(d) = &input.duration_seconds {
@@ -199,7 +199,7 @@ fn validate_input(input: &AssumeRoleInput) -> IamResult<()> {
 
 impl Identity {
     /// The role named by an AssumeRole ARN, if it exists with exactly that path.
-    async fn role_for_arn(&self, arn: &str) -> IamResult<Option<Role>> {
+    pub(crate) async fn role_for_arn(&self, arn: &str) -> IamResult<Option<Role>> {
         let Some((account, path, name)) = parse_role_arn(arn) else {
             return Err(IamError::Validation("Request ARN is invalid".into()));
         };
@@ -214,7 +214,7 @@ impl Identity {
     }
 
     /// Compiles the session policies passed to AssumeRole (or GetFederationToken).
-    async fn passed_session_policies(
+    pub(crate) async fn passed_session_policies(
         &self,
         policy: Option<&str>,
         arns: &[String],
@@ -418,6 +418,7 @@ impl Identity {
             policy_arns: input.policy_arns.clone(),
             chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
             mfa: parent.is_some_and(|p| p.mfa),
+            federated: None,
         };
         let token =
             session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;

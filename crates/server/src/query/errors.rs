@@ -67,6 +67,15 @@ pub fn from_iam(e: &IamError) -> WireError {
         IamError::InvalidAuthorizationMessage(m) => {
             wire(400, "InvalidAuthorizationMessageException", m.clone())
         }
+        IamError::Federation(f) => {
+            use hourglass_iam::federation::FederationError as F;
+            match f {
+                F::InvalidIdentityToken(m) => wire(400, "InvalidIdentityToken", m.clone()),
+                F::ExpiredToken(m) => wire(400, "ExpiredTokenException", m.clone()),
+                F::IdpCommunication(m) => wire(400, "IDPCommunicationError", m.clone()),
+                F::IdpRejectedClaim(m) => wire(403, "IDPRejectedClaim", m.clone()),
+            }
+        }
         IamError::Internal(_) => wire(500, "ServiceFailure", "An internal error occurred."),
     }
 }

@@ -24,7 +24,12 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 };
 
 /// `(version, template)`, ascending.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_S3), (5, V5_S3_VERSIONS)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, V1_INITIAL),
+    (2, V2_S3),
+    (4, V4_FEDERATION),
+    (5, V5_S3_VERSIONS),
+];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
 /// separate S3 file (see `sqlite::legacy`).
@@ -229,6 +234,21 @@ CREATE TABLE IF NOT EXISTS s3_parts (
     segment   TEXT NOT NULL,
     PRIMARY KEY (upload_id, number)
 );
+"#;
+
+/// Federation (issue 13): IAM OIDC providers. List columns hold JSON arrays (see
+/// `crate::federation`).
+const V4_FEDERATION: &str = r#"
+CREATE TABLE oidc_providers (
+    arn         {text} PRIMARY KEY,
+    account_id  {text} NOT NULL REFERENCES accounts (account_id),
+    url         {text} NOT NULL,
+    client_ids  TEXT NOT NULL,
+    thumbprints TEXT NOT NULL,
+    create_date {ts} NOT NULL,
+    tags        TEXT NOT NULL
+);
+CREATE INDEX oidc_providers_account ON oidc_providers (account_id, arn);
 "#;
 
 /// S3 versioning and bucket/account configuration documents. `s3_objects` keeps the current

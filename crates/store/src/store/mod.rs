@@ -37,6 +37,7 @@ macro_rules! run {
     }};
 }
 
+mod federation;
 mod iam;
 mod s3;
 

@@ -6,6 +6,7 @@
 
 pub mod attachments;
 pub mod concurrency;
+pub mod federation;
 pub mod fixtures;
 pub mod groups;
 pub mod keys;
@@ -67,6 +68,7 @@ macro_rules! conformance_suite {
             attachments: [attach_detach_and_limits, entities_for_policy, inline_policies_and_size],
             groups: [lifecycle, delete_conflicts, groups_per_user_limit, account_quotas],
             principals: [user_and_role_policies],
+            federation: [oidc_providers],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,

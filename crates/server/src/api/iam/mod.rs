@@ -5,6 +5,7 @@ mod account;
 mod attachments;
 mod groups;
 mod inline_policies;
+mod oidc;
 mod policies;
 mod roles;
 mod users;
@@ -105,6 +106,20 @@ super::operations::operations! {
         GetAccountSummary => account::get_account_summary, [];
         GetAccountAuthorizationDetails => account::get_account_authorization_details,
             [Filter, Marker, MaxItems];
+        CreateOpenIDConnectProvider => oidc::create, [Url, ClientIDList, ThumbprintList, Tags];
+        GetOpenIDConnectProvider => oidc::get, [OpenIDConnectProviderArn];
+        ListOpenIDConnectProviders => oidc::list, [];
+        DeleteOpenIDConnectProvider => oidc::delete, [OpenIDConnectProviderArn];
+        AddClientIDToOpenIDConnectProvider => oidc::add_client_id,
+            [OpenIDConnectProviderArn, ClientID];
+        RemoveClientIDFromOpenIDConnectProvider => oidc::remove_client_id,
+            [OpenIDConnectProviderArn, ClientID];
+        UpdateOpenIDConnectProviderThumbprint => oidc::update_thumbprint,
+            [OpenIDConnectProviderArn, ThumbprintList];
+        TagOpenIDConnectProvider => oidc::tag, [OpenIDConnectProviderArn, Tags];
+        UntagOpenIDConnectProvider => oidc::untag, [OpenIDConnectProviderArn, TagKeys];
+        ListOpenIDConnectProviderTags => oidc::list_tags,
+            [OpenIDConnectProviderArn, Marker, MaxItems];
     }
 }
 

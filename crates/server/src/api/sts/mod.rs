@@ -3,6 +3,7 @@
 mod assume_role;
 mod info;
 mod session_token;
+mod web_identity;
 
 use hourglass_iam::sts::Credentials;
 
@@ -21,13 +22,16 @@ super::operations::operations! {
             [DurationSeconds, SerialNumber, TokenCode];
         GetAccessKeyInfo => info::get_access_key_info, [AccessKeyId];
         DecodeAuthorizationMessage => info::decode_authorization_message, [EncodedMessage];
+        AssumeRoleWithWebIdentity => web_identity::assume_role_with_web_identity,
+            [RoleArn, RoleSessionName, WebIdentityToken, ProviderId, DurationSeconds, Policy,
+             PolicyArns], unsigned;
     }
 }
 
 /// Federation actions AWS accepts without a signature. They are not served yet, so they are
 /// refused as InvalidAction before this matters; once served, their table entries carry
 /// `, unsigned` and they leave this list.
-pub const UNSERVED_UNSIGNED: &[&str] = &["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"];
+pub const UNSERVED_UNSIGNED: &[&str] = &["AssumeRoleWithSAML"];
 
 async fn get_caller_identity(ctx: &Ctx<'_>) -> ApiResult {
     let id = ctx.identity.get_caller_identity(ctx.caller()?);

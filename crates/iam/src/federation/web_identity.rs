@@ -1,0 +1,378 @@
+//! AssumeRoleWithWebIdentity: verify the token against the issuer's keys and the IAM OIDC
+//! provider registered for its `iss`, evaluate the role's trust policy with the
+//! provider-prefixed keys, and issue a role session like AssumeRole's (nothing is written).
+
+use chrono::Duration;
+use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind};
+use hourglass_store::{Secret, StoreError};
+use serde_json::Value;
+
+use super::{FederationError, issuer_key_prefix, token};
+use crate::authz::{CallerPolicies, load_keys, merge_tags};
+use crate::error::{IamError, IamResult};
+use crate::ids::new_secret;
+use crate::principal::AssumedRole;
+use crate::session::{self, FederatedSession, SessionClaims, SessionKind};
+use crate::sts::{AssumeRoleInput, Credentials, packed_policy_percent};
+use crate::{Identity, validate};
+
+const DEFAULT_DURATION: i64 = 3600;
+
+/// Claims AWS maps to `{provider}:{claim}` keys; other top-level string claims are exposed
+/// too (a Hourglass extension: GitHub's `repository`, `ref`, `environment`, …).
+const SESSION_CLAIM_KEYS: [&str; 3] = ["aud", "sub", "amr"];
+
+/// AssumeRoleWithWebIdentity parameters, as received.
+#[derive(Debug, Clone, Default)]
+pub struct WebIdentityInput {
+    pub role_arn: String,
+    pub role_session_name: String,
+    pub web_identity_token: String,
+    pub provider_id: Option<String>,
+    pub duration_seconds: Option<String>,
+    pub policy: Option<String>,
+    pub policy_arns: Vec<String>,
+}
+
+/// AssumeRoleWithWebIdentity's answer.
+#[derive(Debug, Clone)]
+pub struct WebIdentityOutput {
+    pub credentials: Credentials,
+    pub assumed_role_id: String,
+    pub arn: String,
+    pub subject: String,
+    pub audience: String,
+    /// The provider ARN.
+    pub provider: String,
+    pub packed_policy_size: u32,
+    pub source_identity: Option<String>,
+}
+
+fn not_authorized() -> IamError {
+    IamError::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity")
+}
+
+/// The trust-evaluation keys drawn from the token: `{p}:aud|sub|amr|azp` as AWS documents
+/// them, plus `{p}:<claim>` for other top-level string claims.
+fn provider_keys(
+    prefix: &str,
+    claims: &serde_json::Map<String, Value>,
+    audience: &str,
+    subject: &str,
+) -> Vec<(String, Vec<String>)> {
+    let mut keys = vec![
+        (format!("{prefix}:aud"), vec![audience.to_owned()]),
+        (format!("{prefix}:sub"), vec![subject.to_owned()]),
+    ];
+    let amr: Vec<String> = match claims.get("amr") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !amr.is_empty() {
+        keys.push((format!("{prefix}:amr"), amr));
+    }
+    for (name, v) in claims {
+        if SESSION_CLAIM_KEYS.contains(&name.as_str()) || name.contains(':') {
+            continue;
+        }
+        if let Value::String(s) = v {
+            keys.push((format!("{prefix}:{name}"), vec![s.clone()]));
+        }
+    }
+    keys
+}
+
+impl Identity {
+    /// AssumeRoleWithWebIdentity (spec §1). Needs no caller: the token is the credential.
+    pub async fn assume_role_with_web_identity(
+        &self,
+        input: WebIdentityInput,
+    ) -> IamResult<WebIdentityOutput> {
+        let as_assume_role = AssumeRoleInput {
+            role_arn: input.role_arn.clone(),
+            role_session_name: input.role_session_name.clone(),
+            duration_seconds: input.duration_seconds.clone(),
+            policy: input.policy.clone(),
+            policy_arns: input.policy_arns.clone(),
+            ..Default::default()
+        };
+        crate::sts::validate_assume_role_input(&as_assume_role)?;
+        validate::length(&input.web_identity_token, "WebIdentityToken", 4, 20000)?;
+        if let Some(p) = &input.provider_id {
+            validate::length(p, "ProviderId", 4, 2048)?;
+        }
+
+        // The token: shape, issuer → provider, keys, signature, audience, times.
+        let unverified = token::read(&input.web_identity_token)?;
+        let Some(url) = issuer_key_prefix(&unverified.issuer) else {
+            return Err(no_provider(&unverified.issuer));
+        };
+        let provider_arn = self.oidc_provider_arn(url);
+        let provider = match self
+            .store
+            .get_oidc_provider(&self.account_id, &provider_arn)
+            .await
+        {
+            Ok(p) => p,
+            Err(StoreError::NotFound { .. }) => return Err(no_provider(&unverified.issuer)),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(p) = &input.provider_id
+            && p != &provider.url
+            && p != &unverified.issuer
+            && p != &provider.arn
+        {
+            return Err(IamError::Validation(
+                "ProviderId applies only to OAuth 2.0 access tokens; it must be omitted (or name this token's provider) for an OpenID Connect ID token".into(),
+            ));
+        }
+        let set = self
+            .oidc_keys
+            .keys(&unverified.issuer, unverified.kid.as_deref())
+            .await?;
+        let candidates = token::candidates(&unverified, &set);
+        if candidates.is_empty() {
+            return Err(FederationError::InvalidIdentityToken(super::jwks::NO_KEY.into()).into());
+        }
+        let claims = token::verify(&unverified, &candidates)?;
+        let audience = token::audience(&claims, &provider.client_ids)?;
+        let now = self.clock.now();
+        token::times(&claims, now.timestamp())?;
+        let subject = token::subject(&claims)?;
+        let (tags, transitive_keys) = token::session_tags(&claims)?;
+        let source_identity = token::source_identity(&claims)?;
+        if !tags.is_empty() || !transitive_keys.is_empty() {
+            let with_tags = AssumeRoleInput {
+                tags: tags.clone(),
+                transitive_tag_keys: transitive_keys.clone(),
+                source_identity: source_identity.clone(),
+                ..as_assume_role.clone()
+            };
+            crate::sts::validate_assume_role_input(&with_tags).map_err(|e| {
+                FederationError::InvalidIdentityToken(format!(
+                    "Invalid session tags in the token: {e}"
+                ))
+            })?;
+        }
+
+        // The role and its trust policy.
+        let role = self
+            .role_for_arn(&input.role_arn)
+            .await?
+            .ok_or_else(not_authorized)?;
+        let trust = self
+            .policies
+            .get_or_compile(&role.assume_role_policy_document, PolicyKind::Trust)
+            .map_err(|e| {
+                IamError::Internal(format!(
+                    "trust policy of {} does not compile: {e}",
+                    role.arn
+                ))
+            })?;
+        let trust = AttachedPolicy::new(format!("{}/trust-policy", role.arn), trust);
+        let federated_keys = provider_keys(url, &claims, &audience, &subject);
+        let mut keys = federated_keys.clone();
+        keys.push((
+            "aws:FederatedProvider".to_owned(),
+            vec![provider.arn.clone()],
+        ));
+        keys.push((
+            "sts:RoleSessionName".to_owned(),
+            vec![input.role_session_name.clone()],
+        ));
+        if let Some(si) = &source_identity {
+            keys.push(("sts:SourceIdentity".to_owned(), vec![si.clone()]));
+        }
+        for (k, v) in &tags {
+            keys.push((format!("aws:RequestTag/{k}"), vec![v.clone()]));
+        }
+        if !tags.is_empty() {
+            keys.push((
+                "aws:TagKeys".to_owned(),
+                tags.iter().map(|(k, _)| k.clone()).collect(),
+            ));
+        }
+        if !transitive_keys.is_empty() {
+            keys.push(("sts:TransitiveTagKeys".to_owned(), transitive_keys.clone()));
+        }
+        for t in &role.tags {
+            keys.push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
+        }
+        keys.push((
+            "aws:ResourceAccount".to_owned(),
+            vec![role.account_id.clone()],
+        ));
+        keys.push((
+            "aws:CurrentTime".to_owned(),
+            vec![now.format("%Y-%m-%dT%H:%M:%SZ").to_string()],
+        ));
+        keys.push((
+            "aws:EpochTime".to_owned(),
+            vec![now.timestamp().to_string()],
+        ));
+
+        let gathered = CallerPolicies {
+            identity: Vec::new(),
+            boundary: None,
+            session: None,
+            arn: provider.arn.clone(),
+            keys: Vec::new(),
+        };
+        let principal = hourglass_policy::Principal::federated_provider(&provider.arn, false);
+        let mut ctx = hourglass_policy::RequestContext::new(
+            "sts:AssumeRoleWithWebIdentity",
+            Some(&role.arn),
+            principal,
+        );
+        load_keys(&mut ctx, &keys);
+        let request = AssumeRoleRequest {
+            action: AssumeRoleAction::AssumeRoleWithWebIdentity,
+            role_arn: &role.arn,
+            role_account: &role.account_id,
+            trust_policy: &trust,
+            tags: !tags.is_empty(),
+            source_identity: source_identity.is_some(),
+        };
+        if let Err(e) =
+            self.authorize_assume_role(&gathered, &ctx, &request, &input.role_arn, &keys)
+        {
+            tracing::info!(provider = %provider.arn, %subject, role = %role.arn, "web identity denied by trust policy");
+            return Err(match e {
+                IamError::AccessDenied { .. } => not_authorized(),
+                other => other,
+            });
+        }
+
+        let duration = match &input.duration_seconds {
+            Some(d) => validate::int_range(d, "DurationSeconds", 900, 43200)?,
+            None => DEFAULT_DURATION,
+        };
+        if duration > i64::from(role.max_session_duration) {
+            return Err(IamError::Validation(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                    .into(),
+            ));
+        }
+        self.passed_session_policies(input.policy.as_deref(), &input.policy_arns)
+            .await?;
+        let mut session_tags = Vec::new();
+        merge_tags(&mut session_tags, &tags);
+        let packed =
+            packed_policy_percent(input.policy.as_deref(), &input.policy_arns, &session_tags);
+        if packed > 100 {
+            return Err(IamError::PackedPolicyTooLarge(format!(
+                "Packed policy consumes {packed}% of allotted space, please use smaller policy."
+            )));
+        }
+
+        let expires = now + Duration::seconds(duration);
+        let access_key_id = session::new_temporary_key_id(&self.account_id);
+        let secret = new_secret();
+        let claims = SessionClaims {
+            kind: SessionKind::Role,
+            account_id: role.account_id.clone(),
+            secret: secret.clone(),
+            role_id: Some(role.role_id.clone()),
+            user_id: None,
+            session_name: Some(input.role_session_name.clone()),
+            issued_ms: now.timestamp_millis(),
+            expires_ms: expires.timestamp_millis(),
+            source_identity: source_identity.clone(),
+            tags: session_tags,
+            transitive_tag_keys: transitive_keys,
+            policy: input.policy.clone(),
+            policy_arns: input.policy_arns.clone(),
+            chain_depth: 0,
+            mfa: false,
+            federated: Some(FederatedSession {
+                provider: provider.arn.clone(),
+                keys: federated_keys,
+            }),
+        };
+        let token =
+            session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;
+        let assumed = AssumedRole::new(role.clone(), &input.role_session_name);
+        tracing::info!(
+            provider = %provider.arn,
+            %subject,
+            session = %assumed.arn,
+            access_key_id = %access_key_id,
+            duration,
+            "assumed role with web identity"
+        );
+        self.telemetry
+            .credentials_issued("AssumeRoleWithWebIdentity");
+        Ok(WebIdentityOutput {
+            credentials: Credentials {
+                access_key_id,
+                secret_access_key: Secret::new(secret),
+                session_token: token,
+                expiration: expires,
+            },
+            assumed_role_id: assumed.assumed_role_id,
+            arn: assumed.arn,
+            subject,
+            audience,
+            provider: provider.arn.clone(),
+            packed_policy_size: u32::try_from(packed).unwrap_or(u32::MAX),
+            source_identity,
+        })
+    }
+}
+
+fn no_provider(iss: &str) -> IamError {
+    FederationError::InvalidIdentityToken(format!(
+        "No OpenIDConnect provider found in your account for {iss}"
+    ))
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn github_style_keys() {
+        let claims = serde_json::json!({
+            "iss": "https://token.actions.githubusercontent.com",
+            "sub": "repo:octo/app:ref:refs/heads/main",
+            "aud": "sts.amazonaws.com",
+            "repository": "octo/app",
+            "job_workflow_ref": "octo/app/.github/workflows/ci.yml@refs/heads/main",
+            "amr": ["pwd", "mfa"],
+            "run_number": 7,
+            "https://aws.amazon.com/tags": {"principal_tags": {}},
+        });
+        let claims = claims.as_object().unwrap();
+        let p = "token.actions.githubusercontent.com";
+        let keys = provider_keys(
+            p,
+            claims,
+            "sts.amazonaws.com",
+            "repo:octo/app:ref:refs/heads/main",
+        );
+        let get = |k: &str| {
+            keys.iter()
+                .find(|(name, _)| name == &format!("{p}:{k}"))
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(get("aud").unwrap(), vec!["sts.amazonaws.com"]);
+        assert_eq!(
+            get("sub").unwrap(),
+            vec!["repo:octo/app:ref:refs/heads/main"]
+        );
+        assert_eq!(get("amr").unwrap(), vec!["pwd", "mfa"]);
+        assert_eq!(get("repository").unwrap(), vec!["octo/app"]);
+        assert!(get("job_workflow_ref").is_some());
+        // Non-string claims and URL-named claims are not keys.
+        assert!(get("run_number").is_none());
+        assert!(!keys.iter().any(|(k, _)| k.contains("aws.amazon.com")));
+        assert_eq!(keys.iter().filter(|(k, _)| k.ends_with(":aud")).count(), 1);
+    }
+}

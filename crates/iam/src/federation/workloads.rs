@@ -1,0 +1,140 @@
+//! Role credentials for workloads the operator bound to a role (the instance-metadata and
+//! container credential endpoints). The workload proves who it is to the server front
+//! (a per-workload listener, or a per-workload bearer token); here the role's trust policy
+//! must still allow the matching AWS service principal — `ec2.amazonaws.com` for the
+//! instance-metadata protocol, `ecs-tasks.amazonaws.com` for the container protocol — to
+//! `sts:AssumeRole`, exactly as on AWS, so binding a workload to a role never bypasses the
+//! role's own trust decision.
+
+use chrono::Duration;
+use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind};
+use hourglass_store::Secret;
+
+use crate::authz::{CallerPolicies, load_keys};
+use crate::error::{IamError, IamResult};
+use crate::ids::new_secret;
+use crate::session::{self, SessionClaims, SessionKind};
+use crate::sts::Credentials;
+use crate::{Identity, validate};
+
+/// A workload's role credentials.
+#[derive(Debug, Clone)]
+pub struct WorkloadCredentials {
+    pub credentials: Credentials,
+    pub role_arn: String,
+    pub role_name: String,
+    pub role_id: String,
+    pub account_id: String,
+}
+
+impl Identity {
+    /// Issues a role session for a workload. `service` is the service principal the role's
+    /// trust policy must allow; `duration` is 900–43200 s and at most the role's maximum.
+    pub async fn workload_credentials(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        duration: i64,
+        service: &str,
+    ) -> IamResult<WorkloadCredentials> {
+        crate::sts::validate_assume_role_input(&crate::sts::AssumeRoleInput {
+            role_arn: role_arn.to_owned(),
+            role_session_name: session_name.to_owned(),
+            duration_seconds: Some(duration.to_string()),
+            ..Default::default()
+        })?;
+        let denied = || {
+            IamError::access_denied(format!(
+                "{service} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+            ))
+        };
+        let role = self.role_for_arn(role_arn).await?.ok_or_else(denied)?;
+        let trust = self
+            .policies
+            .get_or_compile(&role.assume_role_policy_document, PolicyKind::Trust)
+            .map_err(|e| {
+                IamError::Internal(format!(
+                    "trust policy of {} does not compile: {e}",
+                    role.arn
+                ))
+            })?;
+        let trust = AttachedPolicy::new(format!("{}/trust-policy", role.arn), trust);
+        let keys = vec![
+            (
+                "sts:RoleSessionName".to_owned(),
+                vec![session_name.to_owned()],
+            ),
+            (
+                "aws:ResourceAccount".to_owned(),
+                vec![role.account_id.clone()],
+            ),
+            (
+                "aws:PrincipalIsAWSService".to_owned(),
+                vec!["true".to_owned()],
+            ),
+        ];
+        let gathered = CallerPolicies {
+            identity: Vec::new(),
+            boundary: None,
+            session: None,
+            arn: service.to_owned(),
+            keys: Vec::new(),
+        };
+        let mut ctx = hourglass_policy::RequestContext::new(
+            "sts:AssumeRole",
+            Some(&role.arn),
+            hourglass_policy::Principal::service(service),
+        );
+        load_keys(&mut ctx, &keys);
+        let request = AssumeRoleRequest {
+            action: AssumeRoleAction::AssumeRole,
+            role_arn: &role.arn,
+            role_account: &role.account_id,
+            trust_policy: &trust,
+            tags: false,
+            source_identity: false,
+        };
+        self.authorize_assume_role(&gathered, &ctx, &request, role_arn, &keys)
+            .map_err(|_| denied())?;
+        let duration = validate::int_range(&duration.to_string(), "DurationSeconds", 900, 43200)?
+            .min(i64::from(role.max_session_duration));
+        let now = self.clock.now();
+        let expires = now + Duration::seconds(duration);
+        let access_key_id = session::new_temporary_key_id(&self.account_id);
+        let secret = new_secret();
+        let claims = SessionClaims {
+            kind: SessionKind::Role,
+            account_id: role.account_id.clone(),
+            secret: secret.clone(),
+            role_id: Some(role.role_id.clone()),
+            user_id: None,
+            session_name: Some(session_name.to_owned()),
+            issued_ms: now.timestamp_millis(),
+            expires_ms: expires.timestamp_millis(),
+            source_identity: None,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            policy: None,
+            policy_arns: Vec::new(),
+            chain_depth: 0,
+            mfa: false,
+            federated: None,
+        };
+        let token =
+            session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;
+        tracing::info!(%service, role = %role.arn, session = %session_name, access_key_id = %access_key_id, duration, "issued workload credentials");
+        self.telemetry.credentials_issued("WorkloadCredentials");
+        Ok(WorkloadCredentials {
+            credentials: Credentials {
+                access_key_id,
+                secret_access_key: Secret::new(secret),
+                session_token: token,
+                expiration: expires,
+            },
+            role_arn: role.arn.clone(),
+            role_name: role.name.clone(),
+            role_id: role.role_id.clone(),
+            account_id: role.account_id.clone(),
+        })
+    }
+}

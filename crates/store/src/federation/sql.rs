@@ -1,0 +1,166 @@
+//! SQL of the federation records.
+
+use crate::error::{Quota, ResourceKind, Result, StoreError};
+use crate::federation::{
+    CLIENT_IDS_PER_PROVIDER, OIDC_PROVIDERS_PER_ACCOUNT, OidcChange, OidcProvider,
+    TAGS_PER_PROVIDER,
+};
+use crate::model::Tag;
+use crate::sql::{Row, Tx, accounts};
+
+const COLUMNS: &str = "account_id, arn, url, client_ids, thumbprints, create_date, tags";
+
+fn json_list<T: serde::de::DeserializeOwned>(row: &Row, i: usize) -> Result<Vec<T>> {
+    serde_json::from_str(&row.text(i)?)
+        .map_err(|e| StoreError::corrupt(format!("column {i}: bad JSON list: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("cannot encode list: {e}")))
+}
+
+fn provider_from(row: &Row) -> Result<OidcProvider> {
+    let tags: Vec<(String, String)> = json_list(row, 6)?;
+    Ok(OidcProvider {
+        account_id: row.text(0)?,
+        arn: row.text(1)?,
+        url: row.text(2)?,
+        client_ids: json_list(row, 3)?,
+        thumbprints: json_list(row, 4)?,
+        create_date: row.time(5)?,
+        tags: tags.into_iter().map(|(k, v)| Tag::new(k, v)).collect(),
+    })
+}
+
+fn tag_pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
+    tags.iter()
+        .map(|t| (t.key.as_str(), t.value.as_str()))
+        .collect()
+}
+
+pub(crate) async fn create(tx: &mut dyn Tx, p: &OidcProvider) -> Result<OidcProvider> {
+    accounts::require(tx, &p.account_id).await?;
+    if tx
+        .exists(
+            "SELECT 1 FROM oidc_providers WHERE arn = $1",
+            &params![&p.arn],
+        )
+        .await?
+    {
+        return Err(StoreError::already_exists(
+            ResourceKind::OidcProvider,
+            format!("https://{}", p.url),
+        ));
+    }
+    tx.ensure_room(
+        "SELECT COUNT(*) FROM oidc_providers WHERE account_id = $1",
+        &params![&p.account_id],
+        Quota::OpenIdConnectProvidersPerAccount,
+        OIDC_PROVIDERS_PER_ACCOUNT,
+    )
+    .await?;
+    let mut tags = p.tags.clone();
+    tags.sort_by(|a, b| a.key.cmp(&b.key));
+    tx.execute(
+        "INSERT INTO oidc_providers (account_id, arn, url, client_ids, thumbprints, \
+         create_date, tags) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &params![
+            &p.account_id,
+            &p.arn,
+            &p.url,
+            to_json(&p.client_ids)?,
+            to_json(&p.thumbprints)?,
+            p.create_date,
+            to_json(&tag_pairs(&tags))?
+        ],
+    )
+    .await?;
+    get(tx, &p.account_id, &p.arn).await
+}
+
+pub(crate) async fn get(tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<OidcProvider> {
+    let row = tx
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM oidc_providers WHERE account_id = $1 AND arn = $2"),
+            &params![account_id, arn],
+        )
+        .await?
+        .ok_or_else(|| StoreError::not_found(ResourceKind::OidcProvider, arn))?;
+    provider_from(&row)
+}
+
+pub(crate) async fn list(tx: &mut dyn Tx, account_id: &str) -> Result<Vec<OidcProvider>> {
+    tx.query(
+        &format!("SELECT {COLUMNS} FROM oidc_providers WHERE account_id = $1 ORDER BY arn"),
+        &params![account_id],
+    )
+    .await?
+    .iter()
+    .map(provider_from)
+    .collect()
+}
+
+pub(crate) async fn delete(tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<()> {
+    let n = tx
+        .execute(
+            "DELETE FROM oidc_providers WHERE account_id = $1 AND arn = $2",
+            &params![account_id, arn],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::not_found(ResourceKind::OidcProvider, arn));
+    }
+    Ok(())
+}
+
+/// Applies `change` to the stored provider and returns the result.
+pub(crate) async fn update(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    arn: &str,
+    change: &OidcChange,
+) -> Result<OidcProvider> {
+    let mut p = get(tx, account_id, arn).await?;
+    match change {
+        OidcChange::AddClientId(id) => {
+            if !p.client_ids.contains(id) {
+                if p.client_ids.len() >= CLIENT_IDS_PER_PROVIDER {
+                    return Err(StoreError::LimitExceeded {
+                        quota: Quota::ClientIdsPerOpenIdConnectProvider,
+                        limit: u32::try_from(CLIENT_IDS_PER_PROVIDER).unwrap_or(u32::MAX),
+                    });
+                }
+                p.client_ids.push(id.clone());
+            }
+        }
+        OidcChange::RemoveClientId(id) => p.client_ids.retain(|c| c != id),
+        OidcChange::SetThumbprints(t) => p.thumbprints = t.clone(),
+        OidcChange::Tag(tags) => {
+            for t in tags {
+                p.tags.retain(|old| old.key != t.key);
+                p.tags.push(t.clone());
+            }
+            if p.tags.len() > TAGS_PER_PROVIDER {
+                return Err(StoreError::LimitExceeded {
+                    quota: Quota::TagsPerOpenIdConnectProvider,
+                    limit: u32::try_from(TAGS_PER_PROVIDER).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        OidcChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
+    }
+    p.tags.sort_by(|a, b| a.key.cmp(&b.key));
+    tx.execute(
+        "UPDATE oidc_providers SET client_ids = $3, thumbprints = $4, tags = $5 \
+         WHERE account_id = $1 AND arn = $2",
+        &params![
+            account_id,
+            arn,
+            to_json(&p.client_ids)?,
+            to_json(&p.thumbprints)?,
+            to_json(&tag_pairs(&p.tags))?
+        ],
+    )
+    .await?;
+    Ok(p)
+}
