@@ -144,9 +144,9 @@ impl S3Service {
                     .context
                     .push(("aws:ResourceAccount".into(), vec![b.owner.clone()]));
                 policy_id = bucket_arn(&b.name);
-                b.policy.as_deref().map(|document| ResourcePolicy {
+                Some(ResourcePolicy {
                     id: &policy_id,
-                    document,
+                    document: b.policy.as_deref(),
                     account_id: &b.owner,
                 })
             }

@@ -11,6 +11,7 @@
 pub mod error;
 pub mod keyring;
 pub mod model;
+pub mod org;
 #[macro_use]
 mod sql;
 mod postgres;

@@ -24,7 +24,7 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 };
 
 /// `(version, template)`, ascending.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_S3)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_S3), (7, V7_ORGANIZATIONS)];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
 /// separate S3 file (see `sqlite::legacy`).
@@ -229,4 +229,60 @@ CREATE TABLE IF NOT EXISTS s3_parts (
     segment   TEXT NOT NULL,
     PRIMARY KEY (upload_id, number)
 );
+"#;
+
+/// AWS Organizations: the server's one organization, its accounts (rows of `accounts`), OUs,
+/// create-account requests and organization policies with their attachments.
+const V7_ORGANIZATIONS: &str = r#"
+CREATE TABLE org_organization (
+    org_id              {text} PRIMARY KEY,
+    feature_set         TEXT NOT NULL,
+    management_account  {text} NOT NULL REFERENCES accounts (account_id),
+    management_email    TEXT NOT NULL,
+    root_id             {text} NOT NULL UNIQUE,
+    created             {ts} NOT NULL
+);
+CREATE TABLE org_policy_types (
+    policy_type {text} PRIMARY KEY
+);
+CREATE TABLE org_accounts (
+    account_id     {text} PRIMARY KEY REFERENCES accounts (account_id),
+    name           TEXT NOT NULL,
+    email          TEXT NOT NULL,
+    email_lower    {text} NOT NULL UNIQUE,
+    joined_method  TEXT NOT NULL,
+    joined         {ts} NOT NULL,
+    parent_id      {text} NOT NULL
+);
+CREATE INDEX org_accounts_parent ON org_accounts (parent_id, account_id);
+CREATE TABLE org_units (
+    ou_id      {text} PRIMARY KEY,
+    name       {text} NOT NULL,
+    parent_id  {text} NOT NULL,
+    created    {ts} NOT NULL
+);
+CREATE INDEX org_units_parent ON org_units (parent_id, ou_id);
+CREATE TABLE org_create_account_status (
+    request_id      {text} PRIMARY KEY,
+    account_name    TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    requested       {ts} NOT NULL,
+    completed       {ts},
+    account_id      TEXT,
+    failure_reason  TEXT
+);
+CREATE TABLE org_policies (
+    policy_id    {text} PRIMARY KEY,
+    policy_type  {text} NOT NULL,
+    name         {text} NOT NULL,
+    description  TEXT NOT NULL,
+    content      TEXT NOT NULL,
+    aws_managed  BIGINT NOT NULL
+);
+CREATE TABLE org_policy_targets (
+    policy_id  {text} NOT NULL REFERENCES org_policies (policy_id),
+    target_id  {text} NOT NULL,
+    PRIMARY KEY (policy_id, target_id)
+);
+CREATE INDEX org_policy_targets_target ON org_policy_targets (target_id, policy_id);
 "#;
