@@ -129,7 +129,7 @@ fn max_results(ctx: &JsonCtx<'_>, max: u64) -> Result<usize, JsonApiError> {
     let n = match ctx.input.get("MaxResults") {
         None | Some(Value::Null) => max,
         Some(Value::Number(n)) => match n.as_u64() {
-            Some(n) if n == 0 => {
+            Some(0) => {
                 return Err(invalid(
                     "MIN_VALUE_EXCEEDED",
                     "You provided a value that is smaller than the minimum allowed.",
