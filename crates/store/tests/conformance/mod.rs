@@ -9,6 +9,7 @@ pub mod concurrency;
 pub mod fixtures;
 pub mod groups;
 pub mod keys;
+pub mod organizations;
 pub mod policies;
 pub mod principals;
 pub mod roles;
@@ -66,6 +67,7 @@ macro_rules! conformance_suite {
             attachments: [attach_detach_and_limits, entities_for_policy, inline_policies_and_size],
             groups: [lifecycle, delete_conflicts, groups_per_user_limit, account_quotas],
             principals: [user_and_role_policies],
+            organizations: [organization_and_member_accounts, units_policies_and_controls],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,
