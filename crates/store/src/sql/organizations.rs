@@ -4,18 +4,19 @@ use crate::error::Result;
 use crate::model::{EntityRef, Quotas};
 use crate::org::{
     AccountControls, CreateAccountStatus, NewMemberAccount, NewOrganization, OrgAccount, OrgFault,
-    OrgPolicy, OrgPolicyUpdate, OrgResult, OrgUnit, Organization, limits,
+    OrgPolicy, OrgResult, OrgUnit, Organization, limits,
 };
+use crate::sql::org_policies::attached;
 use crate::sql::{Row, Tx, accounts, attachments, roles};
 
 /// The AWS-managed SCP every target starts with.
 pub(crate) const FULL_ACCESS_ID: &str = "p-FullAWSAccess";
-const SCP: &str = "SERVICE_CONTROL_POLICY";
+pub(crate) const SCP: &str = "SERVICE_CONTROL_POLICY";
 
 const ORG_COLUMNS: &str =
     "org_id, feature_set, management_account, management_email, root_id, created";
 const ACCOUNT_COLUMNS: &str = "account_id, name, email, joined_method, joined, parent_id";
-const POLICY_COLUMNS: &str = "p.policy_id, p.policy_type, p.name, p.description, p.content, \
+pub(crate) const POLICY_COLUMNS: &str = "p.policy_id, p.policy_type, p.name, p.description, p.content, \
      p.aws_managed";
 const STATUS_COLUMNS: &str =
     "request_id, account_name, state, requested, completed, account_id, failure_reason";
@@ -31,7 +32,7 @@ fn account_from(row: &Row) -> Result<OrgAccount> {
     })
 }
 
-fn policy_from(row: &Row) -> Result<OrgPolicy> {
+pub(crate) fn policy_from(row: &Row) -> Result<OrgPolicy> {
     Ok(OrgPolicy {
         policy_id: row.text(0)?,
         policy_type: row.text(1)?,
@@ -81,11 +82,11 @@ pub(crate) async fn get(tx: &mut dyn Tx) -> Result<Option<Organization>> {
     }))
 }
 
-async fn require_org(tx: &mut dyn Tx) -> Result<Result<Organization, OrgFault>> {
+pub(crate) async fn require_org(tx: &mut dyn Tx) -> Result<Result<Organization, OrgFault>> {
     Ok(get(tx).await?.ok_or(OrgFault::NoOrganization))
 }
 
-async fn type_enabled(tx: &mut dyn Tx, policy_type: &str) -> Result<bool> {
+pub(crate) async fn type_enabled(tx: &mut dyn Tx, policy_type: &str) -> Result<bool> {
     tx.exists(
         "SELECT 1 FROM org_policy_types WHERE policy_type = $1",
         &params![policy_type],
@@ -93,7 +94,7 @@ async fn type_enabled(tx: &mut dyn Tx, policy_type: &str) -> Result<bool> {
     .await
 }
 
-async fn insert_policy(tx: &mut dyn Tx, p: &OrgPolicy) -> Result<()> {
+pub(crate) async fn insert_policy(tx: &mut dyn Tx, p: &OrgPolicy) -> Result<()> {
     tx.execute(
         "INSERT INTO org_policies (policy_id, policy_type, name, description, content, \
          aws_managed) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -110,7 +111,7 @@ async fn insert_policy(tx: &mut dyn Tx, p: &OrgPolicy) -> Result<()> {
     Ok(())
 }
 
-async fn link(tx: &mut dyn Tx, policy_id: &str, target_id: &str) -> Result<()> {
+pub(crate) async fn link(tx: &mut dyn Tx, policy_id: &str, target_id: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO org_policy_targets (policy_id, target_id) VALUES ($1, $2) \
          ON CONFLICT (policy_id, target_id) DO NOTHING",
@@ -348,7 +349,7 @@ pub(crate) async fn get_ou(tx: &mut dyn Tx, ou_id: &str) -> Result<Option<OrgUni
 }
 
 /// Whether `id` is the root or an OU.
-async fn is_parent(tx: &mut dyn Tx, org: &Organization, id: &str) -> Result<bool> {
+pub(crate) async fn is_parent(tx: &mut dyn Tx, org: &Organization, id: &str) -> Result<bool> {
     Ok(id == org.root_id || get_ou(tx, id).await?.is_some())
 }
 
@@ -530,340 +531,21 @@ pub(crate) async fn move_account(
     Ok(Ok(()))
 }
 
-// --- policies ---
-
-pub(crate) async fn get_policy(tx: &mut dyn Tx, policy_id: &str) -> Result<Option<OrgPolicy>> {
-    tx.query_opt(
-        &format!("SELECT {POLICY_COLUMNS} FROM org_policies p WHERE p.policy_id = $1"),
-        &params![policy_id],
-    )
-    .await?
-    .as_ref()
-    .map(policy_from)
-    .transpose()
-}
-
-pub(crate) async fn list_policies(tx: &mut dyn Tx, policy_type: &str) -> Result<Vec<OrgPolicy>> {
-    tx.query(
-        &format!(
-            "SELECT {POLICY_COLUMNS} FROM org_policies p WHERE p.policy_type = $1 \
-             ORDER BY p.aws_managed DESC, p.name, p.policy_id"
-        ),
-        &params![policy_type],
-    )
-    .await?
-    .iter()
-    .map(policy_from)
-    .collect()
-}
-
-async fn name_taken(tx: &mut dyn Tx, policy_type: &str, name: &str) -> Result<bool> {
-    tx.exists(
-        "SELECT 1 FROM org_policies WHERE policy_type = $1 AND name = $2",
-        &params![policy_type, name],
-    )
-    .await
-}
-
-pub(crate) async fn create_policy(tx: &mut dyn Tx, p: &OrgPolicy) -> OrgResult<OrgPolicy> {
-    if let Err(f) = require_org(tx).await? {
-        return Ok(Err(f));
-    }
-    if name_taken(tx, &p.policy_type, &p.name).await? {
-        return Ok(Err(OrgFault::DuplicatePolicy));
-    }
-    if tx
-        .count(
-            "SELECT COUNT(*) FROM org_policies WHERE policy_type = $1",
-            &params![&p.policy_type],
-        )
-        .await?
-        >= limits::POLICIES_PER_TYPE
-    {
-        return Ok(Err(OrgFault::Constraint("POLICY_NUMBER_LIMIT_EXCEEDED")));
-    }
-    insert_policy(tx, p).await?;
-    Ok(Ok(p.clone()))
-}
-
-pub(crate) async fn update_policy(
-    tx: &mut dyn Tx,
-    policy_id: &str,
-    update: &OrgPolicyUpdate,
-) -> OrgResult<OrgPolicy> {
-    let Some(mut p) = get_policy(tx, policy_id).await? else {
-        return Ok(Err(OrgFault::PolicyNotFound));
-    };
-    if p.aws_managed {
-        return Ok(Err(OrgFault::PolicyChangesNotAllowed));
-    }
-    if let Some(name) = &update.name {
-        if *name != p.name && name_taken(tx, &p.policy_type, name).await? {
-            return Ok(Err(OrgFault::DuplicatePolicy));
-        }
-        p.name = name.clone();
-    }
-    if let Some(d) = &update.description {
-        p.description = d.clone();
-    }
-    if let Some(c) = &update.content {
-        p.content = c.clone();
-    }
-    tx.execute(
-        "UPDATE org_policies SET name = $1, description = $2, content = $3 WHERE policy_id = $4",
-        &params![&p.name, &p.description, &p.content, policy_id],
-    )
-    .await?;
-    Ok(Ok(p))
-}
-
-pub(crate) async fn delete_policy(tx: &mut dyn Tx, policy_id: &str) -> OrgResult<()> {
-    let Some(p) = get_policy(tx, policy_id).await? else {
-        return Ok(Err(OrgFault::PolicyNotFound));
-    };
-    if p.aws_managed {
-        return Ok(Err(OrgFault::PolicyChangesNotAllowed));
-    }
-    if tx
-        .exists(
-            "SELECT 1 FROM org_policy_targets WHERE policy_id = $1",
-            &params![policy_id],
-        )
-        .await?
-    {
-        return Ok(Err(OrgFault::PolicyInUse));
-    }
-    tx.execute(
-        "DELETE FROM org_policies WHERE policy_id = $1",
-        &params![policy_id],
-    )
-    .await?;
-    Ok(Ok(()))
-}
-
-/// Whether `target` is the root, an OU or an account of the organization.
-async fn is_target(tx: &mut dyn Tx, org: &Organization, target: &str) -> Result<bool> {
-    Ok(is_parent(tx, org, target).await? || get_account(tx, target).await?.is_some())
-}
-
-async fn attached_count(tx: &mut dyn Tx, target: &str, policy_type: &str) -> Result<u32> {
-    tx.count(
-        "SELECT COUNT(*) FROM org_policy_targets t JOIN org_policies p \
-         ON p.policy_id = t.policy_id WHERE t.target_id = $1 AND p.policy_type = $2",
-        &params![target, policy_type],
-    )
-    .await
-}
-
-pub(crate) async fn attach(tx: &mut dyn Tx, policy_id: &str, target: &str) -> OrgResult<()> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
-    let Some(p) = get_policy(tx, policy_id).await? else {
-        return Ok(Err(OrgFault::PolicyNotFound));
-    };
-    if !is_target(tx, &org, target).await? {
-        return Ok(Err(OrgFault::TargetNotFound));
-    }
-    if !type_enabled(tx, &p.policy_type).await? {
-        return Ok(Err(OrgFault::PolicyTypeNotEnabled));
-    }
-    if tx
-        .exists(
-            "SELECT 1 FROM org_policy_targets WHERE policy_id = $1 AND target_id = $2",
-            &params![policy_id, target],
-        )
-        .await?
-    {
-        return Ok(Err(OrgFault::DuplicatePolicyAttachment));
-    }
-    if attached_count(tx, target, &p.policy_type).await? >= limits::POLICIES_PER_TARGET {
-        return Ok(Err(OrgFault::Constraint(
-            "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
-        )));
-    }
-    link(tx, policy_id, target).await?;
-    Ok(Ok(()))
-}
-
-pub(crate) async fn detach(tx: &mut dyn Tx, policy_id: &str, target: &str) -> OrgResult<()> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
-    let Some(p) = get_policy(tx, policy_id).await? else {
-        return Ok(Err(OrgFault::PolicyNotFound));
-    };
-    if !is_target(tx, &org, target).await? {
-        return Ok(Err(OrgFault::TargetNotFound));
-    }
-    if !tx
-        .exists(
-            "SELECT 1 FROM org_policy_targets WHERE policy_id = $1 AND target_id = $2",
-            &params![policy_id, target],
-        )
-        .await?
-    {
-        return Ok(Err(OrgFault::PolicyNotAttached));
-    }
-    // A target of an enabled type is never left without a policy of that type.
-    if type_enabled(tx, &p.policy_type).await?
-        && attached_count(tx, target, &p.policy_type).await? <= 1
-    {
-        return Ok(Err(OrgFault::Constraint(
-            "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
-        )));
-    }
-    tx.execute(
-        "DELETE FROM org_policy_targets WHERE policy_id = $1 AND target_id = $2",
-        &params![policy_id, target],
-    )
-    .await?;
-    Ok(Ok(()))
-}
-
-pub(crate) async fn policies_for_target(
-    tx: &mut dyn Tx,
-    target: &str,
-    policy_type: &str,
-) -> OrgResult<Vec<OrgPolicy>> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
-    if !is_target(tx, &org, target).await? {
-        return Ok(Err(OrgFault::TargetNotFound));
-    }
-    Ok(Ok(attached(tx, target, policy_type).await?))
-}
-
-async fn attached(tx: &mut dyn Tx, target: &str, policy_type: &str) -> Result<Vec<OrgPolicy>> {
-    tx.query(
-        &format!(
-            "SELECT {POLICY_COLUMNS} FROM org_policy_targets t JOIN org_policies p \
-             ON p.policy_id = t.policy_id WHERE t.target_id = $1 AND p.policy_type = $2 \
-             ORDER BY p.aws_managed DESC, p.name, p.policy_id"
-        ),
-        &params![target, policy_type],
-    )
-    .await?
-    .iter()
-    .map(policy_from)
-    .collect()
-}
-
-/// The targets a policy is attached to: (id, name) pairs, the root named `Root`.
-pub(crate) async fn targets_for_policy(
-    tx: &mut dyn Tx,
-    policy_id: &str,
-) -> OrgResult<Vec<(String, String)>> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
-    if get_policy(tx, policy_id).await?.is_none() {
-        return Ok(Err(OrgFault::PolicyNotFound));
-    }
-    let ids = tx
-        .query(
-            "SELECT target_id FROM org_policy_targets WHERE policy_id = $1 ORDER BY target_id",
-            &params![policy_id],
-        )
-        .await?
-        .iter()
-        .map(|r| r.text(0))
-        .collect::<Result<Vec<_>>>()?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let name = if id == org.root_id {
-            "Root".to_owned()
-        } else if let Some(ou) = get_ou(tx, &id).await? {
-            ou.name
-        } else if let Some(a) = get_account(tx, &id).await? {
-            a.name
-        } else {
-            continue;
-        };
-        out.push((id, name));
-    }
-    Ok(Ok(out))
-}
-
-pub(crate) async fn enable_policy_type(
-    tx: &mut dyn Tx,
-    root_id: &str,
-    policy_type: &str,
-) -> OrgResult<Organization> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
-    if root_id != org.root_id {
-        return Ok(Err(OrgFault::RootNotFound));
-    }
-    if type_enabled(tx, policy_type).await? {
-        return Ok(Err(OrgFault::PolicyTypeAlreadyEnabled));
-    }
-    tx.execute(
-        "INSERT INTO org_policy_types (policy_type) VALUES ($1)",
-        &params![policy_type],
-    )
-    .await?;
-    if policy_type == SCP {
-        // Every target starts over with FullAWSAccess only, as on AWS.
-        let targets = tx
-            .query(
-                "SELECT ou_id FROM org_units UNION SELECT account_id FROM org_accounts",
-                &[],
-            )
-            .await?
-            .iter()
-            .map(|r| r.text(0))
-            .collect::<Result<Vec<_>>>()?;
-        link(tx, FULL_ACCESS_ID, &org.root_id).await?;
-        for t in targets {
-            link(tx, FULL_ACCESS_ID, &t).await?;
-        }
-    }
-    Ok(get(tx).await?.ok_or(OrgFault::NoOrganization))
-}
-
-pub(crate) async fn disable_policy_type(
-    tx: &mut dyn Tx,
-    root_id: &str,
-    policy_type: &str,
-) -> OrgResult<Organization> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
-    if root_id != org.root_id {
-        return Ok(Err(OrgFault::RootNotFound));
-    }
-    if !type_enabled(tx, policy_type).await? {
-        return Ok(Err(OrgFault::PolicyTypeNotEnabled));
-    }
-    tx.execute(
-        "DELETE FROM org_policy_targets WHERE policy_id IN \
-         (SELECT policy_id FROM org_policies WHERE policy_type = $1)",
-        &params![policy_type],
-    )
-    .await?;
-    tx.execute(
-        "DELETE FROM org_policy_types WHERE policy_type = $1",
-        &params![policy_type],
-    )
-    .await?;
-    Ok(get(tx).await?.ok_or(OrgFault::NoOrganization))
-}
-
 /// Where `target` sits: its parent (root or OU), or `None` for the root and unknown ids.
 pub(crate) async fn parent_of(tx: &mut dyn Tx, child: &str) -> Result<Option<String>> {
     if let Some(ou) = get_ou(tx, child).await? {
         return Ok(Some(ou.parent_id));
     }
     Ok(get_account(tx, child).await?.map(|a| a.parent_id))
+}
+
+/// Whether the account belongs to the organization (one statement).
+pub(crate) async fn is_member(tx: &mut dyn Tx, account_id: &str) -> Result<bool> {
+    tx.exists(
+        "SELECT 1 FROM org_accounts WHERE account_id = $1",
+        &params![account_id],
+    )
+    .await
 }
 
 /// The organization path and the policies of `policy_type` binding an account, `None`

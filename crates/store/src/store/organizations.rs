@@ -10,7 +10,7 @@ use crate::org::{
     AccountControls, CreateAccountStatus, NewMemberAccount, NewOrganization, OrgAccount, OrgPolicy,
     OrgPolicyUpdate, OrgResult, OrgUnit, Organization,
 };
-use crate::sql::{Backend, organizations as org, tx_fn};
+use crate::sql::{Backend, org_policies, organizations as org, tx_fn};
 
 impl Store {
     /// The organization, if one was created.
@@ -105,18 +105,22 @@ impl Store {
     }
 
     pub async fn org_policy(&self, policy_id: &str) -> Result<Option<OrgPolicy>> {
-        run!(self.read, [policy_id], |tx| org::get_policy(tx, &policy_id))
+        run!(self.read, [policy_id], |tx| org_policies::get_policy(
+            tx, &policy_id
+        ))
     }
 
     pub async fn org_policies(&self, policy_type: &str) -> Result<Vec<OrgPolicy>> {
-        run!(self.read, [policy_type], |tx| org::list_policies(
+        run!(self.read, [policy_type], |tx| org_policies::list_policies(
             tx,
             &policy_type
         ))
     }
 
     pub async fn create_org_policy(&self, policy: OrgPolicy) -> OrgResult<OrgPolicy> {
-        run!(self.write, [policy], |tx| org::create_policy(tx, &policy))
+        run!(self.write, [policy], |tx| org_policies::create_policy(
+            tx, &policy
+        ))
     }
 
     pub async fn update_org_policy(
@@ -124,27 +128,27 @@ impl Store {
         policy_id: &str,
         update: OrgPolicyUpdate,
     ) -> OrgResult<OrgPolicy> {
-        run!(self.write, [policy_id, update], |tx| org::update_policy(
-            tx, &policy_id, &update
-        ))
+        run!(self.write, [policy_id, update], |tx| {
+            org_policies::update_policy(tx, &policy_id, &update)
+        })
     }
 
     pub async fn delete_org_policy(&self, policy_id: &str) -> OrgResult<()> {
-        run!(self.write, [policy_id], |tx| org::delete_policy(
+        run!(self.write, [policy_id], |tx| org_policies::delete_policy(
             tx, &policy_id
         ))
     }
 
     pub async fn attach_org_policy(&self, policy_id: &str, target_id: &str) -> OrgResult<()> {
-        run!(self.write, [policy_id, target_id], |tx| org::attach(
-            tx, &policy_id, &target_id
-        ))
+        run!(self.write, [policy_id, target_id], |tx| {
+            org_policies::attach(tx, &policy_id, &target_id)
+        })
     }
 
     pub async fn detach_org_policy(&self, policy_id: &str, target_id: &str) -> OrgResult<()> {
-        run!(self.write, [policy_id, target_id], |tx| org::detach(
-            tx, &policy_id, &target_id
-        ))
+        run!(self.write, [policy_id, target_id], |tx| {
+            org_policies::detach(tx, &policy_id, &target_id)
+        })
     }
 
     pub async fn org_policies_for_target(
@@ -153,15 +157,15 @@ impl Store {
         policy_type: &str,
     ) -> OrgResult<Vec<OrgPolicy>> {
         run!(self.read, [target_id, policy_type], |tx| {
-            org::policies_for_target(tx, &target_id, &policy_type)
+            org_policies::policies_for_target(tx, &target_id, &policy_type)
         })
     }
 
     /// The targets of a policy as (id, name).
     pub async fn org_policy_targets(&self, policy_id: &str) -> OrgResult<Vec<(String, String)>> {
-        run!(self.read, [policy_id], |tx| org::targets_for_policy(
-            tx, &policy_id
-        ))
+        run!(self.read, [policy_id], |tx| {
+            org_policies::targets_for_policy(tx, &policy_id)
+        })
     }
 
     pub async fn enable_org_policy_type(
@@ -170,7 +174,7 @@ impl Store {
         policy_type: &str,
     ) -> OrgResult<Organization> {
         run!(self.write, [root_id, policy_type], |tx| {
-            org::enable_policy_type(tx, &root_id, &policy_type)
+            org_policies::enable_policy_type(tx, &root_id, &policy_type)
         })
     }
 
@@ -180,7 +184,7 @@ impl Store {
         policy_type: &str,
     ) -> OrgResult<Organization> {
         run!(self.write, [root_id, policy_type], |tx| {
-            org::disable_policy_type(tx, &root_id, &policy_type)
+            org_policies::disable_policy_type(tx, &root_id, &policy_type)
         })
     }
 
@@ -191,6 +195,15 @@ impl Store {
         account_id: &str,
         policy_type: &str,
     ) -> Result<Option<AccountControls>> {
+        // Asked on every authorization: an account in no organization (every account of a
+        // server without one) costs one statement, without a transaction around it.
+        let member = run!(self.read_single, [account_id], |tx| org::is_member(
+            tx,
+            &account_id
+        ))?;
+        if !member {
+            return Ok(None);
+        }
         run!(self.read, [account_id, policy_type], |tx| {
             org::account_controls(tx, &account_id, &policy_type)
         })

@@ -95,7 +95,10 @@ pub async fn organization_and_member_accounts(h: &dyn Harness) {
         .unwrap()
         .unwrap();
     assert_eq!(failed.state, "FAILED");
-    assert_eq!(failed.failure_reason.as_deref(), Some("EMAIL_ALREADY_EXISTS"));
+    assert_eq!(
+        failed.failure_reason.as_deref(),
+        Some("EMAIL_ALREADY_EXISTS")
+    );
     assert!(store.get_account(MEMBER).await.is_err());
 
     let ok = store
@@ -115,11 +118,17 @@ pub async fn organization_and_member_accounts(h: &dyn Harness) {
         .await
         .unwrap();
     assert_eq!(role.account_id, MEMBER);
-    let policies = store.principal_policies(MEMBER, &PrincipalRef::Role(role.role_id)).await.unwrap();
+    let policies = store
+        .principal_policies(MEMBER, &PrincipalRef::Role(role.role_id))
+        .await
+        .unwrap();
     assert_eq!(policies.managed.len(), 1);
     let accounts = store.org_accounts().await.unwrap();
     assert_eq!(
-        accounts.iter().map(|a| a.account_id.as_str()).collect::<Vec<_>>(),
+        accounts
+            .iter()
+            .map(|a| a.account_id.as_str())
+            .collect::<Vec<_>>(),
         vec![ACCT, MEMBER]
     );
     assert_eq!(accounts[0].joined_method, "INVITED");
@@ -131,7 +140,10 @@ pub async fn organization_and_member_accounts(h: &dyn Harness) {
     third.role.account_id = "777788889999".into();
     third.max_accounts = 2;
     let capped = store.create_member_account(third).await.unwrap().unwrap();
-    assert_eq!(capped.failure_reason.as_deref(), Some("ACCOUNT_LIMIT_EXCEEDED"));
+    assert_eq!(
+        capped.failure_reason.as_deref(),
+        Some("ACCOUNT_LIMIT_EXCEEDED")
+    );
 }
 
 pub async fn units_policies_and_controls(h: &dyn Harness) {
@@ -152,7 +164,10 @@ pub async fn units_policies_and_controls(h: &dyn Harness) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        store.create_org_unit(ROOT, ou("ou-ab12-bbbbbbbb", "prod")).await.unwrap(),
+        store
+            .create_org_unit(ROOT, ou("ou-ab12-bbbbbbbb", "prod"))
+            .await
+            .unwrap(),
         Err(OrgFault::DuplicateOrganizationalUnit)
     );
     assert_eq!(
@@ -166,19 +181,23 @@ pub async fn units_policies_and_controls(h: &dyn Harness) {
     let mut parent = "ou-ab12-aaaaaaaa".to_owned();
     for depth in 2..=5 {
         let id = format!("ou-ab12-deep000{depth}");
-        store.create_org_unit(&parent, ou(&id, "d")).await.unwrap().unwrap();
+        store
+            .create_org_unit(&parent, ou(&id, "d"))
+            .await
+            .unwrap()
+            .unwrap();
         parent = id;
     }
     assert_eq!(
-        store.create_org_unit(&parent, ou("ou-ab12-deep0006", "d")).await.unwrap(),
+        store
+            .create_org_unit(&parent, ou("ou-ab12-deep0006", "d"))
+            .await
+            .unwrap(),
         Err(OrgFault::Constraint("OU_DEPTH_LIMIT_EXCEEDED"))
     );
 
     assert_eq!(
-        store
-            .move_org_account(MEMBER, ROOT, ROOT)
-            .await
-            .unwrap(),
+        store.move_org_account(MEMBER, ROOT, ROOT).await.unwrap(),
         Err(OrgFault::DuplicateAccount)
     );
     store
@@ -195,9 +214,16 @@ pub async fn units_policies_and_controls(h: &dyn Harness) {
         Err(OrgFault::OrganizationalUnitNotEmpty)
     );
 
-    store.create_org_policy(scp("p-deny0001", "no-s3")).await.unwrap().unwrap();
+    store
+        .create_org_policy(scp("p-deny0001", "no-s3"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        store.create_org_policy(scp("p-deny0002", "no-s3")).await.unwrap(),
+        store
+            .create_org_policy(scp("p-deny0002", "no-s3"))
+            .await
+            .unwrap(),
         Err(OrgFault::DuplicatePolicy)
     );
     store
@@ -206,11 +232,17 @@ pub async fn units_policies_and_controls(h: &dyn Harness) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        store.attach_org_policy("p-deny0001", "ou-ab12-aaaaaaaa").await.unwrap(),
+        store
+            .attach_org_policy("p-deny0001", "ou-ab12-aaaaaaaa")
+            .await
+            .unwrap(),
         Err(OrgFault::DuplicatePolicyAttachment)
     );
     assert_eq!(
-        store.attach_org_policy("p-deny0001", "999999999999").await.unwrap(),
+        store
+            .attach_org_policy("p-deny0001", "999999999999")
+            .await
+            .unwrap(),
         Err(OrgFault::TargetNotFound)
     );
     assert_eq!(
@@ -218,8 +250,13 @@ pub async fn units_policies_and_controls(h: &dyn Harness) {
         Err(OrgFault::PolicyInUse)
     );
     assert_eq!(
-        store.detach_org_policy("p-FullAWSAccess", MEMBER).await.unwrap(),
-        Err(OrgFault::Constraint("MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED"))
+        store
+            .detach_org_policy("p-FullAWSAccess", MEMBER)
+            .await
+            .unwrap(),
+        Err(OrgFault::Constraint(
+            "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED"
+        ))
     );
 
     let controls = store.account_controls(MEMBER, SCP).await.unwrap().unwrap();
@@ -234,26 +271,42 @@ pub async fn units_policies_and_controls(h: &dyn Harness) {
         .collect();
     assert_eq!(
         names,
-        vec![vec!["FullAWSAccess"], vec!["FullAWSAccess", "no-s3"], vec!["FullAWSAccess"]]
+        vec![
+            vec!["FullAWSAccess"],
+            vec!["FullAWSAccess", "no-s3"],
+            vec!["FullAWSAccess"]
+        ]
     );
     assert!(store.account_controls(OTHER, SCP).await.unwrap().is_none());
 
     // Disabling the type drops every attachment; enabling starts over with FullAWSAccess.
-    store.disable_org_policy_type(ROOT, SCP).await.unwrap().unwrap();
+    store
+        .disable_org_policy_type(ROOT, SCP)
+        .await
+        .unwrap()
+        .unwrap();
     let off = store.account_controls(MEMBER, SCP).await.unwrap().unwrap();
     assert!(!off.enabled && off.levels.is_empty());
     assert_eq!(
         store.attach_org_policy("p-deny0001", MEMBER).await.unwrap(),
         Err(OrgFault::PolicyTypeNotEnabled)
     );
-    store.enable_org_policy_type(ROOT, SCP).await.unwrap().unwrap();
+    store
+        .enable_org_policy_type(ROOT, SCP)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         store.enable_org_policy_type(ROOT, SCP).await.unwrap(),
         Err(OrgFault::PolicyTypeAlreadyEnabled)
     );
     let on = store.account_controls(MEMBER, SCP).await.unwrap().unwrap();
     assert!(on.levels.iter().all(|l| l.len() == 1 && l[0].aws_managed));
-    store.delete_org_policy("p-deny0001").await.unwrap().unwrap();
+    store
+        .delete_org_policy("p-deny0001")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         store.delete_org_policy("p-FullAWSAccess").await.unwrap(),
         Err(OrgFault::PolicyChangesNotAllowed)
