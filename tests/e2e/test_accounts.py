@@ -585,7 +585,30 @@ def test_bucket_policy_naming_an_account(org, server):
             }
         ),
     )
-    assert s3_client(server.endpoint, org.admin(alpha)).get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    a_s3 = s3_client(server.endpoint, org.admin(alpha))
+    assert a_s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    # The account's S3 canonical user id names it as well.
+    canonical = a_s3.list_buckets()["Owner"]["ID"]
+    assert re.fullmatch(r"[0-9a-f]{64}", canonical)
+    b_s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"CanonicalUser": canonical},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/k",
+            }
+        ),
+    )
+    assert a_s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    expect_error(
+        s3_client(server.endpoint, org.admin(org.members["gamma"])).get_object,
+        Bucket=bucket,
+        Key="k",
+        code="AccessDenied",
+        status=403,
+    )
 
 
 # --- The aws CLI -----------------------------------------------------------------------------

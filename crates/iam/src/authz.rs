@@ -256,7 +256,13 @@ impl Identity {
             Some(a) if a != caller.account_id() => self.resource_org_keys(a).await?,
             _ => same_org_keys(&gathered.keys),
         };
-        let principal = policy_principal(caller, &gathered.arn);
+        let canonical = resource_attached
+            .as_ref()
+            .map(|_| crate::principal::canonical_user_id(caller.account_id()));
+        let mut principal = policy_principal(caller, &gathered.arn);
+        if let Some(c) = &canonical {
+            principal = principal.with_canonical_user(c);
+        }
         let mut ctx = RequestContext::new(&access.action, Some(&access.resource), principal);
         load_keys(&mut ctx, &gathered.keys);
         load_keys(&mut ctx, &resource_org);

@@ -132,6 +132,7 @@ impl OwnedPrincipal {
             user_id: &self.user_id,
             parent_arn: self.parent_arn.as_deref(),
             parent_id: self.parent_id.as_deref(),
+            canonical_user: None,
         }
     }
 }

@@ -234,7 +234,7 @@ CREATE TABLE IF NOT EXISTS s3_parts (
 /// AWS Organizations: the server's one organization, its accounts (rows of `accounts`), OUs,
 /// create-account requests and organization policies with their attachments.
 const V7_ORGANIZATIONS: &str = r#"
-CREATE TABLE org_organization (
+CREATE TABLE IF NOT EXISTS org_organization (
     org_id              {text} PRIMARY KEY,
     feature_set         TEXT NOT NULL,
     management_account  {text} NOT NULL REFERENCES accounts (account_id),
@@ -242,10 +242,10 @@ CREATE TABLE org_organization (
     root_id             {text} NOT NULL UNIQUE,
     created             {ts} NOT NULL
 );
-CREATE TABLE org_policy_types (
+CREATE TABLE IF NOT EXISTS org_policy_types (
     policy_type {text} PRIMARY KEY
 );
-CREATE TABLE org_accounts (
+CREATE TABLE IF NOT EXISTS org_accounts (
     account_id     {text} PRIMARY KEY REFERENCES accounts (account_id),
     name           TEXT NOT NULL,
     email          TEXT NOT NULL,
@@ -254,15 +254,15 @@ CREATE TABLE org_accounts (
     joined         {ts} NOT NULL,
     parent_id      {text} NOT NULL
 );
-CREATE INDEX org_accounts_parent ON org_accounts (parent_id, account_id);
-CREATE TABLE org_units (
+CREATE INDEX IF NOT EXISTS org_accounts_parent ON org_accounts (parent_id, account_id);
+CREATE TABLE IF NOT EXISTS org_units (
     ou_id      {text} PRIMARY KEY,
     name       {text} NOT NULL,
     parent_id  {text} NOT NULL,
     created    {ts} NOT NULL
 );
-CREATE INDEX org_units_parent ON org_units (parent_id, ou_id);
-CREATE TABLE org_create_account_status (
+CREATE INDEX IF NOT EXISTS org_units_parent ON org_units (parent_id, ou_id);
+CREATE TABLE IF NOT EXISTS org_create_account_status (
     request_id      {text} PRIMARY KEY,
     account_name    TEXT NOT NULL,
     state           TEXT NOT NULL,
@@ -271,7 +271,7 @@ CREATE TABLE org_create_account_status (
     account_id      TEXT,
     failure_reason  TEXT
 );
-CREATE TABLE org_policies (
+CREATE TABLE IF NOT EXISTS org_policies (
     policy_id    {text} PRIMARY KEY,
     policy_type  {text} NOT NULL,
     name         {text} NOT NULL,
@@ -279,10 +279,10 @@ CREATE TABLE org_policies (
     content      TEXT NOT NULL,
     aws_managed  BIGINT NOT NULL
 );
-CREATE TABLE org_policy_targets (
+CREATE TABLE IF NOT EXISTS org_policy_targets (
     policy_id  {text} NOT NULL REFERENCES org_policies (policy_id),
     target_id  {text} NOT NULL,
     PRIMARY KEY (policy_id, target_id)
 );
-CREATE INDEX org_policy_targets_target ON org_policy_targets (target_id, policy_id);
+CREATE INDEX IF NOT EXISTS org_policy_targets_target ON org_policy_targets (target_id, policy_id);
 "#;
