@@ -537,9 +537,19 @@ def test_cross_account_bucket(org, server):
     reader_s3 = s3_client(server.endpoint, reader_creds)
     # Bucket policy alone: A's identity policy does not allow yet.
     expect_error(reader_s3.get_object, Bucket=bucket, Key="report.txt", code="AccessDenied", status=403)
-    a_iam.put_role_policy(
-        RoleName=reader, PolicyName="read", PolicyDocument=doc(allow("s3:GetObject", "s3:PutObject"))
-    )
+    # A's own policy admits resources of its organization only (aws:ResourceOrgID).
+    def read_policy(org_id):
+        a_iam.put_role_policy(
+            RoleName=reader,
+            PolicyName="read",
+            PolicyDocument=doc(
+                allow("s3:GetObject", "s3:PutObject", Condition={"StringEquals": {"aws:ResourceOrgID": org_id}})
+            ),
+        )
+
+    read_policy("o-aaaaaaaaaa")
+    expect_error(reader_s3.get_object, Bucket=bucket, Key="report.txt", code="AccessDenied", status=403)
+    read_policy(org.org["Id"])
     assert reader_s3.get_object(Bucket=bucket, Key="report.txt")["Body"].read() == b"quarterly"
     # Written cross-account, the object still belongs to B (BucketOwnerEnforced).
     reader_s3.put_object(Bucket=bucket, Key="from-a.txt", Body=b"hi")
