@@ -460,6 +460,9 @@ def test_cross_account_assume_role_with_external_id(org, server):
     assert resp["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{beta}:assumed-role/{role_name}/ss"
     assert re.fullmatch(r"ASIA[A-Z2-7]{16}", resp["Credentials"]["AccessKeyId"])
     assert server.sts(session_creds(resp)).get_caller_identity()["Account"] == beta
+    # The temporary key belongs to the role's account, as GetAccessKeyInfo tells.
+    info = server.sts(org.admin(alpha)).get_access_key_info(AccessKeyId=resp["Credentials"]["AccessKeyId"])
+    assert info["Account"] == beta
     # A trust naming another account admits nobody from A.
     other = unique("other-trust")
     b_iam.create_role(

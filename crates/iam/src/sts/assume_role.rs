@@ -404,7 +404,8 @@ impl Identity {
 
         let now = self.clock.now();
         let expires = now + Duration::seconds(duration);
-        let access_key_id = session::new_temporary_key_id(&self.account_id);
+        // The key id encodes the account the credentials act in: the role's.
+        let access_key_id = session::new_temporary_key_id(&role.account_id);
         let secret = new_secret();
         let claims = SessionClaims {
             kind: SessionKind::Role,
