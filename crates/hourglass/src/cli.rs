@@ -25,6 +25,22 @@ enum Command {
     /// Print a workload's role credentials for an SDK profile's `credential_process`
     /// (from the server's container credential endpoint; see docs/federation.md).
     Credentials(crate::process_credentials::CredentialsArgs),
+    /// Create root access keys for a member account of the organization (AWS would let
+    /// the owner of the account's e-mail address recover its root) and write them, in the
+    /// aws credentials-file format, to a new 0600 file.
+    MemberRootCredentials(MemberRootArgs),
+}
+
+#[derive(Debug, Args)]
+struct MemberRootArgs {
+    /// The member account's 12-digit id (from organizations list-accounts).
+    #[arg(long)]
+    member: String,
+    /// File to write [default: DATA_DIR/root-credentials-<MEMBER>].
+    #[arg(long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// Where the server keeps its state: shared by `serve` and the operator commands that open
@@ -234,6 +250,39 @@ fn revoke_sessions(args: RevokeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+fn member_root_credentials(args: MemberRootArgs) -> Result<(), CliError> {
+    let merged = args.store.merged(FileConfig::default())?;
+    let config = Config::resolve(merged, None, env_nonempty("HOURGLASS_SERVER_KEY"))?;
+    let path = args.output.unwrap_or_else(|| {
+        config
+            .data_dir
+            .join(format!("root-credentials-{}", args.member))
+    });
+    let key = runtime(false)?.block_on(async {
+        let identity = hourglass_server::bootstrap::open_identity(&config)
+            .await
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        identity
+            .mint_member_root_key(&args.member)
+            .await
+            .map_err(|e| CliError::Other(format!("cannot create root credentials: {e}")))
+    })?;
+    hourglass_server::bootstrap::write_root_credentials(
+        &path,
+        &key.access_key_id,
+        key.secret.expose(),
+    )
+    .map_err(|e| CliError::Other(e.to_string()))?;
+    // The secret goes to the 0600 file only, never to the terminal or a log.
+    println!(
+        "root access key {} of account {} written to {}",
+        key.access_key_id,
+        args.member,
+        path.display()
+    );
+    Ok(())
+}
+
 fn rotate_server_key(args: KeyArgs) -> Result<(), CliError> {
     let data_dir = args
         .data_dir
@@ -255,5 +304,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             crate::process_credentials::run(args).map_err(CliError::Other)
         }
         Command::RotateServerKey(args) => rotate_server_key(args),
+        Command::MemberRootCredentials(args) => member_root_credentials(args),
     }
 }

@@ -272,9 +272,6 @@ impl Identity {
             AuthError::InvalidToken
         })?;
         let claims = crate::session::open(ring, access_key_id, token)?;
-        if claims.account_id != self.account_id {
-            return Err(AuthError::InvalidToken);
-        }
         if self.clock.now().timestamp_millis() >= claims.expires_ms {
             return Err(AuthError::ExpiredToken);
         }

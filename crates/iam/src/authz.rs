@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use hourglass_policy::{
     AssumeRoleRequest, AttachedPolicy, DecisionEffect, EvaluationInput, PolicyCache, PolicyKind,
-    RequestContext, Values, evaluate, evaluate_assume_role,
+    PolicyType, RequestContext, Values, evaluate, evaluate_assume_role,
 };
 use hourglass_store::{PrincipalPolicies, PrincipalRef, StoreError};
 
@@ -112,7 +112,9 @@ pub(crate) fn compile_set(
 pub struct ResourcePolicy<'a> {
     /// How the decision names it, e.g. the bucket ARN.
     pub id: &'a str,
-    pub document: &'a str,
+    /// `None` when the resource has no policy: its account still decides whether the
+    /// access is cross-account.
+    pub document: Option<&'a str>,
     /// The account owning the resource.
     pub account_id: &'a str,
 }
@@ -129,6 +131,8 @@ pub(crate) struct CallerPolicies {
     pub arn: String,
     /// Condition keys of the caller (§5.5), beyond those derived from the principal.
     pub keys: Vec<(String, Vec<String>)>,
+    /// The SCPs binding the caller's account, level by level (see [`crate::scp`]).
+    pub scp: Vec<Vec<AttachedPolicy>>,
 }
 
 impl CallerPolicies {
@@ -137,6 +141,7 @@ impl CallerPolicies {
             identity: &self.identity,
             permissions_boundary: self.boundary.as_ref(),
             session_policies: self.session.as_deref(),
+            service_control_policies: &self.scp,
             ..Default::default()
         }
     }
@@ -176,6 +181,16 @@ pub(crate) fn merge_tags(into: &mut Vec<(String, String)>, tags: &[(String, Stri
     }
 }
 
+/// `aws:ResourceOrgID`/`Paths` of a resource in the caller's own account: the caller's.
+fn same_org_keys(keys: &[(String, Vec<String>)]) -> Vec<(String, Vec<String>)> {
+    keys.iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix("aws:PrincipalOrg")?;
+            Some((format!("aws:ResourceOrg{rest}"), v.clone()))
+        })
+        .collect()
+}
+
 /// STS actions a GetSessionToken session may call (spec §3.3, §3.9).
 fn session_token_may_call(action: &str) -> bool {
     !action
@@ -203,15 +218,14 @@ impl Identity {
         access: &Access,
         resource_policy: Option<ResourcePolicy<'_>>,
     ) -> IamResult<()> {
-        let resource_attached = match resource_policy {
-            Some(rp) => Some(AttachedPolicy::new(
-                rp.id,
+        let resource_attached = match resource_policy.and_then(|rp| Some((rp.id, rp.document?))) {
+            Some((id, document)) => Some(AttachedPolicy::new(
+                id,
                 self.policies
-                    .get_or_compile(rp.document, PolicyKind::Resource)
+                    .get_or_compile(document, PolicyKind::Resource)
                     .map_err(|e| {
                         IamError::Internal(format!(
-                            "stored resource policy {} does not compile: {e}",
-                            rp.id
+                            "stored resource policy {id} does not compile: {e}"
                         ))
                     })?,
             )),
@@ -243,9 +257,20 @@ impl Identity {
             return Err(self.denied(caller, access, None));
         }
         let gathered = self.caller_policies(caller).await?;
-        let principal = policy_principal(caller, &gathered.arn);
+        let resource_org = match resource_account {
+            Some(a) if a != caller.account_id() => self.resource_org_keys(a).await?,
+            _ => same_org_keys(&gathered.keys),
+        };
+        let canonical = resource_attached
+            .as_ref()
+            .map(|_| crate::principal::canonical_user_id(caller.account_id()));
+        let mut principal = policy_principal(caller, &gathered.arn);
+        if let Some(c) = &canonical {
+            principal = principal.with_canonical_user(c);
+        }
         let mut ctx = RequestContext::new(&access.action, Some(&access.resource), principal);
         load_keys(&mut ctx, &gathered.keys);
+        load_keys(&mut ctx, &resource_org);
         self.fill_common(&mut ctx, access);
         let input = EvaluationInput {
             resource_policy: resource_attached.as_ref(),
@@ -258,9 +283,10 @@ impl Identity {
             return Ok(());
         }
         if let Principal::Root { account_id } = &caller.principal {
-            let own = *account_id == self.account_id
-                && resource_account.is_none_or(|a| a == account_id.as_str());
-            if own && decision.effect != DecisionEffect::ExplicitDeny {
+            let own = resource_account.is_none_or(|a| a == account_id.as_str());
+            // A missing SCP allow binds the member account's root too.
+            let scp_bound = decision.denying_policy_type() == Some(PolicyType::ServiceControl);
+            if own && !scp_bound && decision.effect != DecisionEffect::ExplicitDeny {
                 self.telemetry.authz_decision(DecisionEffect::Allow);
                 return Ok(());
             }
@@ -411,12 +437,15 @@ impl Identity {
         if let Some(ua) = &caller.user_agent {
             keys.push(("aws:UserAgent".to_owned(), vec![ua.clone()]));
         }
+        let org = self.org_controls(caller.account_id()).await?;
+        keys.extend(org.keys);
         Ok(CallerPolicies {
             identity: set.identity,
             boundary: set.boundary,
             session: session_policies,
             arn: caller.arn(),
             keys,
+            scp: org.scp,
         })
     }
 

@@ -16,10 +16,12 @@ pub mod federation;
 pub mod groups;
 pub mod ids;
 pub mod inline_policies;
+pub mod member_accounts;
 pub mod policies;
 pub mod policy_versions;
 pub mod principal;
 pub mod roles;
+pub mod scp;
 pub mod session;
 mod snapshot;
 pub mod sts;
@@ -35,21 +37,23 @@ pub use authn::RequestParts;
 pub use error::{AuthError, IamError, IamResult};
 pub use principal::{Caller, Principal};
 
-/// The IAM/STS service of one account, shared by every request.
+/// The IAM/STS service as seen from one account. The server holds the one for its
+/// configured account; [`Identity::for_account`] gives the view of another account of
+/// the same server (member accounts of the organization), sharing every cache.
 pub struct Identity {
     store: Arc<Store>,
     account_id: String,
-    clock: clock::Clock,
-    signing_keys: hourglass_sigv4::SigningKeyCache,
-    key_use: authn::KeyUseThrottle,
-    policies: hourglass_policy::PolicyCache,
+    clock: Arc<clock::Clock>,
+    signing_keys: Arc<hourglass_sigv4::SigningKeyCache>,
+    key_use: Arc<authn::KeyUseThrottle>,
+    policies: Arc<hourglass_policy::PolicyCache>,
     /// Keys, principals and compiled policies in memory (see [`snapshot`]).
-    snapshot: snapshot::Snapshot,
+    snapshot: Arc<snapshot::Snapshot>,
     /// Seals session tokens and authorization messages (see [`session`]).
     key_ring: Option<Arc<hourglass_store::KeyRing>>,
     telemetry: telemetry::Telemetry,
     /// OIDC issuers' key sets (AssumeRoleWithWebIdentity).
-    oidc_keys: federation::jwks::OidcKeys,
+    oidc_keys: Arc<federation::jwks::OidcKeys>,
 }
 
 impl Identity {
@@ -57,18 +61,18 @@ impl Identity {
         Self {
             store,
             account_id: account_id.into(),
-            clock: clock::Clock::default(),
-            signing_keys: hourglass_sigv4::SigningKeyCache::default(),
-            key_use: authn::KeyUseThrottle::default(),
-            policies: hourglass_policy::PolicyCache::default(),
-            snapshot: snapshot::Snapshot::default(),
+            clock: Arc::default(),
+            signing_keys: Arc::default(),
+            key_use: Arc::default(),
+            policies: Arc::default(),
+            snapshot: Arc::default(),
             // Until the server's ring is given, a random in-memory one: sessions then do not
             // survive a restart (tests only; the server bootstrap always sets its ring).
             key_ring: hourglass_store::KeyRing::generate("ephemeral")
                 .ok()
                 .map(Arc::new),
             telemetry: telemetry::Telemetry::default(),
-            oidc_keys: federation::jwks::OidcKeys::default(),
+            oidc_keys: Arc::default(),
         }
     }
 
@@ -98,6 +102,23 @@ impl Identity {
         self.key_ring
             .as_deref()
             .ok_or_else(|| IamError::Internal("no server key ring".into()))
+    }
+
+    /// The same service for the account `account_id`: IAM operations then read and write
+    /// that account's entities. Cheap (shared caches, store and key ring).
+    pub fn for_account(&self, account_id: &str) -> Identity {
+        Identity {
+            store: Arc::clone(&self.store),
+            account_id: account_id.to_owned(),
+            clock: Arc::clone(&self.clock),
+            signing_keys: Arc::clone(&self.signing_keys),
+            key_use: Arc::clone(&self.key_use),
+            policies: Arc::clone(&self.policies),
+            snapshot: Arc::clone(&self.snapshot),
+            key_ring: self.key_ring.clone(),
+            telemetry: self.telemetry.clone(),
+            oidc_keys: Arc::clone(&self.oidc_keys),
+        }
     }
 
     pub fn account_id(&self) -> &str {

@@ -6,6 +6,15 @@ use hourglass_store::{Role, User};
 
 use crate::session::SessionClaims;
 
+/// The S3 canonical user id of an account (64 hex digits; S3 never shows account ids),
+/// which bucket policies may name the account by (`"CanonicalUser": "…"`).
+pub fn canonical_user_id(account_id: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(
+        format!("hourglass-canonical:{account_id}").as_bytes(),
+    ))
+}
+
 /// The identity a request acts as.
 #[derive(Debug, Clone)]
 pub enum Principal {

@@ -51,9 +51,18 @@ pub struct Principal<'a> {
     pub parent_arn: Option<&'a str>,
     /// Role sessions: the role's unique id (`AROA…`). Federated users: the parent user's id.
     pub parent_id: Option<&'a str>,
+    /// The S3 canonical user id of the caller's account, which a resource policy's
+    /// `CanonicalUser` entry names the account by (set by the S3 front).
+    pub canonical_user: Option<&'a str>,
 }
 
 impl<'a> Principal<'a> {
+    /// The same principal, known to S3 by its account's canonical user id too.
+    pub fn with_canonical_user(mut self, id: &'a str) -> Self {
+        self.canonical_user = Some(id);
+        self
+    }
+
     /// The root user of `account`.
     pub fn root(account: &'a str, root_arn: &'a str) -> Self {
         Principal {
@@ -63,6 +72,7 @@ impl<'a> Principal<'a> {
             user_id: account,
             parent_arn: None,
             parent_id: None,
+            canonical_user: None,
         }
     }
 
@@ -75,6 +85,7 @@ impl<'a> Principal<'a> {
             user_id,
             parent_arn: None,
             parent_id: None,
+            canonical_user: None,
         }
     }
 
@@ -94,6 +105,7 @@ impl<'a> Principal<'a> {
             user_id,
             parent_arn: Some(role_arn),
             parent_id: Some(role_id),
+            canonical_user: None,
         }
     }
 
@@ -111,6 +123,7 @@ impl<'a> Principal<'a> {
             user_id,
             parent_arn: Some(parent_user_arn),
             parent_id: None,
+            canonical_user: None,
         }
     }
 
@@ -123,6 +136,7 @@ impl<'a> Principal<'a> {
             user_id: "anonymous",
             parent_arn: None,
             parent_id: None,
+            canonical_user: None,
         }
     }
 
@@ -135,6 +149,7 @@ impl<'a> Principal<'a> {
             user_id: name,
             parent_arn: None,
             parent_id: None,
+            canonical_user: None,
         }
     }
 
@@ -152,6 +167,7 @@ impl<'a> Principal<'a> {
             user_id: provider,
             parent_arn: None,
             parent_id: None,
+            canonical_user: None,
         }
     }
 

@@ -32,7 +32,7 @@ pub struct EvaluationInput<'p> {
     /// Service control policies, one slice per level of the organisation (root, OUs,
     /// account). Each level must allow. Empty when SCPs are not modelled or the caller
     /// is in the management account.
-    pub service_control_policies: &'p [&'p [AttachedPolicy]],
+    pub service_control_policies: &'p [Vec<AttachedPolicy>],
 }
 
 /// Decides a request: `ctx.action` on `ctx.resource` by `ctx.principal`.
@@ -147,7 +147,7 @@ pub(crate) fn decide(
     for level in input.service_control_policies {
         let r = run(
             PolicyType::ServiceControl,
-            *level,
+            level,
             ctx,
             action,
             resource,

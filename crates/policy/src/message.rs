@@ -1,6 +1,6 @@
 //! AccessDenied messages in AWS's wording (spec §5.9).
 
-use crate::decision::{Decision, DecisionEffect, Reason};
+use crate::decision::{Decision, DecisionEffect, PolicyType, Reason};
 
 impl Decision {
     /// The IAM/STS AccessDenied message for a denial, `None` when allowed:
@@ -33,6 +33,17 @@ impl Decision {
                 Some("Roles may not be assumed by root accounts.".to_owned())
             }
             DecisionEffect::ExplicitDeny => Some(match self.denying_policy_type() {
+                // AWS names the organization policy that denied (its ARN).
+                Some(t @ PolicyType::ServiceControl) => match self.statements().find_map(|s| {
+                    (s.policy_type == t && s.policy_id.starts_with("arn:")).then_some(&s.policy_id)
+                }) {
+                    Some(arn) => format!(
+                        "{} with an explicit deny in {}: {arn}",
+                        head(),
+                        t.with_article()
+                    ),
+                    None => format!("{} with an explicit deny in {}", head(), t.with_article()),
+                },
                 Some(t) => format!("{} with an explicit deny in {}", head(), t.with_article()),
                 None => head(),
             }),

@@ -132,6 +132,7 @@ impl OwnedPrincipal {
             user_id: &self.user_id,
             parent_arn: self.parent_arn.as_deref(),
             parent_id: self.parent_id.as_deref(),
+            canonical_user: None,
         }
     }
 }
@@ -274,14 +275,13 @@ fn run_decision(case: &Map<String, Value>) -> Result<(), String> {
             .collect::<Result<_, String>>()?,
         Some(_) => return Err("scp must be a list of levels".into()),
     };
-    let scp_refs: Vec<&[AttachedPolicy]> = scp_levels.iter().map(Vec::as_slice).collect();
     let input = EvaluationInput {
         identity: &identity,
         resource_policy: resource_policy.first(),
         resource_account: case.get("resource_account").and_then(Value::as_str),
         permissions_boundary: boundary.first(),
         session_policies: case.contains_key("session").then_some(session.as_slice()),
-        service_control_policies: &scp_refs,
+        service_control_policies: &scp_levels,
     };
 
     let (decision, message) = if let Some(trust) = case.get("trust") {

@@ -174,14 +174,11 @@ impl S3Service {
                     .context
                     .push(("aws:ResourceAccount".into(), vec![b.owner.clone()]));
                 policy_id = bucket_arn(&b.name);
-                b.policy
-                    .as_deref()
-                    .filter(|_| !ignore_policy)
-                    .map(|document| ResourcePolicy {
-                        id: &policy_id,
-                        document,
-                        account_id: &b.owner,
-                    })
+                Some(ResourcePolicy {
+                    id: &policy_id,
+                    document: b.policy.as_deref().filter(|_| !ignore_policy),
+                    account_id: &b.owner,
+                })
             }
             None => None,
         };

@@ -75,7 +75,7 @@ async fn open_store(config: &Config, keyring: Arc<KeyRing>) -> Result<Arc<Store>
 }
 
 /// Writes root's generated credentials in the aws credentials-file format, mode 0600.
-fn write_root_credentials(
+pub fn write_root_credentials(
     path: &Path,
     access_key_id: &str,
     secret: &str,

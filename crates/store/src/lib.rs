@@ -11,6 +11,7 @@
 pub mod error;
 pub mod keyring;
 pub mod model;
+pub mod org;
 #[macro_use]
 mod sql;
 pub mod generation;
@@ -29,3 +30,8 @@ pub use model::*;
 pub use postgres::PostgresConfig;
 pub use sqlite::SqliteConfig;
 pub use store::{Store, StoreObserver};
+
+/// The schema version this build migrates databases to.
+pub fn latest_schema_version() -> i64 {
+    sql::schema::latest_version()
+}

@@ -222,6 +222,8 @@ impl Identity {
             session: None,
             arn: provider.arn.clone(),
             keys: Vec::new(),
+            // The caller is no principal of an account: no SCP binds it.
+            scp: Vec::new(),
         };
         let principal = hourglass_policy::Principal::federated_provider(&provider.arn, false);
         let mut ctx = hourglass_policy::RequestContext::new(
@@ -258,7 +260,7 @@ impl Identity {
                     .into(),
             ));
         }
-        self.passed_session_policies(input.policy.as_deref(), &input.policy_arns)
+        self.passed_session_policies(&role.account_id, input.policy.as_deref(), &input.policy_arns)
             .await?;
         let mut session_tags = Vec::new();
         merge_tags(&mut session_tags, &tags);

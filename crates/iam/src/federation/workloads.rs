@@ -79,6 +79,8 @@ impl Identity {
             session: None,
             arn: service.to_owned(),
             keys: Vec::new(),
+            // The caller is no principal of an account: no SCP binds it.
+            scp: Vec::new(),
         };
         let mut ctx = hourglass_policy::RequestContext::new(
             "sts:AssumeRole",

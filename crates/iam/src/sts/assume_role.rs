@@ -203,9 +203,6 @@ impl Identity {
         let Some((account, path, name)) = parse_role_arn(arn) else {
             return Err(IamError::Validation("Request ARN is invalid".into()));
         };
-        if account != self.account_id {
-            return Ok(None);
-        }
         match self.snapshot_role(account, name).await {
             Ok(r) if r.path == path => Ok(Some(r)),
             Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
@@ -216,6 +213,7 @@ impl Identity {
     /// Compiles the session policies passed to AssumeRole (or GetFederationToken).
     pub(crate) async fn passed_session_policies(
         &self,
+        account_id: &str,
         policy: Option<&str>,
         arns: &[String],
     ) -> IamResult<()> {
@@ -225,7 +223,7 @@ impl Identity {
         }
         for arn in arns {
             let known = arn.starts_with("arn:aws:iam::")
-                && match self.store.get_policy(&self.account_id, arn).await {
+                && match self.store.get_policy(account_id, arn).await {
                     Ok(_) => true,
                     Err(StoreError::NotFound { .. }) => false,
                     Err(e) => return Err(e.into()),
@@ -352,6 +350,7 @@ impl Identity {
             "aws:ResourceAccount".to_owned(),
             vec![role.account_id.clone()],
         ));
+        keys.extend(self.resource_org_keys(&role.account_id).await?);
 
         let principal = policy_principal(caller, &gathered.arn);
         let mut ctx = RequestContext::new("sts:AssumeRole", Some(&role.arn), principal);
@@ -384,8 +383,13 @@ impl Identity {
             ));
         }
 
-        self.passed_session_policies(input.policy.as_deref(), &input.policy_arns)
-            .await?;
+        // Managed session policies are looked up in the role's account, as AWS does.
+        self.passed_session_policies(
+            &role.account_id,
+            input.policy.as_deref(),
+            &input.policy_arns,
+        )
+        .await?;
         let packed = (input.policy.is_some()
             || !input.policy_arns.is_empty()
             || !session_tags.is_empty())
@@ -400,7 +404,8 @@ impl Identity {
 
         let now = self.clock.now();
         let expires = now + Duration::seconds(duration);
-        let access_key_id = session::new_temporary_key_id(&self.account_id);
+        // The key id encodes the account the credentials act in: the role's.
+        let access_key_id = session::new_temporary_key_id(&role.account_id);
         let secret = new_secret();
         let claims = SessionClaims {
             kind: SessionKind::Role,

@@ -30,6 +30,8 @@ pub(crate) struct PrincipalMatcher {
     arns: Box<[Box<str>]>,
     services: Box<[Box<str>]>,
     federated: Box<[Box<str>]>,
+    /// S3 canonical user ids: each names an account.
+    canonical: Box<[Box<str>]>,
 }
 
 /// `arn:aws:iam::ACCT:root` names the account, as the bare account id does.
@@ -62,11 +64,19 @@ impl PrincipalMatcher {
             arns: arns.into_boxed_slice(),
             services: boxed(&set.service),
             federated: boxed(&set.federated),
+            canonical: boxed(&set.canonical_user),
         }
     }
 
     fn has_account(&self, account: &str) -> bool {
         !account.is_empty() && self.accounts.iter().any(|a| &**a == account)
+    }
+
+    /// The caller's account, named by id, root ARN or canonical user id.
+    fn names_account(&self, p: &Principal<'_>) -> bool {
+        self.has_account(p.account)
+            || p.canonical_user
+                .is_some_and(|c| self.canonical.iter().any(|e| e.eq_ignore_ascii_case(c)))
     }
 
     fn has_arn(&self, arn: Option<&str>) -> bool {
@@ -110,10 +120,7 @@ impl PrincipalMatcher {
         };
         named
             .or_else(|| self.everyone.then_some(PrincipalMatch::Everyone))
-            .or_else(|| {
-                self.has_account(p.account)
-                    .then_some(PrincipalMatch::Account)
-            })
+            .or_else(|| self.names_account(p).then_some(PrincipalMatch::Account))
     }
 
     /// Whether each identity of the caller's chain (account, user or role, session) is
@@ -122,7 +129,7 @@ impl PrincipalMatcher {
         if self.everyone {
             return (true, false);
         }
-        let account = self.has_account(p.account);
+        let account = self.names_account(p);
         let (all, any) = match p.kind {
             PrincipalKind::Root => (account, account),
             PrincipalKind::User => {

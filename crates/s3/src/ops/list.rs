@@ -199,7 +199,8 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
         cond.set("s3:delimiter", d);
     }
     cond.set("s3:max-keys", max.to_string());
-    ctx.bucket_for(name, "s3:ListBucket", &bucket_arn(name), &cond)
+    let bucket = ctx
+        .bucket_for(name, "s3:ListBucket", &bucket_arn(name), &cond)
         .await?;
 
     let token = ctx.query("continuation-token");
@@ -275,13 +276,9 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
                 w.elem("ChecksumAlgorithm", &c.algorithm);
             }
             if fetch_owner {
-                let owner = ctx
-                    .auth
-                    .caller
-                    .as_ref()
-                    .map(|c| c.account_id().to_string())
-                    .unwrap_or_default();
-                owner_xml(&mut w, "Owner", &owner);
+                // BucketOwnerEnforced: every object belongs to the bucket's account,
+                // whoever wrote it.
+                owner_xml(&mut w, "Owner", &bucket.owner);
             }
             w.close("Contents");
         }

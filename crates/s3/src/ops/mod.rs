@@ -18,7 +18,6 @@ mod versions;
 use bytes::Bytes;
 use hourglass_iam::telemetry::RequestReport;
 use hourglass_sigv4::{ChunkedDecoder, Request as SigRequest};
-use sha2::{Digest, Sha256};
 
 use crate::auth::{AuthInfo, RequestView};
 use crate::authz::Conditions;
@@ -78,9 +77,7 @@ impl Ctx<'_> {
 
     /// Canonical owner id of an account (S3 shows a 64-hex id, never the account id).
     pub fn canonical_id(account: &str) -> String {
-        hex::encode(Sha256::digest(
-            format!("hourglass-canonical:{account}").as_bytes(),
-        ))
+        hourglass_iam::principal::canonical_user_id(account)
     }
 
     pub async fn authorize(

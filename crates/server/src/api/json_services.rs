@@ -3,7 +3,7 @@
 use crate::json::JsonApi;
 
 /// Every JSON service, looked up by `X-Amz-Target` prefix.
-pub static SERVICES: &[&dyn JsonApi] = &[];
+pub static SERVICES: &[&dyn JsonApi] = &[&crate::api::organizations::ORGANIZATIONS];
 
 /// The service whose target prefix is `prefix`.
 pub fn find(prefix: &str) -> Option<&'static dyn JsonApi> {

@@ -5,6 +5,7 @@
 pub mod iam;
 pub mod json_services;
 pub mod operations;
+pub mod organizations;
 pub mod sts;
 
 use hourglass_iam::{Caller, IamError, Identity, RequestParts};

@@ -161,6 +161,7 @@ async fn answer(
         .map_err(|e| (errors::from_auth(&e), version, false))?;
     let input = hourglass_wire::json::decode_body(&body, &limits)
         .map_err(|e| (errors::from_wire(&e), version, false))?;
+    let scoped = state.identity.for_account(caller.account_id());
     let ctx = JsonCtx {
         operation,
         iam_action,
@@ -168,7 +169,7 @@ async fn answer(
         body: &body,
         caller: &caller,
         request: &request,
-        identity: &state.identity,
+        identity: &scoped,
         state,
         request_id,
     };

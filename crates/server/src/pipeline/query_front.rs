@@ -195,13 +195,17 @@ async fn answer(
         }
     };
 
+    // IAM operations act on the caller's own account.
+    let scoped = caller
+        .as_ref()
+        .map(|c| state.identity.for_account(c.account_id()));
     let ctx = api::Ctx {
         service,
         action: &action,
         params: &params,
         caller: caller.as_ref(),
         request: &request,
-        identity: &state.identity,
+        identity: scoped.as_ref().unwrap_or(&state.identity),
         request_id,
     };
     match api::dispatch(&ctx).await {

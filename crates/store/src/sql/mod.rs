@@ -19,6 +19,8 @@ pub(crate) mod entities;
 pub(crate) mod groups;
 pub(crate) mod inline;
 pub(crate) mod keys;
+pub(crate) mod org_policies;
+pub(crate) mod organizations;
 mod paging;
 pub(crate) mod policies;
 pub(crate) mod roles;

@@ -29,6 +29,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (2, V2_S3),
     (4, V4_FEDERATION),
     (5, V5_S3_VERSIONS),
+    (7, V7_ORGANIZATIONS),
 ];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
@@ -291,4 +292,60 @@ CREATE TABLE s3_account_config (
     value   TEXT NOT NULL,
     PRIMARY KEY (account, name)
 );
+"#;
+
+/// AWS Organizations: the server's one organization, its accounts (rows of `accounts`), OUs,
+/// create-account requests and organization policies with their attachments.
+const V7_ORGANIZATIONS: &str = r#"
+CREATE TABLE IF NOT EXISTS org_organization (
+    org_id              {text} PRIMARY KEY,
+    feature_set         TEXT NOT NULL,
+    management_account  {text} NOT NULL REFERENCES accounts (account_id),
+    management_email    TEXT NOT NULL,
+    root_id             {text} NOT NULL UNIQUE,
+    created             {ts} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS org_policy_types (
+    policy_type {text} PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS org_accounts (
+    account_id     {text} PRIMARY KEY REFERENCES accounts (account_id),
+    name           TEXT NOT NULL,
+    email          TEXT NOT NULL,
+    email_lower    {text} NOT NULL UNIQUE,
+    joined_method  TEXT NOT NULL,
+    joined         {ts} NOT NULL,
+    parent_id      {text} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS org_accounts_parent ON org_accounts (parent_id, account_id);
+CREATE TABLE IF NOT EXISTS org_units (
+    ou_id      {text} PRIMARY KEY,
+    name       {text} NOT NULL,
+    parent_id  {text} NOT NULL,
+    created    {ts} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS org_units_parent ON org_units (parent_id, ou_id);
+CREATE TABLE IF NOT EXISTS org_create_account_status (
+    request_id      {text} PRIMARY KEY,
+    account_name    TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    requested       {ts} NOT NULL,
+    completed       {ts},
+    account_id      TEXT,
+    failure_reason  TEXT
+);
+CREATE TABLE IF NOT EXISTS org_policies (
+    policy_id    {text} PRIMARY KEY,
+    policy_type  {text} NOT NULL,
+    name         {text} NOT NULL,
+    description  TEXT NOT NULL,
+    content      TEXT NOT NULL,
+    aws_managed  BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS org_policy_targets (
+    policy_id  {text} NOT NULL REFERENCES org_policies (policy_id),
+    target_id  {text} NOT NULL,
+    PRIMARY KEY (policy_id, target_id)
+);
+CREATE INDEX IF NOT EXISTS org_policy_targets_target ON org_policy_targets (target_id, policy_id);
 "#;

@@ -39,6 +39,7 @@ macro_rules! run {
 
 mod federation;
 mod iam;
+mod organizations;
 mod s3;
 
 /// IAM accounts, users, keys, roles, groups and policies, and S3 buckets, objects and

@@ -10,6 +10,7 @@ pub mod federation;
 pub mod fixtures;
 pub mod groups;
 pub mod keys;
+pub mod organizations;
 pub mod policies;
 pub mod principals;
 pub mod roles;
@@ -69,6 +70,7 @@ macro_rules! conformance_suite {
             groups: [lifecycle, delete_conflicts, groups_per_user_limit, account_quotas],
             principals: [user_and_role_policies],
             federation: [oidc_providers],
+            organizations: [organization_and_member_accounts, units_policies_and_controls],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,
