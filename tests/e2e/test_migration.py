@@ -156,7 +156,7 @@ def test_sqlite_v0_1_data_dir_is_migrated(server_factory):
     assert not (srv.data_dir / "s3.db").exists()
     assert (srv.data_dir / "s3.db.v0.1-imported").is_file()
     with sqlite3.connect(f"file:{srv.data_dir / 'hourglass.db'}?mode=ro", uri=True) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"users", "access_keys", "s3_buckets", "s3_objects", "s3_uploads", "s3_parts"} <= tables
     check_migrated(srv, manifest)
@@ -185,7 +185,7 @@ def test_postgres_v0_1_schema_is_migrated(server_factory):
         srv = server_factory(extra_args=["--database-url", DB_URL, "--database-schema", schema])
         manifest = unpack(FIXTURES / "datadir-pg-v0.1.tar.gz", srv.data_dir)
         srv.start()
-        assert psql("-c", f'SELECT version FROM "{schema}".schema_version').split() == ["2"]
+        assert psql("-c", f'SELECT version FROM "{schema}".schema_version').split() == ["3"]
         check_migrated(srv, manifest)
         change_and_restart(srv)
         srv.close()

@@ -15,6 +15,7 @@ pub mod error;
 pub mod groups;
 pub mod ids;
 pub mod inline_policies;
+pub mod instance_profiles;
 pub mod policies;
 pub mod policy_versions;
 pub mod principal;

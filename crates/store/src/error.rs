@@ -33,6 +33,10 @@ pub enum ResourceKind {
     Bucket,
     /// An S3 multipart upload, named by upload id.
     Upload,
+    /// An instance profile, named by name.
+    InstanceProfile,
+    /// A role that is not in the instance profile (RemoveRoleFromInstanceProfile).
+    ProfileRole,
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -51,6 +55,10 @@ pub enum Quota {
     GroupsPerAccount,
     RolesPerAccount,
     PoliciesPerAccount,
+    InstanceProfilesPerAccount,
+    /// Roles per instance profile (AWS's name for it).
+    InstanceSessionsPerInstanceProfile,
+    TagsPerInstanceProfile,
 }
 
 impl Quota {
@@ -70,6 +78,9 @@ impl Quota {
             Quota::GroupsPerAccount => "GroupsPerAccount",
             Quota::RolesPerAccount => "RolesPerAccount",
             Quota::PoliciesPerAccount => "PoliciesPerAccount",
+            Quota::InstanceProfilesPerAccount => "InstanceProfilesPerAccount",
+            Quota::InstanceSessionsPerInstanceProfile => "InstanceSessionsPerInstanceProfile",
+            Quota::TagsPerInstanceProfile => "TagsPerInstanceProfile",
         }
     }
 
@@ -106,6 +117,8 @@ pub enum DeleteConflict {
     DefaultVersion,
     /// An S3 bucket still holds objects or multipart uploads.
     BucketNotEmpty,
+    /// A role still sits in an instance profile, or a profile still holds a role.
+    InstanceProfileRoles,
 }
 
 impl DeleteConflict {
@@ -127,6 +140,9 @@ impl DeleteConflict {
             }
             DeleteConflict::DefaultVersion => "Cannot delete the default version of a policy.",
             DeleteConflict::BucketNotEmpty => "The bucket you tried to delete is not empty",
+            DeleteConflict::InstanceProfileRoles => {
+                "Cannot delete entity, must remove roles from instance profile first."
+            }
         }
     }
 }
@@ -233,6 +249,8 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::AttachedPolicy => format!("Policy {name} was not found."),
         ResourceKind::Bucket => format!("The specified bucket {name} does not exist"),
         ResourceKind::Upload => format!("The specified upload {name} does not exist"),
+        ResourceKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
+        ResourceKind::ProfileRole => format!("The role with name {name} cannot be found."),
     }
 }
 
@@ -246,6 +264,7 @@ fn already_exists_message(kind: ResourceKind, name: &str) -> String {
         }
         ResourceKind::AccessKey => format!("Access key {name} already exists."),
         ResourceKind::Account => format!("Account {name} already exists."),
+        ResourceKind::InstanceProfile => format!("Instance Profile {name} already exists."),
         other => format!("{other:?} {name} already exists."),
     }
 }

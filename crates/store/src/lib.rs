@@ -11,6 +11,7 @@
 pub mod error;
 pub mod keyring;
 pub mod model;
+pub mod records;
 #[macro_use]
 mod sql;
 mod postgres;
@@ -22,5 +23,6 @@ pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
 pub use postgres::PostgresConfig;
+pub use records::*;
 pub use sqlite::SqliteConfig;
 pub use store::Store;

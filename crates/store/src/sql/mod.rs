@@ -18,6 +18,7 @@ pub(crate) mod authz;
 pub(crate) mod entities;
 pub(crate) mod groups;
 pub(crate) mod inline;
+pub(crate) mod instance_profiles;
 pub(crate) mod keys;
 mod paging;
 pub(crate) mod policies;

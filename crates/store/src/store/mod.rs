@@ -36,6 +36,7 @@ macro_rules! run {
 }
 
 mod iam;
+mod instance_profiles;
 mod s3;
 
 /// IAM accounts, users, keys, roles, groups and policies, and S3 buckets, objects and

@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod concurrency;
 pub mod fixtures;
 pub mod groups;
+pub mod instance_profiles;
 pub mod keys;
 pub mod policies;
 pub mod principals;
@@ -66,6 +67,7 @@ macro_rules! conformance_suite {
             attachments: [attach_detach_and_limits, entities_for_policy, inline_policies_and_size],
             groups: [lifecycle, delete_conflicts, groups_per_user_limit, account_quotas],
             principals: [user_and_role_policies],
+            instance_profiles: [lifecycle_and_one_role, list_pages_and_tags],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,

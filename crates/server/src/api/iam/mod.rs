@@ -5,6 +5,7 @@ mod account;
 mod attachments;
 mod groups;
 mod inline_policies;
+mod instance_profiles;
 mod policies;
 mod roles;
 mod users;
@@ -105,6 +106,19 @@ super::operations::operations! {
         GetAccountSummary => account::get_account_summary, [];
         GetAccountAuthorizationDetails => account::get_account_authorization_details,
             [Filter, Marker, MaxItems];
+        CreateInstanceProfile => instance_profiles::create, [InstanceProfileName, Path, Tags];
+        GetInstanceProfile => instance_profiles::get, [InstanceProfileName];
+        ListInstanceProfiles => instance_profiles::list, [PathPrefix, Marker, MaxItems];
+        ListInstanceProfilesForRole => instance_profiles::list_for_role,
+            [RoleName, Marker, MaxItems];
+        DeleteInstanceProfile => instance_profiles::delete, [InstanceProfileName];
+        AddRoleToInstanceProfile => instance_profiles::role(true), [InstanceProfileName, RoleName];
+        RemoveRoleFromInstanceProfile => instance_profiles::role(false),
+            [InstanceProfileName, RoleName];
+        TagInstanceProfile => instance_profiles::tag, [InstanceProfileName, Tags];
+        UntagInstanceProfile => instance_profiles::untag, [InstanceProfileName, TagKeys];
+        ListInstanceProfileTags => instance_profiles::list_tags,
+            [InstanceProfileName, Marker, MaxItems];
     }
 }
 

@@ -11,7 +11,7 @@ use crate::query::xml::Xml;
 /// Which members of the `Role` shape an operation returns (AWS trims list and create
 /// answers).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub(super) enum Shape {
     /// GetRole, UpdateRoleDescription: everything, including `RoleLastUsed`.
     Full,
     /// CreateRole: no `RoleLastUsed`.
@@ -20,7 +20,7 @@ enum Shape {
     Listed,
 }
 
-fn write_role(x: &mut Xml, r: &Role, shape: Shape) {
+pub(super) fn write_role(x: &mut Xml, r: &Role, shape: Shape) {
     x.text("Path", &r.path)
         .text("RoleName", &r.name)
         .text("RoleId", &r.role_id)
