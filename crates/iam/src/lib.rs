@@ -4,6 +4,7 @@
 
 pub mod access_keys;
 pub mod account;
+pub mod account_settings;
 pub mod attachments;
 pub mod authn;
 pub mod authz;

@@ -37,6 +37,10 @@ pub enum ResourceKind {
     InstanceProfile,
     /// A role that is not in the instance profile (RemoveRoleFromInstanceProfile).
     ProfileRole,
+    /// An account alias, named by alias.
+    AccountAlias,
+    /// The account password policy, named by account id.
+    PasswordPolicy,
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -251,6 +255,10 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::Upload => format!("The specified upload {name} does not exist"),
         ResourceKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
         ResourceKind::ProfileRole => format!("The role with name {name} cannot be found."),
+        ResourceKind::AccountAlias => format!("The account alias {name} cannot be found."),
+        ResourceKind::PasswordPolicy => {
+            format!("The Password Policy with domain name {name} cannot be found.")
+        }
     }
 }
 
@@ -265,6 +273,7 @@ fn already_exists_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::AccessKey => format!("Access key {name} already exists."),
         ResourceKind::Account => format!("Account {name} already exists."),
         ResourceKind::InstanceProfile => format!("Instance Profile {name} already exists."),
+        ResourceKind::AccountAlias => format!("The account alias {name} already exists."),
         other => format!("{other:?} {name} already exists."),
     }
 }

@@ -12,6 +12,7 @@ macro_rules! params {
     ($($e:expr),* $(,)?) => { [$($crate::sql::Val::from($e)),*] };
 }
 
+pub(crate) mod account_settings;
 pub(crate) mod accounts;
 pub(crate) mod attachments;
 pub(crate) mod authz;

@@ -35,6 +35,7 @@ macro_rules! run {
     }};
 }
 
+mod account_settings;
 mod iam;
 mod instance_profiles;
 mod s3;

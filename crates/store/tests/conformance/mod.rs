@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod account_settings;
 pub mod attachments;
 pub mod concurrency;
 pub mod fixtures;
@@ -68,6 +69,7 @@ macro_rules! conformance_suite {
             groups: [lifecycle, delete_conflicts, groups_per_user_limit, account_quotas],
             principals: [user_and_role_policies],
             instance_profiles: [lifecycle_and_one_role, list_pages_and_tags],
+            account_settings: [alias_and_password_policy],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,

@@ -2,6 +2,7 @@
 
 mod access_keys;
 mod account;
+mod account_settings;
 mod attachments;
 mod groups;
 mod inline_policies;
@@ -119,6 +120,15 @@ super::operations::operations! {
         UntagInstanceProfile => instance_profiles::untag, [InstanceProfileName, TagKeys];
         ListInstanceProfileTags => instance_profiles::list_tags,
             [InstanceProfileName, Marker, MaxItems];
+        CreateAccountAlias => account_settings::create_alias, [AccountAlias];
+        DeleteAccountAlias => account_settings::delete_alias, [AccountAlias];
+        ListAccountAliases => account_settings::list_aliases, [Marker, MaxItems];
+        UpdateAccountPasswordPolicy => account_settings::update_password_policy,
+            [MinimumPasswordLength, RequireSymbols, RequireNumbers, RequireUppercaseCharacters,
+             RequireLowercaseCharacters, AllowUsersToChangePassword, MaxPasswordAge,
+             PasswordReusePrevention, HardExpiry];
+        GetAccountPasswordPolicy => account_settings::get_password_policy, [];
+        DeleteAccountPasswordPolicy => account_settings::delete_password_policy, [];
     }
 }
 
