@@ -94,6 +94,7 @@ impl Identity {
             .await?;
         let s = self.store.account_summary(&self.account_id).await?;
         let instance_profiles = self.store.count_instance_profiles(&self.account_id).await?;
+        let (mfa_devices, mfa_in_use) = self.store.mfa_device_counts(&self.account_id).await?;
         let q = Quotas::default();
         let limits = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         use hourglass_policy::limits as pl;
@@ -128,8 +129,8 @@ impl Identity {
             ("RolePolicySizeQuota", limits(pl::INLINE_ROLE_AGGREGATE)),
             ("AssumeRolePolicySizeQuota", limits(pl::TRUST_POLICY)),
             ("GroupsPerUserQuota", u64::from(q.groups_per_user)),
-            ("MFADevices", 0),
-            ("MFADevicesInUse", 0),
+            ("MFADevices", u64::from(mfa_devices)),
+            ("MFADevicesInUse", u64::from(mfa_in_use)),
             ("AccountMFAEnabled", 0),
             (
                 "AccountAccessKeysPresent",

@@ -99,6 +99,16 @@ pub enum IamError {
     /// DecodeAuthorizationMessage was given something it cannot open.
     #[error("{0}")]
     InvalidAuthorizationMessage(String),
+    /// EnableMFADevice/ResyncMFADevice codes that do not verify.
+    #[error("{0}")]
+    InvalidAuthenticationCode(String),
+    /// A login-profile password the account password policy refuses.
+    #[error("{0}")]
+    PasswordPolicyViolation(String),
+    /// A login profile that may not be used or changed now (e.g. a password change too
+    /// soon, or a ChangePassword with a wrong old password).
+    #[error("{0}")]
+    EntityTemporarilyUnmodifiable(String),
     /// A bug or a backend failure; the detail is logged, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),

@@ -41,6 +41,8 @@ pub enum ResourceKind {
     AccountAlias,
     /// The account password policy, named by account id.
     PasswordPolicy,
+    /// An MFA device, named by serial number.
+    MfaDevice,
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -63,6 +65,7 @@ pub enum Quota {
     /// Roles per instance profile (AWS's name for it).
     InstanceSessionsPerInstanceProfile,
     TagsPerInstanceProfile,
+    MFADevicesPerUser,
 }
 
 impl Quota {
@@ -85,6 +88,7 @@ impl Quota {
             Quota::InstanceProfilesPerAccount => "InstanceProfilesPerAccount",
             Quota::InstanceSessionsPerInstanceProfile => "InstanceSessionsPerInstanceProfile",
             Quota::TagsPerInstanceProfile => "TagsPerInstanceProfile",
+            Quota::MFADevicesPerUser => "MFADevicesPerUser",
         }
     }
 
@@ -123,6 +127,15 @@ pub enum DeleteConflict {
     BucketNotEmpty,
     /// A role still sits in an instance profile, or a profile still holds a role.
     InstanceProfileRoles,
+    /// User still has a login profile.
+    LoginProfile,
+    SigningCertificates,
+    SshPublicKeys,
+    ServiceSpecificCredentials,
+    /// User still has MFA devices enabled.
+    MfaDevices,
+    /// A virtual MFA device is still enabled for a user.
+    MfaDeviceInUse,
 }
 
 impl DeleteConflict {
@@ -144,6 +157,22 @@ impl DeleteConflict {
             }
             DeleteConflict::DefaultVersion => "Cannot delete the default version of a policy.",
             DeleteConflict::BucketNotEmpty => "The bucket you tried to delete is not empty",
+            DeleteConflict::LoginProfile => {
+                "Cannot delete entity, must delete login profile first."
+            }
+            DeleteConflict::SigningCertificates => {
+                "Cannot delete entity, must delete signing certificates first."
+            }
+            DeleteConflict::SshPublicKeys => {
+                "Cannot delete entity, must delete SSH public keys first."
+            }
+            DeleteConflict::ServiceSpecificCredentials => {
+                "Cannot delete entity, must delete service specific credentials first."
+            }
+            DeleteConflict::MfaDevices => "Cannot delete entity, must delete MFA device first.",
+            DeleteConflict::MfaDeviceInUse => {
+                "Cannot delete entity, must deactivate MFA device first."
+            }
             DeleteConflict::InstanceProfileRoles => {
                 "Cannot delete entity, must remove roles from instance profile first."
             }
@@ -256,6 +285,7 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
         ResourceKind::ProfileRole => format!("The role with name {name} cannot be found."),
         ResourceKind::AccountAlias => format!("The account alias {name} cannot be found."),
+        ResourceKind::MfaDevice => format!("MFA Device with serial number {name} does not exist."),
         ResourceKind::PasswordPolicy => {
             format!("The Password Policy with domain name {name} cannot be found.")
         }
@@ -274,6 +304,9 @@ fn already_exists_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::Account => format!("Account {name} already exists."),
         ResourceKind::InstanceProfile => format!("Instance Profile {name} already exists."),
         ResourceKind::AccountAlias => format!("The account alias {name} already exists."),
+        ResourceKind::MfaDevice => {
+            "MFADevice entity at the same path and name already exists.".to_owned()
+        }
         other => format!("{other:?} {name} already exists."),
     }
 }

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{Role, Tag};
+use crate::keyring::Secret;
+use crate::model::{Role, Tag, User};
 
 /// An instance profile and the (at most one) role in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,4 +30,38 @@ pub struct NewInstanceProfile {
     pub arn: String,
     pub create_date: DateTime<Utc>,
     pub tags: Vec<Tag>,
+}
+
+/// A virtual MFA device; `user` and `enable_date` are set while it is enabled for a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaDevice {
+    pub account_id: String,
+    /// The device ARN (`arn:aws:iam::ACCT:mfa/PATH/NAME`).
+    pub serial: String,
+    pub name: String,
+    pub path: String,
+    pub create_date: DateTime<Utc>,
+    pub user: Option<User>,
+    pub enable_date: Option<DateTime<Utc>>,
+}
+
+/// Input of [`Store::create_virtual_mfa_device`](crate::Store::create_virtual_mfa_device):
+/// the seed is sealed by the store's key ring before it is written.
+#[derive(Debug, Clone)]
+pub struct NewMfaDevice {
+    pub account_id: String,
+    pub serial: String,
+    pub name: String,
+    pub path: String,
+    pub create_date: DateTime<Utc>,
+    /// The Base32 TOTP seed.
+    pub seed: Secret,
+}
+
+/// Which virtual devices ListVirtualMFADevices returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaAssignment {
+    Assigned,
+    Unassigned,
+    Any,
 }

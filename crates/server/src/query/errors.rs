@@ -67,6 +67,11 @@ pub fn from_iam(e: &IamError) -> WireError {
         IamError::InvalidAuthorizationMessage(m) => {
             wire(400, "InvalidAuthorizationMessageException", m.clone())
         }
+        IamError::InvalidAuthenticationCode(m) => wire(403, "InvalidAuthenticationCode", m.clone()),
+        IamError::PasswordPolicyViolation(m) => wire(400, "PasswordPolicyViolation", m.clone()),
+        IamError::EntityTemporarilyUnmodifiable(m) => {
+            wire(409, "EntityTemporarilyUnmodifiable", m.clone())
+        }
         IamError::Internal(_) => wire(500, "ServiceFailure", "An internal error occurred."),
     }
 }

@@ -38,6 +38,7 @@ macro_rules! run {
 mod account_settings;
 mod iam;
 mod instance_profiles;
+mod mfa;
 mod s3;
 
 /// IAM accounts, users, keys, roles, groups and policies, and S3 buckets, objects and

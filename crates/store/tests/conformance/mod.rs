@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod groups;
 pub mod instance_profiles;
 pub mod keys;
+pub mod mfa;
 pub mod policies;
 pub mod principals;
 pub mod roles;
@@ -70,6 +71,7 @@ macro_rules! conformance_suite {
             principals: [user_and_role_policies],
             instance_profiles: [lifecycle_and_one_role, list_pages_and_tags],
             account_settings: [alias_and_password_policy],
+            mfa: [lifecycle_and_replay_guard, seed_encrypted_at_rest],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,

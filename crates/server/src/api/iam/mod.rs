@@ -7,6 +7,7 @@ mod attachments;
 mod groups;
 mod inline_policies;
 mod instance_profiles;
+mod mfa;
 mod policies;
 mod roles;
 mod users;
@@ -129,6 +130,15 @@ super::operations::operations! {
              PasswordReusePrevention, HardExpiry];
         GetAccountPasswordPolicy => account_settings::get_password_policy, [];
         DeleteAccountPasswordPolicy => account_settings::delete_password_policy, [];
+        CreateVirtualMFADevice => mfa::create_virtual, [VirtualMFADeviceName, Path];
+        EnableMFADevice => mfa::enable(false),
+            [UserName, SerialNumber, AuthenticationCode1, AuthenticationCode2];
+        ResyncMFADevice => mfa::enable(true),
+            [UserName, SerialNumber, AuthenticationCode1, AuthenticationCode2];
+        DeactivateMFADevice => mfa::deactivate, [UserName, SerialNumber];
+        DeleteVirtualMFADevice => mfa::delete_virtual, [SerialNumber];
+        ListMFADevices => mfa::list, [UserName, Marker, MaxItems];
+        ListVirtualMFADevices => mfa::list_virtual, [AssignmentStatus, Marker, MaxItems];
     }
 }
 
