@@ -109,6 +109,9 @@ pub enum IamError {
     /// soon, or a ChangePassword with a wrong old password).
     #[error("{0}")]
     EntityTemporarilyUnmodifiable(String),
+    /// ChangePassword by a caller that is not an IAM user.
+    #[error("{0}")]
+    InvalidUserType(String),
     /// A bug or a backend failure; the detail is logged, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),

@@ -17,6 +17,7 @@ pub mod groups;
 pub mod ids;
 pub mod inline_policies;
 pub mod instance_profiles;
+pub mod login_profiles;
 pub mod mfa;
 pub mod policies;
 pub mod policy_versions;

@@ -43,6 +43,8 @@ pub enum ResourceKind {
     PasswordPolicy,
     /// An MFA device, named by serial number.
     MfaDevice,
+    /// A user's login profile, named by user name.
+    LoginProfile,
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -286,6 +288,7 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::ProfileRole => format!("The role with name {name} cannot be found."),
         ResourceKind::AccountAlias => format!("The account alias {name} cannot be found."),
         ResourceKind::MfaDevice => format!("MFA Device with serial number {name} does not exist."),
+        ResourceKind::LoginProfile => format!("Login Profile for User {name} cannot be found."),
         ResourceKind::PasswordPolicy => {
             format!("The Password Policy with domain name {name} cannot be found.")
         }
@@ -307,6 +310,7 @@ fn already_exists_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::MfaDevice => {
             "MFADevice entity at the same path and name already exists.".to_owned()
         }
+        ResourceKind::LoginProfile => format!("Login Profile for user {name} already exists."),
         other => format!("{other:?} {name} already exists."),
     }
 }

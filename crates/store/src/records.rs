@@ -65,3 +65,26 @@ pub enum MfaAssignment {
     Unassigned,
     Any,
 }
+
+/// A user's console password (a memory-hard hash, never the password) and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginProfile {
+    pub user_name: String,
+    pub create_date: DateTime<Utc>,
+    pub password_reset_required: bool,
+    /// PHC-format hash of the current password.
+    pub password_hash: String,
+    /// Hashes of previous passwords, newest first (reuse prevention).
+    pub history: Vec<String>,
+    pub changed_date: DateTime<Utc>,
+    pub last_used_date: Option<DateTime<Utc>>,
+}
+
+/// A change of login profile: a new password hash (the old one moves into the history,
+/// which is cut to `keep_history` entries) and/or the reset flag.
+#[derive(Debug, Clone, Default)]
+pub struct LoginProfileUpdate {
+    pub password_hash: Option<String>,
+    pub keep_history: usize,
+    pub password_reset_required: Option<bool>,
+}

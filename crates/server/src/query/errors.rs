@@ -72,6 +72,7 @@ pub fn from_iam(e: &IamError) -> WireError {
         IamError::EntityTemporarilyUnmodifiable(m) => {
             wire(409, "EntityTemporarilyUnmodifiable", m.clone())
         }
+        IamError::InvalidUserType(m) => wire(400, "InvalidUserType", m.clone()),
         IamError::Internal(_) => wire(500, "ServiceFailure", "An internal error occurred."),
     }
 }

@@ -21,6 +21,7 @@ pub(crate) mod groups;
 pub(crate) mod inline;
 pub(crate) mod instance_profiles;
 pub(crate) mod keys;
+pub(crate) mod login_profiles;
 pub(crate) mod mfa;
 mod paging;
 pub(crate) mod policies;

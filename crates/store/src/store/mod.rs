@@ -38,6 +38,7 @@ macro_rules! run {
 mod account_settings;
 mod iam;
 mod instance_profiles;
+mod login_profiles;
 mod mfa;
 mod s3;
 

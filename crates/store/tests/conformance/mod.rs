@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod groups;
 pub mod instance_profiles;
 pub mod keys;
+pub mod login_profiles;
 pub mod mfa;
 pub mod policies;
 pub mod principals;
@@ -72,6 +73,7 @@ macro_rules! conformance_suite {
             instance_profiles: [lifecycle_and_one_role, list_pages_and_tags],
             account_settings: [alias_and_password_policy],
             mfa: [lifecycle_and_replay_guard, seed_encrypted_at_rest],
+            login_profiles: [lifecycle_and_history],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,

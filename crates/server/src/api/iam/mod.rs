@@ -7,6 +7,7 @@ mod attachments;
 mod groups;
 mod inline_policies;
 mod instance_profiles;
+mod login_profiles;
 mod mfa;
 mod policies;
 mod roles;
@@ -139,6 +140,13 @@ super::operations::operations! {
         DeleteVirtualMFADevice => mfa::delete_virtual, [SerialNumber];
         ListMFADevices => mfa::list, [UserName, Marker, MaxItems];
         ListVirtualMFADevices => mfa::list_virtual, [AssignmentStatus, Marker, MaxItems];
+        CreateLoginProfile => login_profiles::create,
+            [UserName, Password, PasswordResetRequired];
+        GetLoginProfile => login_profiles::get, [UserName];
+        UpdateLoginProfile => login_profiles::update,
+            [UserName, Password, PasswordResetRequired];
+        DeleteLoginProfile => login_profiles::delete, [UserName];
+        ChangePassword => login_profiles::change_password, [OldPassword, NewPassword];
     }
 }
 
