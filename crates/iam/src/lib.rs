@@ -23,6 +23,7 @@ pub mod policies;
 pub mod policy_versions;
 pub mod principal;
 pub mod roles;
+pub mod service_linked_roles;
 pub mod session;
 pub mod sts;
 pub mod telemetry;

@@ -11,6 +11,7 @@ mod login_profiles;
 mod mfa;
 mod policies;
 mod roles;
+mod service_linked_roles;
 mod users;
 
 use hourglass_store::{EntityKind, Page, PageRequest, Tag};
@@ -147,6 +148,11 @@ super::operations::operations! {
             [UserName, Password, PasswordResetRequired];
         DeleteLoginProfile => login_profiles::delete, [UserName];
         ChangePassword => login_profiles::change_password, [OldPassword, NewPassword];
+        CreateServiceLinkedRole => service_linked_roles::create,
+            [AWSServiceName, Description, CustomSuffix];
+        DeleteServiceLinkedRole => service_linked_roles::delete, [RoleName];
+        GetServiceLinkedRoleDeletionStatus => service_linked_roles::deletion_status,
+            [DeletionTaskId];
     }
 }
 
