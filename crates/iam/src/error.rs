@@ -109,6 +109,21 @@ pub enum IamError {
     /// soon, or a ChangePassword with a wrong old password).
     #[error("{0}")]
     EntityTemporarilyUnmodifiable(String),
+    /// An SSH public key that cannot be parsed or is too weak.
+    #[error("{0}")]
+    InvalidPublicKey(String),
+    #[error("{0}")]
+    DuplicateSSHPublicKey(String),
+    #[error("{0}")]
+    UnrecognizedPublicKeyEncoding(String),
+    /// A certificate body that is not a PEM X.509 certificate.
+    #[error("{0}")]
+    MalformedCertificate(String),
+    #[error("{0}")]
+    DuplicateCertificate(String),
+    /// CreateServiceSpecificCredential for a service without such credentials.
+    #[error("{0}")]
+    NotSupportedService(String),
     /// ChangePassword by a caller that is not an IAM user.
     #[error("{0}")]
     InvalidUserType(String),

@@ -27,6 +27,7 @@ pub mod service_linked_roles;
 pub mod session;
 pub mod sts;
 pub mod telemetry;
+pub mod user_credentials;
 pub mod users;
 pub mod validate;
 

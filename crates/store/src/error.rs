@@ -45,6 +45,8 @@ pub enum ResourceKind {
     MfaDevice,
     /// A user's login profile, named by user name.
     LoginProfile,
+    /// A signing certificate, SSH public key or service-specific credential, by id.
+    UserCredential(crate::records::CredentialKind),
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -68,6 +70,9 @@ pub enum Quota {
     InstanceSessionsPerInstanceProfile,
     TagsPerInstanceProfile,
     MFADevicesPerUser,
+    SigningCertificatesPerUser,
+    SSHPublicKeysPerUser,
+    ServiceSpecificCredentialsPerUserPerService,
 }
 
 impl Quota {
@@ -91,6 +96,11 @@ impl Quota {
             Quota::InstanceSessionsPerInstanceProfile => "InstanceSessionsPerInstanceProfile",
             Quota::TagsPerInstanceProfile => "TagsPerInstanceProfile",
             Quota::MFADevicesPerUser => "MFADevicesPerUser",
+            Quota::SigningCertificatesPerUser => "SigningCertificatesPerUser",
+            Quota::SSHPublicKeysPerUser => "SSHPublicKeysPerUser",
+            Quota::ServiceSpecificCredentialsPerUserPerService => {
+                "ServiceSpecificCredentialsPerUserPerService"
+            }
         }
     }
 
@@ -289,6 +299,7 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::AccountAlias => format!("The account alias {name} cannot be found."),
         ResourceKind::MfaDevice => format!("MFA Device with serial number {name} does not exist."),
         ResourceKind::LoginProfile => format!("Login Profile for User {name} cannot be found."),
+        ResourceKind::UserCredential(kind) => kind.not_found(name),
         ResourceKind::PasswordPolicy => {
             format!("The Password Policy with domain name {name} cannot be found.")
         }
@@ -311,6 +322,7 @@ fn already_exists_message(kind: ResourceKind, name: &str) -> String {
             "MFADevice entity at the same path and name already exists.".to_owned()
         }
         ResourceKind::LoginProfile => format!("Login Profile for user {name} already exists."),
+        ResourceKind::UserCredential(kind) => kind.duplicate().to_owned(),
         other => format!("{other:?} {name} already exists."),
     }
 }

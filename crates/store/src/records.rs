@@ -88,3 +88,77 @@ pub struct LoginProfileUpdate {
     pub keep_history: usize,
     pub password_reset_required: Option<bool>,
 }
+
+/// The credentials other than access keys that IAM keeps on users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CredentialKind {
+    SigningCertificate,
+    SshPublicKey,
+    ServiceSpecific,
+}
+
+impl CredentialKind {
+    /// The `kind` column value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::SigningCertificate => "cert",
+            CredentialKind::SshPublicKey => "ssh",
+            CredentialKind::ServiceSpecific => "service",
+        }
+    }
+
+    pub(crate) fn not_found(self, id: &str) -> String {
+        match self {
+            CredentialKind::SigningCertificate => {
+                format!("The Certificate with id {id} cannot be found.")
+            }
+            CredentialKind::SshPublicKey => format!("The Public Key with id {id} cannot be found."),
+            CredentialKind::ServiceSpecific => {
+                format!("No such credential {id} exists")
+            }
+        }
+    }
+
+    pub(crate) fn duplicate(self) -> &'static str {
+        match self {
+            CredentialKind::SigningCertificate => "The Certificate already exists.",
+            CredentialKind::SshPublicKey => {
+                "The specified SSH public key is already associated with the user."
+            }
+            CredentialKind::ServiceSpecific => "The credential already exists.",
+        }
+    }
+}
+
+/// A signing certificate, SSH public key or service-specific credential of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCredential {
+    pub kind: CredentialKind,
+    pub credential_id: String,
+    pub user_name: String,
+    /// `Active` or `Inactive` (`Expired` is never stored).
+    pub status: String,
+    /// The certificate or public key as uploaded (empty for service credentials).
+    pub body: String,
+    pub fingerprint: Option<String>,
+    pub service_name: Option<String>,
+    pub service_user_name: Option<String>,
+    pub upload_date: DateTime<Utc>,
+}
+
+/// Input of [`Store::create_user_credential`](crate::Store::create_user_credential). A
+/// secret (service-specific password) is sealed by the store.
+#[derive(Debug, Clone)]
+pub struct NewUserCredential {
+    pub account_id: String,
+    pub user_name: String,
+    pub kind: CredentialKind,
+    pub credential_id: String,
+    pub body: String,
+    /// Duplicate detection: an upload with the same fingerprint for the user is refused.
+    pub fingerprint: Option<String>,
+    pub service_name: Option<String>,
+    pub service_user_name: Option<String>,
+    pub secret: Option<Secret>,
+    pub upload_date: DateTime<Utc>,
+}

@@ -28,6 +28,7 @@ pub(crate) mod policies;
 pub(crate) mod roles;
 pub(crate) mod schema;
 pub(crate) mod tags;
+pub(crate) mod user_credentials;
 pub(crate) mod users;
 pub(crate) mod value;
 

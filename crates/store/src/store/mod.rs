@@ -41,6 +41,7 @@ mod instance_profiles;
 mod login_profiles;
 mod mfa;
 mod s3;
+mod user_credentials;
 
 /// IAM accounts, users, keys, roles, groups and policies, and S3 buckets, objects and
 /// multipart uploads, in SQLite ([`Store::open`]) or PostgreSQL ([`Store::connect`]).

@@ -12,9 +12,10 @@ mod mfa;
 mod policies;
 mod roles;
 mod service_linked_roles;
+mod user_credentials;
 mod users;
 
-use hourglass_store::{EntityKind, Page, PageRequest, Tag};
+use hourglass_store::{CredentialKind, EntityKind, Page, PageRequest, Tag};
 
 use crate::api::{ApiError, Ctx};
 use crate::query::Service;
@@ -153,6 +154,33 @@ super::operations::operations! {
         DeleteServiceLinkedRole => service_linked_roles::delete, [RoleName];
         GetServiceLinkedRoleDeletionStatus => service_linked_roles::deletion_status,
             [DeletionTaskId];
+        UploadSSHPublicKey => user_credentials::upload(CredentialKind::SshPublicKey),
+            [UserName, SSHPublicKeyBody];
+        GetSSHPublicKey => user_credentials::get_ssh, [UserName, SSHPublicKeyId, Encoding];
+        ListSSHPublicKeys => user_credentials::list(CredentialKind::SshPublicKey),
+            [UserName, Marker, MaxItems];
+        UpdateSSHPublicKey => user_credentials::update(CredentialKind::SshPublicKey),
+            [UserName, SSHPublicKeyId, Status];
+        DeleteSSHPublicKey => user_credentials::delete(CredentialKind::SshPublicKey),
+            [UserName, SSHPublicKeyId];
+        UploadSigningCertificate => user_credentials::upload(CredentialKind::SigningCertificate),
+            [UserName, CertificateBody];
+        ListSigningCertificates => user_credentials::list(CredentialKind::SigningCertificate),
+            [UserName, Marker, MaxItems];
+        UpdateSigningCertificate => user_credentials::update(CredentialKind::SigningCertificate),
+            [UserName, CertificateId, Status];
+        DeleteSigningCertificate => user_credentials::delete(CredentialKind::SigningCertificate),
+            [UserName, CertificateId];
+        CreateServiceSpecificCredential => user_credentials::create_service,
+            [UserName, ServiceName];
+        ListServiceSpecificCredentials => user_credentials::list(CredentialKind::ServiceSpecific),
+            [UserName, ServiceName];
+        ResetServiceSpecificCredential => user_credentials::reset_service,
+            [UserName, ServiceSpecificCredentialId];
+        UpdateServiceSpecificCredential => user_credentials::update(CredentialKind::ServiceSpecific),
+            [UserName, ServiceSpecificCredentialId, Status];
+        DeleteServiceSpecificCredential => user_credentials::delete(CredentialKind::ServiceSpecific),
+            [UserName, ServiceSpecificCredentialId];
     }
 }
 
