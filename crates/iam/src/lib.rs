@@ -25,6 +25,7 @@ pub mod principal;
 pub mod roles;
 pub mod service_linked_roles;
 pub mod session;
+pub mod simulator;
 pub mod sts;
 pub mod telemetry;
 pub mod user_credentials;

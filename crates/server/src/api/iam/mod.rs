@@ -12,6 +12,7 @@ mod mfa;
 mod policies;
 mod roles;
 mod service_linked_roles;
+mod simulator;
 mod user_credentials;
 mod users;
 
@@ -181,6 +182,17 @@ super::operations::operations! {
             [UserName, ServiceSpecificCredentialId, Status];
         DeleteServiceSpecificCredential => user_credentials::delete(CredentialKind::ServiceSpecific),
             [UserName, ServiceSpecificCredentialId];
+        SimulateCustomPolicy => simulator::custom,
+            [PolicyInputList, PermissionsBoundaryPolicyInputList, ActionNames, ResourceArns,
+             ResourcePolicy, ResourceOwner, CallerArn, ContextEntries, ResourceHandlingOption,
+             MaxItems, Marker];
+        SimulatePrincipalPolicy => simulator::principal,
+            [PolicySourceArn, PolicyInputList, PermissionsBoundaryPolicyInputList, ActionNames,
+             ResourceArns, ResourcePolicy, ResourceOwner, CallerArn, ContextEntries,
+             ResourceHandlingOption, MaxItems, Marker];
+        GetContextKeysForCustomPolicy => simulator::keys_custom, [PolicyInputList];
+        GetContextKeysForPrincipalPolicy => simulator::keys_principal,
+            [PolicySourceArn, PolicyInputList];
     }
 }
 
