@@ -27,8 +27,11 @@ pub(super) fn write_role(x: &mut Xml, r: &Role, shape: Shape) {
         .text("Arn", &r.arn)
         .date("CreateDate", &r.create_date)
         .policy_document("AssumeRolePolicyDocument", &r.assume_role_policy_document)
-        .opt_text("Description", r.description.as_deref())
-        .num("MaxSessionDuration", r.max_session_duration);
+        .opt_text("Description", r.description.as_deref());
+    // AWS's CreateRole answer has no MaxSessionDuration (GetRole's and ListRoles' do).
+    if shape != Shape::Created {
+        x.num("MaxSessionDuration", r.max_session_duration);
+    }
     if shape == Shape::Listed {
         return;
     }
