@@ -221,3 +221,29 @@ def test_aws_cli(server):
     policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]})
     out = server.cli(["iam", "simulate-custom-policy", "--policy-input-list", policy, "--action-names", "s3:ListBucket", "s3:PutObject"]).ok()
     assert [r["EvalDecision"] for r in out["EvaluationResults"]] == ["allowed", "implicitDeny"]
+
+
+def test_assume_role_includes_trust_policy(iam, sts):
+    """Hourglass's extension: sts:AssumeRole on a role is decided with the role's trust policy,
+    and the answer matches what AssumeRole itself does."""
+    c = iam()
+    name, creds, _ = hg.create_user_with_key(c)
+    user_arn_ = f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"
+    c.put_user_policy(
+        UserName=name,
+        PolicyName="assume",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}),
+    )
+
+    def role(principal):
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]}
+        return c.create_role(RoleName=unique("simr"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+    trusted = role({"AWS": user_arn_})
+    untrusted = role({"Service": "ec2.amazonaws.com"})
+    out = c.simulate_principal_policy(PolicySourceArn=user_arn_, ActionNames=["sts:AssumeRole"], ResourceArns=[trusted, untrusted])
+    by = {r["EvalResourceName"]: r["EvalDecision"] for r in out["EvaluationResults"]}
+    assert by == {trusted: "allowed", untrusted: "implicitDeny"}
+    # The same answers as AssumeRole itself.
+    sts(creds).assume_role(RoleArn=trusted, RoleSessionName="sim")
+    expect_error(sts(creds).assume_role, RoleArn=untrusted, RoleSessionName="sim", code="AccessDenied", status=403)

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 
 use hourglass_policy::{
-    AttachedPolicy, DecisionEffect, EvaluationInput, PolicyKind, PolicyType, Principal,
-    RequestContext, Values, evaluate, parse,
+    AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, DecisionEffect, EvaluationInput,
+    PolicyKind, PolicyType, Principal, RequestContext, Values, evaluate, evaluate_assume_role,
+    parse,
 };
 use hourglass_store::{PrincipalPolicies, PrincipalRef};
 
@@ -237,6 +238,7 @@ impl Identity {
         input: &SimulationInput,
         caller_arn: &str,
         user_id: &str,
+        trusts: &[Source],
     ) -> IamResult<Vec<EvaluationResult>> {
         if input.actions.is_empty() {
             return Err(IamError::Validation(
@@ -265,6 +267,10 @@ impl Identity {
             .as_ref()
             .map(|s| self.compile_source(s, PolicyKind::Resource))
             .transpose()?;
+        let compiled_trusts: Vec<AttachedPolicy> = trusts
+            .iter()
+            .map(|s| self.compile_source(s, PolicyKind::Trust))
+            .collect::<IamResult<_>>()?;
         let resources = if input.resources.is_empty() {
             vec!["*".to_owned()]
         } else {
@@ -309,7 +315,35 @@ impl Identity {
                         .and_then(|o| o.split(':').nth(4)),
                     ..Default::default()
                 };
-                let decision = evaluate(&eval, &ctx);
+                // The extension over AWS's simulator: sts:AssumeRole on a role of this
+                // account is decided together with the role's trust policy, as AssumeRole is.
+                let trust = (action.eq_ignore_ascii_case("sts:AssumeRole"))
+                    .then(|| {
+                        trusts
+                            .iter()
+                            .zip(&compiled_trusts)
+                            .find(|(s, _)| s.kind == "trust" && s.id == **resource)
+                    })
+                    .flatten();
+                let decision = match trust {
+                    Some((_, policy)) => {
+                        let request = AssumeRoleRequest {
+                            action: AssumeRoleAction::AssumeRole,
+                            role_arn: resource,
+                            role_account: &self.account_id,
+                            trust_policy: policy,
+                            tags: false,
+                            source_identity: false,
+                        };
+                        let identity_only = EvaluationInput {
+                            resource_policy: None,
+                            resource_account: None,
+                            ..eval
+                        };
+                        evaluate_assume_role(&identity_only, &ctx, &request).decision
+                    }
+                    None => evaluate(&eval, &ctx),
+                };
                 let matched = decision
                     .statements()
                     .filter_map(|s| {
@@ -317,6 +351,7 @@ impl Identity {
                             .iter()
                             .chain(boundaries)
                             .chain(resource_source.as_ref())
+                            .chain(trusts)
                             .find(|src| *src.id == *s.policy_id)?;
                         let (start, end) = *statement_spans(&src.text).get(s.index)?;
                         Some(MatchedStatement {
@@ -355,6 +390,36 @@ impl Identity {
         Ok(out)
     }
 
+    /// The trust policies of the roles of this account named in `ResourceArns`, when
+    /// `sts:AssumeRole` is simulated (the policy's id is the role ARN, as asked).
+    async fn trust_sources(&self, input: &SimulationInput) -> IamResult<Vec<Source>> {
+        if !input
+            .actions
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("sts:AssumeRole"))
+        {
+            return Ok(Vec::new());
+        }
+        let prefix = format!("arn:aws:iam::{}:role/", self.account_id);
+        let mut out = Vec::new();
+        for r in &input.resources {
+            let Some(rest) = r.strip_prefix(&prefix) else {
+                continue;
+            };
+            let name = rest.rsplit('/').next().unwrap_or(rest);
+            match self.store.get_role(&self.account_id, name).await {
+                Ok(role) if role.arn == *r => out.push(Source {
+                    id: r.clone(),
+                    kind: "trust".into(),
+                    text: role.assume_role_policy_document,
+                }),
+                Ok(_) | Err(hourglass_store::StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn simulate_custom_policy(
         &self,
         caller: &Caller,
@@ -375,7 +440,15 @@ impl Identity {
         );
         let default_arn = format!("arn:aws:iam::{}:user/SimulatedUser", self.account_id);
         let arn = input.caller_arn.clone().unwrap_or(default_arn);
-        self.simulate(&sources, &boundaries, input, &arn, "AIDASIMULATEDUSER0000")
+        let trusts = self.trust_sources(input).await?;
+        self.simulate(
+            &sources,
+            &boundaries,
+            input,
+            &arn,
+            "AIDASIMULATEDUSER0000",
+            &trusts,
+        )
     }
 
     /// The user's or role's own policies (as AWS names them in results), its boundary, and
@@ -484,7 +557,8 @@ impl Identity {
             .caller_arn
             .clone()
             .unwrap_or_else(|| source_arn.to_owned());
-        self.simulate(&sources, &boundaries, input, &arn, &id)
+        let trusts = self.trust_sources(input).await?;
+        self.simulate(&sources, &boundaries, input, &arn, &id, &trusts)
     }
 
     pub async fn context_keys_for_custom_policy(
