@@ -597,3 +597,26 @@ def test_policy_operations_are_authorized_against_the_policy_arn(server, iam):
         match=re.escape(f"iam:GetPolicy on resource: {theirs['Arn']}"),
     )
     expect_error(u.create_policy, PolicyName=unique("team-a"), PolicyDocument=json.dumps(doc("s3:*")), code="AccessDenied", status=403)
+
+
+# --- Fidelity details recorded from real AWS --------------------------------------------------
+
+
+def test_unparseable_policy_arn_is_validation_error(iam):
+    c = iam()
+    user = hg.create_user(c)["UserName"]
+    for fn in (c.attach_user_policy, c.detach_user_policy):
+        expect_error(
+            fn,
+            UserName=user,
+            PolicyArn="not-an-arn-at-all-really",
+            code="ValidationError",
+            status=400,
+            message="Invalid ARN:  Could not be parsed!",
+        )
+
+
+def test_delete_missing_policy_message(iam):
+    c = iam()
+    arn = policy_arn(unique("ghost"))
+    expect_error(c.delete_policy, PolicyArn=arn, code="NoSuchEntity", status=404, message=f"Policy {arn} was not found.")

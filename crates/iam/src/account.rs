@@ -31,6 +31,7 @@ pub struct GroupDetail {
 #[derive(Debug, Clone)]
 pub struct RoleDetail {
     pub role: Role,
+    pub instance_profiles: Vec<hourglass_store::InstanceProfile>,
     pub inline: Vec<InlinePolicy>,
     pub attached: Vec<AttachedPolicy>,
 }
@@ -92,6 +93,8 @@ impl Identity {
         self.authorize(caller, &Access::new("iam:GetAccountSummary", "*"))
             .await?;
         let s = self.store.account_summary(&self.account_id).await?;
+        let instance_profiles = self.store.count_instance_profiles(&self.account_id).await?;
+        let (mfa_devices, mfa_in_use) = self.store.mfa_device_counts(&self.account_id).await?;
         let q = Quotas::default();
         let limits = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         use hourglass_policy::limits as pl;
@@ -126,8 +129,8 @@ impl Identity {
             ("RolePolicySizeQuota", limits(pl::INLINE_ROLE_AGGREGATE)),
             ("AssumeRolePolicySizeQuota", limits(pl::TRUST_POLICY)),
             ("GroupsPerUserQuota", u64::from(q.groups_per_user)),
-            ("MFADevices", 0),
-            ("MFADevicesInUse", 0),
+            ("MFADevices", u64::from(mfa_devices)),
+            ("MFADevicesInUse", u64::from(mfa_in_use)),
             ("AccountMFAEnabled", 0),
             (
                 "AccountAccessKeysPresent",
@@ -136,7 +139,7 @@ impl Identity {
             ("AccountPasswordPresent", 0),
             ("AccountSigningCertificatesPresent", 0),
             ("SigningCertificatesPerUserQuota", 2),
-            ("InstanceProfiles", 0),
+            ("InstanceProfiles", u64::from(instance_profiles)),
             ("InstanceProfilesQuota", 1000),
             ("Providers", 0),
             ("ServerCertificates", 0),
@@ -242,7 +245,18 @@ impl Identity {
                 }
                 Item::Role(role) => {
                     let entity = EntityRef::Role(role.name.clone());
+                    let instance_profiles = drain(|p| {
+                        let (store, acct, name) =
+                            (self.store.clone(), acct.clone(), role.name.clone());
+                        async move {
+                            store
+                                .list_instance_profiles(&acct, None, Some(&name), &p)
+                                .await
+                        }
+                    })
+                    .await?;
                     out.roles.push(RoleDetail {
+                        instance_profiles,
                         inline: self.inline_documents(&entity).await?,
                         attached: self.attached_all(&entity).await?,
                         role,

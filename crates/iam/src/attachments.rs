@@ -123,7 +123,9 @@ impl Identity {
             access = access.with("iam:PermissionsBoundary", b);
         }
         self.authorize(caller, &access).await?;
-        target.into_result()
+        let arn = target.arn.clone();
+        target.into_result()?;
+        crate::service_linked_roles::ensure_modifiable(&arn)
     }
 
     pub async fn attach_policy(

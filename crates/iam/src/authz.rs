@@ -394,6 +394,11 @@ impl Identity {
                 "aws:MultiFactorAuthPresent".to_owned(),
                 vec![session.mfa.to_string()],
             ));
+            if session.mfa {
+                // Seconds since the MFA check, which happened when the session was issued.
+                let age = (self.clock.now().timestamp_millis() - session.issued_ms).max(0) / 1000;
+                keys.push(("aws:MultiFactorAuthAge".to_owned(), vec![age.to_string()]));
+            }
             if let Some(si) = &session.source_identity {
                 keys.push(("aws:SourceIdentity".to_owned(), vec![si.clone()]));
             }

@@ -34,7 +34,11 @@ impl Identity {
                 self.authorize_entity(caller, entity, |arn| {
                     Access::new(&action, arn).with("iam:PermissionsBoundary", b)
                 })
-                .await?
+                .await?;
+                if let EntityRef::Role(name) = entity {
+                    let (arn, _) = self.role_resource(name).await?;
+                    crate::service_linked_roles::ensure_modifiable(&arn)?;
+                }
             }
             // Delete: the key is the boundary being removed.
             None => {

@@ -102,6 +102,34 @@ pub enum IamError {
     /// STS federation errors (InvalidIdentityToken, ExpiredTokenException, …).
     #[error(transparent)]
     Federation(#[from] crate::federation::FederationError),
+    /// EnableMFADevice/ResyncMFADevice codes that do not verify.
+    #[error("{0}")]
+    InvalidAuthenticationCode(String),
+    /// A login-profile password the account password policy refuses.
+    #[error("{0}")]
+    PasswordPolicyViolation(String),
+    /// A login profile that may not be used or changed now (e.g. a password change too
+    /// soon, or a ChangePassword with a wrong old password).
+    #[error("{0}")]
+    EntityTemporarilyUnmodifiable(String),
+    /// An SSH public key that cannot be parsed or is too weak.
+    #[error("{0}")]
+    InvalidPublicKey(String),
+    #[error("{0}")]
+    DuplicateSSHPublicKey(String),
+    #[error("{0}")]
+    UnrecognizedPublicKeyEncoding(String),
+    /// A certificate body that is not a PEM X.509 certificate.
+    #[error("{0}")]
+    MalformedCertificate(String),
+    #[error("{0}")]
+    DuplicateCertificate(String),
+    /// CreateServiceSpecificCredential for a service without such credentials.
+    #[error("{0}")]
+    NotSupportedService(String),
+    /// ChangePassword by a caller that is not an IAM user.
+    #[error("{0}")]
+    InvalidUserType(String),
     /// A bug or a backend failure; the detail is logged, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),

@@ -19,6 +19,10 @@ pub enum IdKind {
     Group,
     Policy,
     PolicyVersion,
+    InstanceProfile,
+    ServerCertificate,
+    /// Signing certificates, SSH public keys and service-specific credentials.
+    UserCredential,
 }
 
 impl IdKind {
@@ -31,6 +35,9 @@ impl IdKind {
             Self::Group => "AGPA",
             Self::Policy => "ANPA",
             Self::PolicyVersion => "ANVA",
+            Self::InstanceProfile => "AIPA",
+            Self::ServerCertificate => "ASCA",
+            Self::UserCredential => "APKA",
         }
     }
 

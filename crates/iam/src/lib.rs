@@ -4,6 +4,7 @@
 
 pub mod access_keys;
 pub mod account;
+pub mod account_settings;
 pub mod attachments;
 pub mod authn;
 pub mod authz;
@@ -16,16 +17,22 @@ pub mod federation;
 pub mod groups;
 pub mod ids;
 pub mod inline_policies;
+pub mod instance_profiles;
+pub mod login_profiles;
 pub mod member_accounts;
+pub mod mfa;
 pub mod policies;
 pub mod policy_versions;
 pub mod principal;
 pub mod roles;
-pub mod scp;
-pub mod session;
 mod snapshot;
+pub mod scp;
+pub mod service_linked_roles;
+pub mod session;
+pub mod simulator;
 pub mod sts;
 pub mod telemetry;
+pub mod user_credentials;
 pub mod users;
 pub mod validate;
 

@@ -58,6 +58,13 @@ pub(crate) fn check_managed_document(text: &str) -> IamResult<()> {
 /// otherwise, as IAM words it).
 pub(crate) fn check_policy_arn(arn: &str, member: &str) -> IamResult<()> {
     validate::arn(arn, member)?;
+    // AWS separates text that is no ARN at all (a ValidationError, with AWS's double
+    // space) from a well-formed ARN that names no policy (InvalidInput).
+    if !arn.starts_with("arn:") || arn.splitn(6, ':').count() < 6 {
+        return Err(IamError::Validation(
+            "Invalid ARN:  Could not be parsed!".into(),
+        ));
+    }
     let invalid = || IamError::InvalidInput(format!("ARN {arn} is not valid."));
     let rest = arn.strip_prefix("arn:aws:iam::").ok_or_else(invalid)?;
     let (account, resource) = rest.split_once(':').ok_or_else(invalid)?;
@@ -192,7 +199,15 @@ impl Identity {
     pub async fn delete_policy(&self, caller: &crate::Caller, arn: &str) -> IamResult<()> {
         self.authorize_policy(caller, "iam:DeletePolicy", arn)
             .await?;
-        Ok(self.store.delete_policy(&self.account_id, arn).await?)
+        match self.store.delete_policy(&self.account_id, arn).await {
+            Err(hourglass_store::StoreError::NotFound {
+                kind: hourglass_store::ResourceKind::Policy,
+                ..
+            }) => Err(IamError::NoSuchEntity(format!(
+                "Policy {arn} was not found."
+            ))),
+            other => Ok(other?),
+        }
     }
 
     pub async fn tag_policy(

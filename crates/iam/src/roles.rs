@@ -122,6 +122,7 @@ impl Identity {
         validate::name(&input.name, "RoleName", 64)?;
         let path = input.path.unwrap_or_else(|| "/".to_owned());
         validate::path(&path, "Path")?;
+        crate::service_linked_roles::ensure_customer_path(&path)?;
         validate::policy_document(
             &input.assume_role_policy_document,
             "AssumeRolePolicyDocument",
@@ -224,10 +225,12 @@ impl Identity {
         document: &str,
     ) -> IamResult<()> {
         validate::policy_document(document, "PolicyDocument")?;
-        self.authorized_role(caller, name, |arn| {
-            Access::new("iam:UpdateAssumeRolePolicy", arn)
-        })
-        .await?;
+        let role = self
+            .authorized_role(caller, name, |arn| {
+                Access::new("iam:UpdateAssumeRolePolicy", arn)
+            })
+            .await?;
+        crate::service_linked_roles::ensure_modifiable(&role.arn)?;
         self.check_trust_policy(document).await?;
         Ok(self
             .store
@@ -236,8 +239,10 @@ impl Identity {
     }
 
     pub async fn delete_role(&self, caller: &Caller, name: &str) -> IamResult<()> {
-        self.authorized_role(caller, name, |arn| Access::new("iam:DeleteRole", arn))
+        let role = self
+            .authorized_role(caller, name, |arn| Access::new("iam:DeleteRole", arn))
             .await?;
+        crate::service_linked_roles::ensure_modifiable(&role.arn)?;
         Ok(self.store.delete_role(&self.account_id, name).await?)
     }
 

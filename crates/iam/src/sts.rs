@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use hourglass_store::{EntityRef, Secret, SizeCheck};
 
 use crate::Identity;
-use crate::error::{IamError, IamResult};
+use crate::error::IamResult;
 use crate::principal::Caller;
 
 /// GetCallerIdentity's answer.
@@ -33,13 +33,6 @@ pub struct Credentials {
     pub secret_access_key: Secret,
     pub session_token: String,
     pub expiration: DateTime<Utc>,
-}
-
-/// AWS's refusal of MFA parameters; MFA devices are not modelled, so no code can be valid.
-pub(crate) fn mfa_unsupported() -> IamError {
-    IamError::access_denied(
-        "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user. (This server does not support MFA devices.)",
-    )
 }
 
 /// The inline policy AWS's "Revoke active sessions" writes on a role.

@@ -35,6 +35,20 @@ pub enum ResourceKind {
     Upload,
     /// An IAM OIDC provider, named by ARN (by `https://` URL when it already exists).
     OidcProvider,
+    /// An instance profile, named by name.
+    InstanceProfile,
+    /// A role that is not in the instance profile (RemoveRoleFromInstanceProfile).
+    ProfileRole,
+    /// An account alias, named by alias.
+    AccountAlias,
+    /// The account password policy, named by account id.
+    PasswordPolicy,
+    /// An MFA device, named by serial number.
+    MfaDevice,
+    /// A user's login profile, named by user name.
+    LoginProfile,
+    /// A signing certificate, SSH public key or service-specific credential, by id.
+    UserCredential(crate::records::CredentialKind),
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -56,6 +70,14 @@ pub enum Quota {
     OpenIdConnectProvidersPerAccount,
     ClientIdsPerOpenIdConnectProvider,
     TagsPerOpenIdConnectProvider,
+    InstanceProfilesPerAccount,
+    /// Roles per instance profile (AWS's name for it).
+    InstanceSessionsPerInstanceProfile,
+    TagsPerInstanceProfile,
+    MFADevicesPerUser,
+    SigningCertificatesPerUser,
+    SSHPublicKeysPerUser,
+    ServiceSpecificCredentialsPerUserPerService,
 }
 
 impl Quota {
@@ -78,6 +100,15 @@ impl Quota {
             Quota::OpenIdConnectProvidersPerAccount => "OpenIdConnectProvidersPerAccount",
             Quota::ClientIdsPerOpenIdConnectProvider => "ClientIdsPerOpenIdConnectProvider",
             Quota::TagsPerOpenIdConnectProvider => "TagsPerOpenIdConnectProvider",
+            Quota::InstanceProfilesPerAccount => "InstanceProfilesPerAccount",
+            Quota::InstanceSessionsPerInstanceProfile => "InstanceSessionsPerInstanceProfile",
+            Quota::TagsPerInstanceProfile => "TagsPerInstanceProfile",
+            Quota::MFADevicesPerUser => "MFADevicesPerUser",
+            Quota::SigningCertificatesPerUser => "SigningCertificatesPerUser",
+            Quota::SSHPublicKeysPerUser => "SSHPublicKeysPerUser",
+            Quota::ServiceSpecificCredentialsPerUserPerService => {
+                "ServiceSpecificCredentialsPerUserPerService"
+            }
         }
     }
 
@@ -114,6 +145,17 @@ pub enum DeleteConflict {
     DefaultVersion,
     /// An S3 bucket still holds objects or multipart uploads.
     BucketNotEmpty,
+    /// A role still sits in an instance profile, or a profile still holds a role.
+    InstanceProfileRoles,
+    /// User still has a login profile.
+    LoginProfile,
+    SigningCertificates,
+    SshPublicKeys,
+    ServiceSpecificCredentials,
+    /// User still has MFA devices enabled.
+    MfaDevices,
+    /// A virtual MFA device is still enabled for a user.
+    MfaDeviceInUse,
 }
 
 impl DeleteConflict {
@@ -135,6 +177,25 @@ impl DeleteConflict {
             }
             DeleteConflict::DefaultVersion => "Cannot delete the default version of a policy.",
             DeleteConflict::BucketNotEmpty => "The bucket you tried to delete is not empty",
+            DeleteConflict::LoginProfile => {
+                "Cannot delete entity, must delete login profile first."
+            }
+            DeleteConflict::SigningCertificates => {
+                "Cannot delete entity, must delete signing certificates first."
+            }
+            DeleteConflict::SshPublicKeys => {
+                "Cannot delete entity, must delete SSH public keys first."
+            }
+            DeleteConflict::ServiceSpecificCredentials => {
+                "Cannot delete entity, must delete service specific credentials first."
+            }
+            DeleteConflict::MfaDevices => "Cannot delete entity, must delete MFA device first.",
+            DeleteConflict::MfaDeviceInUse => {
+                "Cannot delete entity, must deactivate MFA device first."
+            }
+            DeleteConflict::InstanceProfileRoles => {
+                "Cannot delete entity, must remove roles from instance profile first."
+            }
         }
     }
 }
@@ -242,6 +303,15 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::Bucket => format!("The specified bucket {name} does not exist"),
         ResourceKind::Upload => format!("The specified upload {name} does not exist"),
         ResourceKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
+        ResourceKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
+        ResourceKind::ProfileRole => format!("The role with name {name} cannot be found."),
+        ResourceKind::AccountAlias => format!("The account alias {name} cannot be found."),
+        ResourceKind::MfaDevice => format!("MFA Device with serial number {name} does not exist."),
+        ResourceKind::LoginProfile => format!("Login Profile for User {name} cannot be found."),
+        ResourceKind::UserCredential(kind) => kind.not_found(name),
+        ResourceKind::PasswordPolicy => {
+            format!("The Password Policy with domain name {name} cannot be found.")
+        }
     }
 }
 
@@ -256,6 +326,13 @@ fn already_exists_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::AccessKey => format!("Access key {name} already exists."),
         ResourceKind::Account => format!("Account {name} already exists."),
         ResourceKind::OidcProvider => format!("Provider with url {name} already exists."),
+        ResourceKind::InstanceProfile => format!("Instance Profile {name} already exists."),
+        ResourceKind::AccountAlias => format!("The account alias {name} already exists."),
+        ResourceKind::MfaDevice => {
+            "MFADevice entity at the same path and name already exists.".to_owned()
+        }
+        ResourceKind::LoginProfile => format!("Login Profile for user {name} already exists."),
+        ResourceKind::UserCredential(kind) => kind.duplicate().to_owned(),
         other => format!("{other:?} {name} already exists."),
     }
 }

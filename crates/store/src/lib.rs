@@ -12,6 +12,7 @@ pub mod error;
 pub mod keyring;
 pub mod model;
 pub mod org;
+pub mod records;
 #[macro_use]
 mod sql;
 pub mod generation;
@@ -28,6 +29,7 @@ pub use federation::{OidcChange, OidcProvider};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
 pub use postgres::PostgresConfig;
+pub use records::*;
 pub use sqlite::SqliteConfig;
 pub use store::{Store, StoreObserver};
 

@@ -357,12 +357,14 @@ impl EntityRef {
     }
 }
 
-/// A taggable resource: users and roles by name, managed policies by ARN.
+/// A taggable resource: users, roles and instance profiles by name, managed policies by ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TagTarget {
     User(String),
     Role(String),
     Policy(String),
+    /// An instance profile, by name.
+    InstanceProfile(String),
 }
 
 /// A managed policy attached to an entity (ListAttached…Policies).

@@ -8,7 +8,7 @@ use hourglass_policy::{
 };
 use hourglass_store::{Role, Secret, StoreError};
 
-use super::{Credentials, mfa_unsupported};
+use super::Credentials;
 use crate::authz::{load_keys, merge_tags, policy_principal};
 use crate::error::{IamError, IamResult};
 use crate::ids::new_secret;
@@ -249,9 +249,14 @@ impl Identity {
                 "Roles may not be assumed by root accounts.",
             ));
         }
-        if input.serial_number.is_some() || input.token_code.is_some() {
-            return Err(mfa_unsupported());
-        }
+        // MFA presented now, or carried by the session this call is made with.
+        let mfa_now = self
+            .verify_mfa(
+                caller,
+                input.serial_number.as_deref(),
+                input.token_code.as_deref(),
+            )
+            .await?;
         let parent = caller.session.as_deref();
         // Source identity: set once, then fixed for every chained session.
         let inherited_si = parent.and_then(|s| s.source_identity.clone());
@@ -351,6 +356,10 @@ impl Identity {
             vec![role.account_id.clone()],
         ));
         keys.extend(self.resource_org_keys(&role.account_id).await?);
+        if mfa_now {
+            keys.push(("aws:MultiFactorAuthPresent".to_owned(), vec!["true".into()]));
+            keys.push(("aws:MultiFactorAuthAge".to_owned(), vec!["0".into()]));
+        }
 
         let principal = policy_principal(caller, &gathered.arn);
         let mut ctx = RequestContext::new("sts:AssumeRole", Some(&role.arn), principal);
@@ -422,7 +431,7 @@ impl Identity {
             policy: input.policy.clone(),
             policy_arns: input.policy_arns.clone(),
             chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
-            mfa: parent.is_some_and(|p| p.mfa),
+            mfa: mfa_now || parent.is_some_and(|p| p.mfa),
             federated: None,
         };
         let token =

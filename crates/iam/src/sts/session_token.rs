@@ -4,7 +4,7 @@
 use chrono::Duration;
 use hourglass_store::Secret;
 
-use super::{Credentials, mfa_unsupported};
+use super::Credentials;
 use crate::error::{IamError, IamResult};
 use crate::ids::new_secret;
 use crate::principal::{Caller, Principal};
@@ -44,9 +44,13 @@ impl Identity {
                 "Cannot call GetSessionToken with session credentials",
             ));
         }
-        if input.serial_number.is_some() || input.token_code.is_some() {
-            return Err(mfa_unsupported());
-        }
+        let mfa = self
+            .verify_mfa(
+                caller,
+                input.serial_number.as_deref(),
+                input.token_code.as_deref(),
+            )
+            .await?;
         let (kind, user_id, duration) = match &caller.principal {
             // Root: at most one hour, longer requests silently clamped.
             Principal::Root { .. } => (
@@ -84,7 +88,7 @@ impl Identity {
             policy: None,
             policy_arns: Vec::new(),
             chain_depth: 0,
-            mfa: false,
+            mfa,
             federated: None,
         };
         let token =

@@ -76,6 +76,20 @@ pub fn from_iam(e: &IamError) -> WireError {
                 F::IdpRejectedClaim(m) => wire(403, "IDPRejectedClaim", m.clone()),
             }
         }
+        IamError::InvalidAuthenticationCode(m) => wire(403, "InvalidAuthenticationCode", m.clone()),
+        IamError::PasswordPolicyViolation(m) => wire(400, "PasswordPolicyViolation", m.clone()),
+        IamError::EntityTemporarilyUnmodifiable(m) => {
+            wire(409, "EntityTemporarilyUnmodifiable", m.clone())
+        }
+        IamError::InvalidPublicKey(m) => wire(400, "InvalidPublicKey", m.clone()),
+        IamError::DuplicateSSHPublicKey(m) => wire(400, "DuplicateSSHPublicKey", m.clone()),
+        IamError::UnrecognizedPublicKeyEncoding(m) => {
+            wire(400, "UnrecognizedPublicKeyEncoding", m.clone())
+        }
+        IamError::MalformedCertificate(m) => wire(400, "MalformedCertificate", m.clone()),
+        IamError::DuplicateCertificate(m) => wire(409, "DuplicateCertificate", m.clone()),
+        IamError::NotSupportedService(m) => wire(404, "NotSupportedService", m.clone()),
+        IamError::InvalidUserType(m) => wire(400, "InvalidUserType", m.clone()),
         IamError::Internal(_) => wire(500, "ServiceFailure", "An internal error occurred."),
     }
 }

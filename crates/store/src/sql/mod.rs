@@ -12,13 +12,17 @@ macro_rules! params {
     ($($e:expr),* $(,)?) => { [$($crate::sql::Val::from($e)),*] };
 }
 
+pub(crate) mod account_settings;
 pub(crate) mod accounts;
 pub(crate) mod attachments;
 pub(crate) mod authz;
 pub(crate) mod entities;
 pub(crate) mod groups;
 pub(crate) mod inline;
+pub(crate) mod instance_profiles;
 pub(crate) mod keys;
+pub(crate) mod login_profiles;
+pub(crate) mod mfa;
 pub(crate) mod org_policies;
 pub(crate) mod organizations;
 mod paging;
@@ -26,6 +30,7 @@ pub(crate) mod policies;
 pub(crate) mod roles;
 pub(crate) mod schema;
 pub(crate) mod tags;
+pub(crate) mod user_credentials;
 pub(crate) mod users;
 pub(crate) mod value;
 

@@ -182,6 +182,10 @@ pub(crate) async fn delete(tx: &mut dyn Tx, account_id: &str, name: &str) -> Res
                 "SELECT 1 FROM attachments WHERE entity_id = $1",
                 DeleteConflict::AttachedPolicies,
             ),
+            (
+                "SELECT 1 FROM instance_profiles WHERE role_id = $1",
+                DeleteConflict::InstanceProfileRoles,
+            ),
         ],
     )
     .await?;

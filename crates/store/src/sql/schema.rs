@@ -27,6 +27,7 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, V1_INITIAL),
     (2, V2_S3),
+    (3, V3_IAM_CREDENTIALS),
     (4, V4_FEDERATION),
     (5, V5_S3_VERSIONS),
     (7, V7_ORGANIZATIONS),
@@ -234,6 +235,95 @@ CREATE TABLE IF NOT EXISTS s3_parts (
     checksum  TEXT,
     segment   TEXT NOT NULL,
     PRIMARY KEY (upload_id, number)
+);
+"#;
+
+/// Instance profiles, account settings (alias, password policy), MFA devices, login profiles
+/// and the other credentials kept on users (signing certificates, SSH keys, service-specific
+/// credentials), server certificates.
+const V3_IAM_CREDENTIALS: &str = r#"
+CREATE TABLE instance_profiles (
+    profile_id  {text} PRIMARY KEY,
+    account_id  {text} NOT NULL REFERENCES accounts (account_id),
+    name        {text} NOT NULL,
+    name_lower  {text} NOT NULL,
+    path        {text} NOT NULL,
+    arn         {text} NOT NULL,
+    create_date {ts} NOT NULL,
+    -- AWS allows one role per instance profile.
+    role_id     {text} REFERENCES roles (role_id),
+    UNIQUE (account_id, name_lower)
+);
+CREATE INDEX instance_profiles_role ON instance_profiles (role_id);
+
+CREATE TABLE account_aliases (
+    account_id {text} PRIMARY KEY REFERENCES accounts (account_id),
+    alias      {text} NOT NULL UNIQUE
+);
+
+-- The policy as JSON (see the password policy module).
+CREATE TABLE password_policies (
+    account_id {text} PRIMARY KEY REFERENCES accounts (account_id),
+    policy     TEXT NOT NULL
+);
+
+-- serial is the device ARN; user_id NULL = virtual device not yet enabled; last_step is the
+-- newest accepted TOTP time step (replay protection).
+CREATE TABLE mfa_devices (
+    serial      {text} PRIMARY KEY,
+    account_id  {text} NOT NULL REFERENCES accounts (account_id),
+    name        {text} NOT NULL,
+    path        {text} NOT NULL,
+    seed_sealed TEXT NOT NULL,
+    create_date {ts} NOT NULL,
+    user_id     {text} REFERENCES users (user_id),
+    enable_date {ts},
+    last_step   BIGINT NOT NULL
+);
+CREATE INDEX mfa_devices_user ON mfa_devices (user_id);
+CREATE INDEX mfa_devices_account ON mfa_devices (account_id, serial);
+
+-- history: JSON list of the previous password hashes (reuse prevention).
+CREATE TABLE login_profiles (
+    user_id        {text} PRIMARY KEY REFERENCES users (user_id),
+    account_id     {text} NOT NULL REFERENCES accounts (account_id),
+    password_hash  TEXT NOT NULL,
+    history        TEXT NOT NULL,
+    reset_required BIGINT NOT NULL,
+    create_date    {ts} NOT NULL,
+    changed_date   {ts} NOT NULL,
+    last_used_date {ts}
+);
+
+-- Signing certificates (kind 'cert'), SSH public keys ('ssh') and service-specific
+-- credentials ('service') of users.
+CREATE TABLE user_credentials (
+    credential_id     {text} PRIMARY KEY,
+    account_id        {text} NOT NULL REFERENCES accounts (account_id),
+    user_id           {text} NOT NULL REFERENCES users (user_id),
+    kind              {text} NOT NULL,
+    status            TEXT NOT NULL,
+    body              TEXT NOT NULL,
+    fingerprint       {text},
+    service_name      {text},
+    service_user_name TEXT,
+    secret_sealed     TEXT,
+    upload_date       {ts} NOT NULL
+);
+CREATE INDEX user_credentials_user ON user_credentials (user_id, kind, credential_id);
+
+CREATE TABLE server_certificates (
+    certificate_id {text} PRIMARY KEY,
+    account_id     {text} NOT NULL REFERENCES accounts (account_id),
+    name           {text} NOT NULL,
+    name_lower     {text} NOT NULL,
+    path           {text} NOT NULL,
+    arn            {text} NOT NULL,
+    body           TEXT NOT NULL,
+    chain          TEXT,
+    upload_date    {ts} NOT NULL,
+    expiration     {ts} NOT NULL,
+    UNIQUE (account_id, name_lower)
 );
 "#;
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::error::{Quota, Result, StoreError};
 use crate::model::{EntityKind, Quotas, Tag, TagTarget};
-use crate::sql::{Tx, Val, entities, policies};
+use crate::sql::{Tx, Val, entities, instance_profiles, policies};
 
 /// How a resource's tags behave.
 #[derive(Clone, Copy)]
@@ -21,6 +21,10 @@ pub(crate) const USER: TagRules = TagRules {
 pub(crate) const ROLE: TagRules = TagRules {
     case_insensitive: true,
     quota: Quota::TagsPerRole,
+};
+pub(crate) const INSTANCE_PROFILE: TagRules = TagRules {
+    case_insensitive: true,
+    quota: Quota::TagsPerInstanceProfile,
 };
 pub(crate) const POLICY: TagRules = TagRules {
     case_insensitive: false,
@@ -145,6 +149,10 @@ pub(crate) async fn resolve(
                 .await?
                 .0,
             ROLE,
+        ),
+        TagTarget::InstanceProfile(name) => (
+            instance_profiles::id_by_name(tx, account_id, name).await?,
+            INSTANCE_PROFILE,
         ),
         TagTarget::Policy(arn) => {
             let id = if for_write {

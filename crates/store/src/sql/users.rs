@@ -143,8 +143,28 @@ pub(crate) async fn delete(tx: &mut dyn Tx, account_id: &str, name: &str) -> Res
         &user_id,
         &[
             (
+                "SELECT 1 FROM login_profiles WHERE user_id = $1",
+                DeleteConflict::LoginProfile,
+            ),
+            (
                 "SELECT 1 FROM access_keys WHERE user_id = $1",
                 DeleteConflict::AccessKeys,
+            ),
+            (
+                "SELECT 1 FROM user_credentials WHERE user_id = $1 AND kind = 'cert'",
+                DeleteConflict::SigningCertificates,
+            ),
+            (
+                "SELECT 1 FROM user_credentials WHERE user_id = $1 AND kind = 'ssh'",
+                DeleteConflict::SshPublicKeys,
+            ),
+            (
+                "SELECT 1 FROM user_credentials WHERE user_id = $1 AND kind = 'service'",
+                DeleteConflict::ServiceSpecificCredentials,
+            ),
+            (
+                "SELECT 1 FROM mfa_devices WHERE user_id = $1",
+                DeleteConflict::MfaDevices,
             ),
             (
                 "SELECT 1 FROM inline_policies WHERE entity_id = $1",

@@ -37,10 +37,15 @@ macro_rules! run {
     }};
 }
 
+mod account_settings;
 mod federation;
 mod iam;
+mod instance_profiles;
+mod login_profiles;
+mod mfa;
 mod organizations;
 mod s3;
+mod user_credentials;
 
 /// IAM accounts, users, keys, roles, groups and policies, and S3 buckets, objects and
 /// multipart uploads, in SQLite ([`Store::open`]) or PostgreSQL ([`Store::connect`]).

@@ -4,13 +4,17 @@
 
 #![allow(dead_code)]
 
+pub mod account_settings;
 pub mod attachments;
 pub mod concurrency;
 pub mod federation;
 pub mod fixtures;
 pub mod groups;
+pub mod instance_profiles;
 pub mod keys;
 pub mod organizations;
+pub mod login_profiles;
+pub mod mfa;
 pub mod policies;
 pub mod principals;
 pub mod roles;
@@ -71,6 +75,10 @@ macro_rules! conformance_suite {
             principals: [user_and_role_policies],
             federation: [oidc_providers],
             organizations: [organization_and_member_accounts, units_policies_and_controls],
+            instance_profiles: [lifecycle_and_one_role, list_pages_and_tags],
+            account_settings: [alias_and_password_policy],
+            mfa: [lifecycle_and_replay_guard, seed_encrypted_at_rest],
+            login_profiles: [lifecycle_and_history],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,

@@ -86,8 +86,11 @@ pub async fn get_account_authorization_details(ctx: &Ctx<'_>) -> ApiResult {
             .text("Arn", &r.arn)
             .date("CreateDate", &r.create_date)
             .policy_document("AssumeRolePolicyDocument", &r.assume_role_policy_document);
-        // Instance profiles are not modelled yet: always empty.
-        x.open("InstanceProfileList").close("InstanceProfileList");
+        x.list(
+            "InstanceProfileList",
+            &d.instance_profiles,
+            super::instance_profiles::write_profile,
+        );
         write_inline(x, "RolePolicyList", &d.inline);
         write_attached(x, &d.attached);
         write_boundary(x, r.permissions_boundary.as_deref());

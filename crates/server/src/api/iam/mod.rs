@@ -2,15 +2,22 @@
 
 mod access_keys;
 mod account;
+mod account_settings;
 mod attachments;
 mod groups;
 mod inline_policies;
 mod oidc;
+mod instance_profiles;
+mod login_profiles;
+mod mfa;
 mod policies;
 mod roles;
+mod service_linked_roles;
+mod simulator;
+mod user_credentials;
 mod users;
 
-use hourglass_store::{EntityKind, Page, PageRequest, Tag};
+use hourglass_store::{CredentialKind, EntityKind, Page, PageRequest, Tag};
 
 use crate::api::{ApiError, Ctx};
 use crate::query::Service;
@@ -120,6 +127,87 @@ super::operations::operations! {
         UntagOpenIDConnectProvider => oidc::untag, [OpenIDConnectProviderArn, TagKeys];
         ListOpenIDConnectProviderTags => oidc::list_tags,
             [OpenIDConnectProviderArn, Marker, MaxItems];
+        CreateInstanceProfile => instance_profiles::create, [InstanceProfileName, Path, Tags];
+        GetInstanceProfile => instance_profiles::get, [InstanceProfileName];
+        ListInstanceProfiles => instance_profiles::list, [PathPrefix, Marker, MaxItems];
+        ListInstanceProfilesForRole => instance_profiles::list_for_role,
+            [RoleName, Marker, MaxItems];
+        DeleteInstanceProfile => instance_profiles::delete, [InstanceProfileName];
+        AddRoleToInstanceProfile => instance_profiles::role(true), [InstanceProfileName, RoleName];
+        RemoveRoleFromInstanceProfile => instance_profiles::role(false),
+            [InstanceProfileName, RoleName];
+        TagInstanceProfile => instance_profiles::tag, [InstanceProfileName, Tags];
+        UntagInstanceProfile => instance_profiles::untag, [InstanceProfileName, TagKeys];
+        ListInstanceProfileTags => instance_profiles::list_tags,
+            [InstanceProfileName, Marker, MaxItems];
+        CreateAccountAlias => account_settings::create_alias, [AccountAlias];
+        DeleteAccountAlias => account_settings::delete_alias, [AccountAlias];
+        ListAccountAliases => account_settings::list_aliases, [Marker, MaxItems];
+        UpdateAccountPasswordPolicy => account_settings::update_password_policy,
+            [MinimumPasswordLength, RequireSymbols, RequireNumbers, RequireUppercaseCharacters,
+             RequireLowercaseCharacters, AllowUsersToChangePassword, MaxPasswordAge,
+             PasswordReusePrevention, HardExpiry];
+        GetAccountPasswordPolicy => account_settings::get_password_policy, [];
+        DeleteAccountPasswordPolicy => account_settings::delete_password_policy, [];
+        CreateVirtualMFADevice => mfa::create_virtual, [VirtualMFADeviceName, Path];
+        EnableMFADevice => mfa::enable(false),
+            [UserName, SerialNumber, AuthenticationCode1, AuthenticationCode2];
+        ResyncMFADevice => mfa::enable(true),
+            [UserName, SerialNumber, AuthenticationCode1, AuthenticationCode2];
+        DeactivateMFADevice => mfa::deactivate, [UserName, SerialNumber];
+        DeleteVirtualMFADevice => mfa::delete_virtual, [SerialNumber];
+        ListMFADevices => mfa::list, [UserName, Marker, MaxItems];
+        ListVirtualMFADevices => mfa::list_virtual, [AssignmentStatus, Marker, MaxItems];
+        CreateLoginProfile => login_profiles::create,
+            [UserName, Password, PasswordResetRequired];
+        GetLoginProfile => login_profiles::get, [UserName];
+        UpdateLoginProfile => login_profiles::update,
+            [UserName, Password, PasswordResetRequired];
+        DeleteLoginProfile => login_profiles::delete, [UserName];
+        ChangePassword => login_profiles::change_password, [OldPassword, NewPassword];
+        CreateServiceLinkedRole => service_linked_roles::create,
+            [AWSServiceName, Description, CustomSuffix];
+        DeleteServiceLinkedRole => service_linked_roles::delete, [RoleName];
+        GetServiceLinkedRoleDeletionStatus => service_linked_roles::deletion_status,
+            [DeletionTaskId];
+        UploadSSHPublicKey => user_credentials::upload(CredentialKind::SshPublicKey),
+            [UserName, SSHPublicKeyBody];
+        GetSSHPublicKey => user_credentials::get_ssh, [UserName, SSHPublicKeyId, Encoding];
+        ListSSHPublicKeys => user_credentials::list(CredentialKind::SshPublicKey),
+            [UserName, Marker, MaxItems];
+        UpdateSSHPublicKey => user_credentials::update(CredentialKind::SshPublicKey),
+            [UserName, SSHPublicKeyId, Status];
+        DeleteSSHPublicKey => user_credentials::delete(CredentialKind::SshPublicKey),
+            [UserName, SSHPublicKeyId];
+        UploadSigningCertificate => user_credentials::upload(CredentialKind::SigningCertificate),
+            [UserName, CertificateBody];
+        ListSigningCertificates => user_credentials::list(CredentialKind::SigningCertificate),
+            [UserName, Marker, MaxItems];
+        UpdateSigningCertificate => user_credentials::update(CredentialKind::SigningCertificate),
+            [UserName, CertificateId, Status];
+        DeleteSigningCertificate => user_credentials::delete(CredentialKind::SigningCertificate),
+            [UserName, CertificateId];
+        CreateServiceSpecificCredential => user_credentials::create_service,
+            [UserName, ServiceName];
+        ListServiceSpecificCredentials => user_credentials::list(CredentialKind::ServiceSpecific),
+            [UserName, ServiceName];
+        ResetServiceSpecificCredential => user_credentials::reset_service,
+            [UserName, ServiceSpecificCredentialId];
+        UpdateServiceSpecificCredential => user_credentials::update(CredentialKind::ServiceSpecific),
+            [UserName, ServiceSpecificCredentialId, Status];
+        DeleteServiceSpecificCredential => user_credentials::delete(CredentialKind::ServiceSpecific),
+            [UserName, ServiceSpecificCredentialId];
+        SimulateCustomPolicy => simulator::custom,
+            [PolicyInputList, PermissionsBoundaryPolicyInputList, ActionNames, ResourceArns,
+             ResourcePolicy, ResourceOwner, CallerArn, ContextEntries, ResourceHandlingOption,
+             MaxItems, Marker];
+        SimulatePrincipalPolicy => simulator::principal,
+            [PolicySourceArn, PolicyInputList, PermissionsBoundaryPolicyInputList, ActionNames,
+             ResourceArns, ResourcePolicy, ResourceOwner, CallerArn, ContextEntries,
+             ResourceHandlingOption, MaxItems, Marker];
+        GetContextKeysForCustomPolicy => simulator::keys_custom, [PolicyInputList];
+        GetContextKeysForPrincipalPolicy => simulator::keys_principal,
+            [PolicySourceArn, PolicyInputList];
     }
 }
 

@@ -11,7 +11,7 @@ use crate::query::xml::Xml;
 /// Which members of the `Role` shape an operation returns (AWS trims list and create
 /// answers).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub(super) enum Shape {
     /// GetRole, UpdateRoleDescription: everything, including `RoleLastUsed`.
     Full,
     /// CreateRole: no `RoleLastUsed`.
@@ -20,15 +20,18 @@ enum Shape {
     Listed,
 }
 
-fn write_role(x: &mut Xml, r: &Role, shape: Shape) {
+pub(super) fn write_role(x: &mut Xml, r: &Role, shape: Shape) {
     x.text("Path", &r.path)
         .text("RoleName", &r.name)
         .text("RoleId", &r.role_id)
         .text("Arn", &r.arn)
         .date("CreateDate", &r.create_date)
         .policy_document("AssumeRolePolicyDocument", &r.assume_role_policy_document)
-        .opt_text("Description", r.description.as_deref())
-        .num("MaxSessionDuration", r.max_session_duration);
+        .opt_text("Description", r.description.as_deref());
+    // AWS's CreateRole answer has no MaxSessionDuration (GetRole's and ListRoles' do).
+    if shape != Shape::Created {
+        x.num("MaxSessionDuration", r.max_session_duration);
+    }
     if shape == Shape::Listed {
         return;
     }

@@ -1,0 +1,242 @@
+//! Instance profiles: Create/Get/List/Delete, Add/RemoveRoleToInstanceProfile,
+//! ListInstanceProfilesForRole and instance profile tags.
+
+use hourglass_store::{
+    InstanceProfile, NewInstanceProfile, Page, PageRequest, StoreError, Tag, TagTarget,
+};
+
+use crate::authz::Access;
+use crate::error::{IamError, IamResult};
+use crate::ids::{IdKind, new_id};
+use crate::principal::entity_arn;
+use crate::users::to_tags;
+use crate::{Caller, Identity, validate};
+
+impl Identity {
+    fn instance_profile_arn(&self, path: &str, name: &str) -> String {
+        entity_arn(&self.account_id, "instance-profile", path, name)
+    }
+
+    /// Authorizes `action` on the profile's ARN (the path-less one when it does not exist),
+    /// then returns the profile or NoSuchEntity.
+    async fn authorized_profile(
+        &self,
+        caller: &Caller,
+        name: &str,
+        access: impl FnOnce(&str) -> Access,
+    ) -> IamResult<InstanceProfile> {
+        validate::name(name, "InstanceProfileName", 128)?;
+        let found = match self
+            .store
+            .get_instance_profile(&self.account_id, name)
+            .await
+        {
+            Ok(p) => Some(p),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let arn = found
+            .as_ref()
+            .map_or_else(|| self.instance_profile_arn("/", name), |p| p.arn.clone());
+        self.authorize(caller, &access(&arn)).await?;
+        found.ok_or_else(|| {
+            IamError::NoSuchEntity(format!("Instance Profile {name} cannot be found."))
+        })
+    }
+
+    pub async fn create_instance_profile(
+        &self,
+        caller: &Caller,
+        name: &str,
+        path: Option<&str>,
+        tags: &[(String, String)],
+    ) -> IamResult<InstanceProfile> {
+        validate::name(name, "InstanceProfileName", 128)?;
+        let path = path.unwrap_or("/");
+        validate::path(path, "Path")?;
+        validate::tags_with_quota(tags, "TagsPerInstanceProfile")?;
+        let arn = self.instance_profile_arn(path, name);
+        self.authorize(
+            caller,
+            &Access::new("iam:CreateInstanceProfile", &arn).with_request_tags(tags),
+        )
+        .await?;
+        if !tags.is_empty() {
+            self.authorize(
+                caller,
+                &Access::new("iam:TagInstanceProfile", &arn).with_request_tags(tags),
+            )
+            .await?;
+        }
+        let profile = NewInstanceProfile {
+            account_id: self.account_id.clone(),
+            profile_id: new_id(IdKind::InstanceProfile),
+            name: name.to_owned(),
+            path: path.to_owned(),
+            arn,
+            create_date: self.clock.now(),
+            tags: to_tags(tags),
+        };
+        Ok(self.store.create_instance_profile(profile).await?)
+    }
+
+    pub async fn get_instance_profile(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> IamResult<InstanceProfile> {
+        self.authorized_profile(caller, name, |arn| {
+            Access::new("iam:GetInstanceProfile", arn)
+        })
+        .await
+    }
+
+    pub async fn list_instance_profiles(
+        &self,
+        caller: &Caller,
+        path_prefix: Option<&str>,
+        page: PageRequest,
+    ) -> IamResult<Page<InstanceProfile>> {
+        if let Some(p) = path_prefix {
+            validate::path_prefix(p)?;
+        }
+        let resource = format!("arn:aws:iam::{}:instance-profile/*", self.account_id);
+        self.authorize(caller, &Access::new("iam:ListInstanceProfiles", &resource))
+            .await?;
+        Ok(self
+            .store
+            .list_instance_profiles(&self.account_id, path_prefix, None, &page)
+            .await?)
+    }
+
+    pub async fn list_instance_profiles_for_role(
+        &self,
+        caller: &Caller,
+        role: &str,
+        page: PageRequest,
+    ) -> IamResult<Page<InstanceProfile>> {
+        validate::name(role, "RoleName", 64)?;
+        let (arn, found) = self.role_resource(role).await?;
+        self.authorize(
+            caller,
+            &Access::new("iam:ListInstanceProfilesForRole", &arn),
+        )
+        .await?;
+        if found.is_none() {
+            return Err(IamError::NoSuchEntity(format!(
+                "The role with name {role} cannot be found."
+            )));
+        }
+        Ok(self
+            .store
+            .list_instance_profiles(&self.account_id, None, Some(role), &page)
+            .await?)
+    }
+
+    pub async fn delete_instance_profile(&self, caller: &Caller, name: &str) -> IamResult<()> {
+        self.authorized_profile(caller, name, |arn| {
+            Access::new("iam:DeleteInstanceProfile", arn)
+        })
+        .await?;
+        Ok(self
+            .store
+            .delete_instance_profile(&self.account_id, name)
+            .await?)
+    }
+
+    /// AddRoleToInstanceProfile (`add`) or RemoveRoleFromInstanceProfile. Adding also needs
+    /// `iam:PassRole` on the role, as on AWS: whoever can launch with the profile acts as the
+    /// role.
+    pub async fn instance_profile_role(
+        &self,
+        caller: &Caller,
+        profile: &str,
+        role: &str,
+        add: bool,
+    ) -> IamResult<()> {
+        validate::name(role, "RoleName", 64)?;
+        let action = if add {
+            "iam:AddRoleToInstanceProfile"
+        } else {
+            "iam:RemoveRoleFromInstanceProfile"
+        };
+        self.authorized_profile(caller, profile, |arn| Access::new(action, arn))
+            .await?;
+        let (role_arn, found) = self.role_resource(role).await?;
+        if add {
+            self.authorize(caller, &Access::new("iam:PassRole", &role_arn))
+                .await?;
+        }
+        if found.is_none() {
+            return Err(IamError::NoSuchEntity(format!(
+                "The role with name {role} cannot be found."
+            )));
+        }
+        if add {
+            self.store
+                .add_role_to_instance_profile(&self.account_id, profile, role)
+                .await?;
+        } else {
+            self.store
+                .remove_role_from_instance_profile(&self.account_id, profile, role)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn tag_instance_profile(
+        &self,
+        caller: &Caller,
+        name: &str,
+        tags: &[(String, String)],
+    ) -> IamResult<()> {
+        validate::tags_with_quota(tags, "TagsPerInstanceProfile")?;
+        validate::non_empty_tags(tags)?;
+        self.authorized_profile(caller, name, |arn| {
+            Access::new("iam:TagInstanceProfile", arn).with_request_tags(tags)
+        })
+        .await?;
+        Ok(self
+            .store
+            .tag_resource(
+                &self.account_id,
+                &TagTarget::InstanceProfile(name.to_owned()),
+                &to_tags(tags),
+            )
+            .await?)
+    }
+
+    pub async fn untag_instance_profile(
+        &self,
+        caller: &Caller,
+        name: &str,
+        keys: &[String],
+    ) -> IamResult<()> {
+        validate::tag_keys(keys)?;
+        self.authorized_profile(caller, name, |arn| {
+            Access::new("iam:UntagInstanceProfile", arn).with_values("aws:TagKeys", keys.to_vec())
+        })
+        .await?;
+        Ok(self
+            .store
+            .untag_resource(
+                &self.account_id,
+                &TagTarget::InstanceProfile(name.to_owned()),
+                keys,
+            )
+            .await?)
+    }
+
+    pub async fn list_instance_profile_tags(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> IamResult<Vec<Tag>> {
+        let profile = self
+            .authorized_profile(caller, name, |arn| {
+                Access::new("iam:ListInstanceProfileTags", arn)
+            })
+            .await?;
+        Ok(profile.tags)
+    }
+}

@@ -1,0 +1,112 @@
+//! CreateVirtualMFADevice, Enable/Deactivate/ResyncMFADevice, DeleteVirtualMFADevice,
+//! ListMFADevices and ListVirtualMFADevices.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hourglass_store::MfaDevice;
+
+use super::{page_request, write_page_tail};
+use crate::api::{ApiResult, Ctx};
+use crate::query::xml::Xml;
+
+pub async fn create_virtual(ctx: &Ctx<'_>) -> ApiResult {
+    let created = ctx
+        .identity
+        .create_virtual_mfa_device(
+            ctx.caller()?,
+            ctx.required("VirtualMFADeviceName")?,
+            ctx.get("Path"),
+        )
+        .await?;
+    let mut x = Xml::new();
+    // Both are blobs in AWS's model: base64 on the wire.
+    x.open("VirtualMFADevice")
+        .text("SerialNumber", &created.device.serial)
+        .text(
+            "Base32StringSeed",
+            &STANDARD.encode(created.seed.expose().as_bytes()),
+        )
+        .text("QRCodePNG", &STANDARD.encode(&created.qr_png))
+        .close("VirtualMFADevice");
+    Ok(Some(x.finish()))
+}
+
+pub async fn enable(ctx: &Ctx<'_>, resync: bool) -> ApiResult {
+    ctx.identity
+        .enable_mfa_device(
+            ctx.caller()?,
+            ctx.required("UserName")?,
+            ctx.required("SerialNumber")?,
+            ctx.required("AuthenticationCode1")?,
+            ctx.required("AuthenticationCode2")?,
+            resync,
+        )
+        .await?;
+    Ok(None)
+}
+
+pub async fn deactivate(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.identity
+        .deactivate_mfa_device(
+            ctx.caller()?,
+            ctx.required("UserName")?,
+            ctx.required("SerialNumber")?,
+        )
+        .await?;
+    Ok(None)
+}
+
+pub async fn delete_virtual(ctx: &Ctx<'_>) -> ApiResult {
+    ctx.identity
+        .delete_virtual_mfa_device(ctx.caller()?, ctx.required("SerialNumber")?)
+        .await?;
+    Ok(None)
+}
+
+pub async fn list(ctx: &Ctx<'_>) -> ApiResult {
+    let page = ctx
+        .identity
+        .list_mfa_devices(ctx.caller()?, ctx.get("UserName"), page_request(ctx)?)
+        .await?;
+    let mut x = Xml::new();
+    x.list("MFADevices", &page.items, |x, d: &MfaDevice| {
+        if let Some(u) = &d.user {
+            x.text("UserName", &u.name);
+        }
+        x.text("SerialNumber", &d.serial);
+        if let Some(at) = &d.enable_date {
+            x.date("EnableDate", at);
+        }
+    });
+    write_page_tail(&mut x, &page);
+    Ok(Some(x.finish()))
+}
+
+pub async fn list_virtual(ctx: &Ctx<'_>) -> ApiResult {
+    let page = ctx
+        .identity
+        .list_virtual_mfa_devices(
+            ctx.caller()?,
+            ctx.get("AssignmentStatus"),
+            page_request(ctx)?,
+        )
+        .await?;
+    let mut x = Xml::new();
+    x.list("VirtualMFADevices", &page.items, |x, d: &MfaDevice| {
+        x.text("SerialNumber", &d.serial);
+        if let Some(u) = &d.user {
+            x.open("User")
+                .text("Path", &u.path)
+                .text("UserName", &u.name)
+                .text("UserId", &u.user_id)
+                .text("Arn", &u.arn)
+                .date("CreateDate", &u.create_date)
+                .close("User");
+        }
+        if let Some(at) = &d.enable_date {
+            x.date("EnableDate", at);
+        }
+    });
+    write_page_tail(&mut x, &page);
+    Ok(Some(x.finish()))
+}

@@ -1,0 +1,138 @@
+//! The MFA-device methods of [`Store`]. Seeds are sealed with the key ring (AAD = the
+//! serial number) like access-key secrets, and opened only for verification.
+
+use chrono::{DateTime, Utc};
+
+use super::Store;
+use crate::error::Result;
+#[allow(unused_imports)] // used by rustdoc links
+use crate::error::{DeleteConflict, Quota, ResourceKind, StoreError};
+use crate::keyring::Secret;
+use crate::model::{Page, PageRequest};
+use crate::records::{MfaAssignment, MfaDevice, NewMfaDevice};
+use crate::sql::{Backend, mfa, tx_fn};
+
+impl Store {
+    /// `NotFound(Account)`; `AlreadyExists(MfaDevice)` for a serial number in use.
+    pub async fn create_virtual_mfa_device(&self, device: NewMfaDevice) -> Result<MfaDevice> {
+        let sealed = self
+            .keyring
+            .seal_secret(&device.seed, device.serial.as_bytes())?;
+        let NewMfaDevice {
+            account_id,
+            serial,
+            name,
+            path,
+            create_date,
+            ..
+        } = device;
+        run!(
+            self.write,
+            [account_id, serial, name, path, create_date, sealed],
+            |tx| mfa::create(tx, &account_id, &serial, &name, &path, create_date, &sealed)
+        )
+    }
+
+    /// `NotFound(MfaDevice)`.
+    pub async fn get_mfa_device(&self, account_id: &str, serial: &str) -> Result<MfaDevice> {
+        run!(self.read, [account_id, serial], |tx| mfa::get(
+            tx,
+            &account_id,
+            &serial
+        ))
+    }
+
+    /// The opened seed and the newest accepted time step. `NotFound(MfaDevice)`.
+    pub async fn mfa_seed(&self, account_id: &str, serial: &str) -> Result<(Secret, i64)> {
+        let (sealed, step) = run!(self.read, [account_id, serial], |tx| mfa::seed(
+            tx,
+            &account_id,
+            &serial
+        ))?;
+        Ok((self.keyring.open_secret(&sealed, serial.as_bytes())?, step))
+    }
+
+    /// `NotFound(User | MfaDevice)`; `AlreadyExists(MfaDevice)` when already enabled;
+    /// `LimitExceeded(MFADevicesPerUser)`.
+    pub async fn enable_mfa_device(
+        &self,
+        account_id: &str,
+        user: &str,
+        serial: &str,
+        at: DateTime<Utc>,
+        step: i64,
+    ) -> Result<()> {
+        run!(self.write, [account_id, user, serial, at, step], |tx| {
+            mfa::enable(tx, &account_id, &user, &serial, at, step)
+        })
+    }
+
+    /// `NotFound(User | MfaDevice)` (also when the device is not the user's).
+    pub async fn deactivate_mfa_device(
+        &self,
+        account_id: &str,
+        user: &str,
+        serial: &str,
+    ) -> Result<()> {
+        run!(self.write, [account_id, user, serial], |tx| {
+            mfa::deactivate(tx, &account_id, &user, &serial)
+        })
+    }
+
+    /// `NotFound(User | MfaDevice)` (also when the device is not the user's).
+    pub async fn resync_mfa_device(
+        &self,
+        account_id: &str,
+        user: &str,
+        serial: &str,
+        step: i64,
+    ) -> Result<()> {
+        run!(self.write, [account_id, user, serial, step], |tx| {
+            mfa::resync(tx, &account_id, &user, &serial, step)
+        })
+    }
+
+    /// Spends time step `step` of an enabled device: false when it (or a later one) was
+    /// already used.
+    pub async fn advance_mfa_step(
+        &self,
+        account_id: &str,
+        serial: &str,
+        step: i64,
+    ) -> Result<bool> {
+        run!(self.write, [account_id, serial, step], |tx| mfa::advance(
+            tx,
+            &account_id,
+            &serial,
+            step
+        ))
+    }
+
+    /// `NotFound(MfaDevice)`; `DeleteConflict(MfaDeviceInUse)` while enabled.
+    pub async fn delete_virtual_mfa_device(&self, account_id: &str, serial: &str) -> Result<()> {
+        run!(self.write, [account_id, serial], |tx| mfa::delete(
+            tx,
+            &account_id,
+            &serial
+        ))
+    }
+
+    /// Devices enabled for `user`, or (no user) virtual devices by assignment, by serial.
+    pub async fn list_mfa_devices(
+        &self,
+        account_id: &str,
+        user: Option<&str>,
+        assignment: MfaAssignment,
+        page: &PageRequest,
+    ) -> Result<Page<MfaDevice>> {
+        let user = user.map(str::to_owned);
+        run!(self.read, [account_id, user, assignment, page], |tx| {
+            mfa::list(tx, &account_id, user.as_deref(), assignment, &page)
+        })
+    }
+
+    /// `(devices, devices in use)` of the account.
+    pub async fn mfa_device_counts(&self, account_id: &str) -> Result<(u32, u32)> {
+        run!(self.read, [account_id], |tx| mfa::counts(tx, &account_id))
+    }
+}
