@@ -33,6 +33,8 @@ pub enum ResourceKind {
     Bucket,
     /// An S3 multipart upload, named by upload id.
     Upload,
+    /// A Secrets Manager secret, named by ARN.
+    Secret,
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -233,6 +235,7 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::AttachedPolicy => format!("Policy {name} was not found."),
         ResourceKind::Bucket => format!("The specified bucket {name} does not exist"),
         ResourceKind::Upload => format!("The specified upload {name} does not exist"),
+        ResourceKind::Secret => "Secrets Manager can't find the specified secret.".to_owned(),
     }
 }
 

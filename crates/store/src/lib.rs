@@ -15,6 +15,7 @@ pub mod model;
 mod sql;
 mod postgres;
 pub mod s3;
+pub mod secrets;
 mod sqlite;
 mod store;
 

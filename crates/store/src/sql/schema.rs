@@ -24,7 +24,7 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 };
 
 /// `(version, template)`, ascending.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_S3)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, V1_INITIAL), (2, V2_S3), (8, V8_SECRETS)];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
 /// separate S3 file (see `sqlite::legacy`).
@@ -228,5 +228,38 @@ CREATE TABLE IF NOT EXISTS s3_parts (
     checksum  TEXT,
     segment   TEXT NOT NULL,
     PRIMARY KEY (upload_id, number)
+);
+"#;
+
+/// Secrets Manager: one row per secret (metadata as a JSON document the secrets domain owns,
+/// plus the columns queries need) and one per version. Values are sealed with the server key
+/// ring (bound to the secret ARN and version id); a version without a value is a rotation's
+/// placeholder. `due_at` is the earliest time background work (rotation, deactivation of a
+/// rotated key, purge) is due; `lease_*` let one node of a cluster claim that work.
+const V8_SECRETS: &str = r#"
+CREATE TABLE sm_secrets (
+    arn           {text} PRIMARY KEY,
+    account_id    {text} NOT NULL,
+    name          {text} NOT NULL,
+    meta          TEXT NOT NULL,
+    created       BIGINT NOT NULL,
+    last_accessed BIGINT,
+    due_at        BIGINT,
+    lease_owner   TEXT,
+    lease_until   BIGINT,
+    revision      BIGINT NOT NULL,
+    UNIQUE (account_id, name)
+);
+CREATE INDEX sm_secrets_due ON sm_secrets (due_at);
+CREATE TABLE sm_versions (
+    arn           {text} NOT NULL,
+    version_id    {text} NOT NULL,
+    seq           BIGINT NOT NULL,
+    created       BIGINT NOT NULL,
+    last_accessed BIGINT,
+    stages        TEXT NOT NULL,
+    value_kind    TEXT,
+    value_sealed  TEXT,
+    PRIMARY KEY (arn, version_id)
 );
 "#;

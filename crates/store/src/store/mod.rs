@@ -37,6 +37,7 @@ macro_rules! run {
 
 mod iam;
 mod s3;
+mod secrets;
 
 /// IAM accounts, users, keys, roles, groups and policies, and S3 buckets, objects and
 /// multipart uploads, in SQLite ([`Store::open`]) or PostgreSQL ([`Store::connect`]).
