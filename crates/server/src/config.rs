@@ -74,6 +74,8 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     /// Base domain for S3 virtual-hosted style (`bucket.<domain>`).
     pub s3_domain: Option<String>,
+    /// `[secrets]`: Secrets Manager (region, background worker, rotation hooks).
+    pub secrets: Option<crate::api::secretsmanager::config::SecretsConfig>,
 }
 
 impl FileConfig {
@@ -113,6 +115,7 @@ impl FileConfig {
             tls_cert: self.tls_cert.or(lower.tls_cert),
             tls_key: self.tls_key.or(lower.tls_key),
             s3_domain: self.s3_domain.or(lower.s3_domain),
+            secrets: self.secrets.or(lower.secrets),
         }
     }
 }
@@ -152,6 +155,7 @@ pub struct Config {
     pub log: String,
     /// Certificate chain and key files when serving HTTPS.
     pub tls: Option<TlsFiles>,
+    pub secrets: crate::api::secretsmanager::config::SecretsConfig,
     pub s3_domain: Option<String>,
 }
 
@@ -327,7 +331,13 @@ impl Config {
             .s3_domain
             .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
             .filter(|d| !d.is_empty());
+        let secrets = merged.secrets.unwrap_or_default();
+        secrets.validate().map_err(|message| ConfigError::Invalid {
+            field: "secrets",
+            message,
+        })?;
         Ok(Config {
+            secrets,
             listen,
             data_dir,
             account_id,

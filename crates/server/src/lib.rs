@@ -65,13 +65,21 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
             source,
         })?;
     let addr = http::listener::local_addr(&listener).map_err(ServerError::Serve)?;
+    let secrets = Arc::new(api::secretsmanager::SecretsRuntime::new(
+        Arc::clone(identity.store()),
+        &config.account_id,
+        config.secrets.clone(),
+    ));
     let state = Arc::new(AppState {
         config,
         identity,
         s3,
         metrics,
+        secrets,
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let _ = state.secrets.endpoint.set(format!("{scheme}://{addr}"));
+    api::secretsmanager::worker::spawn(Arc::clone(&state));
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "hourglass listening on {scheme}://{addr}");

@@ -12,4 +12,5 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub s3: Arc<hourglass_s3::S3Service>,
     pub metrics: Metrics,
+    pub secrets: Arc<crate::api::secretsmanager::SecretsRuntime>,
 }

@@ -4,6 +4,7 @@
 
 pub mod iam;
 pub mod operations;
+pub mod secretsmanager;
 pub mod sts;
 
 use hourglass_iam::{Caller, IamError, Identity, RequestParts};
