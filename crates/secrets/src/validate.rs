@@ -27,8 +27,9 @@ pub fn secret_id(id: &str) -> SmResult<()> {
     Ok(())
 }
 
-/// A new secret's name: 1–512 of ASCII letters, digits and `/_+=.@-`, not ending in a
-/// hyphen and six characters (which would read as an ARN suffix).
+/// A new secret's name: 1–512 of ASCII letters, digits and `/_+=.@-`. AWS advises against
+/// (but accepts) names ending in a hyphen and six characters, which read like an ARN
+/// suffix; resolution then tries the full ARN first and the name second.
 pub fn name(name: &str) -> SmResult<()> {
     if name.is_empty() || name.len() > MAX_NAME {
         return Err(constraint(
@@ -43,12 +44,6 @@ pub fn name(name: &str) -> SmResult<()> {
         return Err(SmError::invalid_parameter(
             "Invalid name. Must be a valid name containing alphanumeric characters, or any of \
              the following: -/_+=.@!",
-        ));
-    }
-    if looks_suffixed(name) {
-        return Err(SmError::invalid_parameter(
-            "You can't create a secret with a name that ends with a hyphen followed by six \
-             characters.",
         ));
     }
     Ok(())
@@ -176,7 +171,7 @@ mod tests {
     fn names() {
         assert!(name("prod/db/password").is_ok());
         assert!(name("a-b").is_ok());
-        assert!(name("app-abcdef").is_err(), "reads as a suffixed ARN");
+        assert!(name("app-abcdef").is_ok(), "AWS accepts it");
         assert!(name("bad name").is_err());
         assert!(name("").is_err());
         assert!(name(&"x".repeat(513)).is_err());
