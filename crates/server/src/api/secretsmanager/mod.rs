@@ -118,7 +118,12 @@ pub(crate) async fn authorize_secret(
         })
     });
     ctx.identity
-        .authorize_with(Some(ctx.caller), access, rp)
+        .authorize_with_kind(
+            Some(ctx.caller),
+            access,
+            rp,
+            hourglass_policy::PolicyKind::ServiceResource,
+        )
         .await
         .map_err(JsonApiError::from)
 }

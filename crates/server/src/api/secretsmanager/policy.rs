@@ -25,8 +25,8 @@ fn parse(text: &str) -> Result<Policy, JsonApiError> {
              constraint: Member must have length between 1 and {MAX_POLICY}"
         )));
     }
-    let p =
-        hourglass_policy::parse(text, PolicyKind::Resource).map_err(|e| malformed(e.message))?;
+    let p = hourglass_policy::parse(text, PolicyKind::ServiceResource)
+        .map_err(|e| malformed(e.message))?;
     if p.statements.iter().any(|s| s.principal.is_none()) {
         return Err(malformed(
             "This resource policy contains a statement without a Principal.",
