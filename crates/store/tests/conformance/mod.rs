@@ -13,6 +13,7 @@ pub mod policies;
 pub mod principals;
 pub mod roles;
 pub mod s3;
+pub mod secrets;
 pub mod users;
 
 use std::sync::Arc;
@@ -81,6 +82,7 @@ macro_rules! conformance_suite {
                 concurrent_puts_free_each_version_once,
                 delete_bucket_races_put,
             ],
+            secrets: [lifecycle, sealed_and_bound, due_work_is_claimed_once],
         );
     };
     (@cases $harness:expr; $($module:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
