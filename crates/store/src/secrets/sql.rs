@@ -326,11 +326,18 @@ pub(crate) async fn claim_due(
     Ok((n == 1).then_some(arn))
 }
 
-pub(crate) async fn release(tx: &mut dyn Tx, arn: &str, owner: &str) -> Result<()> {
+/// Gives up a lease. `hold_until` keeps anyone from claiming the secret again before then
+/// (work that failed and is still due waits instead of blocking the queue).
+pub(crate) async fn release(
+    tx: &mut dyn Tx,
+    arn: &str,
+    owner: &str,
+    hold_until: Option<i64>,
+) -> Result<()> {
     tx.execute(
-        "UPDATE sm_secrets SET lease_owner = NULL, lease_until = NULL \
+        "UPDATE sm_secrets SET lease_owner = NULL, lease_until = $3 \
          WHERE arn = $1 AND lease_owner = $2",
-        &params![arn, owner],
+        &params![arn, owner, hold_until],
     )
     .await?;
     Ok(())

@@ -143,9 +143,16 @@ impl Store {
         ))
     }
 
-    pub async fn secret_release(&self, arn: &str, owner: &str) -> Result<()> {
+    /// Releases `owner`'s lease; with `hold_until`, nobody may claim the secret before then.
+    pub async fn secret_release(
+        &self,
+        arn: &str,
+        owner: &str,
+        hold_until: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let hold = hold_until.map(|t| t.timestamp_millis());
         run!(self.write, [arn, owner], |tx| sql::release(
-            tx, &arn, &owner
+            tx, &arn, &owner, hold
         ))
     }
 

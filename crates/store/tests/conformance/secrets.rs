@@ -226,7 +226,7 @@ pub async fn due_work_is_claimed_once<H: Harness>(h: &H) {
     } else {
         "node-b"
     };
-    store.secret_release(&first, owner).await.unwrap();
+    store.secret_release(&first, owner, None).await.unwrap();
     assert_eq!(
         store
             .secret_claim_due(now, now + Duration::minutes(10), "node-c")
@@ -234,12 +234,30 @@ pub async fn due_work_is_claimed_once<H: Harness>(h: &H) {
             .unwrap(),
         Some(first)
     );
+    // Held after release: not claimable before the hold ends.
+    let held = all[1].clone();
+    let owner = if a.contains(&held) {
+        "node-a"
+    } else {
+        "node-b"
+    };
+    store
+        .secret_release(&held, owner, Some(now + Duration::minutes(30)))
+        .await
+        .unwrap();
     let later = now + Duration::minutes(11);
-    assert!(
-        store
-            .secret_claim_due(later, later + Duration::minutes(10), "node-d")
-            .await
-            .unwrap()
-            .is_some()
+    let mut reclaimed = Vec::new();
+    while let Some(arn) = store
+        .secret_claim_due(later, later + Duration::minutes(10), "node-d")
+        .await
+        .unwrap()
+    {
+        reclaimed.push(arn);
+    }
+    assert_eq!(
+        reclaimed.len(),
+        5,
+        "expired leases are claimable, the held one is not"
     );
+    assert!(!reclaimed.contains(&held));
 }

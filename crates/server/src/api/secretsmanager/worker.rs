@@ -64,7 +64,15 @@ pub async fn drain(state: &AppState) {
         if !again {
             process(state, &claimed).await;
         }
-        if let Err(e) = store.secret_release(&claimed, &rt.node_id).await {
+        // Work still due after this pass (a step that failed for a reason that did not
+        // reschedule it) waits a minute rather than holding up the rest of the queue.
+        let now = Utc::now();
+        let still_due = match store.secret_get(rt.secrets.account(), &claimed).await {
+            Ok(Some((row, _))) => row.due_at.is_some_and(|d| d <= now),
+            _ => false,
+        };
+        let hold = (again || still_due).then(|| now + chrono::Duration::minutes(1));
+        if let Err(e) = store.secret_release(&claimed, &rt.node_id, hold).await {
             tracing::warn!(error = %e, arn = %claimed, "secrets worker cannot release its lease");
         }
         if again {
