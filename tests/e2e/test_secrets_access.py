@@ -156,3 +156,22 @@ def test_create_with_tags_needs_tag_permission(server):
     with pytest.raises(ClientError) as e:
         c.create_secret(Name=hg.unique("tags"), SecretString="x", Tags=[{"Key": "a", "Value": "b"}])
     assert code_of(e) == ("AccessDeniedException", 400)
+
+
+def test_tag_change_that_removes_own_access_is_refused(server):
+    iam = server.iam()
+    admin = sm(server)
+    name = hg.unique("tagself")
+    admin.create_secret(Name=name, SecretString="x", Tags=[{"Key": "team", "Value": "red"}])
+    _, creds = user_with_policy(iam, allow(
+        ["secretsmanager:TagResource", "secretsmanager:UntagResource"],
+        condition={"StringEquals": {"secretsmanager:ResourceTag/team": "red"}}))
+    c = sm(server, creds)
+    c.tag_resource(SecretId=name, Tags=[{"Key": "env", "Value": "dev"}])
+    with pytest.raises(ClientError) as e:
+        c.tag_resource(SecretId=name, Tags=[{"Key": "team", "Value": "blue"}])
+    assert code_of(e) == ("AccessDeniedException", 400)
+    with pytest.raises(ClientError) as e:
+        c.untag_resource(SecretId=name, TagKeys=["team"])
+    assert code_of(e) == ("AccessDeniedException", 400)
+    assert {t["Key"]: t["Value"] for t in admin.describe_secret(SecretId=name)["Tags"]} == {"team": "red", "env": "dev"}

@@ -346,3 +346,23 @@ def test_concurrent_readers_never_see_a_missing_awscurrent(server_factory, tmp_p
     assert reads[0] > 0
     assert len(srv.iam().list_access_keys(UserName=user)["AccessKeyMetadata"]) == 2
     assert run_program(tmp_path, srv.endpoint, srv.root, name, bucket)
+
+
+def test_aws_cli_rotation(server_factory, tmp_path):
+    srv = server_factory(extra_args=config(tmp_path, "[secrets]\npoll_interval_secs = 1\nprevious_key_grace_secs = 0\n")).start()
+    user, key1, bucket, name = key_app(srv)
+    out = srv.cli(["secretsmanager", "rotate-secret", "--secret-id", name,
+                   "--rotation-lambda-arn", lambda_arn(BUILTIN_ROTATOR),
+                   "--rotation-rules", "ScheduleExpression=rate(10 days)"]).ok()
+    c = sm(srv)
+    wait_current(c, name, out["VersionId"])
+    wait_rotation_done(c, name)
+    d = srv.cli(["secretsmanager", "describe-secret", "--secret-id", name]).ok()
+    assert d["RotationEnabled"] is True
+    assert d["RotationRules"]["ScheduleExpression"] == "rate(10 days)"
+    cur = json.loads(srv.cli(["secretsmanager", "get-secret-value", "--secret-id", name]).ok()["SecretString"])
+    assert cur["AccessKeyId"] != key1.access_key_id
+    assert s3_works(srv.endpoint, hg.Creds(cur["AccessKeyId"], cur["SecretAccessKey"]), bucket)
+    assert not s3_works(srv.endpoint, key1, bucket)
+    srv.cli(["secretsmanager", "cancel-rotate-secret", "--secret-id", name]).ok()
+    assert srv.cli(["secretsmanager", "describe-secret", "--secret-id", name]).ok()["RotationEnabled"] is False

@@ -309,6 +309,9 @@ pub(crate) async fn tag_resource(ctx: &JsonCtx<'_>) -> JsonResult {
     let tags = required(i.tags, "tags")?;
     let pairs = tag_pairs(&tags);
     let s = resolve_authorized(ctx, &id, |a| a.with_request_tags(&pairs)).await?;
+    let mut after = s.clone();
+    hourglass_secrets::validate::merge_tags(&mut after.meta.tags, &tags);
+    keeps_access(ctx, &after).await?;
     runtime(ctx)
         .secrets
         .tag(s.arn(), &tags)
@@ -337,12 +340,36 @@ pub(crate) async fn untag_resource(ctx: &JsonCtx<'_>) -> JsonResult {
         }
     })
     .await?;
+    let mut after = s.clone();
+    after.meta.tags.retain(|t| !keys.contains(&t.key));
+    keeps_access(ctx, &after).await?;
     runtime(ctx)
         .secrets
         .untag(s.arn(), &keys)
         .await
         .map_err(sm_error)?;
     Ok(json!({}))
+}
+
+/// AWS refuses a tag change that would take away the caller's own permission for the
+/// secret: the same operation is decided again against the secret as it would be.
+async fn keeps_access(
+    ctx: &JsonCtx<'_>,
+    after: &hourglass_secrets::Loaded,
+) -> Result<(), JsonApiError> {
+    let access = secret_access(ctx, ctx.iam_action, after.arn(), Some(after));
+    authorize_secret(ctx, &access, Some(after))
+        .await
+        .map_err(|mut e| {
+            if e.code == "AccessDeniedException" {
+                e.message = format!(
+                    "You can't change the tags of this secret in a way that removes your own \
+                 permission to do so. {}",
+                    e.message
+                );
+            }
+            e
+        })
 }
 
 pub(crate) async fn replication_unsupported(ctx: &JsonCtx<'_>) -> JsonResult {
