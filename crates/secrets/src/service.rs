@@ -17,8 +17,10 @@ use crate::schedule;
 use crate::validate;
 use crate::{AWSCURRENT, AWSPENDING};
 
-/// How often a writer that keeps losing races retries before giving up.
-const MAX_ATTEMPTS: usize = 16;
+/// How often a writer that keeps losing races retries before giving up (with a growing,
+/// jittered pause, so writers contending for one secret spread out instead of colliding
+/// again).
+const MAX_ATTEMPTS: u32 = 64;
 /// A failed rotation is retried this many times in all, then left until the next schedule.
 pub const MAX_ROTATION_ATTEMPTS: u32 = 3;
 
@@ -194,7 +196,12 @@ impl Secrets {
         arn: &str,
         mut f: impl FnMut(&mut Loaded, DateTime<Utc>) -> SmResult<T>,
     ) -> SmResult<T> {
-        for _ in 0..MAX_ATTEMPTS {
+        for attempt in 0..MAX_ATTEMPTS {
+            if attempt > 0 {
+                let cap = 1u64 << attempt.min(7);
+                let pause = rand::rng().random_range(0..=cap);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
             let before = self.load(arn).await?;
             let mut after = before.clone();
             let out = f(&mut after, now())?;
