@@ -366,3 +366,32 @@ def test_aws_cli_rotation(server_factory, tmp_path):
     assert not s3_works(srv.endpoint, key1, bucket)
     srv.cli(["secretsmanager", "cancel-rotate-secret", "--secret-id", name]).ok()
     assert srv.cli(["secretsmanager", "describe-secret", "--secret-id", name]).ok()["RotationEnabled"] is False
+
+
+def test_rotator_needs_the_users_working_key_and_spares_unknown_keys(server_factory, tmp_path):
+    srv = server_factory(extra_args=config(tmp_path, "[secrets]\npoll_interval_secs = 1\nprevious_key_grace_secs = 0\n")).start()
+    iam = srv.iam()
+    c = sm(srv)
+    # A secret naming a user whose key it does not hold: no key is minted for that user.
+    victim = hg.unique("admin")
+    iam.create_user(UserName=victim)
+    forged = hg.unique("forged")
+    c.create_secret(Name=forged, SecretString=json.dumps(
+        {"UserName": victim, "AccessKeyId": "AKIAFORGED0000000000", "SecretAccessKey": "x" * 40}))
+    failed = lambda: srv.stderr_text().count('event="RotationFailed"')
+    c.rotate_secret(SecretId=forged, RotationLambdaARN=lambda_arn(BUILTIN_ROTATOR))
+    wait_for(lambda: failed() >= 1, what="the forged secret's rotation to fail")
+    c.cancel_rotate_secret(SecretId=forged)
+    assert iam.list_access_keys(UserName=victim)["AccessKeyMetadata"] == []
+    assert [v["VersionStages"] for v in c.list_secret_version_ids(SecretId=forged)["Versions"]
+            if "AWSCURRENT" in v["VersionStages"]] == [["AWSCURRENT"]]
+    # A user with a second key the secret does not know: rotation fails, both keys stay.
+    user, key1, bucket, name = key_app(srv)
+    other = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    v1 = c.get_secret_value(SecretId=name)["VersionId"]
+    c.rotate_secret(SecretId=name, RotationLambdaARN=lambda_arn(BUILTIN_ROTATOR))
+    wait_for(lambda: failed() >= 2, what="the rotation to fail")
+    assert c.get_secret_value(SecretId=name)["VersionId"] == v1
+    ids = {k["AccessKeyId"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]}
+    assert ids == {key1.access_key_id, other}
+    c.cancel_rotate_secret(SecretId=name)

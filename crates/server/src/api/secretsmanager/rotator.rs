@@ -3,9 +3,11 @@
 //!
 //! - The built-in IAM access-key rotator (`function:hourglass-rotate-iam-access-key`): the
 //!   secret holds `{"UserName", "AccessKeyId", "SecretAccessKey"}` (AWS's sample's
-//!   lowercase `username`/`accesskey`/`secretkey` are accepted too). createSecret makes
-//!   the user's second key (deleting the key that is not AWSCURRENT's when the user already
-//!   has two: the previous rotation's), setSecret has nothing to do (IAM already knows the
+//!   lowercase `username`/`accesskey`/`secretkey` are accepted too). The current key must
+//!   authenticate as the named user (the secret's proof of authority over that user).
+//!   createSecret makes the user's second key (deleting the previous rotation's key, the
+//!   one in AWSPREVIOUS, when the user already has two; never a key the secret does not
+//!   know), setSecret has nothing to do (IAM already knows the
 //!   key), testSecret signs a request with the pending key and authenticates it through
 //!   the server's own gate, finishSecret moves AWSCURRENT; the key that left AWSCURRENT is
 //!   deactivated after `secrets.previous_key_grace_secs` and deleted by the next rotation.
@@ -18,7 +20,7 @@ use std::process::Stdio;
 
 use chrono::Utc;
 use hourglass_iam::{Caller, IamError, Identity, Principal, RequestParts};
-use hourglass_secrets::{AWSCURRENT, AWSPENDING, PutInput};
+use hourglass_secrets::{AWSCURRENT, AWSPENDING, AWSPREVIOUS, PutInput};
 use hourglass_sigv4 as sigv4;
 use hourglass_store::Secret;
 use hourglass_store::secrets::SecretValue;
@@ -214,8 +216,17 @@ async fn rotate_iam_key(
         .await
         .map_err(|e| e.message)?;
     let current = parse_pair(&current_value)?;
+    // The rotator acts for the service, so the secret must prove its authority over the
+    // user: its current key has to authenticate as that user. Without this, anyone who may
+    // write a secret could name another user and have keys minted for it.
+    test_key(identity, region, &current).await.map_err(|e| {
+        format!(
+            "the secret's current key does not authenticate as {}: {e}",
+            current.user_name
+        )
+    })?;
     if test_only {
-        return test_key(identity, region, &current).await;
+        return Ok(());
     }
     let root = service_caller(identity, region);
     // createSecret
@@ -225,13 +236,23 @@ async fn rotate_iam_key(
             .await
             .map_err(iam_err)?;
         if keys.len() >= 2 {
+            // Only the key this secret rotated out last time may make room: a key the
+            // secret does not know about belongs to someone else.
+            let previous = match secrets.get_value(&s, None, Some(AWSPREVIOUS)).await {
+                Ok((_, v)) => parse_pair(&v).ok().map(|p| p.access_key_id),
+                Err(_) => None,
+            };
             let others: Vec<_> = keys
                 .iter()
                 .filter(|k| k.metadata.access_key_id != current.access_key_id)
                 .collect();
-            if others.len() >= 2 {
+            if others
+                .iter()
+                .any(|k| Some(&k.metadata.access_key_id) != previous.as_ref())
+            {
                 return Err(format!(
-                    "user {} has two access keys and neither is the secret's current key",
+                    "user {} already has two access keys and the other one is not the key \
+                     this secret rotated out; delete it to let rotation proceed",
                     current.user_name
                 ));
             }
