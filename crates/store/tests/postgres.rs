@@ -193,5 +193,6 @@ async fn adopts_v0_1_s3_tables() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![2]);
+    // One row: the latest version (2 adopted the S3 tables; later migrations add more).
+    assert!(versions.len() == 1 && versions[0] >= 2, "{versions:?}");
 }

@@ -168,7 +168,9 @@ async fn imports_v0_1_s3_file_once() {
     assert_eq!(versions(&main), vec![1]);
 
     let store = open_with_legacy(&h, &legacy).await.unwrap();
-    assert_eq!(versions(&main), vec![2]);
+    let v = versions(&main);
+    // One row: the latest version (2 imported the S3 tables; later migrations add more).
+    assert!(v.len() == 1 && v[0] >= 2, "{v:?}");
     assert!(!legacy.exists());
     assert!(legacy.with_file_name("s3.db.v0.1-imported").is_file());
 
@@ -198,7 +200,9 @@ async fn imports_v0_1_s3_file_once() {
     drop(store);
     let store = open_with_legacy(&h, &legacy).await.unwrap();
     assert!(store.get_object("old", "k").await.unwrap().is_none());
-    assert_eq!(versions(&main), vec![2]);
+    let v = versions(&main);
+    // One row: the latest version (2 imported the S3 tables; later migrations add more).
+    assert!(v.len() == 1 && v[0] >= 2, "{v:?}");
 }
 
 /// A file that is not v0.1 S3 metadata stops the start and changes nothing.

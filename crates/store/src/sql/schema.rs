@@ -236,8 +236,10 @@ CREATE TABLE IF NOT EXISTS s3_parts (
 /// ring (bound to the secret ARN and version id); a version without a value is a rotation's
 /// placeholder. `due_at` is the earliest time background work (rotation, deactivation of a
 /// rotated key, purge) is due; `lease_*` let one node of a cluster claim that work.
+/// `IF NOT EXISTS`: a database rewound to an earlier version (as the v0.1 adoption test
+/// does) re-runs this migration harmlessly.
 const V8_SECRETS: &str = r#"
-CREATE TABLE sm_secrets (
+CREATE TABLE IF NOT EXISTS sm_secrets (
     arn           {text} PRIMARY KEY,
     account_id    {text} NOT NULL,
     name          {text} NOT NULL,
@@ -250,8 +252,8 @@ CREATE TABLE sm_secrets (
     revision      BIGINT NOT NULL,
     UNIQUE (account_id, name)
 );
-CREATE INDEX sm_secrets_due ON sm_secrets (due_at);
-CREATE TABLE sm_versions (
+CREATE INDEX IF NOT EXISTS sm_secrets_due ON sm_secrets (due_at);
+CREATE TABLE IF NOT EXISTS sm_versions (
     arn           {text} NOT NULL,
     version_id    {text} NOT NULL,
     seq           BIGINT NOT NULL,
