@@ -11,6 +11,7 @@ pub mod labels;
 pub mod list;
 pub mod model;
 pub mod password;
+pub mod rotation;
 pub mod schedule;
 pub mod service;
 pub mod validate;
