@@ -218,11 +218,24 @@ impl Identity {
         access: &Access,
         resource_policy: Option<ResourcePolicy<'_>>,
     ) -> IamResult<()> {
+        self.authorize_with_kind(caller, access, resource_policy, PolicyKind::Resource)
+            .await
+    }
+
+    /// [`Self::authorize_with`] for a resource policy of another kind than an S3 bucket
+    /// policy (a secret's policy is [`PolicyKind::ServiceResource`]).
+    pub async fn authorize_with_kind(
+        &self,
+        caller: Option<&Caller>,
+        access: &Access,
+        resource_policy: Option<ResourcePolicy<'_>>,
+        kind: PolicyKind,
+    ) -> IamResult<()> {
         let resource_attached = match resource_policy.and_then(|rp| Some((rp.id, rp.document?))) {
             Some((id, document)) => Some(AttachedPolicy::new(
                 id,
                 self.policies
-                    .get_or_compile(document, PolicyKind::Resource)
+                    .get_or_compile(document, kind)
                     .map_err(|e| {
                         IamError::Internal(format!(
                             "stored resource policy {id} does not compile: {e}"

@@ -19,6 +19,10 @@ pub enum PolicyKind {
     Resource,
     /// An organisation service control policy: no `Principal`; `Resource` optional.
     Scp,
+    /// A resource-based policy of a non-S3 resource (a Secrets Manager secret):
+    /// `Principal`/`NotPrincipal` and `Resource` required, `Resource` may be `"*"` or any
+    /// ARN; IAM's error code and messages.
+    ServiceResource,
 }
 
 impl PolicyKind {

@@ -136,7 +136,7 @@ fn check_principal_presence(s: &RawStatement, kind: PolicyKind) -> Result<(), Pr
             Some(p) if p.negated => return Err(Problem::ProhibitedField("NotPrincipal")),
             Some(_) => {}
         },
-        PolicyKind::Resource => {
+        PolicyKind::Resource | PolicyKind::ServiceResource => {
             if s.principal.is_none() {
                 return Err(Problem::MissingPrincipal);
             }
@@ -156,7 +156,10 @@ fn check_resource_presence(s: &RawStatement, kind: PolicyKind) -> Result<(), Pro
             Some((_, r)) if r.is_empty() => Err(Problem::MissingResources),
             _ => Ok(()),
         },
-        PolicyKind::Identity | PolicyKind::Managed | PolicyKind::Resource => {
+        PolicyKind::Identity
+        | PolicyKind::Managed
+        | PolicyKind::Resource
+        | PolicyKind::ServiceResource => {
             if s.resource.as_ref().is_none_or(|(_, r)| r.is_empty()) {
                 Err(Problem::MissingResources)
             } else {

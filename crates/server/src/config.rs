@@ -76,6 +76,8 @@ pub struct FileConfig {
     pub s3_domain: Option<String>,
     /// Workloads bound to roles (`[[workload]]`, see docs/federation.md).
     pub workload: Option<Vec<crate::credentials::config::WorkloadFile>>,
+    /// `[secrets]`: Secrets Manager (region, background worker, rotation hooks).
+    pub secrets: Option<crate::api::secretsmanager::config::SecretsConfig>,
 }
 
 impl FileConfig {
@@ -116,6 +118,7 @@ impl FileConfig {
             tls_key: self.tls_key.or(lower.tls_key),
             s3_domain: self.s3_domain.or(lower.s3_domain),
             workload: self.workload.or(lower.workload),
+            secrets: self.secrets.or(lower.secrets),
         }
     }
 }
@@ -155,6 +158,7 @@ pub struct Config {
     pub log: String,
     /// Certificate chain and key files when serving HTTPS.
     pub tls: Option<TlsFiles>,
+    pub secrets: crate::api::secretsmanager::config::SecretsConfig,
     pub s3_domain: Option<String>,
     /// Workloads bound to roles (credential endpoints).
     pub workloads: Vec<crate::credentials::WorkloadSpec>,
@@ -338,8 +342,14 @@ impl Config {
             .iter()
             .map(crate::credentials::config::WorkloadFile::resolve)
             .collect::<Result<Vec<_>, _>>()?;
+        let secrets = merged.secrets.unwrap_or_default();
+        secrets.validate().map_err(|message| ConfigError::Invalid {
+            field: "secrets",
+            message,
+        })?;
         Ok(Config {
             workloads,
+            secrets,
             listen,
             data_dir,
             account_id,

@@ -77,14 +77,22 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
             tracing::info!(workload = %w.spec.name, %bound, "instance metadata listener ready");
         }
     }
+    let secrets = Arc::new(api::secretsmanager::SecretsRuntime::new(
+        Arc::clone(identity.store()),
+        &config.account_id,
+        config.secrets.clone(),
+    ));
     let state = Arc::new(AppState {
         config,
         identity,
         s3,
         metrics,
         workloads,
+        secrets,
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let _ = state.secrets.endpoint.set(format!("{scheme}://{addr}"));
+    api::secretsmanager::worker::spawn(Arc::clone(&state));
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "hourglass listening on {scheme}://{addr}");

@@ -14,4 +14,6 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Workloads bound to roles (credential endpoints).
     pub workloads: crate::credentials::Workloads,
+    /// Secrets Manager (store, rotation worker, hooks).
+    pub secrets: Arc<crate::api::secretsmanager::SecretsRuntime>,
 }

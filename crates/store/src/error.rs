@@ -49,6 +49,8 @@ pub enum ResourceKind {
     LoginProfile,
     /// A signing certificate, SSH public key or service-specific credential, by id.
     UserCredential(crate::records::CredentialKind),
+    /// A Secrets Manager secret, named by ARN.
+    Secret,
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -312,6 +314,7 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::PasswordPolicy => {
             format!("The Password Policy with domain name {name} cannot be found.")
         }
+        ResourceKind::Secret => "Secrets Manager can't find the specified secret.".to_owned(),
     }
 }
 

@@ -20,6 +20,7 @@ pub mod generation;
 pub mod federation;
 mod postgres;
 pub mod s3;
+pub mod secrets;
 mod sqlite;
 mod store;
 

@@ -3,7 +3,10 @@
 use crate::json::JsonApi;
 
 /// Every JSON service, looked up by `X-Amz-Target` prefix.
-pub static SERVICES: &[&dyn JsonApi] = &[&crate::api::organizations::ORGANIZATIONS];
+pub static SERVICES: &[&dyn JsonApi] = &[
+    &crate::api::organizations::ORGANIZATIONS,
+    &crate::api::secretsmanager::SECRETS_MANAGER,
+];
 
 /// The service whose target prefix is `prefix`.
 pub fn find(prefix: &str) -> Option<&'static dyn JsonApi> {

@@ -6,6 +6,7 @@ pub mod iam;
 pub mod json_services;
 pub mod operations;
 pub mod organizations;
+pub mod secretsmanager;
 pub mod sts;
 
 use hourglass_iam::{Caller, IamError, Identity, RequestParts};

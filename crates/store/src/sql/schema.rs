@@ -31,6 +31,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (4, V4_FEDERATION),
     (5, V5_S3_VERSIONS),
     (7, V7_ORGANIZATIONS),
+    (8, V8_SECRETS),
 ];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
@@ -438,4 +439,39 @@ CREATE TABLE IF NOT EXISTS org_policy_targets (
     PRIMARY KEY (policy_id, target_id)
 );
 CREATE INDEX IF NOT EXISTS org_policy_targets_target ON org_policy_targets (target_id, policy_id);
+"#;
+
+/// Secrets Manager: one row per secret (metadata as a JSON document the secrets domain owns,
+/// plus the columns queries need) and one per version. Values are sealed with the server key
+/// ring (bound to the secret ARN and version id); a version without a value is a rotation's
+/// placeholder. `due_at` is the earliest time background work (rotation, deactivation of a
+/// rotated key, purge) is due; `lease_*` let one node of a cluster claim that work.
+/// `IF NOT EXISTS`: a database rewound to an earlier version (as the v0.1 adoption test
+/// does) re-runs this migration harmlessly.
+const V8_SECRETS: &str = r#"
+CREATE TABLE IF NOT EXISTS sm_secrets (
+    arn           {text} PRIMARY KEY,
+    account_id    {text} NOT NULL,
+    name          {text} NOT NULL,
+    meta          TEXT NOT NULL,
+    created       BIGINT NOT NULL,
+    last_accessed BIGINT,
+    due_at        BIGINT,
+    lease_owner   TEXT,
+    lease_until   BIGINT,
+    revision      BIGINT NOT NULL,
+    UNIQUE (account_id, name)
+);
+CREATE INDEX IF NOT EXISTS sm_secrets_due ON sm_secrets (due_at);
+CREATE TABLE IF NOT EXISTS sm_versions (
+    arn           {text} NOT NULL,
+    version_id    {text} NOT NULL,
+    seq           BIGINT NOT NULL,
+    created       BIGINT NOT NULL,
+    last_accessed BIGINT,
+    stages        TEXT NOT NULL,
+    value_kind    TEXT,
+    value_sealed  TEXT,
+    PRIMARY KEY (arn, version_id)
+);
 "#;

@@ -45,6 +45,7 @@ mod login_profiles;
 mod mfa;
 mod organizations;
 mod s3;
+mod secrets;
 mod user_credentials;
 
 /// IAM accounts, users, keys, roles, groups and policies, and S3 buckets, objects and

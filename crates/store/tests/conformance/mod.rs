@@ -20,6 +20,7 @@ pub mod principals;
 pub mod roles;
 pub mod s3;
 pub mod s3_versions;
+pub mod secrets;
 pub mod users;
 
 use std::sync::Arc;
@@ -101,6 +102,7 @@ macro_rules! conformance_suite {
                 listing_pages_by_key_and_version,
                 configuration_documents,
             ],
+            secrets: [lifecycle, sealed_and_bound, due_work_is_claimed_once],
         );
     };
     (@cases $harness:expr; $($module:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
