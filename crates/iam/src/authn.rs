@@ -330,14 +330,10 @@ impl Identity {
             service: service.to_owned(),
             region: region.to_owned(),
         };
-        // Off the request path: the answer does not wait for the write (at most one per key,
-        // service and region per second, see `KeyUseThrottle`).
-        let store = Arc::clone(&self.store);
-        let access_key_id = access_key_id.to_owned();
-        tokio::spawn(async move {
-            if let Err(e) = store.record_access_key_use(&access_key_id, &used).await {
-                tracing::warn!(error = %e, "cannot record access key use");
-            }
-        });
+        // Awaited, not spawned: GetAccessKeyLastUsed right after a call must see it, and the
+        // throttle already keeps this to one write per key, service and region per second.
+        if let Err(e) = self.store.record_access_key_use(access_key_id, &used).await {
+            tracing::warn!(error = %e, "cannot record access key use");
+        }
     }
 }
