@@ -1,6 +1,7 @@
 //! The operations, one module per group, and what they share: the request context
 //! ([`Ctx`]), bucket lookup with authorization, payload reading and response helpers.
 
+pub(crate) mod acl;
 mod bucket;
 pub(crate) mod cors;
 mod list;
@@ -343,7 +344,12 @@ pub(crate) async fn dispatch(
         Op::GetBucketVersioning => versions::get_versioning(&ctx).await,
         Op::PutBucketVersioning => versions::put_versioning(&mut ctx).await,
         Op::ListObjectVersions => versions::list(&ctx).await,
-        Op::GetBucketAcl => bucket::acl(&ctx).await,
+        Op::GetBucketAcl => acl::get_bucket(&ctx).await,
+        Op::PutBucketAcl => acl::put_bucket(&mut ctx).await,
+        Op::PutObjectAcl => acl::put_object(&mut ctx).await,
+        Op::GetBucketOwnershipControls => acl::get_ownership(&ctx).await,
+        Op::PutBucketOwnershipControls => acl::put_ownership(&mut ctx).await,
+        Op::DeleteBucketOwnershipControls => acl::delete_ownership(&ctx).await,
         Op::GetBucketTagging => tagging::get_bucket(&ctx).await,
         Op::PutBucketTagging => tagging::put_bucket(&mut ctx).await,
         Op::DeleteBucketTagging => tagging::delete_bucket(&ctx).await,
@@ -366,7 +372,7 @@ pub(crate) async fn dispatch(
         Op::CopyObject => object::copy(&ctx).await,
         Op::GetObject | Op::HeadObject => object::get(&ctx).await,
         Op::DeleteObject => object::delete(&ctx).await,
-        Op::GetObjectAcl => object::acl(&ctx).await,
+        Op::GetObjectAcl => acl::get_object(&ctx).await,
         Op::GetObjectTagging => tagging::get_object(&ctx).await,
         Op::PutObjectTagging => tagging::put_object(&mut ctx).await,
         Op::DeleteObjectTagging => tagging::delete_object(&ctx).await,
