@@ -63,6 +63,8 @@ pub fn action(op: Op) -> &'static str {
         Op::GetObjectAcl => "s3:GetObjectAcl",
         Op::PutObjectAcl => "s3:PutObjectAcl",
         Op::PutBucketAcl => "s3:PutBucketAcl",
+        Op::GetBucketLifecycle => "s3:GetLifecycleConfiguration",
+        Op::PutBucketLifecycle | Op::DeleteBucketLifecycle => "s3:PutLifecycleConfiguration",
         Op::GetBucketOwnershipControls => "s3:GetBucketOwnershipControls",
         Op::PutBucketOwnershipControls | Op::DeleteBucketOwnershipControls => {
             "s3:PutBucketOwnershipControls"

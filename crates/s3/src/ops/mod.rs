@@ -4,6 +4,7 @@
 pub(crate) mod acl;
 mod bucket;
 pub(crate) mod cors;
+mod lifecycle;
 mod list;
 #[cfg(test)]
 mod list_props;
@@ -44,6 +45,8 @@ pub mod body_limits {
     pub const BUCKET_POLICY: u64 = 1024 * 1024;
     /// 100 rules of a few origins and headers each.
     pub const CORS: u64 = 256 * 1024;
+    /// 1,000 rules with filters and actions.
+    pub const LIFECYCLE: u64 = 2 * 1024 * 1024;
 }
 
 pub(crate) struct Ctx<'a> {
@@ -345,6 +348,9 @@ pub(crate) async fn dispatch(
         Op::PutBucketVersioning => versions::put_versioning(&mut ctx).await,
         Op::ListObjectVersions => versions::list(&ctx).await,
         Op::GetBucketAcl => acl::get_bucket(&ctx).await,
+        Op::GetBucketLifecycle => lifecycle::get(&ctx).await,
+        Op::PutBucketLifecycle => lifecycle::put(&mut ctx).await,
+        Op::DeleteBucketLifecycle => lifecycle::delete(&ctx).await,
         Op::PutBucketAcl => acl::put_bucket(&mut ctx).await,
         Op::PutObjectAcl => acl::put_object(&mut ctx).await,
         Op::GetBucketOwnershipControls => acl::get_ownership(&ctx).await,

@@ -340,6 +340,12 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
     );
     set_header(&mut r, "accept-ranges", "bytes");
     versions::version_header(&mut r, version.as_deref());
+    // Expiration rules apply to the current version, which a GET without versionId reads.
+    if ctx.query("versionId").is_none()
+        && let Some(e) = super::lifecycle::expiration_header(ctx.svc, &b.name, &o).await
+    {
+        set_header(&mut r, "x-amz-expiration", &e);
+    }
     object_headers(ctx, &mut r, &o);
     if let Some(n) = part_count
         .or((!o.parts.is_empty()).then_some(o.parts.len()))

@@ -560,6 +560,21 @@ pub(crate) async fn set_bucket_config(
     Ok(())
 }
 
+/// Every bucket holding configuration document `name`, with the document.
+pub(crate) async fn buckets_with_config(
+    tx: &mut dyn Tx,
+    name: &str,
+) -> Result<Vec<(String, String)>> {
+    tx.query(
+        "SELECT bucket, value FROM s3_bucket_config WHERE name = $1 ORDER BY bucket",
+        &params![name],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .collect()
+}
+
 pub(crate) async fn get_account_config(
     tx: &mut dyn Tx,
     account: &str,

@@ -199,6 +199,13 @@ impl Store {
         })?)
     }
 
+    /// Every bucket with configuration document `name` (e.g. `lifecycle`), with it.
+    pub async fn buckets_with_config(&self, name: &str) -> MetaResult<Vec<(String, String)>> {
+        Ok(run!(self.read_single, [name], |tx| {
+            versions::buckets_with_config(tx, &name)
+        })?)
+    }
+
     /// An account-level S3 configuration document (`public-access-block`).
     pub async fn account_config(&self, account: &str, name: &str) -> MetaResult<Option<String>> {
         Ok(run!(self.read_single, [account, name], |tx| {
