@@ -41,6 +41,14 @@ pub enum Op {
     PutAccountPublicAccessBlock,
     DeleteAccountPublicAccessBlock,
     PutBucketAcl,
+    GetBucketWebsite,
+    GetBucketReplication,
+    GetObjectLockConfiguration,
+    GetBucketEncryption,
+    GetBucketLogging,
+    GetBucketNotification,
+    GetBucketAccelerate,
+    GetBucketRequestPayment,
     GetBucketLifecycle,
     PutBucketLifecycle,
     DeleteBucketLifecycle,
@@ -264,21 +272,16 @@ pub fn operation(
             "GET" if sub("acl") => Op::GetBucketAcl,
             "GET" if sub("uploads") => Op::ListMultipartUploads,
             "GET" if get(q, "list-type") == Some("2") => Op::ListObjectsV2,
+            "GET" if sub("website") => Op::GetBucketWebsite,
+            "GET" if sub("replication") => Op::GetBucketReplication,
+            "GET" if sub("object-lock") => Op::GetObjectLockConfiguration,
+            "GET" if sub("encryption") => Op::GetBucketEncryption,
+            "GET" if sub("logging") => Op::GetBucketLogging,
+            "GET" if sub("notification") => Op::GetBucketNotification,
+            "GET" if sub("accelerate") => Op::GetBucketAccelerate,
+            "GET" if sub("requestPayment") => Op::GetBucketRequestPayment,
             "GET" => {
-                for unsupported in [
-                    "encryption",
-                    "website",
-                    "logging",
-                    "notification",
-                    "replication",
-                    "object-lock",
-                    "accelerate",
-                    "requestPayment",
-                    "analytics",
-                    "inventory",
-                    "metrics",
-                    "intelligent-tiering",
-                ] {
+                for unsupported in ["analytics", "inventory", "metrics", "intelligent-tiering"] {
                     if sub(unsupported) {
                         return Err(S3Error::not_implemented(&format!("?{unsupported}")));
                     }

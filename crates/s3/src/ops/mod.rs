@@ -15,6 +15,7 @@ mod post_policy;
 pub(crate) mod public_access;
 mod range;
 mod tagging;
+mod unconfigured;
 mod versions;
 
 use bytes::Bytes;
@@ -348,6 +349,14 @@ pub(crate) async fn dispatch(
         Op::PutBucketVersioning => versions::put_versioning(&mut ctx).await,
         Op::ListObjectVersions => versions::list(&ctx).await,
         Op::GetBucketAcl => acl::get_bucket(&ctx).await,
+        Op::GetBucketWebsite
+        | Op::GetBucketReplication
+        | Op::GetObjectLockConfiguration
+        | Op::GetBucketEncryption
+        | Op::GetBucketLogging
+        | Op::GetBucketNotification
+        | Op::GetBucketAccelerate
+        | Op::GetBucketRequestPayment => unconfigured::get(&ctx).await,
         Op::GetBucketLifecycle => lifecycle::get(&ctx).await,
         Op::PutBucketLifecycle => lifecycle::put(&mut ctx).await,
         Op::DeleteBucketLifecycle => lifecycle::delete(&ctx).await,
