@@ -30,3 +30,18 @@ def test_unconfigured_subresources(server):
     expect_error(limited.get_bucket_request_payment, Bucket=b, code="AccessDenied", status=403)
     # Unsupported features still say so.
     expect_error(s3.list_bucket_analytics_configurations, Bucket=b, code="NotImplemented", status=501)
+
+
+def test_list_buckets_pages_and_prefix(server):
+    s3 = s3_client(server.endpoint, full_access(server))
+    p = unique("lb")
+    names = [f"{p}-{i}" for i in range(3)]
+    for n in names:
+        s3.create_bucket(Bucket=n)
+    first = s3.list_buckets(Prefix=p, MaxBuckets=2)
+    assert [b["Name"] for b in first["Buckets"]] == names[:2] and first["Prefix"] == p
+    second = s3.list_buckets(Prefix=p, MaxBuckets=2, ContinuationToken=first["ContinuationToken"])
+    assert [b["Name"] for b in second["Buckets"]] == names[2:] and "ContinuationToken" not in second
+    assert [b["Name"] for b in s3.list_buckets(Prefix=p)["Buckets"]] == names
+    expect_error(s3.list_buckets, MaxBuckets=10001, code="InvalidArgument", status=400)
+    expect_error(s3.list_buckets, ContinuationToken="%%%", code="InvalidArgument", status=400)

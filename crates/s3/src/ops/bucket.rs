@@ -29,10 +29,11 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
         .list_buckets(&account)
         .await
         .map_err(meta_err)?;
+    let page = super::list_buckets_page::paginate(ctx, &buckets)?;
     let mut w = Writer::new("ListAllMyBucketsResult");
     owner_xml(&mut w, "Owner", &account);
     w.open("Buckets");
-    for b in &buckets {
+    for b in &page.buckets {
         w.open("Bucket")
             .elem("Name", &b.name)
             .elem("CreationDate", &super::iso_date(b.created))
@@ -40,6 +41,8 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
             .close("Bucket");
     }
     w.close("Buckets");
+    w.opt("ContinuationToken", page.next_token.as_deref());
+    w.opt("Prefix", page.prefix.as_deref());
     Ok(xml_ok(w.finish("ListAllMyBucketsResult")))
 }
 

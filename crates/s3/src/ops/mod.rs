@@ -6,6 +6,7 @@ mod bucket;
 pub(crate) mod cors;
 mod lifecycle;
 mod list;
+mod list_buckets_page;
 #[cfg(test)]
 mod list_props;
 mod multipart;
