@@ -61,6 +61,22 @@ pub fn action(op: Op) -> &'static str {
         Op::PutObjectTagging => "s3:PutObjectTagging",
         Op::DeleteObjectTagging => "s3:DeleteObjectTagging",
         Op::GetObjectAcl => "s3:GetObjectAcl",
+        Op::PutObjectAcl => "s3:PutObjectAcl",
+        Op::PutBucketAcl => "s3:PutBucketAcl",
+        Op::GetBucketWebsite => "s3:GetBucketWebsite",
+        Op::GetBucketReplication => "s3:GetReplicationConfiguration",
+        Op::GetObjectLockConfiguration => "s3:GetBucketObjectLockConfiguration",
+        Op::GetBucketEncryption => "s3:GetEncryptionConfiguration",
+        Op::GetBucketLogging => "s3:GetBucketLogging",
+        Op::GetBucketNotification => "s3:GetBucketNotification",
+        Op::GetBucketAccelerate => "s3:GetAccelerateConfiguration",
+        Op::GetBucketRequestPayment => "s3:GetBucketRequestPayment",
+        Op::GetBucketLifecycle => "s3:GetLifecycleConfiguration",
+        Op::PutBucketLifecycle | Op::DeleteBucketLifecycle => "s3:PutLifecycleConfiguration",
+        Op::GetBucketOwnershipControls => "s3:GetBucketOwnershipControls",
+        Op::PutBucketOwnershipControls | Op::DeleteBucketOwnershipControls => {
+            "s3:PutBucketOwnershipControls"
+        }
         Op::AbortMultipartUpload => "s3:AbortMultipartUpload",
         Op::ListParts => "s3:ListMultipartUploadParts",
     }
@@ -70,6 +86,8 @@ pub fn action(op: Op) -> &'static str {
 #[derive(Debug, Default, Clone)]
 pub struct Conditions {
     pub keys: Vec<(String, Vec<String>)>,
+    /// The canned ACL of the object decided on (its grants join the bucket policy).
+    pub object_acl: Option<String>,
 }
 
 impl Conditions {
@@ -165,6 +183,7 @@ impl S3Service {
             }
             _ => false,
         };
+        let merged;
         let resource_policy = match bucket {
             Some(b) => {
                 access
@@ -174,9 +193,18 @@ impl S3Service {
                     .context
                     .push(("aws:ResourceAccount".into(), vec![b.owner.clone()]));
                 policy_id = bucket_arn(&b.name);
+                let policy = b.policy.as_deref().filter(|_| !ignore_policy);
+                merged = crate::ops::acl::merged_policy(
+                    self,
+                    b,
+                    policy,
+                    conditions.object_acl.as_deref(),
+                    resource,
+                )
+                .await?;
                 Some(ResourcePolicy {
                     id: &policy_id,
-                    document: b.policy.as_deref().filter(|_| !ignore_policy),
+                    document: merged.as_deref(),
                     account_id: &b.owner,
                 })
             }

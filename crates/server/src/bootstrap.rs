@@ -190,5 +190,9 @@ pub async fn open_s3(
         None => std::time::Duration::ZERO,
     };
     s3.recover(grace).await.map_err(BootstrapError::Store)?;
-    Ok(Arc::new(s3))
+    let s3 = Arc::new(s3);
+    // Lifecycle rules: one pass at startup (resuming whatever a restart interrupted), then
+    // once a minute.
+    s3.spawn_lifecycle(std::time::Duration::from_secs(60));
+    Ok(s3)
 }

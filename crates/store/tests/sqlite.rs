@@ -129,6 +129,7 @@ async fn v0_1_data_dir(h: &SqliteHarness) -> (PathBuf, PathBuf) {
     conn.execute_batch(
         "DROP TABLE s3_parts; DROP TABLE s3_uploads; DROP TABLE s3_objects; DROP TABLE s3_buckets;
          DROP TABLE IF EXISTS oidc_providers;
+         DROP TABLE s3_versions; DROP TABLE s3_bucket_config; DROP TABLE s3_account_config;
          DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);",
     )
     .unwrap();

@@ -29,10 +29,11 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
         .list_buckets(&account)
         .await
         .map_err(meta_err)?;
+    let page = super::list_buckets_page::paginate(ctx, &buckets)?;
     let mut w = Writer::new("ListAllMyBucketsResult");
     owner_xml(&mut w, "Owner", &account);
     w.open("Buckets");
-    for b in &buckets {
+    for b in &page.buckets {
         w.open("Bucket")
             .elem("Name", &b.name)
             .elem("CreationDate", &super::iso_date(b.created))
@@ -40,6 +41,8 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
             .close("Bucket");
     }
     w.close("Buckets");
+    w.opt("ContinuationToken", page.next_token.as_deref());
+    w.opt("Prefix", page.prefix.as_deref());
     Ok(xml_ok(w.finish("ListAllMyBucketsResult")))
 }
 
@@ -49,9 +52,20 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let Some(caller) = ctx.auth.caller.clone() else {
         return Err(S3Error::access_denied());
     };
-    if let Some(acl) = ctx.header("x-amz-acl")
-        && acl != "private"
-        && acl != "bucket-owner-full-control"
+    let ownership = super::acl::ownership_header(ctx)?;
+    let grants = ctx
+        .headers
+        .keys()
+        .any(|k| k.as_str().starts_with("x-amz-grant-"));
+    let canned = ctx.header("x-amz-acl").map(str::to_owned);
+    let acls_off = ownership
+        .as_deref()
+        .is_none_or(|o| o == "BucketOwnerEnforced");
+    if acls_off
+        && (grants
+            || canned
+                .as_deref()
+                .is_some_and(|a| a != "private" && a != "bucket-owner-full-control"))
     {
         return Err(S3Error::new(
             400,
@@ -77,6 +91,23 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     }
     ctx.authorize("s3:CreateBucket", &bucket_arn(&name), None, &cond)
         .await?;
+    if ownership.is_some() {
+        ctx.authorize(
+            "s3:PutBucketOwnershipControls",
+            &bucket_arn(&name),
+            None,
+            &cond,
+        )
+        .await?;
+    }
+    if canned.is_some() || grants {
+        let mut acl_cond = cond.clone();
+        if let Some(a) = &canned {
+            acl_cond.set("s3:x-amz-acl", a.clone());
+        }
+        ctx.authorize("s3:PutBucketAcl", &bucket_arn(&name), None, &acl_cond)
+            .await?;
+    }
     if let Some(l) = &location
         && *l != ctx.svc.region
     {
@@ -96,6 +127,8 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         policy: None,
         tags: None,
         versioning: None,
+        ownership: None,
+        acl: None,
     };
     match ctx.svc.meta.create_bucket(&bucket).await {
         Ok(()) => {}
@@ -112,6 +145,26 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
             return Err(meta_err(MetaError::BucketExists).with("BucketName", name));
         }
         Err(e) => return Err(meta_err(e)),
+    }
+    if let Some(o) = &ownership {
+        ctx.svc
+            .meta
+            .set_bucket_config(&name, "ownership", Some(o))
+            .await
+            .map_err(meta_err)?;
+    }
+    if !acls_off {
+        let b = Bucket {
+            ownership: ownership.clone(),
+            ..bucket
+        };
+        if let Some(a) = super::acl::requested(ctx.svc, &b, canned.as_deref(), grants).await? {
+            ctx.svc
+                .meta
+                .set_bucket_config(&name, "acl", Some(&a))
+                .await
+                .map_err(meta_err)?;
+        }
     }
     let mut r = no_content(200);
     set_header(&mut r, "location", &format!("/{name}"));
@@ -260,34 +313,4 @@ pub async fn delete_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
         .await
         .map_err(meta_err)?;
     Ok(no_content(204))
-}
-
-pub async fn acl(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let name = ctx.bucket_name();
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:GetBucketAcl",
-            &bucket_arn(name),
-            &Conditions::default(),
-        )
-        .await?;
-    Ok(xml_ok(acl_document(&b.owner)))
-}
-
-/// ACLs are disabled (Object Ownership = BucketOwnerEnforced): the owner has full control.
-pub fn acl_document(owner: &str) -> String {
-    let mut w = Writer::new("AccessControlPolicy");
-    owner_xml(&mut w, "Owner", owner);
-    w.open("AccessControlList");
-    w.open("Grant");
-    let id = Ctx::canonical_id(owner);
-    w.open("Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"")
-        .elem("ID", &id)
-        .elem("DisplayName", owner)
-        .close("Grantee");
-    w.elem("Permission", "FULL_CONTROL");
-    w.close("Grant");
-    w.close("AccessControlList");
-    w.finish("AccessControlPolicy")
 }

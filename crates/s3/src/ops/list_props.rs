@@ -132,6 +132,8 @@ pub(super) async fn load<K: AsRef<str>>(
             policy: None,
             tags: None,
             versioning: None,
+            ownership: None,
+            acl: None,
         })
         .await
         .unwrap();
@@ -149,6 +151,7 @@ pub(super) async fn load<K: AsRef<str>>(
                 segments: vec![],
                 parts: vec![],
                 version_id: String::new(),
+                acl: None,
             })
             .await
             .unwrap();

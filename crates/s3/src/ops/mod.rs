@@ -1,9 +1,12 @@
 //! The operations, one module per group, and what they share: the request context
 //! ([`Ctx`]), bucket lookup with authorization, payload reading and response helpers.
 
+pub(crate) mod acl;
 mod bucket;
 pub(crate) mod cors;
+mod lifecycle;
 mod list;
+mod list_buckets_page;
 #[cfg(test)]
 mod list_props;
 mod multipart;
@@ -13,6 +16,7 @@ mod post_policy;
 pub(crate) mod public_access;
 mod range;
 mod tagging;
+mod unconfigured;
 mod versions;
 
 use bytes::Bytes;
@@ -42,6 +46,8 @@ pub mod body_limits {
     pub const BUCKET_POLICY: u64 = 1024 * 1024;
     /// 100 rules of a few origins and headers each.
     pub const CORS: u64 = 256 * 1024;
+    /// 1,000 rules with filters and actions.
+    pub const LIFECYCLE: u64 = 2 * 1024 * 1024;
 }
 
 pub(crate) struct Ctx<'a> {
@@ -340,7 +346,23 @@ pub(crate) async fn dispatch(
         Op::GetBucketVersioning => versions::get_versioning(&ctx).await,
         Op::PutBucketVersioning => versions::put_versioning(&mut ctx).await,
         Op::ListObjectVersions => versions::list(&ctx).await,
-        Op::GetBucketAcl => bucket::acl(&ctx).await,
+        Op::GetBucketAcl => acl::get_bucket(&ctx).await,
+        Op::GetBucketWebsite
+        | Op::GetBucketReplication
+        | Op::GetObjectLockConfiguration
+        | Op::GetBucketEncryption
+        | Op::GetBucketLogging
+        | Op::GetBucketNotification
+        | Op::GetBucketAccelerate
+        | Op::GetBucketRequestPayment => unconfigured::get(&ctx).await,
+        Op::GetBucketLifecycle => lifecycle::get(&ctx).await,
+        Op::PutBucketLifecycle => lifecycle::put(&mut ctx).await,
+        Op::DeleteBucketLifecycle => lifecycle::delete(&ctx).await,
+        Op::PutBucketAcl => acl::put_bucket(&mut ctx).await,
+        Op::PutObjectAcl => acl::put_object(&mut ctx).await,
+        Op::GetBucketOwnershipControls => acl::get_ownership(&ctx).await,
+        Op::PutBucketOwnershipControls => acl::put_ownership(&mut ctx).await,
+        Op::DeleteBucketOwnershipControls => acl::delete_ownership(&ctx).await,
         Op::GetBucketTagging => tagging::get_bucket(&ctx).await,
         Op::PutBucketTagging => tagging::put_bucket(&mut ctx).await,
         Op::DeleteBucketTagging => tagging::delete_bucket(&ctx).await,
@@ -363,7 +385,7 @@ pub(crate) async fn dispatch(
         Op::CopyObject => object::copy(&ctx).await,
         Op::GetObject | Op::HeadObject => object::get(&ctx).await,
         Op::DeleteObject => object::delete(&ctx).await,
-        Op::GetObjectAcl => object::acl(&ctx).await,
+        Op::GetObjectAcl => acl::get_object(&ctx).await,
         Op::GetObjectTagging => tagging::get_object(&ctx).await,
         Op::PutObjectTagging => tagging::put_object(&mut ctx).await,
         Op::DeleteObjectTagging => tagging::delete_object(&ctx).await,

@@ -23,7 +23,9 @@ pub async fn create(ctx: &Ctx<'_>) -> S3Result<Response> {
         Some(t) => parse_tagging_header(t)?,
         None => Vec::new(),
     };
-    authorize_put(ctx, &tags).await?;
+    let b = authorize_put(ctx, &tags).await?;
+    // Validated as for PutObject; the completed object is stored without it (documented).
+    super::acl::from_headers(ctx, &b).await?;
     let headers = headers_from_request(ctx)?;
     let algorithm = match ctx.header("x-amz-checksum-algorithm") {
         Some(a) => Some(
@@ -309,6 +311,7 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         segments: chosen.iter().map(|p| p.segment.clone()).collect(),
         parts: chosen.iter().map(|p| p.size).collect(),
         version_id: super::versions::new_version_id(),
+        acl: None,
     };
     let written = ctx
         .svc

@@ -91,16 +91,6 @@ pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
         .with("MaxSizeAllowed", "2048"));
     }
     user.sort();
-    if let Some(acl) = ctx.header("x-amz-acl")
-        && acl != "private"
-        && acl != "bucket-owner-full-control"
-    {
-        return Err(S3Error::new(
-            400,
-            "AccessControlListNotSupported",
-            "The bucket does not allow ACLs",
-        ));
-    }
     Ok(ObjectHeaders {
         content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),
         content_encoding: encoding,
@@ -144,7 +134,8 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         Some(t) => parse_tagging_header(t)?,
         None => Vec::new(),
     };
-    authorize_put(ctx, &tags).await?;
+    let b = authorize_put(ctx, &tags).await?;
+    let acl = super::acl::from_headers(ctx, &b).await?;
     let headers = headers_from_request(ctx)?;
     let got = receive(ctx).await?;
     let obj = Object {
@@ -159,6 +150,7 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         segments: vec![got.segment.clone()],
         parts: Vec::new(),
         version_id: versions::new_version_id(),
+        acl: acl.clone(),
     };
     let written = match ctx.svc.meta.put_object(&obj).await {
         Ok(w) => w,
@@ -348,6 +340,12 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
     );
     set_header(&mut r, "accept-ranges", "bytes");
     versions::version_header(&mut r, version.as_deref());
+    // Expiration rules apply to the current version, which a GET without versionId reads.
+    if ctx.query("versionId").is_none()
+        && let Some(e) = super::lifecycle::expiration_header(ctx.svc, &b.name, &o).await
+    {
+        set_header(&mut r, "x-amz-expiration", &e);
+    }
     object_headers(ctx, &mut r, &o);
     if let Some(n) = part_count
         .or((!o.parts.is_empty()).then_some(o.parts.len()))
@@ -620,6 +618,7 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         _ => None,
     };
     let dest_bucket = authorize_put(ctx, new_tags.as_deref().unwrap_or(&[])).await?;
+    let acl = super::acl::from_headers(ctx, &dest_bucket).await?;
     let (src, src_version) = copy_source(ctx).await?;
     let src_named = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?.2;
     if new_tags.is_none() && !src.tags.is_empty() {
@@ -683,6 +682,7 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         segments: vec![segment.clone()],
         parts: Vec::new(),
         version_id: versions::new_version_id(),
+        acl: acl.clone(),
     };
     let written = match ctx.svc.meta.put_object(&obj).await {
         Ok(w) => w,
@@ -703,22 +703,6 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     if let Some(v) = src_version {
         set_header(&mut r, "x-amz-copy-source-version-id", &v);
     }
-    Ok(r)
-}
-
-pub async fn acl(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let version = versions::requested(ctx)?;
-    let (o, b) = versions::load(
-        ctx,
-        ctx.bucket_name(),
-        ctx.key(),
-        version.as_deref(),
-        "s3:GetObjectAcl",
-        Conditions::default(),
-    )
-    .await?;
-    let mut r = xml_ok(super::bucket::acl_document(&b.owner));
-    versions::version_header(&mut r, versions::header_for(&b, &o).as_deref());
     Ok(r)
 }
 

@@ -248,16 +248,6 @@ fn object_headers(fields: &BTreeMap<String, String>) -> S3Result<ObjectHeaders> 
         .with("Size", user_size.to_string())
         .with("MaxSizeAllowed", "2048"));
     }
-    if let Some(acl) = fields.get("acl")
-        && acl != "private"
-        && acl != "bucket-owner-full-control"
-    {
-        return Err(S3Error::new(
-            400,
-            "AccessControlListNotSupported",
-            "The bucket does not allow ACLs",
-        ));
-    }
     Ok(ObjectHeaders {
         content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),
         content_encoding: get("content-encoding"),
@@ -311,6 +301,8 @@ async fn upload(
         }
     }
     let b = ctx.bucket_for(bucket, "s3:PutObject", &arn, &cond).await?;
+    let acl =
+        super::acl::requested(ctx.svc, &b, fields.get("acl").map(String::as_str), false).await?;
     if !tags.is_empty() {
         ctx.authorize("s3:PutObjectTagging", &arn, Some(&b), &cond)
             .await?;
@@ -371,6 +363,7 @@ async fn upload(
         segments: vec![segment.clone()],
         parts: Vec::new(),
         version_id: versions::new_version_id(),
+        acl: acl.clone(),
     };
     let written = match ctx.svc.meta.put_object(&obj).await {
         Ok(w) => w,

@@ -128,6 +128,7 @@ pub async fn load(
         .map_err(meta_err)?;
     if let Some(v) = found.as_ref().filter(|v| !v.delete_marker) {
         cond.existing_tags(&v.object.tags);
+        cond.object_acl = v.object.acl.clone();
     }
     ctx.authorize(&action, &arn, Some(&b), &cond).await?;
     match (found, version) {

@@ -71,6 +71,11 @@ pub struct Bucket {
     /// `Enabled` or `Suspended` once versioning was configured; `None` for a bucket that
     /// never had it (which can never go back to that state).
     pub versioning: Option<String>,
+    /// The `ownership` configuration document as stored (`None`: the default,
+    /// BucketOwnerEnforced; `""`: deleted). Read only: set with `set_bucket_config`.
+    pub ownership: Option<String>,
+    /// The bucket's canned ACL (`acl` document). Read only, like `ownership`.
+    pub acl: Option<String>,
 }
 
 /// One data file of an object, in order. A simple PUT has one; a completed multipart
@@ -109,6 +114,8 @@ pub struct Object {
     /// `null` for the version an unversioned or suspended bucket writes. On a write, the
     /// id to use if the bucket has versioning enabled (the store decides).
     pub version_id: String,
+    /// Canned ACL (`public-read`, …) when the bucket has ACLs enabled; `None` = private.
+    pub acl: Option<String>,
     pub size: u64,
     /// Quoted ETag as returned (`"hex"` or `"hex-N"`).
     pub etag: String,

@@ -38,8 +38,12 @@ fn no_upload(id: &str) -> StoreError {
 }
 
 const BUCKET_COLS: &str = "name, owner, created, region, policy, tags, versioning";
+/// [`BUCKET_COLS`] and the configuration documents every authorization needs.
+const BUCKET_SELECT: &str = "name, owner, created, region, policy, tags, versioning, \
+     (SELECT value FROM s3_bucket_config c WHERE c.bucket = s3_buckets.name AND c.name = 'ownership'), \
+     (SELECT value FROM s3_bucket_config c WHERE c.bucket = s3_buckets.name AND c.name = 'acl')";
 pub(crate) const OBJECT_COLS: &str =
-    "bucket, key, size, etag, modified, headers, checksum, tags, segments, parts, version_id";
+    "bucket, key, size, etag, modified, headers, checksum, tags, segments, parts, version_id, acl";
 const UPLOAD_COLS: &str =
     "upload_id, bucket, key, initiated, headers, checksum_algorithm, tags, initiator";
 const PART_COLS: &str = "upload_id, number, size, etag, modified, checksum, segment";
@@ -57,6 +61,8 @@ fn bucket_from(r: &Row) -> Result<Bucket> {
         policy: r.opt_text(4)?,
         tags: opt_json(r.opt_text(5)?)?,
         versioning: r.opt_text(6)?,
+        ownership: r.opt_text(7)?,
+        acl: r.opt_text(8)?,
     })
 }
 
@@ -73,6 +79,7 @@ pub(crate) fn object_from(r: &Row) -> Result<Object> {
         segments: from_json(&r.text(8)?)?,
         parts: from_json(&r.text(9)?)?,
         version_id: r.text(10)?,
+        acl: r.opt_text(11)?,
     })
 }
 
@@ -142,7 +149,7 @@ pub(crate) async fn create_bucket(tx: &mut dyn Tx, b: &Bucket) -> Result<()> {
 
 pub(crate) async fn get_bucket(tx: &mut dyn Tx, name: &str) -> Result<Option<Bucket>> {
     tx.query_opt(
-        &format!("SELECT {BUCKET_COLS} FROM s3_buckets WHERE name = $1"),
+        &format!("SELECT {BUCKET_SELECT} FROM s3_buckets WHERE name = $1"),
         &params![name],
     )
     .await?
@@ -154,7 +161,7 @@ pub(crate) async fn get_bucket(tx: &mut dyn Tx, name: &str) -> Result<Option<Buc
 pub(crate) async fn list_buckets(tx: &mut dyn Tx, owner: &str) -> Result<Vec<Bucket>> {
     let found = tx
         .query(
-            &format!("SELECT {BUCKET_COLS} FROM s3_buckets WHERE owner = $1 ORDER BY name"),
+            &format!("SELECT {BUCKET_SELECT} FROM s3_buckets WHERE owner = $1 ORDER BY name"),
             &params![owner],
         )
         .await?;

@@ -208,7 +208,7 @@ pub(crate) async fn write(tx: &mut dyn Tx, o: &Object) -> Result<Written> {
     tx.execute(
         &format!(
             "INSERT INTO s3_objects ({OBJECT_COLS}, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12)"
         ),
         &[
             Val::from(&o.bucket),
@@ -223,6 +223,7 @@ pub(crate) async fn write(tx: &mut dyn Tx, o: &Object) -> Result<Written> {
             Val::from(to_json(&o.parts)?),
             Val::from(&vid),
             Val::from(seq),
+            Val::from(o.acl.as_deref()),
         ],
     )
     .await?;
@@ -334,18 +335,18 @@ pub(crate) async fn delete_version(
 }
 
 const VERSION_SELECT: &str = "SELECT bucket, key, size, etag, modified, headers, checksum, tags, \
-     segments, parts, version_id, seq, dm, latest FROM (\
+     segments, parts, version_id, acl, seq, dm, latest FROM (\
      SELECT bucket, key, size, etag, modified, headers, checksum, tags, segments, parts, \
-     version_id, seq, 0 AS dm, 1 AS latest FROM s3_objects WHERE bucket = $1 \
+     version_id, acl, seq, 0 AS dm, 1 AS latest FROM s3_objects WHERE bucket = $1 \
      UNION ALL SELECT v.bucket, v.key, v.size, v.etag, v.modified, v.headers, v.checksum, \
-     v.tags, v.segments, v.parts, v.version_id, v.seq, v.delete_marker AS dm, \
+     v.tags, v.segments, v.parts, v.version_id, v.acl, v.seq, v.delete_marker AS dm, \
      CASE WHEN v.seq = (SELECT MAX(w.seq) FROM s3_versions w WHERE w.bucket = v.bucket \
      AND w.key = v.key) AND NOT EXISTS (SELECT 1 FROM s3_objects o WHERE o.bucket = v.bucket \
      AND o.key = v.key) THEN 1 ELSE 0 END AS latest FROM s3_versions v WHERE v.bucket = $1) e";
 
 fn version_from(r: &Row) -> Result<(Version, i64)> {
     let mut object = object_from(r)?;
-    let marker = r.int(12)? != 0;
+    let marker = r.int(13)? != 0;
     if marker {
         object.modified = from_ms(r.int(4)?);
     }
@@ -353,9 +354,9 @@ fn version_from(r: &Row) -> Result<(Version, i64)> {
         Version {
             object,
             delete_marker: marker,
-            latest: r.int(13)? != 0,
+            latest: r.int(14)? != 0,
         },
-        r.int(11)?,
+        r.int(12)?,
     ))
 }
 
@@ -480,6 +481,31 @@ pub(crate) async fn set_tags(
     Ok(n > 0)
 }
 
+/// Sets the canned ACL of the current object or of one version; false when there is no
+/// such object version.
+pub(crate) async fn set_acl(
+    tx: &mut dyn Tx,
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+    acl: Option<&str>,
+) -> Result<bool> {
+    let a = tx
+        .execute(
+            "UPDATE s3_objects SET acl = $4 WHERE bucket = $1 AND key = $2 AND version_id = $3",
+            &params![bucket, key, version_id, acl],
+        )
+        .await?;
+    let b = tx
+        .execute(
+            "UPDATE s3_versions SET acl = $4 WHERE bucket = $1 AND key = $2 \
+             AND version_id = $3 AND delete_marker = 0",
+            &params![bucket, key, version_id, acl],
+        )
+        .await?;
+    Ok(a.saturating_add(b) > 0)
+}
+
 pub(crate) async fn set_versioning(tx: &mut dyn Tx, bucket: &str, status: &str) -> Result<()> {
     let n = tx
         .execute(
@@ -532,6 +558,21 @@ pub(crate) async fn set_bucket_config(
         .await?;
     }
     Ok(())
+}
+
+/// Every bucket holding configuration document `name`, with the document.
+pub(crate) async fn buckets_with_config(
+    tx: &mut dyn Tx,
+    name: &str,
+) -> Result<Vec<(String, String)>> {
+    tx.query(
+        "SELECT bucket, value FROM s3_bucket_config WHERE name = $1 ORDER BY bucket",
+        &params![name],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .collect()
 }
 
 pub(crate) async fn get_account_config(

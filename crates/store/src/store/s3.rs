@@ -127,6 +127,21 @@ impl Store {
         })?)
     }
 
+    /// Sets (`Some`) or clears the canned ACL of one object version; false when there is
+    /// no such object version.
+    pub async fn set_object_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        acl: Option<&str>,
+    ) -> MetaResult<bool> {
+        let acl = acl.map(str::to_owned);
+        Ok(run!(self.write, [bucket, key, version_id, acl], |tx| {
+            versions::set_acl(tx, &bucket, &key, &version_id, acl.as_deref())
+        })?)
+    }
+
     /// Sets a bucket's versioning state (`Enabled` or `Suspended`). `NoSuchBucket`.
     pub async fn set_versioning(&self, bucket: &str, status: &str) -> MetaResult<()> {
         Ok(run!(self.write, [bucket, status], |tx| {
@@ -181,6 +196,13 @@ impl Store {
         let value = value.map(str::to_owned);
         Ok(run!(self.write, [bucket, name, value], |tx| {
             versions::set_bucket_config(tx, &bucket, &name, value.as_deref())
+        })?)
+    }
+
+    /// Every bucket with configuration document `name` (e.g. `lifecycle`), with it.
+    pub async fn buckets_with_config(&self, name: &str) -> MetaResult<Vec<(String, String)>> {
+        Ok(run!(self.read_single, [name], |tx| {
+            versions::buckets_with_config(tx, &name)
         })?)
     }
 

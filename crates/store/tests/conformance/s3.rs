@@ -38,6 +38,7 @@ pub fn object(bucket: &str, key: &str, seg_id: &str) -> Object {
         segments: vec![seg(seg_id, 3)],
         parts: Vec::new(),
         version_id: format!("v{seg_id}"),
+        acl: None,
     }
 }
 
@@ -50,6 +51,8 @@ pub fn bucket(name: &str) -> Bucket {
         policy: None,
         tags: None,
         versioning: None,
+        ownership: None,
+        acl: None,
     }
 }
 
