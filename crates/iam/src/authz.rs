@@ -234,13 +234,9 @@ impl Identity {
         let resource_attached = match resource_policy.and_then(|rp| Some((rp.id, rp.document?))) {
             Some((id, document)) => Some(AttachedPolicy::new(
                 id,
-                self.policies
-                    .get_or_compile(document, kind)
-                    .map_err(|e| {
-                        IamError::Internal(format!(
-                            "stored resource policy {id} does not compile: {e}"
-                        ))
-                    })?,
+                self.policies.get_or_compile(document, kind).map_err(|e| {
+                    IamError::Internal(format!("stored resource policy {id} does not compile: {e}"))
+                })?,
             )),
             None => None,
         };

@@ -25,8 +25,8 @@ mod sqlite;
 mod store;
 
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
-pub use generation::{Generation, SnapshotMap};
 pub use federation::{OidcChange, OidcProvider};
+pub use generation::{Generation, SnapshotMap};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
 pub use postgres::PostgresConfig;

@@ -260,8 +260,12 @@ impl Identity {
                     .into(),
             ));
         }
-        self.passed_session_policies(&role.account_id, input.policy.as_deref(), &input.policy_arns)
-            .await?;
+        self.passed_session_policies(
+            &role.account_id,
+            input.policy.as_deref(),
+            &input.policy_arns,
+        )
+        .await?;
         let mut session_tags = Vec::new();
         merge_tags(&mut session_tags, &tags);
         let packed =

@@ -122,9 +122,11 @@ impl Store {
     ) -> MetaResult<bool> {
         let tags = tags.to_vec();
         let version_id = version_id.map(str::to_owned);
-        Ok(run!(self.write_untracked, [bucket, key, version_id, tags], |tx| {
-            versions::set_tags(tx, &bucket, &key, version_id.as_deref(), &tags)
-        })?)
+        Ok(run!(
+            self.write_untracked,
+            [bucket, key, version_id, tags],
+            |tx| { versions::set_tags(tx, &bucket, &key, version_id.as_deref(), &tags) }
+        )?)
     }
 
     /// Sets (`Some`) or clears the canned ACL of one object version; false when there is
@@ -246,9 +248,9 @@ impl Store {
 
     /// `NoSuchBucket`.
     pub async fn create_upload(&self, upload: &Upload) -> MetaResult<()> {
-        Ok(run!(self.write_untracked, [upload], |tx| sql::create_upload(
-            tx, &upload
-        ))?)
+        Ok(run!(self.write_untracked, [upload], |tx| {
+            sql::create_upload(tx, &upload)
+        })?)
     }
 
     /// The upload, if it exists for this bucket and key.
@@ -283,7 +285,9 @@ impl Store {
     /// Inserts or replaces a part; returns the replaced part's segment. `NoSuchUpload` if
     /// the upload is gone (aborted or completed meanwhile).
     pub async fn put_part(&self, part: &Part) -> MetaResult<Option<Segment>> {
-        Ok(run!(self.write_untracked, [part], |tx| sql::put_part(tx, &part))?)
+        Ok(run!(self.write_untracked, [part], |tx| sql::put_part(
+            tx, &part
+        ))?)
     }
 
     /// Parts with number > `after`, ascending, at most `limit`.
@@ -309,9 +313,9 @@ impl Store {
 
     /// Removes the upload and its parts; returns their segments. `NoSuchUpload`.
     pub async fn abort_upload(&self, upload_id: &str) -> MetaResult<Vec<Segment>> {
-        Ok(run!(self.write_untracked, [upload_id], |tx| sql::abort_upload(
-            tx, &upload_id
-        ))?)
+        Ok(run!(self.write_untracked, [upload_id], |tx| {
+            sql::abort_upload(tx, &upload_id)
+        })?)
     }
 
     /// Ids of every data file a record names (parts and objects), read on one snapshot: the
