@@ -8,6 +8,7 @@
 //! - [`keyring`]: [`KeyRing`], the server key ring sealing secrets at rest (also reused for
 //!   STS session tokens).
 
+pub mod audit;
 pub mod error;
 pub mod keyring;
 pub mod model;
@@ -18,6 +19,7 @@ pub mod s3;
 mod sqlite;
 mod store;
 
+pub use audit::{AuditAttribute, AuditEventRow, AuditQuery, CredentialReport};
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;

@@ -35,6 +35,7 @@ macro_rules! run {
     }};
 }
 
+mod audit;
 mod iam;
 mod s3;
 
