@@ -209,6 +209,61 @@ fn bounded(v: Value) -> Option<Value> {
     Some(v)
 }
 
+/// A JSON-protocol request body as `requestParameters`: member names with a lower-case
+/// first letter, values as sent, sensitive members dropped.
+pub fn json_request(input: &Map<String, Value>) -> Option<Value> {
+    if input.is_empty() {
+        return None;
+    }
+    bounded(json_members(&Value::Object(input.clone())))
+}
+
+fn json_members(v: &Value) -> Value {
+    const SENSITIVE: &[&str] = &[
+        "SecretString",
+        "SecretBinary",
+        "RandomPassword",
+        "RotationToken",
+    ];
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !SENSITIVE.contains(&k.as_str()))
+                .map(|(k, v)| (lower_camel(k), json_members(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(json_members).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The access key id a request claims (SigV4 header or query, SigV2), whether or not it
+/// authenticates: what an `Unknown` identity records.
+pub fn claimed_access_key(authorization: Option<&str>, raw_query: &str) -> Option<String> {
+    let valid =
+        |k: &str| (16..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_alphanumeric());
+    if let Some(h) = authorization {
+        let key = if let Some(i) = h.find("Credential=") {
+            h[i + "Credential=".len()..].split('/').next()
+        } else {
+            h.strip_prefix("AWS ").and_then(|r| r.split(':').next())
+        };
+        return key.map(str::trim).filter(|k| valid(k)).map(str::to_owned);
+    }
+    for pair in raw_query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = match k {
+            "X-Amz-Credential" => v.split(['/', '%']).next(),
+            "AWSAccessKeyId" => Some(v),
+            _ => None,
+        };
+        if let Some(key) = key.filter(|k| valid(k)) {
+            return Some(key.to_owned());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -239,6 +294,24 @@ mod tests {
             })
         );
         assert_eq!(query_request([("Action", "GetCallerIdentity")]), None);
+    }
+
+    #[test]
+    fn claimed_keys_come_from_every_signature_form() {
+        let h = "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE123456/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=ab";
+        assert_eq!(
+            claimed_access_key(Some(h), "").as_deref(),
+            Some("AKIAEXAMPLE123456")
+        );
+        assert_eq!(
+            claimed_access_key(None, "X-Amz-Credential=AKIAEXAMPLE123456%2F2026").as_deref(),
+            Some("AKIAEXAMPLE123456")
+        );
+        assert_eq!(
+            claimed_access_key(Some("AWS AKIAEXAMPLE123456:sig"), "").as_deref(),
+            Some("AKIAEXAMPLE123456")
+        );
+        assert_eq!(claimed_access_key(Some("Bearer x"), ""), None);
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub struct SessionClaims {
     /// Whether the session was created with MFA (never, until MFA devices are modelled).
     #[serde(rename = "m", default)]
     pub mfa: bool,
+    /// The long-term access key the session descends from, directly or through a chain of
+    /// AssumeRole calls: what makes the leaked-key response's revocation exact.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub origin_key_id: Option<String>,
 }
 
 impl fmt::Debug for SessionClaims {
@@ -113,6 +117,7 @@ impl fmt::Debug for SessionClaims {
             .field("policy_arns", &self.policy_arns)
             .field("chain_depth", &self.chain_depth)
             .field("mfa", &self.mfa)
+            .field("origin_key_id", &self.origin_key_id)
             .finish()
     }
 }
@@ -250,6 +255,7 @@ mod tests {
             policy_arns: vec![],
             chain_depth: 1,
             mfa: false,
+            origin_key_id: None,
         }
     }
 

@@ -74,6 +74,8 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     /// Base domain for S3 virtual-hosted style (`bucket.<domain>`).
     pub s3_domain: Option<String>,
+    /// The `[audit]` table.
+    pub audit: Option<crate::audit::AuditFile>,
 }
 
 impl FileConfig {
@@ -113,6 +115,10 @@ impl FileConfig {
             tls_cert: self.tls_cert.or(lower.tls_cert),
             tls_key: self.tls_key.or(lower.tls_key),
             s3_domain: self.s3_domain.or(lower.s3_domain),
+            audit: match (self.audit, lower.audit) {
+                (Some(a), Some(b)) => Some(a.or(b)),
+                (a, b) => a.or(b),
+            },
         }
     }
 }
@@ -153,6 +159,7 @@ pub struct Config {
     /// Certificate chain and key files when serving HTTPS.
     pub tls: Option<TlsFiles>,
     pub s3_domain: Option<String>,
+    pub audit: hourglass_audit::AuditConfig,
 }
 
 /// What bounds each connection's resources and lifetime (docs/configuration.md, "Limits").
@@ -327,7 +334,9 @@ impl Config {
             .s3_domain
             .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
             .filter(|d| !d.is_empty());
+        let audit = merged.audit.unwrap_or_default().resolve()?;
         Ok(Config {
+            audit,
             listen,
             data_dir,
             account_id,

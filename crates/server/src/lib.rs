@@ -2,6 +2,7 @@
 //! JSON-protocol services, plus `/_hourglass/` health and metrics.
 
 pub mod api;
+pub mod audit;
 pub mod bootstrap;
 pub mod config;
 pub mod http;
@@ -65,11 +66,14 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
             source,
         })?;
     let addr = http::listener::local_addr(&listener).map_err(ServerError::Serve)?;
+    let audit =
+        hourglass_audit::AuditSink::start(Arc::clone(identity.store()), config.audit.clone()).await;
     let state = Arc::new(AppState {
         config,
         identity,
         s3,
         metrics,
+        audit,
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     {
@@ -78,7 +82,8 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         let _ = out.flush();
     }
     tracing::info!(%addr, account = %state.config.account_id, "ready");
-    http::listener::serve(listener, state, tls, stop)
-        .await
-        .map_err(ServerError::Serve)
+    let served = http::listener::serve(listener, Arc::clone(&state), tls, stop).await;
+    // Events of requests answered before the stop are committed before the process exits.
+    state.audit.shutdown().await;
+    served.map_err(ServerError::Serve)
 }

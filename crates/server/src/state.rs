@@ -12,4 +12,6 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub s3: Arc<hourglass_s3::S3Service>,
     pub metrics: Metrics,
+    /// The audit queue every request's event goes to.
+    pub audit: Arc<hourglass_audit::AuditSink>,
 }

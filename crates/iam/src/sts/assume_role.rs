@@ -418,6 +418,7 @@ impl Identity {
             policy_arns: input.policy_arns.clone(),
             chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
             mfa: parent.is_some_and(|p| p.mfa),
+            origin_key_id: caller.origin_key_id(),
         };
         let token =
             session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;

@@ -85,6 +85,7 @@ impl Identity {
             policy_arns: Vec::new(),
             chain_depth: 0,
             mfa: false,
+            origin_key_id: caller.origin_key_id(),
         };
         let token =
             session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;

@@ -3,7 +3,7 @@
 use super::JsonApi;
 
 /// Every JSON service, looked up by `X-Amz-Target` prefix.
-pub static SERVICES: &[&dyn JsonApi] = &[];
+pub static SERVICES: &[&dyn JsonApi] = &[&crate::api::cloudtrail::CLOUDTRAIL];
 
 /// The service whose target prefix is `prefix`.
 pub fn find(prefix: &str) -> Option<&'static dyn JsonApi> {
