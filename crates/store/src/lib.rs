@@ -26,3 +26,8 @@ pub use model::*;
 pub use postgres::PostgresConfig;
 pub use sqlite::SqliteConfig;
 pub use store::Store;
+
+/// The schema version this build migrates databases to.
+pub fn latest_schema_version() -> i64 {
+    sql::schema::latest_version()
+}

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod attachments;
+pub mod audit;
 pub mod concurrency;
 pub mod fixtures;
 pub mod groups;
@@ -54,6 +55,7 @@ macro_rules! conformance_suite {
                 settings_and_summary,
                 reopen_keeps_data,
             ],
+            audit: [lookups, revocations_and_reports],
             keys: [lifecycle_and_ownership, quota_per_owner, last_used, secret_encrypted_at_rest],
             roles: [crud, delete_conflicts, tags_and_list],
             policies: [
