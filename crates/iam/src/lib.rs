@@ -11,6 +11,7 @@ pub mod aws_managed;
 pub mod bootstrap;
 pub mod boundaries;
 pub mod clock;
+pub mod credential_report;
 pub mod error;
 pub mod groups;
 pub mod ids;

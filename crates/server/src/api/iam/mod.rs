@@ -3,6 +3,7 @@
 mod access_keys;
 mod account;
 mod attachments;
+mod credential_report;
 mod groups;
 mod inline_policies;
 mod policies;
@@ -105,6 +106,8 @@ super::operations::operations! {
         GetAccountSummary => account::get_account_summary, [];
         GetAccountAuthorizationDetails => account::get_account_authorization_details,
             [Filter, Marker, MaxItems];
+        GenerateCredentialReport => credential_report::generate, [];
+        GetCredentialReport => credential_report::get, [];
     }
 }
 
