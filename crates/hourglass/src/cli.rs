@@ -22,6 +22,10 @@ enum Command {
     /// Revoke every live session of a role, the AWS way: write the role's inline policy
     /// `AWSRevokeOlderSessions`, denying everything to sessions issued before now.
     RevokeSessions(RevokeArgs),
+    /// Respond to a leaked access key: deactivate it, revoke every session created from it
+    /// (directly or through role chains), and print what the key and those sessions did,
+    /// from the audit log, grouped by service, resource and outcome.
+    RespondToLeakedKey(LeakedKeyArgs),
 }
 
 /// Where the server keeps its state: shared by `serve` and the operator commands that open
@@ -130,6 +134,18 @@ struct RevokeArgs {
 }
 
 #[derive(Debug, Args)]
+struct LeakedKeyArgs {
+    /// The exposed long-term access key id (AKIA…).
+    #[arg(long)]
+    access_key_id: String,
+    /// Print the result as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
 struct KeyArgs {
     /// Data directory holding the key ring [default: ./hourglass-data].
     #[arg(long, env = "HOURGLASS_DATA_DIR")]
@@ -231,6 +247,28 @@ fn revoke_sessions(args: RevokeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+fn respond_to_leaked_key(args: LeakedKeyArgs) -> Result<(), CliError> {
+    let merged = args.store.merged(FileConfig::default())?;
+    let config = Config::resolve(merged, None, env_nonempty("HOURGLASS_SERVER_KEY"))?;
+    let response = runtime(false)?.block_on(async {
+        let identity = hourglass_server::bootstrap::open_identity(&config)
+            .await
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        identity
+            .respond_to_leaked_key(&args.access_key_id)
+            .await
+            .map_err(|e| CliError::Other(format!("{}: {e}", args.access_key_id)))
+    })?;
+    let out = if args.json {
+        serde_json::to_string_pretty(&response)
+            .map_err(|e| CliError::Other(format!("cannot encode the report: {e}")))?
+    } else {
+        crate::leaked_key::render(&response)
+    };
+    println!("{out}");
+    Ok(())
+}
+
 fn rotate_server_key(args: KeyArgs) -> Result<(), CliError> {
     let data_dir = args
         .data_dir
@@ -248,6 +286,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve(args) => serve(*args),
         Command::RevokeSessions(args) => revoke_sessions(args),
+        Command::RespondToLeakedKey(args) => respond_to_leaked_key(args),
         Command::RotateServerKey(args) => rotate_server_key(args),
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod groups;
 pub mod ids;
 pub mod inline_policies;
+pub mod leaked_key;
 pub mod policies;
 pub mod policy_versions;
 pub mod principal;
