@@ -64,6 +64,11 @@ pub(crate) async fn append(tx: &mut dyn Tx, events: &[AuditEventRow]) -> Result<
 }
 
 pub(crate) async fn lookup(tx: &mut dyn Tx, q: &AuditQuery) -> Result<Vec<AuditEventRow>> {
+    if let Some((attr @ (AuditAttribute::ResourceType | AuditAttribute::ResourceName), value)) =
+        &q.attribute
+    {
+        return lookup_by_resource(tx, q, *attr, value).await;
+    }
     let mut params: Vec<Val> = Vec::from(params![&q.account_id, q.start_ms, q.end_ms]);
     let mut sql = format!(
         "SELECT {COLUMNS} FROM audit_events WHERE account_id = $1 AND event_time >= $2 \
@@ -71,45 +76,27 @@ pub(crate) async fn lookup(tx: &mut dyn Tx, q: &AuditQuery) -> Result<Vec<AuditE
     );
     if let Some((attr, value)) = &q.attribute {
         let column = match attr {
-            AuditAttribute::EventId => Some("event_id"),
-            AuditAttribute::EventName => Some("event_name"),
-            AuditAttribute::EventSource => Some("event_source"),
-            AuditAttribute::Username => Some("username"),
-            AuditAttribute::AccessKeyId => Some("access_key_id"),
-            AuditAttribute::ReadOnly => None,
-            AuditAttribute::ResourceType => None,
-            AuditAttribute::ResourceName => None,
+            AuditAttribute::EventId => "event_id",
+            AuditAttribute::EventName => "event_name",
+            AuditAttribute::EventSource => "event_source",
+            AuditAttribute::Username => "username",
+            AuditAttribute::AccessKeyId => "access_key_id",
+            AuditAttribute::ReadOnly
+            | AuditAttribute::ResourceType
+            | AuditAttribute::ResourceName => "read_only",
         };
-        match (attr, column) {
-            (_, Some(c)) => {
-                params.push(value.into());
-                sql.push_str(&format!(" AND {c} = ${}", params.len()));
-            }
-            (AuditAttribute::ReadOnly, _) => {
-                // Anything but the exact strings matches nothing, as on AWS.
-                let flag = match value.as_str() {
-                    "true" => 1,
-                    "false" => 0,
-                    _ => -1,
-                };
-                params.push(Val::Int(flag));
-                sql.push_str(&format!(" AND read_only = ${}", params.len()));
-            }
-            (kind, _) => {
-                let c = if *kind == AuditAttribute::ResourceType {
-                    "resource_type"
-                } else {
-                    "resource_name"
-                };
-                params.push(value.into());
-                let n = params.len();
-                sql.push_str(&format!(
-                    " AND event_id IN (SELECT event_id FROM audit_event_resources \
-                     WHERE account_id = $1 AND {c} = ${n} AND event_time >= $2 \
-                     AND event_time <= $3)"
-                ));
-            }
+        if *attr == AuditAttribute::ReadOnly {
+            // Anything but the exact strings matches nothing, as on AWS.
+            let flag = match value.as_str() {
+                "true" => 1,
+                "false" => 0,
+                _ => -1,
+            };
+            params.push(Val::Int(flag));
+        } else {
+            params.push(value.into());
         }
+        sql.push_str(&format!(" AND {column} = ${}", params.len()));
     }
     if !q.include_data_events {
         sql.push_str(" AND management = 1");
@@ -133,6 +120,64 @@ pub(crate) async fn lookup(tx: &mut dyn Tx, q: &AuditQuery) -> Result<Vec<AuditE
         .iter()
         .map(row_from)
         .collect()
+}
+
+/// Most rows one event has under one resource type (AssumeRole's three
+/// `AWS::STS::AssumedRole` entries): a page reads this many rows per event it returns.
+const MAX_ROWS_PER_EVENT: u32 = 3;
+
+/// Lookups by resource walk the resource index newest first and join each row to its
+/// event, so a page costs its own size whatever the log holds; an event listed under the
+/// same type more than once comes back once.
+async fn lookup_by_resource(
+    tx: &mut dyn Tx,
+    q: &AuditQuery,
+    attr: AuditAttribute,
+    value: &str,
+) -> Result<Vec<AuditEventRow>> {
+    let column = if attr == AuditAttribute::ResourceType {
+        "resource_type"
+    } else {
+        "resource_name"
+    };
+    let cols: Vec<String> = COLUMNS.split(", ").map(|c| format!("e.{c}")).collect();
+    let mut params: Vec<Val> = Vec::from(params![&q.account_id, q.start_ms, q.end_ms, value]);
+    let mut sql = format!(
+        "SELECT {} FROM audit_event_resources r JOIN audit_events e ON e.event_id = r.event_id \
+         WHERE r.account_id = $1 AND r.event_time >= $2 AND r.event_time <= $3 AND r.{column} = $4",
+        cols.join(", ")
+    );
+    if !q.include_data_events {
+        sql.push_str(" AND e.management = 1");
+    }
+    if let Some((t, id)) = &q.after {
+        params.push(Val::Int(*t));
+        let a = params.len();
+        params.push(id.into());
+        let b = params.len();
+        sql.push_str(&format!(
+            " AND (r.event_time < ${a} OR (r.event_time = ${a} AND r.event_id < ${b}))"
+        ));
+    }
+    params.push(Val::Int(i64::from(
+        q.limit.saturating_mul(MAX_ROWS_PER_EVENT),
+    )));
+    sql.push_str(&format!(
+        " ORDER BY r.event_time DESC, r.event_id DESC LIMIT ${}",
+        params.len()
+    ));
+    let mut out: Vec<AuditEventRow> = Vec::new();
+    for row in tx.query(&sql, &params).await? {
+        let e = row_from(&row)?;
+        if out.last().is_some_and(|l| l.event_id == e.event_id) {
+            continue;
+        }
+        out.push(e);
+        if out.len() >= q.limit as usize {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// Every event whose credentials descend from `origin_key_id`, oldest first.

@@ -202,3 +202,36 @@ pub async fn revocations_and_reports(h: &dyn Harness) {
     store.put_credential_report(ACCT, &r2).await.unwrap();
     assert_eq!(store.get_credential_report(ACCT).await.unwrap(), Some(r2));
 }
+
+pub async fn resource_lookups_page_without_duplicates(h: &dyn Harness) {
+    let store = h.open().await;
+    let three = [
+        ("AWS::STS::AssumedRole", "s"),
+        ("AWS::STS::AssumedRole", "AROA1:s"),
+        (
+            "AWS::STS::AssumedRole",
+            "arn:aws:sts::123456789012:assumed-role/r/s",
+        ),
+    ];
+    let batch: Vec<AuditEventRow> = (1..=5)
+        .map(|i| ev(i, "AssumeRole", "AKIA1", "alice", &three))
+        .collect();
+    store.append_audit_events(batch).await.unwrap();
+    let mut page = q(Some((
+        AuditAttribute::ResourceType,
+        "AWS::STS::AssumedRole",
+    )));
+    page.limit = 2;
+    let first = store.lookup_audit_events(&page).await.unwrap();
+    assert_eq!(ids(&first), ["ev-0005", "ev-0004"]);
+    page.after = Some((first[1].event_time_ms, first[1].event_id.clone()));
+    let second = store.lookup_audit_events(&page).await.unwrap();
+    assert_eq!(ids(&second), ["ev-0003", "ev-0002"]);
+    page.after = Some((second[1].event_time_ms, second[1].event_id.clone()));
+    assert_eq!(
+        ids(&store.lookup_audit_events(&page).await.unwrap()),
+        ["ev-0001"]
+    );
+    let by_name = q(Some((AuditAttribute::ResourceName, "AROA1:s")));
+    assert_eq!(store.lookup_audit_events(&by_name).await.unwrap().len(), 5);
+}
