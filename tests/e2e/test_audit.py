@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import subprocess
 
 import pytest
 import requests
@@ -357,3 +358,26 @@ def test_no_secret_or_session_token_in_any_event_log_or_database(fresh_server):
     log = srv.stderr_text()
     for s in secrets:
         assert s not in log
+
+
+def test_audit_settings_off_and_invalid(server_factory, tmp_path):
+    off = tmp_path / "off.toml"
+    off.write_text("[audit]\nenabled = false\n")
+    srv = server_factory(extra_args=["--config", str(off)]).start()
+    srv.iam().list_users()
+    assert events(srv) == []
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[audit]\nwhen_full = "drop"\n')
+    p = subprocess.run([str(hg.binary_path()), "serve", "--config", str(bad), "--data-dir", str(tmp_path / "d"),
+                        "--listen", "127.0.0.1:0"], env=hg.clean_env(), capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "audit.when-full" in p.stderr and "'drop' is not block or shed" in p.stderr
+
+
+def test_events_survive_a_restart(server_factory):
+    srv = server_factory().start()
+    name = hg.create_user(srv.iam())["UserName"]
+    # Stopping drains the queue: the event of the last answered request is kept.
+    srv.restart()
+    got = events(srv, LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": name}])
+    assert [e["EventName"] for e in got] == ["CreateUser"]

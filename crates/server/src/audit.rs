@@ -154,3 +154,30 @@ pub async fn record(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::{Config, FileConfig};
+
+    fn resolve(toml_text: &str) -> Result<AuditConfig, ConfigError> {
+        let file: FileConfig = toml::from_str(toml_text).unwrap();
+        Config::resolve(file, None, None).map(|c| c.audit)
+    }
+
+    #[test]
+    fn the_audit_table_sets_the_queue_and_retention() {
+        assert_eq!(resolve("").unwrap(), AuditConfig::default());
+        let c = resolve(
+            "[audit]\nwhen_full = \"shed\"\nqueue_capacity = 5\nretention_days = 0\nenabled = false\nlookup_data_events = false\n",
+        )
+        .unwrap();
+        assert_eq!(c.when_full, WhenFull::Shed);
+        assert_eq!((c.queue_capacity, c.retention_days), (5, 0));
+        assert!(!c.enabled && !c.lookup_data_events);
+        assert!(resolve("[audit]\nwhen_full = \"drop\"\n").is_err());
+        assert!(resolve("[audit]\nqueue_capacity = 0\n").is_err());
+        assert!(toml::from_str::<FileConfig>("[audit]\nbogus = 1\n").is_err());
+    }
+}
