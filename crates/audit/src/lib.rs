@@ -10,6 +10,7 @@
 //! - [`rules`]: read-only, management/data and derived LookupEvents resources;
 //! - [`sink`]: the bounded queue, the batching writer and retention.
 
+pub mod delivery;
 pub mod detail;
 pub mod identity;
 pub mod params;

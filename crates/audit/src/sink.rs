@@ -49,6 +49,10 @@ pub struct AuditConfig {
     /// Whether LookupEvents returns data events (S3 object calls); AWS's event history
     /// does not.
     pub lookup_data_events: bool,
+    /// Where log files are delivered in CloudTrail's layout ([`crate::delivery`]); none by
+    /// default.
+    pub delivery_dir: Option<std::path::PathBuf>,
+    pub delivery_interval: Duration,
 }
 
 impl Default for AuditConfig {
@@ -60,6 +64,8 @@ impl Default for AuditConfig {
             when_full: WhenFull::Block,
             retention_days: 90,
             lookup_data_events: true,
+            delivery_dir: None,
+            delivery_interval: Duration::from_secs(300),
         }
     }
 }
@@ -87,6 +93,7 @@ pub struct AuditSink {
     shed: AtomicU64,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
     retention: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    delivery: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for AuditSink {
@@ -116,6 +123,7 @@ impl AuditSink {
             shed: AtomicU64::new(0),
             writer: Mutex::new(None),
             retention: Mutex::new(None),
+            delivery: Mutex::new(None),
             config: config.clone(),
         });
         let writer = Writer {
@@ -133,6 +141,7 @@ impl AuditSink {
             shed: AtomicU64::new(0),
             writer: Mutex::new(None),
             retention: Mutex::new(None),
+            delivery: Mutex::new(None),
         }
     }
 
@@ -143,7 +152,15 @@ impl AuditSink {
             *sink.writer.lock().await = Some(tokio::spawn(w.run()));
             if config.retention_days > 0 {
                 let days = i64::from(config.retention_days);
-                *sink.retention.lock().await = Some(tokio::spawn(retention(store, days)));
+                *sink.retention.lock().await =
+                    Some(tokio::spawn(retention(Arc::clone(&store), days)));
+            }
+            if let Some(dir) = &config.delivery_dir {
+                *sink.delivery.lock().await = Some(tokio::spawn(crate::delivery::run(
+                    store,
+                    dir.clone(),
+                    config.delivery_interval,
+                )));
             }
         }
         sink
@@ -203,6 +220,9 @@ impl AuditSink {
     pub async fn shutdown(&self) {
         self.flush().await;
         if let Some(h) = self.retention.lock().await.take() {
+            h.abort();
+        }
+        if let Some(h) = self.delivery.lock().await.take() {
             h.abort();
         }
         if let Some(h) = self.writer.lock().await.take() {

@@ -21,6 +21,9 @@ pub struct AuditFile {
     pub when_full: Option<String>,
     pub retention_days: Option<u32>,
     pub lookup_data_events: Option<bool>,
+    /// Directory receiving log files in CloudTrail's layout.
+    pub delivery_dir: Option<std::path::PathBuf>,
+    pub delivery_interval_secs: Option<u64>,
 }
 
 impl AuditFile {
@@ -33,6 +36,8 @@ impl AuditFile {
             when_full: self.when_full.or(lower.when_full),
             retention_days: self.retention_days.or(lower.retention_days),
             lookup_data_events: self.lookup_data_events.or(lower.lookup_data_events),
+            delivery_dir: self.delivery_dir.or(lower.delivery_dir),
+            delivery_interval_secs: self.delivery_interval_secs.or(lower.delivery_interval_secs),
         }
     }
 
@@ -59,7 +64,18 @@ impl AuditFile {
                 message: format!("{batch_max} is outside 1..=10000"),
             });
         }
+        let interval = self
+            .delivery_interval_secs
+            .unwrap_or(d.delivery_interval.as_secs());
+        if !(1..=86_400).contains(&interval) {
+            return Err(ConfigError::Invalid {
+                field: "audit.delivery-interval-secs",
+                message: format!("{interval} is outside 1..=86400 seconds"),
+            });
+        }
         Ok(AuditConfig {
+            delivery_dir: self.delivery_dir,
+            delivery_interval: std::time::Duration::from_secs(interval),
             enabled: self.enabled.unwrap_or(d.enabled),
             queue_capacity,
             batch_max,

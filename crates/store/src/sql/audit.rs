@@ -180,6 +180,28 @@ async fn lookup_by_resource(
     Ok(out)
 }
 
+/// Events after `after` (ascending `(event_time, event_id)`) up to `until_ms`, every account.
+pub(crate) async fn after(
+    tx: &mut dyn Tx,
+    after: Option<&(i64, String)>,
+    until_ms: i64,
+    limit: u32,
+) -> Result<Vec<AuditEventRow>> {
+    let (t, id) = after.cloned().unwrap_or((i64::MIN, String::new()));
+    tx.query(
+        &format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE event_time <= $1 \
+             AND (event_time > $2 OR (event_time = $2 AND event_id > $3)) \
+             ORDER BY event_time, event_id LIMIT $4"
+        ),
+        &params![until_ms, t, id, limit],
+    )
+    .await?
+    .iter()
+    .map(row_from)
+    .collect()
+}
+
 /// Every event whose credentials descend from `origin_key_id`, oldest first.
 pub(crate) async fn by_origin(
     tx: &mut dyn Tx,

@@ -33,6 +33,22 @@ impl Store {
         ))
     }
 
+    /// Events after the `(event_time_ms, event_id)` position `after`, up to `until_ms`, of
+    /// every account, oldest first: the log-file delivery's scan.
+    pub async fn audit_events_after(
+        &self,
+        after: Option<(i64, String)>,
+        until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEventRow>> {
+        run!(self.read, [after], |tx| audit::after(
+            tx,
+            after.as_ref(),
+            until_ms,
+            limit
+        ))
+    }
+
     /// Deletes events older than `before_ms`; returns how many went.
     pub async fn purge_audit_events(&self, before_ms: i64) -> Result<u64> {
         run!(self.write, [], |tx| audit::purge(tx, before_ms))
