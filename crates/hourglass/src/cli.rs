@@ -29,6 +29,10 @@ enum Command {
     /// the owner of the account's e-mail address recover its root) and write them, in the
     /// aws credentials-file format, to a new 0600 file.
     MemberRootCredentials(MemberRootArgs),
+    /// Respond to a leaked access key: deactivate it, revoke every session created from it
+    /// (directly or through role chains), and print what the key and those sessions did,
+    /// from the audit log, grouped by service, resource and outcome.
+    RespondToLeakedKey(LeakedKeyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +148,18 @@ struct RevokeArgs {
     /// Name of the role whose sessions to revoke.
     #[arg(long)]
     role: String,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+struct LeakedKeyArgs {
+    /// The exposed long-term access key id (AKIA…).
+    #[arg(long)]
+    access_key_id: String,
+    /// Print the result as JSON instead of text.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -283,6 +299,28 @@ fn member_root_credentials(args: MemberRootArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+fn respond_to_leaked_key(args: LeakedKeyArgs) -> Result<(), CliError> {
+    let merged = args.store.merged(FileConfig::default())?;
+    let config = Config::resolve(merged, None, env_nonempty("HOURGLASS_SERVER_KEY"))?;
+    let response = runtime(false)?.block_on(async {
+        let identity = hourglass_server::bootstrap::open_identity(&config)
+            .await
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        identity
+            .respond_to_leaked_key(&args.access_key_id)
+            .await
+            .map_err(|e| CliError::Other(format!("{}: {e}", args.access_key_id)))
+    })?;
+    let out = if args.json {
+        serde_json::to_string_pretty(&response)
+            .map_err(|e| CliError::Other(format!("cannot encode the report: {e}")))?
+    } else {
+        crate::leaked_key::render(&response)
+    };
+    println!("{out}");
+    Ok(())
+}
+
 fn rotate_server_key(args: KeyArgs) -> Result<(), CliError> {
     let data_dir = args
         .data_dir
@@ -303,6 +341,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Credentials(args) => {
             crate::process_credentials::run(args).map_err(CliError::Other)
         }
+        Command::RespondToLeakedKey(args) => respond_to_leaked_key(args),
         Command::RotateServerKey(args) => rotate_server_key(args),
         Command::MemberRootCredentials(args) => member_root_credentials(args),
     }

@@ -1,6 +1,7 @@
 //! The `hourglass` binary: `serve` runs the server; the other subcommands are operator tools.
 
 mod cli;
+mod leaked_key;
 mod process_credentials;
 
 use std::process::ExitCode;

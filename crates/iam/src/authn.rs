@@ -275,6 +275,7 @@ impl Identity {
         if self.clock.now().timestamp_millis() >= claims.expires_ms {
             return Err(AuthError::ExpiredToken);
         }
+        self.check_origin_not_revoked(&claims).await?;
         let account = claims.account_id.as_str();
         let principal = match claims.kind {
             SessionKind::Root => Principal::Root {
@@ -313,6 +314,22 @@ impl Identity {
             secret,
             caller: caller(principal, access_key_id, origin, Some(Arc::new(claims))),
         })
+    }
+
+    /// Refuses a session descending from a key whose sessions the leaked-key response
+    /// revoked (sessions issued before the revocation). Fails closed on a store error.
+    async fn check_origin_not_revoked(&self, claims: &SessionClaims) -> Result<(), AuthError> {
+        let Some(origin) = claims.origin_key_id.as_deref() else {
+            return Ok(());
+        };
+        match self.store.key_origin_revoked_at(origin).await {
+            Ok(Some(at)) if claims.issued_ms <= at => Err(AuthError::InvalidToken),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "session revocation lookup failed");
+                Err(AuthError::InvalidToken)
+            }
+        }
     }
 
     /// Records a use of a long-term key for GetAccessKeyLastUsed (throttled per key).

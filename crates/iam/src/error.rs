@@ -87,6 +87,12 @@ pub enum IamError {
     PackedPolicyTooLarge(String),
     #[error("{0}")]
     ConcurrentModification(String),
+    /// GetCredentialReport before any GenerateCredentialReport.
+    #[error("{0}")]
+    ReportNotPresent(String),
+    /// GetCredentialReport after the last report expired.
+    #[error("{0}")]
+    ReportExpired(String),
     /// Policy evaluation denied the request. `encoded` carries the
     /// DecodeAuthorizationMessage blob when the operation returns one.
     #[error("{message}")]

@@ -110,6 +110,15 @@ impl Caller {
         }
     }
 
+    /// The long-term key behind the request: the signing key itself, or the key a
+    /// session descends from (`None` for sessions issued before origins were recorded).
+    pub fn origin_key_id(&self) -> Option<String> {
+        match &self.session {
+            Some(s) => s.origin_key_id.clone(),
+            None => Some(self.access_key_id.clone()),
+        }
+    }
+
     /// Whether the request was signed with temporary credentials.
     pub fn is_temporary(&self) -> bool {
         self.session.is_some()

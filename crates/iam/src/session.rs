@@ -97,6 +97,10 @@ pub struct SessionClaims {
     /// later requests (`aws:FederatedProvider`, `{provider}:aud|sub|…`).
     #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
     pub federated: Option<FederatedSession>,
+    /// The long-term access key the session descends from, directly or through a chain of
+    /// AssumeRole calls: what makes the leaked-key response's revocation exact.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub origin_key_id: Option<String>,
 }
 
 /// What a web-identity session keeps of its token.
@@ -128,6 +132,7 @@ impl fmt::Debug for SessionClaims {
             .field("policy_arns", &self.policy_arns)
             .field("chain_depth", &self.chain_depth)
             .field("mfa", &self.mfa)
+            .field("origin_key_id", &self.origin_key_id)
             .finish()
     }
 }
@@ -266,6 +271,7 @@ mod tests {
             chain_depth: 1,
             mfa: false,
             federated: None,
+            origin_key_id: None,
         }
     }
 

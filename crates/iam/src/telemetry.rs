@@ -76,6 +76,8 @@ pub struct RequestReport {
     pub auth_failed: bool,
     pub principal_arn: Option<String>,
     pub access_key_id: Option<String>,
+    /// The front's part of the request's audit event.
+    pub audit: hourglass_audit::EventDetail,
 }
 
 impl RequestReport {
@@ -83,5 +85,68 @@ impl RequestReport {
     pub fn caller(&mut self, caller: &crate::Caller) {
         self.principal_arn = Some(caller.arn());
         self.access_key_id = Some(caller.access_key_id.clone());
+        self.audit.user_identity = Some(user_identity(caller));
+        self.audit.origin_key_id = caller.origin_key_id();
+        self.audit.region = Some(caller.region.clone());
     }
+}
+
+/// The caller as CloudTrail's `userIdentity` (spec §3.2).
+pub fn user_identity(caller: &crate::Caller) -> hourglass_audit::UserIdentity {
+    use crate::Principal;
+    use hourglass_audit::identity::{SessionAttributes, creation_date};
+    use hourglass_audit::{SessionContext, SessionIssuer, UserIdentity};
+
+    let attributes = caller.session.as_ref().map(|s| SessionAttributes {
+        creation_date: creation_date(s.issued_ms),
+        mfa_authenticated: s.mfa.to_string(),
+    });
+    let source_identity = caller
+        .session
+        .as_ref()
+        .and_then(|s| s.source_identity.clone());
+    let account_id = caller.account_id().to_owned();
+    let mut id = UserIdentity {
+        principal_id: Some(caller.user_id().to_owned()),
+        arn: Some(caller.arn()),
+        account_id: Some(account_id.clone()),
+        access_key_id: Some(caller.access_key_id.clone()),
+        ..UserIdentity::default()
+    };
+    match &caller.principal {
+        Principal::Root { .. } => {
+            id.kind = "Root".into();
+            id.lookup_username = Some("root".into());
+            id.session_context = attributes.map(|attributes| SessionContext {
+                attributes,
+                ..SessionContext::default()
+            });
+        }
+        Principal::User(u) => {
+            id.kind = "IAMUser".into();
+            id.user_name = Some(u.name.clone());
+            id.lookup_username = Some(u.name.clone());
+            id.session_context = attributes.map(|attributes| SessionContext {
+                attributes,
+                ..SessionContext::default()
+            });
+        }
+        Principal::AssumedRole(r) => {
+            id.kind = "AssumedRole".into();
+            id.lookup_username = Some(r.session_name.clone());
+            id.session_context = Some(SessionContext {
+                session_issuer: Some(SessionIssuer {
+                    kind: "Role".into(),
+                    principal_id: r.role.role_id.clone(),
+                    arn: r.role.arn.clone(),
+                    account_id,
+                    user_name: r.role.name.clone(),
+                }),
+                web_id_federation_data: Some(serde_json::Value::Object(Default::default())),
+                attributes: attributes.unwrap_or_default(),
+                source_identity,
+            });
+        }
+    }
+    id
 }

@@ -185,6 +185,7 @@ impl S3Service {
             Ok(r) => r,
             Err(e) => {
                 report.error_code = Some(e.code.to_owned());
+                report.audit.error_message = Some(e.message.to_string());
                 let mut r = error_response(&e, &request_id, is_head);
                 if has_body {
                     r.headers_mut().insert(

@@ -78,6 +78,8 @@ pub struct FileConfig {
     pub workload: Option<Vec<crate::credentials::config::WorkloadFile>>,
     /// `[secrets]`: Secrets Manager (region, background worker, rotation hooks).
     pub secrets: Option<crate::api::secretsmanager::config::SecretsConfig>,
+    /// The `[audit]` table.
+    pub audit: Option<crate::audit::AuditFile>,
 }
 
 impl FileConfig {
@@ -119,6 +121,10 @@ impl FileConfig {
             s3_domain: self.s3_domain.or(lower.s3_domain),
             workload: self.workload.or(lower.workload),
             secrets: self.secrets.or(lower.secrets),
+            audit: match (self.audit, lower.audit) {
+                (Some(a), Some(b)) => Some(a.or(b)),
+                (a, b) => a.or(b),
+            },
         }
     }
 }
@@ -162,6 +168,7 @@ pub struct Config {
     pub s3_domain: Option<String>,
     /// Workloads bound to roles (credential endpoints).
     pub workloads: Vec<crate::credentials::WorkloadSpec>,
+    pub audit: hourglass_audit::AuditConfig,
 }
 
 /// What bounds each connection's resources and lifetime (docs/configuration.md, "Limits").
@@ -347,9 +354,11 @@ impl Config {
             field: "secrets",
             message,
         })?;
+        let audit = merged.audit.unwrap_or_default().resolve()?;
         Ok(Config {
             workloads,
             secrets,
+            audit,
             listen,
             data_dir,
             account_id,

@@ -2,6 +2,7 @@
 //! JSON-protocol services, plus `/_hourglass/` health and metrics.
 
 pub mod api;
+pub mod audit;
 pub mod bootstrap;
 pub mod config;
 pub mod credentials;
@@ -82,6 +83,8 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         &config.account_id,
         config.secrets.clone(),
     ));
+    let audit =
+        hourglass_audit::AuditSink::start(Arc::clone(identity.store()), config.audit.clone()).await;
     let state = Arc::new(AppState {
         config,
         identity,
@@ -89,6 +92,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         metrics,
         workloads,
         secrets,
+        audit,
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let _ = state.secrets.endpoint.set(format!("{scheme}://{addr}"));
@@ -99,7 +103,8 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         let _ = out.flush();
     }
     tracing::info!(%addr, account = %state.config.account_id, "ready");
-    listener::serve(listener, state, tls, stop)
-        .await
-        .map_err(ServerError::Serve)
+    let served = listener::serve(listener, Arc::clone(&state), tls, stop).await;
+    // Events of requests answered before the stop are committed before the process exits.
+    state.audit.shutdown().await;
+    served.map_err(ServerError::Serve)
 }

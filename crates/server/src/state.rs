@@ -16,4 +16,6 @@ pub struct AppState {
     pub workloads: crate::credentials::Workloads,
     /// Secrets Manager (store, rotation worker, hooks).
     pub secrets: Arc<crate::api::secretsmanager::SecretsRuntime>,
+    /// The audit queue every request's event goes to.
+    pub audit: Arc<hourglass_audit::AuditSink>,
 }

@@ -8,6 +8,7 @@
 //! - [`keyring`]: [`KeyRing`], the server key ring sealing secrets at rest (also reused for
 //!   STS session tokens).
 
+pub mod audit;
 pub mod error;
 pub mod keyring;
 pub mod model;
@@ -24,6 +25,7 @@ pub mod secrets;
 mod sqlite;
 mod store;
 
+pub use audit::{AuditAttribute, AuditEventRow, AuditQuery, CredentialReport};
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
 pub use federation::{OidcChange, OidcProvider};
 pub use generation::{Generation, SnapshotMap};

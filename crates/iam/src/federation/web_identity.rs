@@ -299,6 +299,8 @@ impl Identity {
                 provider: provider.arn.clone(),
                 keys: federated_keys,
             }),
+            // No long-term key stands behind a federated or workload session.
+            origin_key_id: None,
         };
         let token =
             session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;

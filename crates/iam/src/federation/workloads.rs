@@ -121,6 +121,8 @@ impl Identity {
             chain_depth: 0,
             mfa: false,
             federated: None,
+            // No long-term key stands behind a federated or workload session.
+            origin_key_id: None,
         };
         let token =
             session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;

@@ -433,6 +433,7 @@ impl Identity {
             chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
             mfa: mfa_now || parent.is_some_and(|p| p.mfa),
             federated: None,
+            origin_key_id: caller.origin_key_id(),
         };
         let token =
             session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;

@@ -90,6 +90,7 @@ impl Identity {
             chain_depth: 0,
             mfa,
             federated: None,
+            origin_key_id: caller.origin_key_id(),
         };
         let token =
             session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;

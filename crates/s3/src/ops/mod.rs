@@ -256,6 +256,39 @@ pub(crate) fn owner_xml(w: &mut Writer, name: &str, account: &str) {
         .close(name);
 }
 
+/// The request as S3's CloudTrail data and management events record it: bucket and key,
+/// the `Host`, and the query parameters (never a presigned signature or token).
+fn audit_detail(
+    report: &mut RequestReport,
+    target: &routing::Target,
+    q: &[(String, String)],
+    host: Option<&str>,
+) {
+    let mut params = serde_json::Map::new();
+    if let Some(b) = &target.bucket {
+        params.insert("bucketName".into(), b.clone().into());
+    }
+    if let Some(h) = host {
+        params.insert("Host".into(), h.into());
+    }
+    if let Some(k) = &target.key {
+        params.insert("key".into(), k.clone().into());
+    }
+    for (k, v) in q {
+        if k.starts_with("X-Amz-")
+            || k.starts_with("x-amz-")
+            || k == "AWSAccessKeyId"
+            || k == "Signature"
+        {
+            continue;
+        }
+        params.insert(k.clone(), v.clone().into());
+    }
+    report.audit.bucket = target.bucket.clone();
+    report.audit.key = target.key.clone();
+    report.audit.request_parameters = Some(serde_json::Value::Object(params));
+}
+
 pub(crate) async fn dispatch(
     svc: &S3Service,
     req: http::Request<RequestBody>,
@@ -285,6 +318,7 @@ pub(crate) async fn dispatch(
         None => routing::operation(parts.method.as_str(), &target, &q, copy)?,
     };
     report.operation = Some(format!("{op:?}"));
+    audit_detail(report, &target, &q, host.as_deref());
 
     let pairs = header_pairs(&parts.headers);
     let mut view: Vec<(&str, &str)> = pairs

@@ -4,6 +4,7 @@ use crate::json::JsonApi;
 
 /// Every JSON service, looked up by `X-Amz-Target` prefix.
 pub static SERVICES: &[&dyn JsonApi] = &[
+    &crate::api::cloudtrail::CLOUDTRAIL,
     &crate::api::organizations::ORGANIZATIONS,
     &crate::api::secretsmanager::SECRETS_MANAGER,
 ];

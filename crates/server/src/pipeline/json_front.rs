@@ -34,6 +34,7 @@ pub async fn handle(
             Ok((body, v)) => (response(200, version.unwrap_or(v).content_type(), body), v),
             Err((err, v, unread)) => {
                 report.error_code = Some(err.code.to_string());
+                report.audit.error_message = Some(err.message.to_string());
                 if err.status >= 500 {
                     tracing::error!(code = %err.code, %request_id, "request failed");
                 }
@@ -161,6 +162,9 @@ async fn answer(
         .map_err(|e| (errors::from_auth(&e), version, false))?;
     let input = hourglass_wire::json::decode_body(&body, &limits)
         .map_err(|e| (errors::from_wire(&e), version, false))?;
+    if state.audit.config().enabled {
+        report.audit.request_parameters = hourglass_audit::params::json_request(&input);
+    }
     let scoped = state.identity.for_account(caller.account_id());
     let ctx = JsonCtx {
         operation,

@@ -8,7 +8,7 @@
 //!    signing-key cache, one authorizer) and reports back what it learned as a
 //!    [`RequestReport`] response extension;
 //! 3. record ([`record`]): one [`record::RequestRecord`] per request, to the metrics and
-//!    the request log.
+//!    the request log, and one CloudTrail event to the audit queue ([`crate::audit`]).
 //!
 //! The request id is assigned here, so the record and the answer always agree on it.
 
@@ -48,11 +48,14 @@ pub async fn handle(
     );
     let request_id = hourglass_iam::ids::request_id();
     let service = route_service(&route);
+    let origin = crate::audit::Origin::of(&req, remote, secure, state.audit.config().enabled);
     let mut resp = answer(req, route, remote, secure, &state, request_id.clone()).await;
     let report = resp
         .extensions_mut()
         .remove::<RequestReport>()
         .unwrap_or_default();
+    let status = resp.status().as_u16();
+    crate::audit::record(&state, &request_id, service, &report, status, origin).await;
     let rec = record::RequestRecord::new(
         request_id,
         service,

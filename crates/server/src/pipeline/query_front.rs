@@ -28,10 +28,12 @@ fn error_response(service: Service, err: errors::WireError, request_id: &str) ->
         r.headers_mut().insert("x-amzn-RequestId", v);
     }
     // The code travels to the request record; [`handle`] merges in the rest.
-    r.extensions_mut().insert(RequestReport {
+    let mut report = RequestReport {
         error_code: Some(err.code.to_owned()),
         ..RequestReport::default()
-    });
+    };
+    report.audit.error_message = Some(err.message.clone());
+    r.extensions_mut().insert(report);
     r
 }
 
@@ -94,10 +96,10 @@ pub async fn handle(
         &mut report,
     )
     .await;
-    report.error_code = r
-        .extensions_mut()
-        .remove::<RequestReport>()
-        .and_then(|e| e.error_code);
+    if let Some(e) = r.extensions_mut().remove::<RequestReport>() {
+        report.error_code = e.error_code;
+        report.audit.error_message = e.audit.error_message;
+    }
     r.extensions_mut().insert(report);
     r
 }
@@ -175,6 +177,11 @@ async fn answer(
     }
     // Only a known action names the operation: metric labels never carry client input.
     report.operation = Some(action.clone());
+    if state.audit.config().enabled {
+        report.audit.request_parameters = hourglass_audit::params::query_request(
+            params.names().filter_map(|n| params.get(n).map(|v| (n, v))),
+        );
+    }
 
     let headers = authenticate::header_pairs(&parts.headers);
     let request = RequestParts {
@@ -210,6 +217,18 @@ async fn answer(
     };
     match api::dispatch(&ctx).await {
         Ok(result) => {
+            let name = service.signing_name();
+            if state.audit.config().enabled
+                && hourglass_audit::rules::records_response(name, &action)
+            {
+                let style = match service {
+                    Service::Iam => hourglass_audit::params::DateStyle::Iam,
+                    Service::Sts => hourglass_audit::params::DateStyle::Sts,
+                };
+                report.audit.response_elements = result
+                    .as_deref()
+                    .and_then(|x| hourglass_audit::params::query_response(x, style));
+            }
             let body = envelope(service, &action, result.as_deref(), request_id);
             let mut r = response(200, "text/xml", body);
             if let Ok(v) = request_id.parse() {

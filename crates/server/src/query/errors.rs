@@ -59,6 +59,8 @@ pub fn from_iam(e: &IamError) -> WireError {
         IamError::PolicyNotAttachable(m) => wire(400, "PolicyNotAttachable", m.clone()),
         IamError::PackedPolicyTooLarge(m) => wire(400, "PackedPolicyTooLarge", m.clone()),
         IamError::ConcurrentModification(m) => wire(409, "ConcurrentModification", m.clone()),
+        IamError::ReportNotPresent(m) => wire(410, "ReportNotPresent", m.clone()),
+        IamError::ReportExpired(m) => wire(410, "ReportExpired", m.clone()),
         IamError::AccessDenied { message, encoded } => WireError {
             encoded: encoded.clone(),
             ..wire(403, "AccessDenied", message.clone())

@@ -15,6 +15,7 @@ macro_rules! params {
 pub(crate) mod account_settings;
 pub(crate) mod accounts;
 pub(crate) mod attachments;
+pub(crate) mod audit;
 pub(crate) mod authz;
 pub(crate) mod entities;
 pub(crate) mod groups;

@@ -30,6 +30,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (3, V3_IAM_CREDENTIALS),
     (4, V4_FEDERATION),
     (5, V5_S3_VERSIONS),
+    (6, V6_AUDIT),
     (7, V7_ORGANIZATIONS),
     (8, V8_SECRETS),
 ];
@@ -473,5 +474,52 @@ CREATE TABLE IF NOT EXISTS sm_versions (
     value_kind    TEXT,
     value_sealed  TEXT,
     PRIMARY KEY (arn, version_id)
+"#;
+
+/// The audit log (CloudTrail records), the key origins revoked by the leaked-key response,
+/// and the stored credential reports. Event times are Unix milliseconds so that ordering and
+/// range scans are integer comparisons on both engines; `record` is the CloudTrail JSON text
+/// as LookupEvents returns it, `resources` the derived LookupEvents resources as JSON.
+const V6_AUDIT: &str = r#"
+CREATE TABLE IF NOT EXISTS audit_events (
+    event_id      {text} PRIMARY KEY,
+    account_id    {text} NOT NULL,
+    event_time    BIGINT NOT NULL,
+    event_name    {text} NOT NULL,
+    event_source  {text} NOT NULL,
+    read_only     INTEGER NOT NULL,
+    management    INTEGER NOT NULL,
+    access_key_id {text},
+    username      {text},
+    origin_key_id {text},
+    resources     TEXT NOT NULL,
+    record        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (account_id, event_time, event_id);
+CREATE INDEX IF NOT EXISTS audit_events_by_name ON audit_events (account_id, event_name, event_time, event_id);
+CREATE INDEX IF NOT EXISTS audit_events_by_source ON audit_events (account_id, event_source, event_time, event_id);
+CREATE INDEX IF NOT EXISTS audit_events_by_key ON audit_events (account_id, access_key_id, event_time, event_id);
+CREATE INDEX IF NOT EXISTS audit_events_by_user ON audit_events (account_id, username, event_time, event_id);
+CREATE INDEX IF NOT EXISTS audit_events_by_read_only ON audit_events (account_id, read_only, event_time, event_id);
+CREATE INDEX IF NOT EXISTS audit_events_by_origin ON audit_events (origin_key_id, event_time);
+CREATE INDEX IF NOT EXISTS audit_events_by_age ON audit_events (event_time);
+CREATE TABLE IF NOT EXISTS audit_event_resources (
+    event_id      {text} NOT NULL,
+    account_id    {text} NOT NULL,
+    event_time    BIGINT NOT NULL,
+    resource_type {text} NOT NULL,
+    resource_name {text} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_resources_by_name ON audit_event_resources (account_id, resource_name, event_time, event_id);
+CREATE INDEX IF NOT EXISTS audit_resources_by_type ON audit_event_resources (account_id, resource_type, event_time, event_id);
+CREATE INDEX IF NOT EXISTS audit_resources_by_age ON audit_event_resources (event_time);
+CREATE TABLE IF NOT EXISTS revoked_key_origins (
+    access_key_id {text} PRIMARY KEY,
+    revoked_at    BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credential_reports (
+    account_id   {text} PRIMARY KEY,
+    generated_at BIGINT NOT NULL,
+    content      TEXT NOT NULL
 );
 "#;

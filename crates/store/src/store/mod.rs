@@ -38,6 +38,7 @@ macro_rules! run {
 }
 
 mod account_settings;
+mod audit;
 mod federation;
 mod iam;
 mod instance_profiles;

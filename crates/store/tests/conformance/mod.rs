@@ -6,6 +6,7 @@
 
 pub mod account_settings;
 pub mod attachments;
+pub mod audit;
 pub mod concurrency;
 pub mod federation;
 pub mod fixtures;
@@ -62,6 +63,7 @@ macro_rules! conformance_suite {
                 settings_and_summary,
                 reopen_keeps_data,
             ],
+            audit: [lookups, revocations_and_reports, resource_lookups_page_without_duplicates],
             keys: [lifecycle_and_ownership, quota_per_owner, last_used, secret_encrypted_at_rest],
             roles: [crud, delete_conflicts, tags_and_list],
             policies: [

@@ -4,6 +4,7 @@ mod access_keys;
 mod account;
 mod account_settings;
 mod attachments;
+mod credential_report;
 mod groups;
 mod inline_policies;
 mod instance_profiles;
@@ -208,6 +209,8 @@ super::operations::operations! {
         GetContextKeysForCustomPolicy => simulator::keys_custom, [PolicyInputList];
         GetContextKeysForPrincipalPolicy => simulator::keys_principal,
             [PolicySourceArn, PolicyInputList];
+        GenerateCredentialReport => credential_report::generate, [];
+        GetCredentialReport => credential_report::get, [];
     }
 }
 

@@ -1,0 +1,238 @@
+//! Building one CloudTrail record (spec §3.1) and its LookupEvents index fields.
+
+use chrono::{DateTime, Utc};
+use hourglass_store::AuditEventRow;
+use serde_json::{Map, Value};
+
+use crate::detail::EventDetail;
+use crate::identity::UserIdentity;
+use crate::rules;
+
+/// The record's `eventVersion`: the newest whose fields Hourglass fills.
+pub const EVENT_VERSION: &str = "1.08";
+
+/// Longest `userAgent`/`errorMessage` kept (AWS truncates at 1 KB).
+const MAX_TEXT: usize = 1024;
+
+/// What the pipeline knows about a request besides the front's [`EventDetail`].
+#[derive(Debug, Clone)]
+pub struct RequestMeta<'a> {
+    pub request_id: &'a str,
+    /// `iam`, `sts`, `s3`, `cloudtrail`, …
+    pub service: &'a str,
+    pub operation: &'a str,
+    pub error_code: Option<&'a str>,
+    pub time: DateTime<Utc>,
+    pub source_ip: String,
+    pub user_agent: Option<&'a str>,
+    /// The `Host` header of a request that arrived over TLS (`tlsDetails`).
+    pub tls_host: Option<&'a str>,
+    /// The server's account: the recipient of events without an authenticated caller.
+    pub default_account_id: &'a str,
+}
+
+fn truncate(s: &str) -> String {
+    if s.len() <= MAX_TEXT {
+        return s.to_owned();
+    }
+    let mut end = MAX_TEXT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+/// The record and its index row.
+pub fn build(meta: &RequestMeta<'_>, detail: &EventDetail) -> AuditEventRow {
+    let service = meta.service;
+    let name = rules::event_name(service, meta.operation);
+    let identity = detail.user_identity.clone().unwrap_or_else(|| {
+        if detail.claimed_access_key_id.is_some() || meta.error_code.is_some() {
+            UserIdentity::unknown(detail.claimed_access_key_id.clone())
+        } else {
+            UserIdentity::anonymous()
+        }
+    });
+    let account_id = identity
+        .account_id
+        .clone()
+        .filter(|a| a.len() == 12)
+        .unwrap_or_else(|| meta.default_account_id.to_owned());
+    let read_only = rules::read_only(service, &name);
+    let management = rules::management(service, &name);
+    let failed = meta.error_code.is_some();
+    let response = if failed || !rules::records_response(service, &name) {
+        None
+    } else {
+        detail.response_elements.clone()
+    };
+    let region = match service {
+        "iam" | "organizations" => "us-east-1".to_owned(),
+        _ => detail
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_owned()),
+    };
+    let user_agent = meta.user_agent.map(|ua| {
+        let ua = truncate(ua);
+        if service == "s3" {
+            format!("[{ua}]")
+        } else {
+            ua
+        }
+    });
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let resources = rules::record_resources(
+        service,
+        &name,
+        &account_id,
+        detail.request_parameters.as_ref(),
+        detail.bucket.as_deref(),
+        detail.key.as_deref(),
+    );
+    let lookup_resources = rules::lookup_resources(
+        service,
+        &name,
+        detail.request_parameters.as_ref(),
+        response.as_ref(),
+        detail.bucket.as_deref(),
+        detail.key.as_deref(),
+    );
+
+    let mut r = Map::new();
+    r.insert("eventVersion".into(), EVENT_VERSION.into());
+    r.insert(
+        "userIdentity".into(),
+        serde_json::to_value(&identity).unwrap_or(Value::Null),
+    );
+    r.insert(
+        "eventTime".into(),
+        meta.time.format("%Y-%m-%dT%H:%M:%SZ").to_string().into(),
+    );
+    r.insert("eventSource".into(), rules::event_source(service).into());
+    r.insert("eventName".into(), name.clone().into());
+    r.insert("awsRegion".into(), region.into());
+    r.insert("sourceIPAddress".into(), meta.source_ip.clone().into());
+    if let Some(ua) = user_agent {
+        r.insert("userAgent".into(), ua.into());
+    }
+    if let Some(code) = meta.error_code {
+        r.insert("errorCode".into(), code.into());
+        if let Some(m) = &detail.error_message {
+            r.insert("errorMessage".into(), truncate(m).into());
+        }
+    }
+    r.insert(
+        "requestParameters".into(),
+        detail.request_parameters.clone().unwrap_or(Value::Null),
+    );
+    r.insert(
+        "responseElements".into(),
+        response.clone().unwrap_or(Value::Null),
+    );
+    if let Some(extra) = &detail.additional_event_data {
+        r.insert("additionalEventData".into(), extra.clone());
+    }
+    r.insert("requestID".into(), meta.request_id.into());
+    r.insert("eventID".into(), event_id.clone().into());
+    r.insert("readOnly".into(), read_only.into());
+    if !resources.is_empty() {
+        r.insert(
+            "resources".into(),
+            serde_json::to_value(&resources).unwrap_or(Value::Null),
+        );
+    }
+    r.insert("eventType".into(), "AwsApiCall".into());
+    r.insert("managementEvent".into(), management.into());
+    r.insert("recipientAccountId".into(), account_id.clone().into());
+    r.insert(
+        "eventCategory".into(),
+        if management { "Management" } else { "Data" }.into(),
+    );
+    if let Some(host) = meta.tls_host {
+        let mut tls = Map::new();
+        tls.insert("clientProvidedHostHeader".into(), host.into());
+        r.insert("tlsDetails".into(), Value::Object(tls));
+    }
+    AuditEventRow {
+        event_id,
+        account_id,
+        event_time_ms: meta.time.timestamp_millis(),
+        event_name: name,
+        event_source: rules::event_source(service),
+        read_only,
+        management,
+        access_key_id: identity.access_key_id.clone().filter(|_| {
+            // A key that failed to authenticate is not attributed to its owner.
+            detail.user_identity.is_some()
+        }),
+        username: identity.lookup_username.clone(),
+        origin_key_id: detail.origin_key_id.clone(),
+        resources: lookup_resources,
+        record: Value::Object(r).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn meta<'a>(service: &'a str, op: &'a str, err: Option<&'a str>) -> RequestMeta<'a> {
+        RequestMeta {
+            request_id: "rid",
+            service,
+            operation: op,
+            error_code: err,
+            time: DateTime::from_timestamp(1_795_350_602, 0).unwrap(),
+            source_ip: "127.0.0.1".into(),
+            user_agent: Some("aws-cli/2"),
+            tls_host: None,
+            default_account_id: "123456789012",
+        }
+    }
+
+    #[test]
+    fn a_denied_call_keeps_its_code_and_has_no_response() {
+        let detail = EventDetail {
+            user_identity: Some(UserIdentity {
+                kind: "IAMUser".into(),
+                account_id: Some("123456789012".into()),
+                access_key_id: Some("AKIA1".into()),
+                lookup_username: Some("alice".into()),
+                ..UserIdentity::default()
+            }),
+            response_elements: Some(serde_json::json!({"x": 1})),
+            error_message: Some("denied".into()),
+            ..EventDetail::default()
+        };
+        let row = build(&meta("iam", "CreateUser", Some("AccessDenied")), &detail);
+        let v: Value = serde_json::from_str(&row.record).unwrap();
+        assert_eq!(v["errorCode"], "AccessDenied");
+        assert_eq!(v["errorMessage"], "denied");
+        assert_eq!(v["responseElements"], Value::Null);
+        assert_eq!(v["readOnly"], false);
+        assert_eq!(v["eventTime"], "2026-11-22T12:30:02Z");
+        assert_eq!(row.username.as_deref(), Some("alice"));
+        assert_eq!(row.access_key_id.as_deref(), Some("AKIA1"));
+    }
+
+    #[test]
+    fn unauthenticated_requests_are_unknown_and_not_attributed() {
+        let detail = EventDetail {
+            claimed_access_key_id: Some("AKIAX".into()),
+            ..EventDetail::default()
+        };
+        let row = build(
+            &meta("s3", "GetObject", Some("InvalidAccessKeyId")),
+            &detail,
+        );
+        let v: Value = serde_json::from_str(&row.record).unwrap();
+        assert_eq!(v["userIdentity"]["type"], "Unknown");
+        assert_eq!(v["userIdentity"]["accessKeyId"], "AKIAX");
+        assert_eq!(v["userAgent"], "[aws-cli/2]");
+        assert_eq!(v["managementEvent"], false);
+        assert_eq!(row.access_key_id, None);
+        assert_eq!(row.account_id, "123456789012");
+    }
+}

@@ -1,0 +1,199 @@
+//! The audit stage of the pipeline: the `[audit]` settings, and turning each request's
+//! report into a CloudTrail event on the audit queue (crate `hourglass-audit`).
+
+use std::net::SocketAddr;
+
+use hourglass_audit::{AuditConfig, RequestMeta, Submitted, WhenFull};
+use hourglass_iam::telemetry::RequestReport;
+use serde::Deserialize;
+
+use crate::config::ConfigError;
+use crate::state::AppState;
+
+/// The `[audit]` table of the configuration file (docs/configuration.md, "Audit").
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    pub enabled: Option<bool>,
+    pub queue_capacity: Option<usize>,
+    pub batch_max: Option<usize>,
+    /// `block` (default) or `shed`.
+    pub when_full: Option<String>,
+    pub retention_days: Option<u32>,
+    pub lookup_data_events: Option<bool>,
+    /// Directory receiving log files in CloudTrail's layout.
+    pub delivery_dir: Option<std::path::PathBuf>,
+    pub delivery_interval_secs: Option<u64>,
+}
+
+impl AuditFile {
+    /// Fills every field not already set from `lower`.
+    pub fn or(self, lower: AuditFile) -> AuditFile {
+        AuditFile {
+            enabled: self.enabled.or(lower.enabled),
+            queue_capacity: self.queue_capacity.or(lower.queue_capacity),
+            batch_max: self.batch_max.or(lower.batch_max),
+            when_full: self.when_full.or(lower.when_full),
+            retention_days: self.retention_days.or(lower.retention_days),
+            lookup_data_events: self.lookup_data_events.or(lower.lookup_data_events),
+            delivery_dir: self.delivery_dir.or(lower.delivery_dir),
+            delivery_interval_secs: self.delivery_interval_secs.or(lower.delivery_interval_secs),
+        }
+    }
+
+    pub fn resolve(self) -> Result<AuditConfig, ConfigError> {
+        let d = AuditConfig::default();
+        let when_full = match self.when_full.as_deref() {
+            None => d.when_full,
+            Some(s) => WhenFull::parse(s).ok_or_else(|| ConfigError::Invalid {
+                field: "audit.when-full",
+                message: format!("'{s}' is not block or shed"),
+            })?,
+        };
+        let queue_capacity = self.queue_capacity.unwrap_or(d.queue_capacity);
+        if !(1..=10_000_000).contains(&queue_capacity) {
+            return Err(ConfigError::Invalid {
+                field: "audit.queue-capacity",
+                message: format!("{queue_capacity} is outside 1..=10000000"),
+            });
+        }
+        let batch_max = self.batch_max.unwrap_or(d.batch_max);
+        if !(1..=10_000).contains(&batch_max) {
+            return Err(ConfigError::Invalid {
+                field: "audit.batch-max",
+                message: format!("{batch_max} is outside 1..=10000"),
+            });
+        }
+        let interval = self
+            .delivery_interval_secs
+            .unwrap_or(d.delivery_interval.as_secs());
+        if !(1..=86_400).contains(&interval) {
+            return Err(ConfigError::Invalid {
+                field: "audit.delivery-interval-secs",
+                message: format!("{interval} is outside 1..=86400 seconds"),
+            });
+        }
+        Ok(AuditConfig {
+            delivery_dir: self.delivery_dir,
+            delivery_interval: std::time::Duration::from_secs(interval),
+            enabled: self.enabled.unwrap_or(d.enabled),
+            queue_capacity,
+            batch_max,
+            when_full,
+            retention_days: self.retention_days.unwrap_or(d.retention_days),
+            lookup_data_events: self.lookup_data_events.unwrap_or(d.lookup_data_events),
+        })
+    }
+}
+
+/// What the pipeline reads from a request before its front consumes it.
+#[derive(Debug)]
+pub struct Origin {
+    pub remote: SocketAddr,
+    pub secure: bool,
+    pub user_agent: Option<String>,
+    pub host: Option<String>,
+    pub claimed_key: Option<String>,
+}
+
+impl Origin {
+    pub fn of(
+        req: &hyper::Request<hyper::body::Incoming>,
+        remote: SocketAddr,
+        secure: bool,
+        enabled: bool,
+    ) -> Self {
+        if !enabled {
+            return Origin {
+                remote,
+                secure,
+                user_agent: None,
+                host: None,
+                claimed_key: None,
+            };
+        }
+        let h = req.headers();
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+        Origin {
+            remote,
+            secure,
+            user_agent: text("user-agent").map(str::to_owned),
+            host: text("host")
+                .map(str::to_owned)
+                .or_else(|| req.uri().authority().map(|a| a.to_string())),
+            claimed_key: hourglass_audit::params::claimed_access_key(
+                text("authorization"),
+                req.uri().query().unwrap_or(""),
+            ),
+        }
+    }
+}
+
+/// Queues the request's event. `service` is the route's when the front named none.
+pub async fn record(
+    state: &AppState,
+    request_id: &str,
+    service: &str,
+    report: &RequestReport,
+    status: u16,
+    origin: Origin,
+) {
+    let sink = &state.audit;
+    if !sink.config().enabled || service == "internal" {
+        return;
+    }
+    let service = report.service.unwrap_or(service);
+    let operation = report.operation.as_deref().unwrap_or("Unknown");
+    let error_code = report
+        .error_code
+        .as_deref()
+        .or((status >= 400).then_some("UnknownError"));
+    let mut detail = report.audit.clone();
+    if detail.user_identity.is_none() && detail.claimed_access_key_id.is_none() {
+        detail.claimed_access_key_id = origin.claimed_key;
+    }
+    let meta = RequestMeta {
+        request_id,
+        service,
+        operation,
+        error_code,
+        time: chrono::Utc::now(),
+        source_ip: origin.remote.ip().to_string(),
+        user_agent: origin.user_agent.as_deref(),
+        tls_host: origin.host.as_deref().filter(|_| origin.secure),
+        default_account_id: &state.config.account_id,
+    };
+    let event = hourglass_audit::build(&meta, &detail);
+    if sink.submit(event).await == Submitted::Shed {
+        state.metrics.telemetry().record(|| {
+            metrics::counter!("hourglass_audit_events_dropped_total").increment(1);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::{Config, FileConfig};
+
+    fn resolve(toml_text: &str) -> Result<AuditConfig, ConfigError> {
+        let file: FileConfig = toml::from_str(toml_text).unwrap();
+        Config::resolve(file, None, None).map(|c| c.audit)
+    }
+
+    #[test]
+    fn the_audit_table_sets_the_queue_and_retention() {
+        assert_eq!(resolve("").unwrap(), AuditConfig::default());
+        let c = resolve(
+            "[audit]\nwhen_full = \"shed\"\nqueue_capacity = 5\nretention_days = 0\nenabled = false\nlookup_data_events = false\n",
+        )
+        .unwrap();
+        assert_eq!(c.when_full, WhenFull::Shed);
+        assert_eq!((c.queue_capacity, c.retention_days), (5, 0));
+        assert!(!c.enabled && !c.lookup_data_events);
+        assert!(resolve("[audit]\nwhen_full = \"drop\"\n").is_err());
+        assert!(resolve("[audit]\nqueue_capacity = 0\n").is_err());
+        assert!(toml::from_str::<FileConfig>("[audit]\nbogus = 1\n").is_err());
+    }
+}

@@ -1,0 +1,292 @@
+//! The audit log, revoked key origins and credential reports.
+
+use crate::audit::{AuditAttribute, AuditEventRow, AuditQuery, CredentialReport};
+use crate::error::{Result, StoreError};
+use crate::sql::{Row, Tx, Val};
+
+const COLUMNS: &str = "event_id, account_id, event_time, event_name, event_source, read_only, \
+     management, access_key_id, username, origin_key_id, resources, record";
+
+fn row_from(row: &Row) -> Result<AuditEventRow> {
+    let resources: Vec<(String, String)> = serde_json::from_str(&row.text(10)?)
+        .map_err(|e| StoreError::corrupt(format!("audit resources: {e}")))?;
+    Ok(AuditEventRow {
+        event_id: row.text(0)?,
+        account_id: row.text(1)?,
+        event_time_ms: row.int(2)?,
+        event_name: row.text(3)?,
+        event_source: row.text(4)?,
+        read_only: row.int(5)? != 0,
+        management: row.int(6)? != 0,
+        access_key_id: row.opt_text(7)?,
+        username: row.opt_text(8)?,
+        origin_key_id: row.opt_text(9)?,
+        resources,
+        record: row.text(11)?,
+    })
+}
+
+pub(crate) async fn append(tx: &mut dyn Tx, events: &[AuditEventRow]) -> Result<()> {
+    for e in events {
+        let resources = serde_json::to_string(&e.resources)
+            .map_err(|err| StoreError::Backend(format!("audit resources: {err}")))?;
+        tx.execute(
+            &format!(
+                "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                 $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING"
+            ),
+            &params![
+                &e.event_id,
+                &e.account_id,
+                e.event_time_ms,
+                &e.event_name,
+                &e.event_source,
+                i64::from(e.read_only),
+                i64::from(e.management),
+                e.access_key_id.as_deref(),
+                e.username.as_deref(),
+                e.origin_key_id.as_deref(),
+                resources,
+                &e.record,
+            ],
+        )
+        .await?;
+        for (kind, name) in &e.resources {
+            tx.execute(
+                "INSERT INTO audit_event_resources (event_id, account_id, event_time, \
+                 resource_type, resource_name) VALUES ($1, $2, $3, $4, $5)",
+                &params![&e.event_id, &e.account_id, e.event_time_ms, kind, name],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn lookup(tx: &mut dyn Tx, q: &AuditQuery) -> Result<Vec<AuditEventRow>> {
+    if let Some((attr @ (AuditAttribute::ResourceType | AuditAttribute::ResourceName), value)) =
+        &q.attribute
+    {
+        return lookup_by_resource(tx, q, *attr, value).await;
+    }
+    let mut params: Vec<Val> = Vec::from(params![&q.account_id, q.start_ms, q.end_ms]);
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE account_id = $1 AND event_time >= $2 \
+         AND event_time <= $3"
+    );
+    if let Some((attr, value)) = &q.attribute {
+        let column = match attr {
+            AuditAttribute::EventId => "event_id",
+            AuditAttribute::EventName => "event_name",
+            AuditAttribute::EventSource => "event_source",
+            AuditAttribute::Username => "username",
+            AuditAttribute::AccessKeyId => "access_key_id",
+            AuditAttribute::ReadOnly
+            | AuditAttribute::ResourceType
+            | AuditAttribute::ResourceName => "read_only",
+        };
+        if *attr == AuditAttribute::ReadOnly {
+            // Anything but the exact strings matches nothing, as on AWS.
+            let flag = match value.as_str() {
+                "true" => 1,
+                "false" => 0,
+                _ => -1,
+            };
+            params.push(Val::Int(flag));
+        } else {
+            params.push(value.into());
+        }
+        sql.push_str(&format!(" AND {column} = ${}", params.len()));
+    }
+    if !q.include_data_events {
+        sql.push_str(" AND management = 1");
+    }
+    if let Some((t, id)) = &q.after {
+        params.push(Val::Int(*t));
+        let a = params.len();
+        params.push(id.into());
+        let b = params.len();
+        sql.push_str(&format!(
+            " AND (event_time < ${a} OR (event_time = ${a} AND event_id < ${b}))"
+        ));
+    }
+    params.push(Val::Int(i64::from(q.limit)));
+    sql.push_str(&format!(
+        " ORDER BY event_time DESC, event_id DESC LIMIT ${}",
+        params.len()
+    ));
+    tx.query(&sql, &params)
+        .await?
+        .iter()
+        .map(row_from)
+        .collect()
+}
+
+/// Most rows one event has under one resource type (AssumeRole's three
+/// `AWS::STS::AssumedRole` entries): a page reads this many rows per event it returns.
+const MAX_ROWS_PER_EVENT: u32 = 3;
+
+/// Lookups by resource walk the resource index newest first and join each row to its
+/// event, so a page costs its own size whatever the log holds; an event listed under the
+/// same type more than once comes back once.
+async fn lookup_by_resource(
+    tx: &mut dyn Tx,
+    q: &AuditQuery,
+    attr: AuditAttribute,
+    value: &str,
+) -> Result<Vec<AuditEventRow>> {
+    let column = if attr == AuditAttribute::ResourceType {
+        "resource_type"
+    } else {
+        "resource_name"
+    };
+    let cols: Vec<String> = COLUMNS.split(", ").map(|c| format!("e.{c}")).collect();
+    let mut params: Vec<Val> = Vec::from(params![&q.account_id, q.start_ms, q.end_ms, value]);
+    let mut sql = format!(
+        "SELECT {} FROM audit_event_resources r JOIN audit_events e ON e.event_id = r.event_id \
+         WHERE r.account_id = $1 AND r.event_time >= $2 AND r.event_time <= $3 AND r.{column} = $4",
+        cols.join(", ")
+    );
+    if !q.include_data_events {
+        sql.push_str(" AND e.management = 1");
+    }
+    if let Some((t, id)) = &q.after {
+        params.push(Val::Int(*t));
+        let a = params.len();
+        params.push(id.into());
+        let b = params.len();
+        sql.push_str(&format!(
+            " AND (r.event_time < ${a} OR (r.event_time = ${a} AND r.event_id < ${b}))"
+        ));
+    }
+    params.push(Val::Int(i64::from(
+        q.limit.saturating_mul(MAX_ROWS_PER_EVENT),
+    )));
+    sql.push_str(&format!(
+        " ORDER BY r.event_time DESC, r.event_id DESC LIMIT ${}",
+        params.len()
+    ));
+    let mut out: Vec<AuditEventRow> = Vec::new();
+    for row in tx.query(&sql, &params).await? {
+        let e = row_from(&row)?;
+        if out.last().is_some_and(|l| l.event_id == e.event_id) {
+            continue;
+        }
+        out.push(e);
+        if out.len() >= q.limit as usize {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Events after `after` (ascending `(event_time, event_id)`) up to `until_ms`, every account.
+pub(crate) async fn after(
+    tx: &mut dyn Tx,
+    after: Option<&(i64, String)>,
+    until_ms: i64,
+    limit: u32,
+) -> Result<Vec<AuditEventRow>> {
+    let (t, id) = after.cloned().unwrap_or((i64::MIN, String::new()));
+    tx.query(
+        &format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE event_time <= $1 \
+             AND (event_time > $2 OR (event_time = $2 AND event_id > $3)) \
+             ORDER BY event_time, event_id LIMIT $4"
+        ),
+        &params![until_ms, t, id, limit],
+    )
+    .await?
+    .iter()
+    .map(row_from)
+    .collect()
+}
+
+/// Every event whose credentials descend from `origin_key_id`, oldest first.
+pub(crate) async fn by_origin(
+    tx: &mut dyn Tx,
+    origin_key_id: &str,
+    limit: u32,
+) -> Result<Vec<AuditEventRow>> {
+    tx.query(
+        &format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE origin_key_id = $1 \
+             ORDER BY event_time, event_id LIMIT $2"
+        ),
+        &params![origin_key_id, limit],
+    )
+    .await?
+    .iter()
+    .map(row_from)
+    .collect()
+}
+
+pub(crate) async fn purge(tx: &mut dyn Tx, before_ms: i64) -> Result<u64> {
+    tx.execute(
+        "DELETE FROM audit_event_resources WHERE event_time < $1",
+        &params![before_ms],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM audit_events WHERE event_time < $1",
+        &params![before_ms],
+    )
+    .await
+}
+
+pub(crate) async fn revoke_origin(tx: &mut dyn Tx, key: &str, at_ms: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO revoked_key_origins (access_key_id, revoked_at) VALUES ($1, $2) \
+         ON CONFLICT (access_key_id) DO UPDATE SET revoked_at = excluded.revoked_at",
+        &params![key, at_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn origin_revoked_at(tx: &mut dyn Tx, key: &str) -> Result<Option<i64>> {
+    match tx
+        .query_opt(
+            "SELECT revoked_at FROM revoked_key_origins WHERE access_key_id = $1",
+            &params![key],
+        )
+        .await?
+    {
+        Some(r) => Ok(Some(r.int(0)?)),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn put_report(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    report: &CredentialReport,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO credential_reports (account_id, generated_at, content) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id) DO UPDATE SET generated_at = excluded.generated_at, \
+         content = excluded.content",
+        &params![account_id, report.generated_at_ms, &report.content],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn get_report(
+    tx: &mut dyn Tx,
+    account_id: &str,
+) -> Result<Option<CredentialReport>> {
+    match tx
+        .query_opt(
+            "SELECT generated_at, content FROM credential_reports WHERE account_id = $1",
+            &params![account_id],
+        )
+        .await?
+    {
+        Some(r) => Ok(Some(CredentialReport {
+            generated_at_ms: r.int(0)?,
+            content: r.text(1)?,
+        })),
+        None => Ok(None),
+    }
+}
