@@ -474,6 +474,7 @@ CREATE TABLE IF NOT EXISTS sm_versions (
     value_kind    TEXT,
     value_sealed  TEXT,
     PRIMARY KEY (arn, version_id)
+);
 "#;
 
 /// The audit log (CloudTrail records), the key origins revoked by the leaked-key response,
