@@ -216,9 +216,16 @@ impl AuditSink {
         }
     }
 
-    /// Commits what is queued and stops the background tasks (server shutdown).
+    /// Commits what is queued and stops the background tasks (server shutdown). The wait
+    /// is bounded: with the store unreachable the writer retries forever, and a server
+    /// asked to stop must still stop; what could not be committed is said in the log.
     pub async fn shutdown(&self) {
-        self.flush().await;
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.flush()).await.is_err() {
+            tracing::error!(
+                grace_secs = SHUTDOWN_GRACE.as_secs(),
+                "audit events still queued at shutdown could not be committed (store unreachable); they are lost"
+            );
+        }
         if let Some(h) = self.retention.lock().await.take() {
             h.abort();
         }
@@ -230,6 +237,9 @@ impl AuditSink {
         }
     }
 }
+
+/// How long a stopping server waits for queued events to be committed.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 impl Writer {
     /// Commits batches until every sender is gone.
