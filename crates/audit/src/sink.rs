@@ -220,7 +220,10 @@ impl AuditSink {
     /// is bounded: with the store unreachable the writer retries forever, and a server
     /// asked to stop must still stop; what could not be committed is said in the log.
     pub async fn shutdown(&self) {
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.flush()).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.flush())
+            .await
+            .is_err()
+        {
             tracing::error!(
                 grace_secs = SHUTDOWN_GRACE.as_secs(),
                 "audit events still queued at shutdown could not be committed (store unreachable); they are lost"
