@@ -242,6 +242,22 @@ def test_web_identity_happy_path(srv, idp, provider, kid):
     expect_error(srv.iam(creds).list_roles, code="AccessDenied", status=403)
 
 
+def test_web_identity_session_is_audited_with_its_provider(srv, idp, provider):
+    role = web_role(srv, idp, provider)
+    creds = creds_of(assume(srv, role["Arn"], idp.token()))
+    srv.sts(creds).get_caller_identity()
+    ct = hg.client("cloudtrail", srv.endpoint, srv.root)
+    events = ct.lookup_events(
+        LookupAttributes=[{"AttributeKey": "AccessKeyId", "AttributeValue": creds.access_key_id}]
+    )["Events"]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    calls = [r for r in records if r["eventName"] == "GetCallerIdentity"]
+    assert calls, records
+    ctx = calls[0]["userIdentity"]["sessionContext"]
+    assert ctx["webIdFederationData"]["federatedProvider"] == provider
+    assert ctx["sessionIssuer"]["arn"] == role["Arn"]
+
+
 def test_web_identity_signed_call_works_too(srv, idp, provider):
     role = web_role(srv, idp, provider)
     resp = srv.query(

@@ -142,7 +142,23 @@ pub fn user_identity(caller: &crate::Caller) -> hourglass_audit::UserIdentity {
                     account_id,
                     user_name: r.role.name.clone(),
                 }),
-                web_id_federation_data: Some(serde_json::Value::Object(Default::default())),
+                // AWS records the provider for sessions of AssumeRoleWithWebIdentity and an
+                // empty object for every other role session.
+                web_id_federation_data: Some(
+                    caller
+                        .session
+                        .as_ref()
+                        .and_then(|s| s.federated.as_ref())
+                        .map_or_else(
+                            || serde_json::Value::Object(Default::default()),
+                            |f| {
+                                serde_json::json!({
+                                    "federatedProvider": f.provider,
+                                    "attributes": {},
+                                })
+                            },
+                        ),
+                ),
                 attributes: attributes.unwrap_or_default(),
                 source_identity,
             });
