@@ -4,8 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, meta_err, no_content, set_header, xml_ok};
-use crate::authz::{Conditions, bucket_arn};
+use super::{Ctx, bucket_config, meta_err, no_content, set_header, xml_ok};
 use crate::errors::{S3Error, S3Result};
 use crate::xml::{self, Writer};
 use crate::{Response, S3Service};
@@ -139,48 +138,21 @@ fn render(rules: &[Rule]) -> String {
 }
 
 async fn rules(svc: &S3Service, bucket: &str) -> S3Result<Option<Vec<Rule>>> {
-    match svc
-        .meta
-        .bucket_config(bucket, DOC)
-        .await
-        .map_err(meta_err)?
-    {
-        Some(json) => serde_json::from_str(&json)
-            .map(Some)
-            .map_err(|e| S3Error::internal(format!("stored CORS configuration: {e}"))),
-        None => Ok(None),
-    }
+    bucket_config::load(svc, bucket, DOC, "CORS configuration").await
 }
 
 pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
-    ctx.bucket_for(
-        &name,
-        "s3:PutBucketCORS",
-        &bucket_arn(&name),
-        &Conditions::default(),
-    )
-    .await?;
+    bucket_config::authorize(ctx, &name, "s3:PutBucketCORS").await?;
     let body = ctx.xml_body(super::body_limits::CORS).await?;
     let parsed = parse(&body)?;
-    let json = serde_json::to_string(&parsed).map_err(S3Error::internal)?;
-    ctx.svc
-        .meta
-        .set_bucket_config(&name, DOC, Some(&json))
-        .await
-        .map_err(meta_err)?;
+    bucket_config::save(ctx.svc, &name, DOC, Some(&parsed)).await?;
     Ok(no_content(200))
 }
 
 pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:GetBucketCORS",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
+    bucket_config::authorize(ctx, name, "s3:GetBucketCORS").await?;
     match rules(ctx.svc, name).await? {
         Some(r) => Ok(xml_ok(render(&r))),
         None => Err(S3Error::new(
@@ -194,18 +166,8 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:PutBucketCORS",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
-    ctx.svc
-        .meta
-        .set_bucket_config(name, DOC, None)
-        .await
-        .map_err(meta_err)?;
+    bucket_config::authorize(ctx, name, "s3:PutBucketCORS").await?;
+    bucket_config::save::<()>(ctx.svc, name, DOC, None).await?;
     Ok(no_content(204))
 }
 

@@ -9,8 +9,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, http_date, meta_err, no_content, xml_ok};
-use crate::authz::{Conditions, bucket_arn};
+use super::{Ctx, bucket_config, http_date, no_content, xml_ok};
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, Tag, Version};
 use crate::xml::{self, Element, Writer};
@@ -316,48 +315,21 @@ fn render(rules: &[Rule]) -> String {
 }
 
 async fn rules(svc: &S3Service, bucket: &str) -> S3Result<Option<Vec<Rule>>> {
-    match svc
-        .meta
-        .bucket_config(bucket, DOC)
-        .await
-        .map_err(meta_err)?
-    {
-        Some(j) => serde_json::from_str(&j)
-            .map(Some)
-            .map_err(|e| S3Error::internal(format!("stored lifecycle configuration: {e}"))),
-        None => Ok(None),
-    }
+    bucket_config::load(svc, bucket, DOC, "lifecycle configuration").await
 }
 
 pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
-    ctx.bucket_for(
-        &name,
-        "s3:PutLifecycleConfiguration",
-        &bucket_arn(&name),
-        &Conditions::default(),
-    )
-    .await?;
+    bucket_config::authorize(ctx, &name, "s3:PutLifecycleConfiguration").await?;
     let body = ctx.xml_body(super::body_limits::LIFECYCLE).await?;
     let parsed = parse(&body)?;
-    let json = serde_json::to_string(&parsed).map_err(S3Error::internal)?;
-    ctx.svc
-        .meta
-        .set_bucket_config(&name, DOC, Some(&json))
-        .await
-        .map_err(meta_err)?;
+    bucket_config::save(ctx.svc, &name, DOC, Some(&parsed)).await?;
     Ok(no_content(200))
 }
 
 pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:GetLifecycleConfiguration",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
+    bucket_config::authorize(ctx, name, "s3:GetLifecycleConfiguration").await?;
     match rules(ctx.svc, name).await? {
         Some(r) => Ok(xml_ok(render(&r))),
         None => Err(S3Error::new(
@@ -371,18 +343,8 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:PutLifecycleConfiguration",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
-    ctx.svc
-        .meta
-        .set_bucket_config(name, DOC, None)
-        .await
-        .map_err(meta_err)?;
+    bucket_config::authorize(ctx, name, "s3:PutLifecycleConfiguration").await?;
+    bucket_config::save::<()>(ctx.svc, name, DOC, None).await?;
     Ok(no_content(204))
 }
 

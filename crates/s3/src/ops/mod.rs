@@ -3,6 +3,7 @@
 
 pub(crate) mod acl;
 mod bucket;
+mod bucket_config;
 pub(crate) mod cors;
 mod lifecycle;
 mod list;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Ctx, meta_err, no_content, xml_ok};
+use super::{Ctx, bucket_config, meta_err, no_content, xml_ok};
 use crate::authz::{Conditions, bucket_arn};
 use crate::errors::{S3Error, S3Result};
 use crate::meta::Bucket;
@@ -236,38 +236,17 @@ pub async fn get_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn put_bucket(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
-    ctx.bucket_for(
-        &name,
-        "s3:PutBucketPublicAccessBlock",
-        &bucket_arn(&name),
-        &Conditions::default(),
-    )
-    .await?;
+    bucket_config::authorize(ctx, &name, "s3:PutBucketPublicAccessBlock").await?;
     let body = ctx.xml_body(super::body_limits::TAGGING).await?;
     let block = parse(&body)?;
-    let json = serde_json::to_string(&block).map_err(S3Error::internal)?;
-    ctx.svc
-        .meta
-        .set_bucket_config(&name, DOC, Some(&json))
-        .await
-        .map_err(meta_err)?;
+    bucket_config::save(ctx.svc, &name, DOC, Some(&block)).await?;
     Ok(no_content(200))
 }
 
 pub async fn delete_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:PutBucketPublicAccessBlock",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
-    ctx.svc
-        .meta
-        .set_bucket_config(name, DOC, None)
-        .await
-        .map_err(meta_err)?;
+    bucket_config::authorize(ctx, name, "s3:PutBucketPublicAccessBlock").await?;
+    bucket_config::save::<()>(ctx.svc, name, DOC, None).await?;
     Ok(no_content(204))
 }
 

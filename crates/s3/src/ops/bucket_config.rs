@@ -1,0 +1,56 @@
+//! Bucket sub-resources kept as JSON documents in the store (CORS, lifecycle, public access
+//! block): the authorization, loading and storing their Put/Get/Delete operations share.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Ctx, meta_err};
+use crate::S3Service;
+use crate::authz::{Conditions, bucket_arn};
+use crate::errors::{S3Error, S3Result};
+
+/// Authorizes `action` on the bucket itself (a missing bucket is reported only to callers
+/// allowed to act on it, as for every bucket operation).
+pub(crate) async fn authorize(ctx: &Ctx<'_>, bucket: &str, action: &str) -> S3Result<()> {
+    ctx.bucket_for(bucket, action, &bucket_arn(bucket), &Conditions::default())
+        .await
+        .map(|_| ())
+}
+
+/// The stored document `doc` of `bucket`, decoded; `what` names it in the internal error a
+/// corrupt document gives.
+pub(crate) async fn load<T: DeserializeOwned>(
+    svc: &S3Service,
+    bucket: &str,
+    doc: &str,
+    what: &str,
+) -> S3Result<Option<T>> {
+    match svc
+        .meta
+        .bucket_config(bucket, doc)
+        .await
+        .map_err(meta_err)?
+    {
+        Some(json) => serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| S3Error::internal(format!("stored {what}: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// Stores (or, with `None`, removes) the document `doc` of `bucket`.
+pub(crate) async fn save<T: Serialize>(
+    svc: &S3Service,
+    bucket: &str,
+    doc: &str,
+    value: Option<&T>,
+) -> S3Result<()> {
+    let json = value
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(S3Error::internal)?;
+    svc.meta
+        .set_bucket_config(bucket, doc, json.as_deref())
+        .await
+        .map_err(meta_err)
+}
