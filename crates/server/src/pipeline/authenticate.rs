@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use hourglass_iam::telemetry::RequestReport;
-use hourglass_iam::{AuthError, Caller, RequestParts};
+use hourglass_iam::{AuthError, Caller, Identity, RequestParts};
 
 use crate::state::AppState;
 
@@ -92,4 +92,11 @@ pub async fn authenticate(
             Err(e)
         }
     }
+}
+
+/// The identity service as the caller's account sees it: `None` (use the server's own, no
+/// copy) when the caller is in the server's account, a member account's view otherwise.
+pub fn account_view(state: &AppState, caller: &Caller) -> Option<Identity> {
+    let account = caller.account_id();
+    (account != state.identity.account_id()).then(|| state.identity.for_account(account))
 }

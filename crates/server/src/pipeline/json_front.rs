@@ -165,7 +165,7 @@ async fn answer(
     if state.audit.config().enabled {
         report.audit.request_parameters = hourglass_audit::params::json_request(&input);
     }
-    let scoped = state.identity.for_account(caller.account_id());
+    let scoped = authenticate::account_view(state, &caller);
     let ctx = JsonCtx {
         operation,
         iam_action,
@@ -173,7 +173,7 @@ async fn answer(
         body: &body,
         caller: &caller,
         request: &request,
-        identity: &scoped,
+        identity: scoped.as_ref().unwrap_or(&state.identity),
         state,
         request_id,
     };

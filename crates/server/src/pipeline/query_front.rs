@@ -205,7 +205,7 @@ async fn answer(
     // IAM operations act on the caller's own account.
     let scoped = caller
         .as_ref()
-        .map(|c| state.identity.for_account(c.account_id()));
+        .and_then(|c| authenticate::account_view(state, c));
     let ctx = api::Ctx {
         service,
         action: &action,
