@@ -5,10 +5,12 @@
 mod access_key_info;
 mod assume_role;
 mod decode;
+mod issue;
 mod session_token;
 
 pub(crate) use assume_role::validate_input as validate_assume_role_input;
 pub use assume_role::{AssumeRoleInput, AssumedRoleOutput, packed_policy_percent};
+pub(crate) use issue::SessionGrant;
 pub use session_token::SessionTokenInput;
 
 use chrono::{DateTime, Utc};

@@ -2,18 +2,16 @@
 //! provider registered for its `iss`, evaluate the role's trust policy with the
 //! provider-prefixed keys, and issue a role session like AssumeRole's (nothing is written).
 
-use chrono::Duration;
 use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind};
-use hourglass_store::{Secret, StoreError};
+use hourglass_store::StoreError;
 use serde_json::Value;
 
 use super::{FederationError, issuer_key_prefix, token};
 use crate::authz::{CallerPolicies, load_keys, merge_tags};
 use crate::error::{IamError, IamResult};
-use crate::ids::new_secret;
 use crate::principal::AssumedRole;
-use crate::session::{self, FederatedSession, SessionClaims, SessionKind};
-use crate::sts::{AssumeRoleInput, Credentials, packed_policy_percent};
+use crate::session::FederatedSession;
+use crate::sts::{AssumeRoleInput, Credentials, SessionGrant, packed_policy_percent};
 use crate::{Identity, validate};
 
 const DEFAULT_DURATION: i64 = 3600;
@@ -276,52 +274,33 @@ impl Identity {
             )));
         }
 
-        let expires = now + Duration::seconds(duration);
-        let access_key_id = session::new_temporary_key_id(&self.account_id);
-        let secret = new_secret();
-        let claims = SessionClaims {
-            kind: SessionKind::Role,
-            account_id: role.account_id.clone(),
-            secret: secret.clone(),
-            role_id: Some(role.role_id.clone()),
-            user_id: None,
-            session_name: Some(input.role_session_name.clone()),
-            issued_ms: now.timestamp_millis(),
-            expires_ms: expires.timestamp_millis(),
-            source_identity: source_identity.clone(),
-            tags: session_tags,
-            transitive_tag_keys: transitive_keys,
-            policy: input.policy.clone(),
-            policy_arns: input.policy_arns.clone(),
-            chain_depth: 0,
-            mfa: false,
-            federated: Some(FederatedSession {
-                provider: provider.arn.clone(),
-                keys: federated_keys,
-            }),
-            // No long-term key stands behind a federated or workload session.
-            origin_key_id: None,
-        };
-        let token =
-            session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;
+        let credentials = self.issue_session(
+            SessionGrant {
+                source_identity: source_identity.clone(),
+                tags: session_tags,
+                transitive_tag_keys: transitive_keys,
+                policy: input.policy.clone(),
+                policy_arns: input.policy_arns.clone(),
+                federated: Some(FederatedSession {
+                    provider: provider.arn.clone(),
+                    keys: federated_keys,
+                }),
+                // No long-term key stands behind a federated session.
+                ..SessionGrant::role(&role, &input.role_session_name, duration)
+            },
+            "AssumeRoleWithWebIdentity",
+        )?;
         let assumed = AssumedRole::new(role.clone(), &input.role_session_name);
         tracing::info!(
             provider = %provider.arn,
             %subject,
             session = %assumed.arn,
-            access_key_id = %access_key_id,
+            access_key_id = %credentials.access_key_id,
             duration,
             "assumed role with web identity"
         );
-        self.telemetry
-            .credentials_issued("AssumeRoleWithWebIdentity");
         Ok(WebIdentityOutput {
-            credentials: Credentials {
-                access_key_id,
-                secret_access_key: Secret::new(secret),
-                session_token: token,
-                expiration: expires,
-            },
+            credentials,
             assumed_role_id: assumed.assumed_role_id,
             arn: assumed.arn,
             subject,

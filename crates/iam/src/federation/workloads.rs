@@ -6,15 +6,11 @@
 //! `sts:AssumeRole`, exactly as on AWS, so binding a workload to a role never bypasses the
 //! role's own trust decision.
 
-use chrono::Duration;
 use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind};
-use hourglass_store::Secret;
 
 use crate::authz::{CallerPolicies, load_keys};
 use crate::error::{IamError, IamResult};
-use crate::ids::new_secret;
-use crate::session::{self, SessionClaims, SessionKind};
-use crate::sts::Credentials;
+use crate::sts::{Credentials, SessionGrant};
 use crate::{Identity, validate};
 
 /// A workload's role credentials.
@@ -100,41 +96,14 @@ impl Identity {
             .map_err(|_| denied())?;
         let duration = validate::int_range(&duration.to_string(), "DurationSeconds", 900, 43200)?
             .min(i64::from(role.max_session_duration));
-        let now = self.clock.now();
-        let expires = now + Duration::seconds(duration);
-        let access_key_id = session::new_temporary_key_id(&self.account_id);
-        let secret = new_secret();
-        let claims = SessionClaims {
-            kind: SessionKind::Role,
-            account_id: role.account_id.clone(),
-            secret: secret.clone(),
-            role_id: Some(role.role_id.clone()),
-            user_id: None,
-            session_name: Some(session_name.to_owned()),
-            issued_ms: now.timestamp_millis(),
-            expires_ms: expires.timestamp_millis(),
-            source_identity: None,
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            policy: None,
-            policy_arns: Vec::new(),
-            chain_depth: 0,
-            mfa: false,
-            federated: None,
-            // No long-term key stands behind a federated or workload session.
-            origin_key_id: None,
-        };
-        let token =
-            session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;
-        tracing::info!(%service, role = %role.arn, session = %session_name, access_key_id = %access_key_id, duration, "issued workload credentials");
-        self.telemetry.credentials_issued("WorkloadCredentials");
+        // No long-term key stands behind a workload session.
+        let credentials = self.issue_session(
+            SessionGrant::role(&role, session_name, duration),
+            "WorkloadCredentials",
+        )?;
+        tracing::info!(%service, role = %role.arn, session = %session_name, access_key_id = %credentials.access_key_id, duration, "issued workload credentials");
         Ok(WorkloadCredentials {
-            credentials: Credentials {
-                access_key_id,
-                secret_access_key: Secret::new(secret),
-                session_token: token,
-                expiration: expires,
-            },
+            credentials,
             role_arn: role.arn.clone(),
             role_name: role.name.clone(),
             role_id: role.role_id.clone(),

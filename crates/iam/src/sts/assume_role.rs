@@ -1,19 +1,17 @@
 //! AssumeRole (spec §3.2, §5.7): validate, authorize against the trust policy and the
 //! caller's own policies, then issue a sealed session. Nothing is written to the store.
 
-use chrono::Duration;
 use hourglass_policy::{
     AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind, RequestContext, limits,
     policy_size,
 };
-use hourglass_store::{Role, Secret, StoreError};
+use hourglass_store::{Role, StoreError};
 
-use super::Credentials;
+use super::{Credentials, SessionGrant};
 use crate::authz::{load_keys, merge_tags, policy_principal};
 use crate::error::{IamError, IamResult};
-use crate::ids::new_secret;
 use crate::principal::{AssumedRole, Caller};
-use crate::session::{self, SessionClaims, SessionKind};
+use crate::session::SessionClaims;
 use crate::{Identity, validate};
 
 /// Longest session a chained AssumeRole may ask for (seconds).
@@ -411,48 +409,30 @@ impl Identity {
             )));
         }
 
-        let now = self.clock.now();
-        let expires = now + Duration::seconds(duration);
-        // The key id encodes the account the credentials act in: the role's.
-        let access_key_id = session::new_temporary_key_id(&role.account_id);
-        let secret = new_secret();
-        let claims = SessionClaims {
-            kind: SessionKind::Role,
-            account_id: role.account_id.clone(),
-            secret: secret.clone(),
-            role_id: Some(role.role_id.clone()),
-            user_id: None,
-            session_name: Some(input.role_session_name.clone()),
-            issued_ms: now.timestamp_millis(),
-            expires_ms: expires.timestamp_millis(),
-            source_identity: source_identity.clone(),
-            tags: session_tags,
-            transitive_tag_keys: transitive_keys,
-            policy: input.policy.clone(),
-            policy_arns: input.policy_arns.clone(),
-            chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
-            mfa: mfa_now || parent.is_some_and(|p| p.mfa),
-            federated: None,
-            origin_key_id: caller.origin_key_id(),
-        };
-        let token =
-            session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;
+        let credentials = self.issue_session(
+            SessionGrant {
+                source_identity: source_identity.clone(),
+                tags: session_tags,
+                transitive_tag_keys: transitive_keys,
+                policy: input.policy.clone(),
+                policy_arns: input.policy_arns.clone(),
+                chain_depth: parent.map_or(0, |p| p.chain_depth.saturating_add(1)),
+                mfa: mfa_now || parent.is_some_and(|p| p.mfa),
+                origin_key_id: caller.origin_key_id(),
+                ..SessionGrant::role(&role, &input.role_session_name, duration)
+            },
+            "AssumeRole",
+        )?;
         let assumed = AssumedRole::new(role.clone(), &input.role_session_name);
         tracing::info!(
             caller = %caller.arn(),
             session = %assumed.arn,
-            access_key_id = %access_key_id,
+            access_key_id = %credentials.access_key_id,
             duration,
             "assumed role"
         );
-        self.telemetry.credentials_issued("AssumeRole");
         Ok(AssumedRoleOutput {
-            credentials: Credentials {
-                access_key_id,
-                secret_access_key: Secret::new(secret),
-                session_token: token,
-                expiration: expires,
-            },
+            credentials,
             assumed_role_id: assumed.assumed_role_id,
             arn: assumed.arn,
             packed_policy_size: packed.map(|p| u32::try_from(p).unwrap_or(u32::MAX)),

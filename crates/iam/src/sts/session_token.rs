@@ -1,14 +1,10 @@
 //! GetSessionToken (spec §3.3): temporary credentials for a user or root signing with a
 //! long-term key. Not subject to policy; the session acts as the user.
 
-use chrono::Duration;
-use hourglass_store::Secret;
-
-use super::Credentials;
+use super::{Credentials, SessionGrant};
 use crate::error::{IamError, IamResult};
-use crate::ids::new_secret;
 use crate::principal::{Caller, Principal};
-use crate::session::{self, SessionClaims, SessionKind};
+use crate::session::SessionKind;
 use crate::{Identity, validate};
 
 /// GetSessionToken parameters, as received.
@@ -69,38 +65,15 @@ impl Identity {
                 ));
             }
         };
-        let now = self.clock.now();
-        let expires = now + Duration::seconds(duration);
-        let access_key_id = session::new_temporary_key_id(&self.account_id);
-        let secret = new_secret();
-        let claims = SessionClaims {
-            kind,
-            account_id: caller.account_id().to_owned(),
-            secret: secret.clone(),
-            role_id: None,
-            user_id,
-            session_name: None,
-            issued_ms: now.timestamp_millis(),
-            expires_ms: expires.timestamp_millis(),
-            source_identity: None,
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            policy: None,
-            policy_arns: Vec::new(),
-            chain_depth: 0,
-            mfa,
-            federated: None,
-            origin_key_id: caller.origin_key_id(),
-        };
-        let token =
-            session::seal(self.key_ring()?, &access_key_id, &claims).map_err(IamError::Internal)?;
-        tracing::info!(caller = %caller.arn(), access_key_id = %access_key_id, duration, "issued session token");
-        self.telemetry.credentials_issued("GetSessionToken");
-        Ok(Credentials {
-            access_key_id,
-            secret_access_key: Secret::new(secret),
-            session_token: token,
-            expiration: expires,
-        })
+        let credentials = self.issue_session(
+            SessionGrant {
+                mfa,
+                origin_key_id: caller.origin_key_id(),
+                ..SessionGrant::principal(kind, caller.account_id(), user_id, duration)
+            },
+            "GetSessionToken",
+        )?;
+        tracing::info!(caller = %caller.arn(), access_key_id = %credentials.access_key_id, duration, "issued session token");
+        Ok(credentials)
     }
 }
