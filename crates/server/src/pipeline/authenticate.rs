@@ -5,9 +5,12 @@
 
 use std::net::SocketAddr;
 
+use bytes::Bytes;
 use hourglass_iam::telemetry::RequestReport;
 use hourglass_iam::{AuthError, Caller, Identity, RequestParts};
 
+use crate::http::body::{BodyError, read_limited};
+use crate::http::timed_body::TimedBody;
 use crate::state::AppState;
 
 /// Bodies up to this size are buffered before the key is looked up, which spares small
@@ -30,6 +33,52 @@ pub fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
 /// Whether a body of this size hint must have its key checked before it is read.
 pub fn needs_precheck(hint: &hyper::body::SizeHint) -> bool {
     hint.upper().is_none_or(|n| n > PRECHECK_BODY_BYTES)
+}
+
+/// Why a buffered request body could not be read; each front answers it in its protocol.
+#[derive(Debug)]
+pub enum BodyReadError {
+    /// Declared or actual size over the limit (the limit).
+    TooLarge(usize),
+    /// A large body signed with a key that does not exist or is not active.
+    Auth(AuthError),
+    /// The connection failed mid-body.
+    Read(String),
+    /// The body paused longer than the body read timeout.
+    TimedOut,
+}
+
+/// Reads a signed request's body, up to `limit` bytes and within the body read timeout, for
+/// the Query and JSON fronts. A declared length over the limit is refused before any byte is
+/// read, and so is a large body whose key (for a request signed for `signing_name`) does not
+/// exist or is not active: no unbounded buffering before authentication.
+#[allow(clippy::too_many_arguments)]
+pub async fn read_body(
+    parts: &http::request::Parts,
+    body: TimedBody,
+    remote: SocketAddr,
+    secure: bool,
+    signing_name: Option<&str>,
+    limit: usize,
+    state: &AppState,
+    report: &mut RequestReport,
+) -> Result<Bytes, BodyReadError> {
+    let hint = hyper::body::Body::size_hint(&body);
+    if hint.lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Err(BodyReadError::TooLarge(limit));
+    }
+    if let Some(signing_name) = signing_name
+        && needs_precheck(&hint)
+        && let Err(e) = precheck_key(parts, remote, secure, signing_name, state).await
+    {
+        report.auth_failed = true;
+        return Err(BodyReadError::Auth(e));
+    }
+    read_limited(body, limit).await.map_err(|e| match e {
+        BodyError::TooLarge(n) => BodyReadError::TooLarge(n),
+        BodyError::Read(m) => BodyReadError::Read(m),
+        BodyError::TimedOut => BodyReadError::TimedOut,
+    })
 }
 
 /// Resolves the access key (and session token) a header- or URL-signed request names,

@@ -6,9 +6,9 @@ use hourglass_iam::RequestParts;
 use hourglass_iam::telemetry::RequestReport;
 use hourglass_wire::json::{JsonVersion, Limits};
 
-use super::authenticate;
+use super::authenticate::{self, BodyReadError};
 use crate::api::json_services;
-use crate::http::body::{BodyError, Response, close_after, read_limited, response};
+use crate::http::body::{Response, close_after, response};
 use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
 use crate::json::{JsonApiError, JsonCtx, errors};
 use crate::state::AppState;
@@ -113,37 +113,31 @@ async fn answer(
         max_bytes: state.config.max_query_body_bytes,
         ..Limits::default()
     };
-    let hint = hyper::body::Body::size_hint(&body);
-    if hint.lower() > u64::try_from(limits.max_bytes).unwrap_or(u64::MAX) {
-        let e = hourglass_wire::json::JsonError::TooLarge(limits.max_bytes);
-        return Err((errors::from_wire(&e), version, true));
-    }
-    if authenticate::needs_precheck(&hint)
-        && let Err(e) =
-            authenticate::precheck_key(&parts, remote, secure, spec.signing_name, state).await
-    {
-        report.auth_failed = true;
-        return Err((errors::from_auth(&e), version, true));
-    }
-    let body = match read_limited(body, limits.max_bytes).await {
+    let read = authenticate::read_body(
+        &parts,
+        body,
+        remote,
+        secure,
+        Some(spec.signing_name),
+        limits.max_bytes,
+        state,
+        report,
+    )
+    .await;
+    let body = match read {
         Ok(b) => b,
-        Err(BodyError::TooLarge(n)) => {
-            let e = hourglass_wire::json::JsonError::TooLarge(n);
-            return Err((errors::from_wire(&e), version, true));
-        }
-        Err(BodyError::Read(m)) => {
-            return Err((
-                JsonApiError::new(400, "SerializationException", m),
-                version,
-                true,
-            ));
-        }
-        Err(BodyError::TimedOut) => {
-            return Err((
-                JsonApiError::new(400, "RequestTimeout", REQUEST_TIMEOUT_MESSAGE),
-                version,
-                true,
-            ));
+        Err(e) => {
+            let err = match e {
+                BodyReadError::TooLarge(n) => {
+                    errors::from_wire(&hourglass_wire::json::JsonError::TooLarge(n))
+                }
+                BodyReadError::Auth(e) => errors::from_auth(&e),
+                BodyReadError::Read(m) => JsonApiError::new(400, "SerializationException", m),
+                BodyReadError::TimedOut => {
+                    JsonApiError::new(400, "RequestTimeout", REQUEST_TIMEOUT_MESSAGE)
+                }
+            };
+            return Err((err, version, true));
         }
     };
 

@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use hourglass_iam::telemetry::RequestReport;
 use hourglass_iam::{IamError, RequestParts};
 
-use super::authenticate;
+use super::authenticate::{self, BodyReadError};
 use crate::api::{self, ApiError};
-use crate::http::body::{BodyError, Response, close_after, read_limited, response};
+use crate::http::body::{Response, close_after, response};
 use crate::http::timed_body::{REQUEST_TIMEOUT_MESSAGE, TimedBody};
 use crate::query::{Params, QueryError, Service, envelope, errors};
 use crate::state::AppState;
@@ -37,9 +37,7 @@ fn error_response(service: Service, err: errors::WireError, request_id: &str) ->
     r
 }
 
-/// Reads the form body within `max_query_body_bytes` and the body read timeout. A declared
-/// length over the limit is refused before any byte is read, and so is a large body signed
-/// with a key that does not exist or is not active.
+/// Reads the form body within `max_query_body_bytes` (see [`authenticate::read_body`]).
 async fn read_body(
     parts: &http::request::Parts,
     body: TimedBody,
@@ -49,30 +47,30 @@ async fn read_body(
     state: &AppState,
     report: &mut RequestReport,
 ) -> Result<bytes::Bytes, errors::WireError> {
+    let signing_name = signed_service.map(Service::signing_name);
     let limit = state.config.max_query_body_bytes;
-    let hint = hyper::body::Body::size_hint(&body);
-    if hint.lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
-        return Err(errors::from_query(&QueryError::TooLarge(limit)));
-    }
-    if let Some(service) = signed_service
-        && authenticate::needs_precheck(&hint)
-        && let Err(e) =
-            authenticate::precheck_key(parts, remote, secure, service.signing_name(), state).await
-    {
-        report.auth_failed = true;
-        return Err(errors::from_auth(&e));
-    }
-    match read_limited(body, limit).await {
-        Ok(b) => Ok(b),
-        Err(BodyError::TooLarge(n)) => Err(errors::from_query(&QueryError::TooLarge(n))),
-        Err(BodyError::Read(m)) => Err(errors::from_query(&QueryError::BadRead(m))),
-        Err(BodyError::TimedOut) => Err(errors::WireError {
+    authenticate::read_body(
+        parts,
+        body,
+        remote,
+        secure,
+        signing_name,
+        limit,
+        state,
+        report,
+    )
+    .await
+    .map_err(|e| match e {
+        BodyReadError::TooLarge(n) => errors::from_query(&QueryError::TooLarge(n)),
+        BodyReadError::Auth(e) => errors::from_auth(&e),
+        BodyReadError::Read(m) => errors::from_query(&QueryError::BadRead(m)),
+        BodyReadError::TimedOut => errors::WireError {
             status: 400,
             code: "RequestTimeout",
             message: REQUEST_TIMEOUT_MESSAGE.to_owned(),
             encoded: None,
-        }),
-    }
+        },
+    })
 }
 
 /// Handles one Query request end to end, under the request id the pipeline assigned. The
