@@ -8,8 +8,8 @@ mod decode;
 mod issue;
 mod session_token;
 
-pub(crate) use assume_role::validate_input as validate_assume_role_input;
 pub use assume_role::{AssumeRoleInput, AssumedRoleOutput, packed_policy_percent};
+pub(crate) use assume_role::{packed_policy_fits, validate_input as validate_assume_role_input};
 pub(crate) use issue::SessionGrant;
 pub use session_token::SessionTokenInput;
 

@@ -11,7 +11,9 @@ use crate::authz::{CallerPolicies, load_keys, merge_tags};
 use crate::error::{IamError, IamResult};
 use crate::principal::AssumedRole;
 use crate::session::FederatedSession;
-use crate::sts::{AssumeRoleInput, Credentials, SessionGrant, packed_policy_percent};
+use crate::sts::{
+    AssumeRoleInput, Credentials, SessionGrant, packed_policy_fits, packed_policy_percent,
+};
 use crate::{Identity, validate};
 
 const DEFAULT_DURATION: i64 = 3600;
@@ -268,11 +270,7 @@ impl Identity {
         merge_tags(&mut session_tags, &tags);
         let packed =
             packed_policy_percent(input.policy.as_deref(), &input.policy_arns, &session_tags);
-        if packed > 100 {
-            return Err(IamError::PackedPolicyTooLarge(format!(
-                "Packed policy consumes {packed}% of allotted space, please use smaller policy."
-            )));
-        }
+        packed_policy_fits(packed)?;
 
         let credentials = self.issue_session(
             SessionGrant {

@@ -17,6 +17,16 @@ use crate::{Identity, validate};
 /// Longest session a chained AssumeRole may ask for (seconds).
 const CHAINED_MAX: i64 = 3600;
 const DEFAULT_DURATION: i64 = 3600;
+/// PackedPolicyTooLarge when the packed session policies and tags exceed their budget.
+pub(crate) fn packed_policy_fits(percent: usize) -> IamResult<()> {
+    if percent > 100 {
+        return Err(IamError::PackedPolicyTooLarge(format!(
+            "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+        )));
+    }
+    Ok(())
+}
+
 /// The budget PackedPolicySize is a percentage of (see [`packed_policy_percent`]).
 const PACKED_BUDGET: usize = limits::SESSION_POLICY_PACKED;
 
@@ -401,12 +411,8 @@ impl Identity {
             || !input.policy_arns.is_empty()
             || !session_tags.is_empty())
         .then(|| packed_policy_percent(input.policy.as_deref(), &input.policy_arns, &session_tags));
-        if let Some(p) = packed
-            && p > 100
-        {
-            return Err(IamError::PackedPolicyTooLarge(format!(
-                "Packed policy consumes {p}% of allotted space, please use smaller policy."
-            )));
+        if let Some(p) = packed {
+            packed_policy_fits(p)?;
         }
 
         let credentials = self.issue_session(

@@ -40,21 +40,9 @@ impl SessionGrant {
     /// MFA, not chained, not federated, no long-term key behind it.
     pub(crate) fn role(role: &Role, session_name: &str, duration_secs: i64) -> Self {
         Self {
-            kind: SessionKind::Role,
-            account_id: role.account_id.clone(),
             role_id: Some(role.role_id.clone()),
-            user_id: None,
             session_name: Some(session_name.to_owned()),
-            duration_secs,
-            source_identity: None,
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            policy: None,
-            policy_arns: Vec::new(),
-            chain_depth: 0,
-            mfa: false,
-            federated: None,
-            origin_key_id: None,
+            ..Self::principal(SessionKind::Role, &role.account_id, None, duration_secs)
         }
     }
 
