@@ -21,59 +21,255 @@ use crate::sql::{
     tx_fn, users,
 };
 
-impl Store {
+store_api! {
     /// Creates the account if absent (idempotent) and returns it as stored (the first
     /// `create_date` wins). `InvalidInput` unless the id is 12 decimal digits.
-    pub async fn ensure_account(
-        &self,
-        account_id: &str,
-        create_date: DateTime<Utc>,
-    ) -> Result<Account> {
-        run!(
-            self.write,
-            [account_id, create_date],
-            |tx| accounts::ensure(tx, &account_id, create_date)
-        )
-    }
+    write fn ensure_account(account_id: &str, create_date: DateTime<Utc>) -> Account
+        = |tx| accounts::ensure(tx, &account_id, create_date);
 
     /// `NotFound(Account)`.
-    pub async fn get_account(&self, account_id: &str) -> Result<Account> {
-        run!(self.read, [account_id], |tx| accounts::get(tx, &account_id))
-    }
+    read fn get_account(account_id: &str) -> Account = |tx| accounts::get(tx, &account_id);
 
     /// Counts for GetAccountSummary.
-    pub async fn account_summary(&self, account_id: &str) -> Result<AccountSummary> {
-        run!(self.read, [account_id], |tx| accounts::summary(
-            tx,
-            &account_id
-        ))
-    }
+    read fn account_summary(account_id: &str) -> AccountSummary
+        = |tx| accounts::summary(tx, &account_id);
 
     /// `NotFound(Account)` if the account does not exist; `AlreadyExists(User)` when a user
     /// with the same name in any case exists; `NotFound(Policy)` for an unknown boundary ARN;
     /// `LimitExceeded(UsersPerAccount | TagsPerUser)`.
-    pub async fn create_user(&self, user: NewUser) -> Result<User> {
-        run!(self.write, [user], |tx, q| users::create(tx, &q, &user))
-    }
+    write fn create_user(user: NewUser) -> User = |tx, q| users::create(tx, &q, &user);
 
     /// Case-insensitive lookup. `NotFound(User)`.
-    pub async fn get_user(&self, account_id: &str, name: &str) -> Result<User> {
-        run!(self.read, [account_id, name], |tx| users::get(
-            tx,
-            &account_id,
-            &name
-        ))
-    }
+    read fn get_user(account_id: &str, name: &str) -> User
+        = |tx| users::get(tx, &account_id, &name);
 
     /// Lookup by `AIDA…` id. `NotFound(User)` (named by the id).
-    pub async fn get_user_by_id(&self, account_id: &str, user_id: &str) -> Result<User> {
-        run!(self.read, [account_id, user_id], |tx| users::get_by_id(
-            tx,
-            &account_id,
-            &user_id
-        ))
-    }
+    read fn get_user_by_id(account_id: &str, user_id: &str) -> User
+        = |tx| users::get_by_id(tx, &account_id, &user_id);
 
+    /// Renames and/or moves a user; the user id, keys, policies and memberships stay.
+    /// `NotFound(User)`; `AlreadyExists(User)` if the new name is taken by another user.
+    write fn update_user(account_id: &str, name: &str, update: Rename) -> User
+        = |tx| users::update(tx, &account_id, &name, &update);
+
+    /// `NotFound(User)`; `DeleteConflict(AccessKeys | InlinePolicies | AttachedPolicies |
+    /// UserInGroups)`, checked in that order.
+    write fn delete_user(account_id: &str, name: &str) -> ()
+        = |tx| users::delete(tx, &account_id, &name);
+
+    /// The owner's keys ordered by creation date then id.
+    read fn list_access_keys(account_id: &str, owner: &KeyOwner) -> Vec<AccessKeyMetadata>
+        = |tx| keys::list(tx, &account_id, &owner);
+
+    /// `NotFound(AccessKey)` unless the key exists and belongs to `owner` in the account.
+    write fn update_access_key_status(
+        account_id: &str,
+        owner: &KeyOwner,
+        access_key_id: &str,
+        status: AccessKeyStatus,
+    ) -> ()
+        = |tx| keys::update_status(tx, &account_id, &owner, &access_key_id, status);
+
+    /// `NotFound(AccessKey)` unless the key exists and belongs to `owner` in the account.
+    write fn delete_access_key(account_id: &str, owner: &KeyOwner, access_key_id: &str) -> ()
+        = |tx| keys::delete(tx, &account_id, &owner, &access_key_id);
+
+    /// `NotFound(Account)`; `AlreadyExists(Role)`; `NotFound(Policy)` for an unknown boundary;
+    /// `LimitExceeded(RolesPerAccount | TagsPerRole)`.
+    write fn create_role(role: NewRole) -> Role = |tx, q| roles::create(tx, &q, &role);
+
+    /// Case-insensitive lookup. `NotFound(Role)`.
+    read fn get_role(account_id: &str, name: &str) -> Role
+        = |tx| roles::get(tx, &account_id, &name);
+
+    /// Lookup by `AROA…` id. `NotFound(Role)` (named by the id).
+    read fn get_role_by_id(account_id: &str, role_id: &str) -> Role
+        = |tx| roles::get_by_id(tx, &account_id, &role_id);
+
+    /// UpdateRole. `NotFound(Role)`.
+    write fn update_role(account_id: &str, name: &str, update: RoleUpdate) -> Role
+        = |tx| roles::update(tx, &account_id, &name, &update);
+
+    /// UpdateAssumeRolePolicy. `NotFound(Role)`.
+    write fn update_assume_role_policy(account_id: &str, name: &str, document: &str) -> ()
+        = |tx| roles::update_trust(tx, &account_id, &name, &document);
+
+    /// `NotFound(Role)`; `DeleteConflict(InlinePolicies | AttachedPolicies)`.
+    write fn delete_role(account_id: &str, name: &str) -> ()
+        = |tx| roles::delete(tx, &account_id, &name);
+
+    /// Creates a customer-managed policy with `document` as default version `v1`.
+    /// `NotFound(Account)`; `AlreadyExists(Policy)` (named by the policy name) when the
+    /// account has a policy of that name on any path; `LimitExceeded(PoliciesPerAccount |
+    /// TagsPerPolicy)`; `InvalidInput` if `account_id` is [`AWS_ACCOUNT`].
+    write fn create_policy(policy: NewPolicy) -> ManagedPolicy
+        = |tx, q| policies::create(tx, &q, &policy);
+
+    /// Idempotent start-up registration of an AWS-managed policy: creates it, or updates its
+    /// description and default document in place when they changed. Existing ids are kept.
+    write fn upsert_aws_managed_policy(policy: AwsManagedPolicy) -> ManagedPolicy
+        = |tx| policies::upsert_aws(tx, &policy);
+
+    /// A customer policy of the account or an AWS-managed policy, by ARN, with counts for this
+    /// account. `NotFound(Policy)`.
+    read fn get_policy(account_id: &str, policy_arn: &str) -> ManagedPolicy
+        = |tx| policies::get(tx, &account_id, &policy_arn);
+
+    /// ListPolicies, ordered by lowercase name then ARN.
+    read fn list_policies(
+        account_id: &str,
+        filter: &PolicyFilter,
+        page: &PageRequest,
+    ) -> Page<ManagedPolicy>
+        = |tx| policies::list(tx, &account_id, &filter, &page);
+
+    /// Deletes a customer policy and its default version. `NotFound(Policy)`;
+    /// `Unmodifiable` for AWS-managed policies; `DeleteConflict(PolicyAttached)` while attached
+    /// or used as a boundary; `DeleteConflict(PolicyHasVersions)` while non-default versions
+    /// exist.
+    write fn delete_policy(account_id: &str, policy_arn: &str) -> ()
+        = |tx| policies::delete(tx, &account_id, &policy_arn);
+
+    /// Adds the next version (`vN`, never reused), optionally as default (which also sets the
+    /// policy's update date to `create_date`). `NotFound(Policy)`; `Unmodifiable`;
+    /// `LimitExceeded(VersionsPerPolicy)`.
+    write fn create_policy_version(
+        account_id: &str,
+        policy_arn: &str,
+        document: &str,
+        set_as_default: bool,
+        create_date: DateTime<Utc>,
+    ) -> PolicyVersion
+        = |tx, q| policies::create_version(
+            tx, &q, &account_id, &policy_arn, &document, set_as_default, create_date
+        );
+
+    /// `NotFound(Policy)`; `NotFound(PolicyVersion)`.
+    read fn get_policy_version(
+        account_id: &str,
+        policy_arn: &str,
+        version_id: &str,
+    ) -> PolicyVersion
+        = |tx| policies::get_version(tx, &account_id, &policy_arn, &version_id);
+
+    /// All versions, newest first. `NotFound(Policy)`.
+    read fn list_policy_versions(account_id: &str, policy_arn: &str) -> Vec<PolicyVersion>
+        = |tx| policies::list_versions(tx, &account_id, &policy_arn);
+
+    /// `NotFound(Policy)`; `NotFound(PolicyVersion)`; `Unmodifiable`.
+    write fn set_default_policy_version(
+        account_id: &str,
+        policy_arn: &str,
+        version_id: &str,
+        update_date: DateTime<Utc>,
+    ) -> ()
+        = |tx| policies::set_default(tx, &account_id, &policy_arn, &version_id, update_date);
+
+    /// `NotFound(Policy)`; `NotFound(PolicyVersion)`; `Unmodifiable`;
+    /// `DeleteConflict(DefaultVersion)`.
+    write fn delete_policy_version(account_id: &str, policy_arn: &str, version_id: &str) -> ()
+        = |tx| policies::delete_version(tx, &account_id, &policy_arn, &version_id);
+
+    /// Attaches a managed policy (customer of this account, or AWS-managed); attaching twice
+    /// is a no-op. `NotFound(User | Role | Group)`; `NotFound(Policy)`;
+    /// `LimitExceeded(PoliciesPerUser | PoliciesPerRole | PoliciesPerGroup)`.
+    write fn attach_policy(account_id: &str, entity: &EntityRef, policy_arn: &str) -> ()
+        = |tx, q| attachments::attach(tx, &q, &account_id, &entity, &policy_arn);
+
+    /// `NotFound(User | Role | Group)`; `NotFound(AttachedPolicy)` when not attached.
+    write fn detach_policy(account_id: &str, entity: &EntityRef, policy_arn: &str) -> ()
+        = |tx| attachments::detach(tx, &account_id, &entity, &policy_arn);
+
+    /// ListEntitiesForPolicy, ordered by kind (groups, roles, users — AWS's response order)
+    /// then lowercase name; `path_prefix` filters on the entity path. `NotFound(Policy)`.
+    read fn list_entities_for_policy(
+        account_id: &str,
+        policy_arn: &str,
+        filter: &EntityFilter,
+        page: &PageRequest,
+    ) -> Page<PolicyEntity>
+        = |tx| attachments::list_entities(tx, &account_id, &policy_arn, &filter, &page);
+
+    /// Creates or replaces an inline policy (names are case-sensitive).
+    /// `NotFound(User | Role | Group)`; `PolicySizeExceeded` when the sum of the entity's other
+    /// inline policies and `check.size` exceeds `check.limit`.
+    write fn put_inline_policy(
+        account_id: &str,
+        entity: &EntityRef,
+        policy_name: &str,
+        document: &str,
+        check: SizeCheck,
+    ) -> ()
+        = |tx| inline::put(tx, &account_id, &entity, &policy_name, &document, check);
+
+    /// `NotFound(User | Role | Group)`; `NotFound(InlinePolicy(kind))`.
+    read fn get_inline_policy(
+        account_id: &str,
+        entity: &EntityRef,
+        policy_name: &str,
+    ) -> InlinePolicy
+        = |tx| inline::get(tx, &account_id, &entity, &policy_name);
+
+    /// `NotFound(User | Role | Group)`; `NotFound(InlinePolicy(kind))`.
+    write fn delete_inline_policy(account_id: &str, entity: &EntityRef, policy_name: &str) -> ()
+        = |tx| inline::delete(tx, &account_id, &entity, &policy_name);
+
+    /// Inline policy names ordered by name. `NotFound(User | Role | Group)`.
+    read fn list_inline_policies(
+        account_id: &str,
+        entity: &EntityRef,
+        page: &PageRequest,
+    ) -> Page<String>
+        = |tx| inline::list_names(tx, &account_id, &entity, &page);
+
+    /// `NotFound(Account)`; `AlreadyExists(Group)`; `LimitExceeded(GroupsPerAccount)`.
+    write fn create_group(group: NewGroup) -> Group = |tx, q| groups::create(tx, &q, &group);
+
+    /// Case-insensitive lookup. `NotFound(Group)`.
+    read fn get_group(account_id: &str, name: &str) -> Group
+        = |tx| groups::get(tx, &account_id, &name);
+
+    /// UpdateGroup (rename/move). `NotFound(Group)`; `AlreadyExists(Group)`.
+    write fn update_group(account_id: &str, name: &str, update: Rename) -> Group
+        = |tx| groups::update(tx, &account_id, &name, &update);
+
+    /// `NotFound(Group)`; `DeleteConflict(GroupHasMembers | InlinePolicies |
+    /// AttachedPolicies)`.
+    write fn delete_group(account_id: &str, name: &str) -> ()
+        = |tx| groups::delete(tx, &account_id, &name);
+
+    /// Adding a member twice is a no-op. `NotFound(Group)`; `NotFound(User)`;
+    /// `LimitExceeded(GroupsPerUser)`.
+    write fn add_user_to_group(account_id: &str, group: &str, user: &str) -> ()
+        = |tx, q| groups::add_member(tx, &q, &account_id, &group, &user);
+
+    /// `NotFound(Group)`; `NotFound(User)`; `NotFound(GroupMember)` if not a member.
+    write fn remove_user_from_group(account_id: &str, group: &str, user: &str) -> ()
+        = |tx| groups::remove_member(tx, &account_id, &group, &user);
+
+    /// Members of a group (GetGroup), ordered by lowercase user name. `NotFound(Group)`.
+    read fn list_group_members(account_id: &str, group: &str, page: &PageRequest) -> Page<User>
+        = |tx| groups::members(tx, &account_id, &group, &page);
+
+    /// ListGroupsForUser, ordered by lowercase group name. `NotFound(User)`.
+    read fn list_groups_for_user(account_id: &str, user: &str, page: &PageRequest) -> Page<Group>
+        = |tx| groups::list_for_user(tx, &account_id, &user, &page);
+
+    /// The identity policies of a principal in one consistent read: default versions of
+    /// attached managed policies, inline policies, (users) the same for each group, and the
+    /// permissions boundary. `NotFound(User | Role)` (named by the id) if the principal is gone.
+    read fn principal_policies(account_id: &str, principal: &PrincipalRef) -> PrincipalPolicies
+        = |tx| authz::principal_policies(tx, &account_id, &principal);
+
+    /// A server setting, if set.
+    read fn get_setting(key: &str) -> Option<String> = |tx| accounts::get_setting(tx, &key);
+
+    /// Sets a server setting (insert or replace).
+    write fn put_setting(key: &str, value: &str) -> ()
+        = |tx| accounts::put_setting(tx, &key, &value);
+}
+
+impl Store {
     /// Users whose path starts with `path_prefix`, ordered by lowercase name.
     /// `InvalidInput` for a marker this store did not issue.
     pub async fn list_users(
@@ -88,27 +284,6 @@ impl Store {
             [account_id, path_prefix, page],
             |tx| users::list(tx, &account_id, path_prefix.as_deref(), &page)
         )
-    }
-
-    /// Renames and/or moves a user; the user id, keys, policies and memberships stay.
-    /// `NotFound(User)`; `AlreadyExists(User)` if the new name is taken by another user.
-    pub async fn update_user(&self, account_id: &str, name: &str, update: Rename) -> Result<User> {
-        run!(self.write, [account_id, name, update], |tx| users::update(
-            tx,
-            &account_id,
-            &name,
-            &update
-        ))
-    }
-
-    /// `NotFound(User)`; `DeleteConflict(AccessKeys | InlinePolicies | AttachedPolicies |
-    /// UserInGroups)`, checked in that order.
-    pub async fn delete_user(&self, account_id: &str, name: &str) -> Result<()> {
-        run!(self.write, [account_id, name], |tx| users::delete(
-            tx,
-            &account_id,
-            &name
-        ))
     }
 
     /// Sets (`Some(arn)`) or removes (`None`, idempotent) the user's permissions boundary.
@@ -195,46 +370,6 @@ impl Store {
         Ok(AccessKey { metadata, secret })
     }
 
-    /// The owner's keys ordered by creation date then id.
-    pub async fn list_access_keys(
-        &self,
-        account_id: &str,
-        owner: &KeyOwner,
-    ) -> Result<Vec<AccessKeyMetadata>> {
-        run!(self.read, [account_id, owner], |tx| keys::list(
-            tx,
-            &account_id,
-            &owner
-        ))
-    }
-
-    /// `NotFound(AccessKey)` unless the key exists and belongs to `owner` in the account.
-    pub async fn update_access_key_status(
-        &self,
-        account_id: &str,
-        owner: &KeyOwner,
-        access_key_id: &str,
-        status: AccessKeyStatus,
-    ) -> Result<()> {
-        run!(
-            self.write,
-            [account_id, owner, access_key_id, status],
-            |tx| keys::update_status(tx, &account_id, &owner, &access_key_id, status)
-        )
-    }
-
-    /// `NotFound(AccessKey)` unless the key exists and belongs to `owner` in the account.
-    pub async fn delete_access_key(
-        &self,
-        account_id: &str,
-        owner: &KeyOwner,
-        access_key_id: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, owner, access_key_id], |tx| {
-            keys::delete(tx, &account_id, &owner, &access_key_id)
-        })
-    }
-
     /// Records a use of the key: one UPDATE, cheap enough for the request path (the caller may
     /// still throttle). An unknown key is silently ignored.
     pub async fn record_access_key_use(
@@ -245,30 +380,6 @@ impl Store {
         run!(self.write_untracked, [access_key_id, used], |tx| {
             keys::record_use(tx, &access_key_id, &used)
         })
-    }
-
-    /// `NotFound(Account)`; `AlreadyExists(Role)`; `NotFound(Policy)` for an unknown boundary;
-    /// `LimitExceeded(RolesPerAccount | TagsPerRole)`.
-    pub async fn create_role(&self, role: NewRole) -> Result<Role> {
-        run!(self.write, [role], |tx, q| roles::create(tx, &q, &role))
-    }
-
-    /// Case-insensitive lookup. `NotFound(Role)`.
-    pub async fn get_role(&self, account_id: &str, name: &str) -> Result<Role> {
-        run!(self.read, [account_id, name], |tx| roles::get(
-            tx,
-            &account_id,
-            &name
-        ))
-    }
-
-    /// Lookup by `AROA…` id. `NotFound(Role)` (named by the id).
-    pub async fn get_role_by_id(&self, account_id: &str, role_id: &str) -> Result<Role> {
-        run!(self.read, [account_id, role_id], |tx| roles::get_by_id(
-            tx,
-            &account_id,
-            &role_id
-        ))
     }
 
     /// Roles whose path starts with `path_prefix`, ordered by lowercase name.
@@ -284,42 +395,6 @@ impl Store {
             [account_id, path_prefix, page],
             |tx| roles::list(tx, &account_id, path_prefix.as_deref(), &page)
         )
-    }
-
-    /// UpdateRole. `NotFound(Role)`.
-    pub async fn update_role(
-        &self,
-        account_id: &str,
-        name: &str,
-        update: RoleUpdate,
-    ) -> Result<Role> {
-        run!(self.write, [account_id, name, update], |tx| roles::update(
-            tx,
-            &account_id,
-            &name,
-            &update
-        ))
-    }
-
-    /// UpdateAssumeRolePolicy. `NotFound(Role)`.
-    pub async fn update_assume_role_policy(
-        &self,
-        account_id: &str,
-        name: &str,
-        document: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, name, document], |tx| {
-            roles::update_trust(tx, &account_id, &name, &document)
-        })
-    }
-
-    /// `NotFound(Role)`; `DeleteConflict(InlinePolicies | AttachedPolicies)`.
-    pub async fn delete_role(&self, account_id: &str, name: &str) -> Result<()> {
-        run!(self.write, [account_id, name], |tx| roles::delete(
-            tx,
-            &account_id,
-            &name
-        ))
     }
 
     /// As [`Store::set_user_permissions_boundary`], for roles (`NotFound(Role)`).
@@ -348,171 +423,6 @@ impl Store {
         })
     }
 
-    /// Creates a customer-managed policy with `document` as default version `v1`.
-    /// `NotFound(Account)`; `AlreadyExists(Policy)` (named by the policy name) when the
-    /// account has a policy of that name on any path; `LimitExceeded(PoliciesPerAccount |
-    /// TagsPerPolicy)`; `InvalidInput` if `account_id` is [`AWS_ACCOUNT`].
-    pub async fn create_policy(&self, policy: NewPolicy) -> Result<ManagedPolicy> {
-        run!(self.write, [policy], |tx, q| policies::create(
-            tx, &q, &policy
-        ))
-    }
-
-    /// Idempotent start-up registration of an AWS-managed policy: creates it, or updates its
-    /// description and default document in place when they changed. Existing ids are kept.
-    pub async fn upsert_aws_managed_policy(
-        &self,
-        policy: AwsManagedPolicy,
-    ) -> Result<ManagedPolicy> {
-        run!(self.write, [policy], |tx| policies::upsert_aws(tx, &policy))
-    }
-
-    /// A customer policy of the account or an AWS-managed policy, by ARN, with counts for this
-    /// account. `NotFound(Policy)`.
-    pub async fn get_policy(&self, account_id: &str, policy_arn: &str) -> Result<ManagedPolicy> {
-        run!(self.read, [account_id, policy_arn], |tx| policies::get(
-            tx,
-            &account_id,
-            &policy_arn
-        ))
-    }
-
-    /// ListPolicies, ordered by lowercase name then ARN.
-    pub async fn list_policies(
-        &self,
-        account_id: &str,
-        filter: &PolicyFilter,
-        page: &PageRequest,
-    ) -> Result<Page<ManagedPolicy>> {
-        run!(self.read, [account_id, filter, page], |tx| policies::list(
-            tx,
-            &account_id,
-            &filter,
-            &page
-        ))
-    }
-
-    /// Deletes a customer policy and its default version. `NotFound(Policy)`;
-    /// `Unmodifiable` for AWS-managed policies; `DeleteConflict(PolicyAttached)` while attached
-    /// or used as a boundary; `DeleteConflict(PolicyHasVersions)` while non-default versions
-    /// exist.
-    pub async fn delete_policy(&self, account_id: &str, policy_arn: &str) -> Result<()> {
-        run!(self.write, [account_id, policy_arn], |tx| policies::delete(
-            tx,
-            &account_id,
-            &policy_arn
-        ))
-    }
-
-    /// Adds the next version (`vN`, never reused), optionally as default (which also sets the
-    /// policy's update date to `create_date`). `NotFound(Policy)`; `Unmodifiable`;
-    /// `LimitExceeded(VersionsPerPolicy)`.
-    pub async fn create_policy_version(
-        &self,
-        account_id: &str,
-        policy_arn: &str,
-        document: &str,
-        set_as_default: bool,
-        create_date: DateTime<Utc>,
-    ) -> Result<PolicyVersion> {
-        run!(
-            self.write,
-            [
-                account_id,
-                policy_arn,
-                document,
-                set_as_default,
-                create_date
-            ],
-            |tx, q| policies::create_version(
-                tx,
-                &q,
-                &account_id,
-                &policy_arn,
-                &document,
-                set_as_default,
-                create_date
-            )
-        )
-    }
-
-    /// `NotFound(Policy)`; `NotFound(PolicyVersion)`.
-    pub async fn get_policy_version(
-        &self,
-        account_id: &str,
-        policy_arn: &str,
-        version_id: &str,
-    ) -> Result<PolicyVersion> {
-        run!(self.read, [account_id, policy_arn, version_id], |tx| {
-            policies::get_version(tx, &account_id, &policy_arn, &version_id)
-        })
-    }
-
-    /// All versions, newest first. `NotFound(Policy)`.
-    pub async fn list_policy_versions(
-        &self,
-        account_id: &str,
-        policy_arn: &str,
-    ) -> Result<Vec<PolicyVersion>> {
-        run!(self.read, [account_id, policy_arn], |tx| {
-            policies::list_versions(tx, &account_id, &policy_arn)
-        })
-    }
-
-    /// `NotFound(Policy)`; `NotFound(PolicyVersion)`; `Unmodifiable`.
-    pub async fn set_default_policy_version(
-        &self,
-        account_id: &str,
-        policy_arn: &str,
-        version_id: &str,
-        update_date: DateTime<Utc>,
-    ) -> Result<()> {
-        run!(
-            self.write,
-            [account_id, policy_arn, version_id, update_date],
-            |tx| { policies::set_default(tx, &account_id, &policy_arn, &version_id, update_date) }
-        )
-    }
-
-    /// `NotFound(Policy)`; `NotFound(PolicyVersion)`; `Unmodifiable`;
-    /// `DeleteConflict(DefaultVersion)`.
-    pub async fn delete_policy_version(
-        &self,
-        account_id: &str,
-        policy_arn: &str,
-        version_id: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, policy_arn, version_id], |tx| {
-            policies::delete_version(tx, &account_id, &policy_arn, &version_id)
-        })
-    }
-
-    /// Attaches a managed policy (customer of this account, or AWS-managed); attaching twice
-    /// is a no-op. `NotFound(User | Role | Group)`; `NotFound(Policy)`;
-    /// `LimitExceeded(PoliciesPerUser | PoliciesPerRole | PoliciesPerGroup)`.
-    pub async fn attach_policy(
-        &self,
-        account_id: &str,
-        entity: &EntityRef,
-        policy_arn: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, entity, policy_arn], |tx, q| {
-            attachments::attach(tx, &q, &account_id, &entity, &policy_arn)
-        })
-    }
-
-    /// `NotFound(User | Role | Group)`; `NotFound(AttachedPolicy)` when not attached.
-    pub async fn detach_policy(
-        &self,
-        account_id: &str,
-        entity: &EntityRef,
-        policy_arn: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, entity, policy_arn], |tx| {
-            attachments::detach(tx, &account_id, &entity, &policy_arn)
-        })
-    }
-
     /// ListAttached{User,Role,Group}Policies, ordered by lowercase policy name then ARN;
     /// `path_prefix` filters on the policy path. `NotFound(User | Role | Group)`.
     pub async fn list_attached_policies(
@@ -528,88 +438,6 @@ impl Store {
         })
     }
 
-    /// ListEntitiesForPolicy, ordered by kind (groups, roles, users — AWS's response order)
-    /// then lowercase name; `path_prefix` filters on the entity path. `NotFound(Policy)`.
-    pub async fn list_entities_for_policy(
-        &self,
-        account_id: &str,
-        policy_arn: &str,
-        filter: &EntityFilter,
-        page: &PageRequest,
-    ) -> Result<Page<PolicyEntity>> {
-        run!(self.read, [account_id, policy_arn, filter, page], |tx| {
-            attachments::list_entities(tx, &account_id, &policy_arn, &filter, &page)
-        })
-    }
-
-    /// Creates or replaces an inline policy (names are case-sensitive).
-    /// `NotFound(User | Role | Group)`; `PolicySizeExceeded` when the sum of the entity's other
-    /// inline policies and `check.size` exceeds `check.limit`.
-    pub async fn put_inline_policy(
-        &self,
-        account_id: &str,
-        entity: &EntityRef,
-        policy_name: &str,
-        document: &str,
-        check: SizeCheck,
-    ) -> Result<()> {
-        run!(
-            self.write,
-            [account_id, entity, policy_name, document, check],
-            |tx| { inline::put(tx, &account_id, &entity, &policy_name, &document, check) }
-        )
-    }
-
-    /// `NotFound(User | Role | Group)`; `NotFound(InlinePolicy(kind))`.
-    pub async fn get_inline_policy(
-        &self,
-        account_id: &str,
-        entity: &EntityRef,
-        policy_name: &str,
-    ) -> Result<InlinePolicy> {
-        run!(self.read, [account_id, entity, policy_name], |tx| {
-            inline::get(tx, &account_id, &entity, &policy_name)
-        })
-    }
-
-    /// `NotFound(User | Role | Group)`; `NotFound(InlinePolicy(kind))`.
-    pub async fn delete_inline_policy(
-        &self,
-        account_id: &str,
-        entity: &EntityRef,
-        policy_name: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, entity, policy_name], |tx| {
-            inline::delete(tx, &account_id, &entity, &policy_name)
-        })
-    }
-
-    /// Inline policy names ordered by name. `NotFound(User | Role | Group)`.
-    pub async fn list_inline_policies(
-        &self,
-        account_id: &str,
-        entity: &EntityRef,
-        page: &PageRequest,
-    ) -> Result<Page<String>> {
-        run!(self.read, [account_id, entity, page], |tx| {
-            inline::list_names(tx, &account_id, &entity, &page)
-        })
-    }
-
-    /// `NotFound(Account)`; `AlreadyExists(Group)`; `LimitExceeded(GroupsPerAccount)`.
-    pub async fn create_group(&self, group: NewGroup) -> Result<Group> {
-        run!(self.write, [group], |tx, q| groups::create(tx, &q, &group))
-    }
-
-    /// Case-insensitive lookup. `NotFound(Group)`.
-    pub async fn get_group(&self, account_id: &str, name: &str) -> Result<Group> {
-        run!(self.read, [account_id, name], |tx| groups::get(
-            tx,
-            &account_id,
-            &name
-        ))
-    }
-
     /// Groups whose path starts with `path_prefix`, ordered by lowercase name.
     pub async fn list_groups(
         &self,
@@ -621,102 +449,5 @@ impl Store {
         run!(self.read, [account_id, path_prefix, page], |tx| {
             groups::list(tx, &account_id, path_prefix.as_deref(), &page)
         })
-    }
-
-    /// UpdateGroup (rename/move). `NotFound(Group)`; `AlreadyExists(Group)`.
-    pub async fn update_group(
-        &self,
-        account_id: &str,
-        name: &str,
-        update: Rename,
-    ) -> Result<Group> {
-        run!(self.write, [account_id, name, update], |tx| groups::update(
-            tx,
-            &account_id,
-            &name,
-            &update
-        ))
-    }
-
-    /// `NotFound(Group)`; `DeleteConflict(GroupHasMembers | InlinePolicies |
-    /// AttachedPolicies)`.
-    pub async fn delete_group(&self, account_id: &str, name: &str) -> Result<()> {
-        run!(self.write, [account_id, name], |tx| groups::delete(
-            tx,
-            &account_id,
-            &name
-        ))
-    }
-
-    /// Adding a member twice is a no-op. `NotFound(Group)`; `NotFound(User)`;
-    /// `LimitExceeded(GroupsPerUser)`.
-    pub async fn add_user_to_group(&self, account_id: &str, group: &str, user: &str) -> Result<()> {
-        run!(self.write, [account_id, group, user], |tx, q| {
-            groups::add_member(tx, &q, &account_id, &group, &user)
-        })
-    }
-
-    /// `NotFound(Group)`; `NotFound(User)`; `NotFound(GroupMember)` if not a member.
-    pub async fn remove_user_from_group(
-        &self,
-        account_id: &str,
-        group: &str,
-        user: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, group, user], |tx| {
-            groups::remove_member(tx, &account_id, &group, &user)
-        })
-    }
-
-    /// Members of a group (GetGroup), ordered by lowercase user name. `NotFound(Group)`.
-    pub async fn list_group_members(
-        &self,
-        account_id: &str,
-        group: &str,
-        page: &PageRequest,
-    ) -> Result<Page<User>> {
-        run!(self.read, [account_id, group, page], |tx| groups::members(
-            tx,
-            &account_id,
-            &group,
-            &page
-        ))
-    }
-
-    /// ListGroupsForUser, ordered by lowercase group name. `NotFound(User)`.
-    pub async fn list_groups_for_user(
-        &self,
-        account_id: &str,
-        user: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Group>> {
-        run!(self.read, [account_id, user, page], |tx| {
-            groups::list_for_user(tx, &account_id, &user, &page)
-        })
-    }
-
-    /// The identity policies of a principal in one consistent read: default versions of
-    /// attached managed policies, inline policies, (users) the same for each group, and the
-    /// permissions boundary. `NotFound(User | Role)` (named by the id) if the principal is gone.
-    pub async fn principal_policies(
-        &self,
-        account_id: &str,
-        principal: &PrincipalRef,
-    ) -> Result<PrincipalPolicies> {
-        run!(self.read, [account_id, principal], |tx| {
-            authz::principal_policies(tx, &account_id, &principal)
-        })
-    }
-
-    /// A server setting, if set.
-    pub async fn get_setting(&self, key: &str) -> Result<Option<String>> {
-        run!(self.read, [key], |tx| accounts::get_setting(tx, &key))
-    }
-
-    /// Sets a server setting (insert or replace).
-    pub async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
-        run!(self.write, [key, value], |tx| accounts::put_setting(
-            tx, &key, &value
-        ))
     }
 }

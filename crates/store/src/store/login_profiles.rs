@@ -9,51 +9,31 @@ use crate::error::{ResourceKind, StoreError};
 use crate::records::{LoginProfile, LoginProfileUpdate};
 use crate::sql::{Backend, login_profiles, tx_fn};
 
-impl Store {
+store_api! {
     /// `NotFound(User)`; `AlreadyExists(LoginProfile)`.
-    pub async fn create_login_profile(
-        &self,
+    write fn create_login_profile(
         account_id: &str,
         user: &str,
         password_hash: &str,
         reset_required: bool,
         at: DateTime<Utc>,
-    ) -> Result<LoginProfile> {
-        run!(
-            self.write,
-            [account_id, user, password_hash, reset_required, at],
-            |tx| login_profiles::create(tx, &account_id, &user, &password_hash, reset_required, at)
-        )
-    }
+    ) -> LoginProfile
+        = |tx| login_profiles::create(tx, &account_id, &user, &password_hash, reset_required, at);
 
     /// `NotFound(User | LoginProfile)`.
-    pub async fn get_login_profile(&self, account_id: &str, user: &str) -> Result<LoginProfile> {
-        run!(self.read, [account_id, user], |tx| login_profiles::get(
-            tx,
-            &account_id,
-            &user
-        ))
-    }
+    read fn get_login_profile(account_id: &str, user: &str) -> LoginProfile
+        = |tx| login_profiles::get(tx, &account_id, &user);
 
     /// `NotFound(User | LoginProfile)`.
-    pub async fn update_login_profile(
-        &self,
+    write fn update_login_profile(
         account_id: &str,
         user: &str,
         update: LoginProfileUpdate,
         at: DateTime<Utc>,
-    ) -> Result<LoginProfile> {
-        run!(self.write, [account_id, user, update, at], |tx| {
-            login_profiles::update(tx, &account_id, &user, &update, at)
-        })
-    }
+    ) -> LoginProfile
+        = |tx| login_profiles::update(tx, &account_id, &user, &update, at);
 
     /// `NotFound(User | LoginProfile)`.
-    pub async fn delete_login_profile(&self, account_id: &str, user: &str) -> Result<()> {
-        run!(self.write, [account_id, user], |tx| login_profiles::delete(
-            tx,
-            &account_id,
-            &user
-        ))
-    }
+    write fn delete_login_profile(account_id: &str, user: &str) -> ()
+        = |tx| login_profiles::delete(tx, &account_id, &user);
 }

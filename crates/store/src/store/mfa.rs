@@ -12,6 +12,43 @@ use crate::model::{Page, PageRequest};
 use crate::records::{MfaAssignment, MfaDevice, NewMfaDevice};
 use crate::sql::{Backend, mfa, tx_fn};
 
+store_api! {
+    /// `NotFound(MfaDevice)`.
+    read fn get_mfa_device(account_id: &str, serial: &str) -> MfaDevice
+        = |tx| mfa::get(tx, &account_id, &serial);
+
+    /// `NotFound(User | MfaDevice)`; `AlreadyExists(MfaDevice)` when already enabled;
+    /// `LimitExceeded(MFADevicesPerUser)`.
+    write fn enable_mfa_device(
+        account_id: &str,
+        user: &str,
+        serial: &str,
+        at: DateTime<Utc>,
+        step: i64,
+    ) -> ()
+        = |tx| mfa::enable(tx, &account_id, &user, &serial, at, step);
+
+    /// `NotFound(User | MfaDevice)` (also when the device is not the user's).
+    write fn deactivate_mfa_device(account_id: &str, user: &str, serial: &str) -> ()
+        = |tx| mfa::deactivate(tx, &account_id, &user, &serial);
+
+    /// `NotFound(User | MfaDevice)` (also when the device is not the user's).
+    write fn resync_mfa_device(account_id: &str, user: &str, serial: &str, step: i64) -> ()
+        = |tx| mfa::resync(tx, &account_id, &user, &serial, step);
+
+    /// Spends time step `step` of an enabled device: false when it (or a later one) was
+    /// already used.
+    write fn advance_mfa_step(account_id: &str, serial: &str, step: i64) -> bool
+        = |tx| mfa::advance(tx, &account_id, &serial, step);
+
+    /// `NotFound(MfaDevice)`; `DeleteConflict(MfaDeviceInUse)` while enabled.
+    write fn delete_virtual_mfa_device(account_id: &str, serial: &str) -> ()
+        = |tx| mfa::delete(tx, &account_id, &serial);
+
+    /// `(devices, devices in use)` of the account.
+    read fn mfa_device_counts(account_id: &str) -> (u32, u32) = |tx| mfa::counts(tx, &account_id);
+}
+
 impl Store {
     /// `NotFound(Account)`; `AlreadyExists(MfaDevice)` for a serial number in use.
     pub async fn create_virtual_mfa_device(&self, device: NewMfaDevice) -> Result<MfaDevice> {
@@ -33,15 +70,6 @@ impl Store {
         )
     }
 
-    /// `NotFound(MfaDevice)`.
-    pub async fn get_mfa_device(&self, account_id: &str, serial: &str) -> Result<MfaDevice> {
-        run!(self.read, [account_id, serial], |tx| mfa::get(
-            tx,
-            &account_id,
-            &serial
-        ))
-    }
-
     /// The opened seed and the newest accepted time step. `NotFound(MfaDevice)`.
     pub async fn mfa_seed(&self, account_id: &str, serial: &str) -> Result<(Secret, i64)> {
         let (sealed, step) = run!(self.read, [account_id, serial], |tx| mfa::seed(
@@ -50,71 +78,6 @@ impl Store {
             &serial
         ))?;
         Ok((self.keyring.open_secret(&sealed, serial.as_bytes())?, step))
-    }
-
-    /// `NotFound(User | MfaDevice)`; `AlreadyExists(MfaDevice)` when already enabled;
-    /// `LimitExceeded(MFADevicesPerUser)`.
-    pub async fn enable_mfa_device(
-        &self,
-        account_id: &str,
-        user: &str,
-        serial: &str,
-        at: DateTime<Utc>,
-        step: i64,
-    ) -> Result<()> {
-        run!(self.write, [account_id, user, serial, at, step], |tx| {
-            mfa::enable(tx, &account_id, &user, &serial, at, step)
-        })
-    }
-
-    /// `NotFound(User | MfaDevice)` (also when the device is not the user's).
-    pub async fn deactivate_mfa_device(
-        &self,
-        account_id: &str,
-        user: &str,
-        serial: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, user, serial], |tx| {
-            mfa::deactivate(tx, &account_id, &user, &serial)
-        })
-    }
-
-    /// `NotFound(User | MfaDevice)` (also when the device is not the user's).
-    pub async fn resync_mfa_device(
-        &self,
-        account_id: &str,
-        user: &str,
-        serial: &str,
-        step: i64,
-    ) -> Result<()> {
-        run!(self.write, [account_id, user, serial, step], |tx| {
-            mfa::resync(tx, &account_id, &user, &serial, step)
-        })
-    }
-
-    /// Spends time step `step` of an enabled device: false when it (or a later one) was
-    /// already used.
-    pub async fn advance_mfa_step(
-        &self,
-        account_id: &str,
-        serial: &str,
-        step: i64,
-    ) -> Result<bool> {
-        run!(self.write, [account_id, serial, step], |tx| mfa::advance(
-            tx,
-            &account_id,
-            &serial,
-            step
-        ))
-    }
-
-    /// `NotFound(MfaDevice)`; `DeleteConflict(MfaDeviceInUse)` while enabled.
-    pub async fn delete_virtual_mfa_device(&self, account_id: &str, serial: &str) -> Result<()> {
-        run!(self.write, [account_id, serial], |tx| mfa::delete(
-            tx,
-            &account_id,
-            &serial
-        ))
     }
 
     /// Devices enabled for `user`, or (no user) virtual devices by assignment, by serial.
@@ -129,10 +92,5 @@ impl Store {
         run!(self.read, [account_id, user, assignment, page], |tx| {
             mfa::list(tx, &account_id, user.as_deref(), assignment, &page)
         })
-    }
-
-    /// `(devices, devices in use)` of the account.
-    pub async fn mfa_device_counts(&self, account_id: &str) -> Result<(u32, u32)> {
-        run!(self.read, [account_id], |tx| mfa::counts(tx, &account_id))
     }
 }

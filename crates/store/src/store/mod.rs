@@ -37,6 +37,36 @@ macro_rules! run {
     }};
 }
 
+/// Declares [`Store`] methods that are one transaction each, one entry per method:
+///
+/// ```text
+/// /// docs
+/// read fn get_user(account_id: &str, name: &str) -> User = |tx| users::get(tx, &account_id, &name);
+/// write fn create_user(user: NewUser) -> User = |tx, q| users::create(tx, &q, &user);
+/// ```
+///
+/// `read`/`write` picks the transaction kind; the closure names the transaction and,
+/// optionally, the quotas, as in `run!`. Each becomes
+/// `pub async fn name(&self, args…) -> Result<T>`: the typed API stays one line per
+/// operation, and the plumbing (owned copies of the arguments, retry-safe closure, timing)
+/// is written once.
+macro_rules! store_api {
+    ($(
+        $(#[$meta:meta])*
+        $mode:ident fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty
+            = |$tx:ident $(, $q:ident)?| $body:expr;
+    )*) => {
+        impl Store {
+            $(
+                $(#[$meta])*
+                pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    run!(self.$mode, [$($arg),*], |$tx $(, $q)?| $body)
+                }
+            )*
+        }
+    };
+}
+
 mod account_settings;
 mod audit;
 mod federation;

@@ -12,27 +12,37 @@ use crate::org::{
 };
 use crate::sql::{Backend, org_policies, organizations as org, tx_fn};
 
-impl Store {
+store_api! {
     /// The organization, if one was created.
-    pub async fn organization(&self) -> Result<Option<Organization>> {
-        run!(self.read, [], |tx| org::get(tx))
-    }
+    read fn organization() -> Option<Organization> = |tx| org::get(tx);
 
+    read fn org_account(account_id: &str) -> Option<OrgAccount>
+        = |tx| org::get_account(tx, &account_id);
+
+    /// Every account of the organization, by join time.
+    read fn org_accounts() -> Vec<OrgAccount> = |tx| org::list_accounts(tx);
+
+    read fn create_account_status(request_id: &str) -> Option<CreateAccountStatus>
+        = |tx| org::get_status(tx, &request_id);
+
+    read fn create_account_statuses() -> Vec<CreateAccountStatus> = |tx| org::list_statuses(tx);
+
+    read fn org_unit(ou_id: &str) -> Option<OrgUnit> = |tx| org::get_ou(tx, &ou_id);
+
+    /// The parent of an OU or account (`None` for the root or an unknown id).
+    read fn org_parent(child_id: &str) -> Option<String> = |tx| org::parent_of(tx, &child_id);
+
+    read fn org_policy(policy_id: &str) -> Option<OrgPolicy>
+        = |tx| org_policies::get_policy(tx, &policy_id);
+
+    read fn org_policies(policy_type: &str) -> Vec<OrgPolicy>
+        = |tx| org_policies::list_policies(tx, &policy_type);
+}
+
+impl Store {
     /// `OrganizationExists` when there is one already.
     pub async fn create_organization(&self, new: NewOrganization) -> OrgResult<Organization> {
         run!(self.write, [new], |tx| org::create(tx, &new))
-    }
-
-    pub async fn org_account(&self, account_id: &str) -> Result<Option<OrgAccount>> {
-        run!(self.read, [account_id], |tx| org::get_account(
-            tx,
-            &account_id
-        ))
-    }
-
-    /// Every account of the organization, by join time.
-    pub async fn org_accounts(&self) -> Result<Vec<OrgAccount>> {
-        run!(self.read, [], |tx| org::list_accounts(tx))
     }
 
     /// Creates a member account (see [`NewMemberAccount`]); a request that cannot be
@@ -42,24 +52,6 @@ impl Store {
         new: NewMemberAccount,
     ) -> OrgResult<CreateAccountStatus> {
         run!(self.write, [new], |tx, q| org::create_account(tx, &q, &new))
-    }
-
-    pub async fn create_account_status(
-        &self,
-        request_id: &str,
-    ) -> Result<Option<CreateAccountStatus>> {
-        run!(self.read, [request_id], |tx| org::get_status(
-            tx,
-            &request_id
-        ))
-    }
-
-    pub async fn create_account_statuses(&self) -> Result<Vec<CreateAccountStatus>> {
-        run!(self.read, [], |tx| org::list_statuses(tx))
-    }
-
-    pub async fn org_unit(&self, ou_id: &str) -> Result<Option<OrgUnit>> {
-        run!(self.read, [ou_id], |tx| org::get_ou(tx, &ou_id))
     }
 
     /// `ParentNotFound`, `DuplicateOrganizationalUnit`, `Constraint(OU_DEPTH_LIMIT_EXCEEDED
@@ -88,11 +80,6 @@ impl Store {
         run!(self.read, [parent_id], |tx| org::children(tx, &parent_id))
     }
 
-    /// The parent of an OU or account (`None` for the root or an unknown id).
-    pub async fn org_parent(&self, child_id: &str) -> Result<Option<String>> {
-        run!(self.read, [child_id], |tx| org::parent_of(tx, &child_id))
-    }
-
     pub async fn move_org_account(
         &self,
         account_id: &str,
@@ -102,19 +89,6 @@ impl Store {
         run!(self.write, [account_id, source, destination], |tx| {
             org::move_account(tx, &account_id, &source, &destination)
         })
-    }
-
-    pub async fn org_policy(&self, policy_id: &str) -> Result<Option<OrgPolicy>> {
-        run!(self.read, [policy_id], |tx| org_policies::get_policy(
-            tx, &policy_id
-        ))
-    }
-
-    pub async fn org_policies(&self, policy_type: &str) -> Result<Vec<OrgPolicy>> {
-        run!(self.read, [policy_type], |tx| org_policies::list_policies(
-            tx,
-            &policy_type
-        ))
     }
 
     pub async fn create_org_policy(&self, policy: OrgPolicy) -> OrgResult<OrgPolicy> {

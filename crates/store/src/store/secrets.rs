@@ -12,6 +12,23 @@ use crate::secrets::sql::{self, SealedVersion};
 use crate::secrets::{SecretRow, SecretValue, VersionRow, VersionWrite, value_aad};
 use crate::sql::{Backend, tx_fn};
 
+store_api! {
+    /// A secret and its versions' metadata, by full ARN.
+    read fn secret_get(account: &str, arn: &str) -> Option<(SecretRow, Vec<VersionRow>)>
+        = |tx| sql::get(tx, &account, &arn);
+
+    /// A secret and its versions' metadata, by name.
+    read fn secret_by_name(account: &str, name: &str) -> Option<(SecretRow, Vec<VersionRow>)>
+        = |tx| sql::by_name(tx, &account, &name);
+
+    /// Every secret of the account (live and scheduled for deletion) with its versions.
+    read fn secret_list(account: &str) -> Vec<(SecretRow, Vec<VersionRow>)>
+        = |tx| sql::list(tx, &account);
+
+    /// Removes a secret and every version; false when it did not exist.
+    write fn secret_delete(arn: &str) -> bool = |tx| sql::delete(tx, &arn);
+}
+
 impl Store {
     fn seal_versions(&self, arn: &str, versions: &[VersionWrite]) -> Result<Vec<SealedVersion>> {
         versions
@@ -40,31 +57,6 @@ impl Store {
         Ok(run!(self.write, [row, sealed], |tx| sql::create(
             tx, &row, &sealed
         ))?)
-    }
-
-    /// A secret and its versions' metadata, by full ARN.
-    pub async fn secret_get(
-        &self,
-        account: &str,
-        arn: &str,
-    ) -> Result<Option<(SecretRow, Vec<VersionRow>)>> {
-        run!(self.read, [account, arn], |tx| sql::get(tx, &account, &arn))
-    }
-
-    /// A secret and its versions' metadata, by name.
-    pub async fn secret_by_name(
-        &self,
-        account: &str,
-        name: &str,
-    ) -> Result<Option<(SecretRow, Vec<VersionRow>)>> {
-        run!(self.read, [account, name], |tx| sql::by_name(
-            tx, &account, &name
-        ))
-    }
-
-    /// Every secret of the account (live and scheduled for deletion) with its versions.
-    pub async fn secret_list(&self, account: &str) -> Result<Vec<(SecretRow, Vec<VersionRow>)>> {
-        run!(self.read, [account], |tx| sql::list(tx, &account))
     }
 
     /// Writes a changed secret: its row (`row.revision` must be `expected + 1`), new or
@@ -120,11 +112,6 @@ impl Store {
             &version_id,
             day
         ))
-    }
-
-    /// Removes a secret and every version; false when it did not exist.
-    pub async fn secret_delete(&self, arn: &str) -> Result<bool> {
-        run!(self.write, [arn], |tx| sql::delete(tx, &arn))
     }
 
     /// Claims the most overdue secret with background work due at `now` for `owner` until

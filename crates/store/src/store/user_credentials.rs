@@ -10,6 +10,36 @@ use crate::keyring::Secret;
 use crate::records::{CredentialKind, NewUserCredential, UserCredential};
 use crate::sql::{Backend, tx_fn, user_credentials};
 
+store_api! {
+    /// `NotFound(User | UserCredential)`.
+    read fn get_user_credential(
+        account_id: &str,
+        user: &str,
+        kind: CredentialKind,
+        id: &str,
+    ) -> UserCredential
+        = |tx| user_credentials::get(tx, &account_id, &user, kind, &id);
+
+    /// `NotFound(User | UserCredential)`.
+    write fn set_user_credential_status(
+        account_id: &str,
+        user: &str,
+        kind: CredentialKind,
+        id: &str,
+        status: &str,
+    ) -> ()
+        = |tx| user_credentials::set_status(tx, &account_id, &user, kind, &id, &status);
+
+    /// `NotFound(User | UserCredential)`.
+    write fn delete_user_credential(
+        account_id: &str,
+        user: &str,
+        kind: CredentialKind,
+        id: &str,
+    ) -> ()
+        = |tx| user_credentials::delete(tx, &account_id, &user, kind, &id);
+}
+
 impl Store {
     /// `NotFound(User)`; `AlreadyExists(UserCredential)` for a duplicate fingerprint;
     /// `LimitExceeded(SigningCertificatesPerUser | SSHPublicKeysPerUser |
@@ -26,19 +56,6 @@ impl Store {
         ))
     }
 
-    /// `NotFound(User | UserCredential)`.
-    pub async fn get_user_credential(
-        &self,
-        account_id: &str,
-        user: &str,
-        kind: CredentialKind,
-        id: &str,
-    ) -> Result<UserCredential> {
-        run!(self.read, [account_id, user, kind, id], |tx| {
-            user_credentials::get(tx, &account_id, &user, kind, &id)
-        })
-    }
-
     /// The user's credentials of a kind (and service), oldest first. `NotFound(User)`.
     pub async fn list_user_credentials(
         &self,
@@ -50,20 +67,6 @@ impl Store {
         let service = service.map(str::to_owned);
         run!(self.read, [account_id, user, kind, service], |tx| {
             user_credentials::list(tx, &account_id, &user, kind, service.as_deref())
-        })
-    }
-
-    /// `NotFound(User | UserCredential)`.
-    pub async fn set_user_credential_status(
-        &self,
-        account_id: &str,
-        user: &str,
-        kind: CredentialKind,
-        id: &str,
-        status: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, user, kind, id, status], |tx| {
-            user_credentials::set_status(tx, &account_id, &user, kind, &id, &status)
         })
     }
 
@@ -95,18 +98,5 @@ impl Store {
             Some(s) => Ok(Some(self.keyring.open_secret(&s, id.as_bytes())?)),
             None => Ok(None),
         }
-    }
-
-    /// `NotFound(User | UserCredential)`.
-    pub async fn delete_user_credential(
-        &self,
-        account_id: &str,
-        user: &str,
-        kind: CredentialKind,
-        id: &str,
-    ) -> Result<()> {
-        run!(self.write, [account_id, user, kind, id], |tx| {
-            user_credentials::delete(tx, &account_id, &user, kind, &id)
-        })
     }
 }
