@@ -298,6 +298,7 @@ impl Identity {
             federated: Some(FederatedSession {
                 provider: provider.arn.clone(),
                 keys: federated_keys,
+                saml: false,
             }),
             // No long-term key stands behind a federated or workload session.
             origin_key_id: None,
