@@ -27,7 +27,8 @@ fn tags_json(tags: &[Tag]) -> Result<String> {
         .iter()
         .map(|t| (t.key.as_str(), t.value.as_str()))
         .collect();
-    serde_json::to_string(&pairs).map_err(|e| StoreError::Backend(format!("cannot encode tags: {e}")))
+    serde_json::to_string(&pairs)
+        .map_err(|e| StoreError::Backend(format!("cannot encode tags: {e}")))
 }
 
 pub(crate) async fn create(tx: &mut dyn Tx, p: &SamlProvider) -> Result<SamlProvider> {

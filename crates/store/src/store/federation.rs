@@ -68,7 +68,10 @@ impl Store {
 
     /// Every SAML provider of the account, ordered by ARN.
     pub async fn list_saml_providers(&self, account_id: &str) -> Result<Vec<SamlProvider>> {
-        run!(self.read, [account_id], |tx| saml_sql::list(tx, &account_id))
+        run!(self.read, [account_id], |tx| saml_sql::list(
+            tx,
+            &account_id
+        ))
     }
 
     /// `NotFound(SamlProvider)`.
@@ -88,11 +91,10 @@ impl Store {
         arn: &str,
         change: SamlChange,
     ) -> Result<SamlProvider> {
-        run!(self.write, [account_id, arn, change], |tx| saml_sql::update(
-            tx,
-            &account_id,
-            &arn,
-            &change
-        ))
+        run!(
+            self.write,
+            [account_id, arn, change],
+            |tx| saml_sql::update(tx, &account_id, &arn, &change)
+        )
     }
 }

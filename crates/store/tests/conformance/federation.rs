@@ -147,7 +147,10 @@ pub async fn saml_providers(h: &dyn Harness) {
     let created = store.create_saml_provider(p.clone()).await.unwrap();
     assert_eq!(created.tags, vec![Tag::new("a", "2"), Tag::new("z", "1")]);
     assert_eq!((created.create_date, created.valid_until), (at(5), at(500)));
-    assert_eq!(store.get_saml_provider(ACCT, &p.arn).await.unwrap(), created);
+    assert_eq!(
+        store.get_saml_provider(ACCT, &p.arn).await.unwrap(),
+        created
+    );
     let err = store.create_saml_provider(p.clone()).await.unwrap_err();
     assert_eq!(err.to_string(), "Provider with name Corp already exists.");
     assert_err!(
@@ -176,7 +179,10 @@ pub async fn saml_providers(h: &dyn Harness) {
         )
         .await
         .unwrap();
-    assert_eq!((after.metadata.as_str(), after.valid_until), ("<new/>", at(900)));
+    assert_eq!(
+        (after.metadata.as_str(), after.valid_until),
+        ("<new/>", at(900))
+    );
     assert_eq!(after.uuid, "uuid-Corp");
     let after = store
         .update_saml_provider(ACCT, &p.arn, SamlChange::Tag(vec![Tag::new("a", "3")]))
@@ -199,7 +205,10 @@ pub async fn saml_providers(h: &dyn Harness) {
 
     store.delete_saml_provider(ACCT, &p.arn).await.unwrap();
     let err = store.delete_saml_provider(ACCT, &p.arn).await.unwrap_err();
-    assert_eq!(err.to_string(), format!("Manifest not found for arn {}", p.arn));
+    assert_eq!(
+        err.to_string(),
+        format!("Manifest not found for arn {}", p.arn)
+    );
     for i in 0..99 {
         store
             .create_saml_provider(saml(ACCT, &format!("p{i}")))

@@ -73,15 +73,27 @@ const MAPPED_ATTRIBUTES: &[(&str, &str)] = &[
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.2", "edupersonnickname"),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.3", "edupersonorgdn"),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.4", "edupersonorgunitdn"),
-    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.5", "edupersonprimaryaffiliation"),
+    (
+        "urn:oid:1.3.6.1.4.1.5923.1.1.1.5",
+        "edupersonprimaryaffiliation",
+    ),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.6", "edupersonprincipalname"),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.7", "edupersonentitlement"),
-    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.8", "edupersonprimaryorgunitdn"),
-    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.9", "edupersonscopedaffiliation"),
+    (
+        "urn:oid:1.3.6.1.4.1.5923.1.1.1.8",
+        "edupersonprimaryorgunitdn",
+    ),
+    (
+        "urn:oid:1.3.6.1.4.1.5923.1.1.1.9",
+        "edupersonscopedaffiliation",
+    ),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.10", "edupersontargetedid"),
     ("urn:oid:1.3.6.1.4.1.5923.1.1.1.11", "edupersonassurance"),
     ("urn:oid:1.3.6.1.4.1.5923.1.2.1.2", "eduorghomepageuri"),
-    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.3", "eduorgidentityauthnpolicyuri"),
+    (
+        "urn:oid:1.3.6.1.4.1.5923.1.2.1.3",
+        "eduorgidentityauthnpolicyuri",
+    ),
     ("urn:oid:1.3.6.1.4.1.5923.1.2.1.4", "eduorglegalname"),
     ("urn:oid:1.3.6.1.4.1.5923.1.2.1.5", "eduorgsuperioruri"),
     ("urn:oid:1.3.6.1.4.1.5923.1.2.1.6", "eduorgwhitepagesuri"),
@@ -104,7 +116,10 @@ fn saml_keys(
         ("saml:aud".to_owned(), vec![claims.recipient.clone()]),
         ("saml:iss".to_owned(), vec![claims.issuer.clone()]),
         ("saml:sub".to_owned(), vec![claims.subject.clone()]),
-        ("saml:sub_type".to_owned(), vec![claims.subject_type.clone()]),
+        (
+            "saml:sub_type".to_owned(),
+            vec![claims.subject_type.clone()],
+        ),
         (
             "saml:namequalifier".to_owned(),
             vec![name_qualifier.to_owned()],
@@ -138,7 +153,9 @@ fn single<'c>(claims: &'c Claims, name: &str) -> IamResult<Option<&'c str>> {
     match claims.values(&format!("{ATTR}{name}")).as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(one)),
-        _ => Err(invalid(format!("{name} must have a single value in AuthnResponse"))),
+        _ => Err(invalid(format!(
+            "{name} must have a single value in AuthnResponse"
+        ))),
     }
 }
 
@@ -204,7 +221,10 @@ impl Identity {
             Err(e) => return Err(e.into()),
         };
         let metadata = metadata::parse(&provider.metadata).map_err(|why| {
-            IamError::Internal(format!("stored metadata of {} does not parse: {why}", provider.arn))
+            IamError::Internal(format!(
+                "stored metadata of {} does not parse: {why}",
+                provider.arn
+            ))
         })?;
         let now = self.clock.now();
         let claims = response::read(&input.saml_assertion, &metadata, now)?;
@@ -247,9 +267,8 @@ impl Identity {
             transitive_tag_keys: transitive_keys.clone(),
             ..as_assume_role.clone()
         };
-        crate::sts::validate_assume_role_input(&with_tags).map_err(|e| {
-            invalid(format!("Invalid session tags in AuthnResponse: {e}"))
-        })?;
+        crate::sts::validate_assume_role_input(&with_tags)
+            .map_err(|e| invalid(format!("Invalid session tags in AuthnResponse: {e}")))?;
 
         // The role and its trust policy.
         let role = self
@@ -260,7 +279,10 @@ impl Identity {
             .policies
             .get_or_compile(&role.assume_role_policy_document, PolicyKind::Trust)
             .map_err(|e| {
-                IamError::Internal(format!("trust policy of {} does not compile: {e}", role.arn))
+                IamError::Internal(format!(
+                    "trust policy of {} does not compile: {e}",
+                    role.arn
+                ))
             })?;
         let trust = AttachedPolicy::new(format!("{}/trust-policy", role.arn), trust);
         let qualifier = name_qualifier(&claims.issuer, &self.account_id, &provider.name);
@@ -285,12 +307,18 @@ impl Identity {
         for t in &role.tags {
             keys.push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
         }
-        keys.push(("aws:ResourceAccount".to_owned(), vec![role.account_id.clone()]));
+        keys.push((
+            "aws:ResourceAccount".to_owned(),
+            vec![role.account_id.clone()],
+        ));
         keys.push((
             "aws:CurrentTime".to_owned(),
             vec![now.format("%Y-%m-%dT%H:%M:%SZ").to_string()],
         ));
-        keys.push(("aws:EpochTime".to_owned(), vec![now.timestamp().to_string()]));
+        keys.push((
+            "aws:EpochTime".to_owned(),
+            vec![now.timestamp().to_string()],
+        ));
 
         let gathered = CallerPolicies {
             identity: Vec::new(),
@@ -316,7 +344,8 @@ impl Identity {
             tags: !tags.is_empty(),
             source_identity: source_identity.is_some(),
         };
-        if let Err(e) = self.authorize_assume_role(&gathered, &ctx, &request, &input.role_arn, &keys)
+        if let Err(e) =
+            self.authorize_assume_role(&gathered, &ctx, &request, &input.role_arn, &keys)
         {
             tracing::info!(provider = %provider.arn, subject = %claims.subject, role = %role.arn, "SAML denied by trust policy");
             return Err(match e {
@@ -341,8 +370,12 @@ impl Identity {
                 .min(i64::from(role.max_session_duration)),
         };
         let expires = effective_expiry(now, requested, claims.session_not_on_or_after)?;
-        self.passed_session_policies(&role.account_id, input.policy.as_deref(), &input.policy_arns)
-            .await?;
+        self.passed_session_policies(
+            &role.account_id,
+            input.policy.as_deref(),
+            &input.policy_arns,
+        )
+        .await?;
         let mut session_tags = Vec::new();
         merge_tags(&mut session_tags, &tags);
         let packed =
@@ -460,7 +493,11 @@ mod tests {
         )]);
         assert!(grants(&c, role, idp));
         assert!(!grants(&c, "arn:aws:iam::123456789012:role/x", idp));
-        assert!(!grants(&c, role, "arn:aws:iam::123456789012:saml-provider/q"));
+        assert!(!grants(
+            &c,
+            role,
+            "arn:aws:iam::123456789012:saml-provider/q"
+        ));
         assert!(!grants(&claims(&[]), role, idp));
     }
 
@@ -468,16 +505,28 @@ mod tests {
     fn name_qualifier_is_base64_sha1() {
         let q = name_qualifier("https://idp.example.com", "123456789012", "p");
         assert_eq!(q.len(), 28);
-        assert_eq!(q, name_qualifier("https://idp.example.com", "123456789012", "p"));
-        assert_ne!(q, name_qualifier("https://idp.example.com", "123456789012", "q"));
+        assert_eq!(
+            q,
+            name_qualifier("https://idp.example.com", "123456789012", "p")
+        );
+        assert_ne!(
+            q,
+            name_qualifier("https://idp.example.com", "123456789012", "q")
+        );
     }
 
     #[test]
     fn mapped_keys_and_tags() {
         let c = claims(&[
             ("urn:oid:1.3.6.1.4.1.5923.1.1.1.3", &["o=Example"]),
-            ("https://aws.amazon.com/SAML/Attributes/PrincipalTag:Team", &["blue"]),
-            ("https://aws.amazon.com/SAML/Attributes/TransitiveTagKeys", &["Team"]),
+            (
+                "https://aws.amazon.com/SAML/Attributes/PrincipalTag:Team",
+                &["blue"],
+            ),
+            (
+                "https://aws.amazon.com/SAML/Attributes/TransitiveTagKeys",
+                &["Team"],
+            ),
         ]);
         let p = SamlProvider {
             account_id: "123456789012".into(),
@@ -493,7 +542,10 @@ mod tests {
         let get = |k: &str| keys.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         assert_eq!(get("saml:edupersonorgdn").unwrap(), vec!["o=Example"]);
         assert_eq!(get("saml:doc").unwrap(), vec!["123456789012/p"]);
-        assert_eq!(get("saml:aud").unwrap(), vec!["https://signin.aws.amazon.com/saml"]);
+        assert_eq!(
+            get("saml:aud").unwrap(),
+            vec!["https://signin.aws.amazon.com/saml"]
+        );
         assert_eq!(get("saml:sub_type").unwrap(), vec!["persistent"]);
         let (tags, transitive) = session_tags(&c).unwrap();
         assert_eq!(tags, vec![("Team".to_owned(), "blue".to_owned())]);

@@ -40,7 +40,9 @@ pub fn text(doc: &Document<'_>, node: NodeId) -> String {
 
 /// Parses `document`; the error says why (logged, not returned: AWS answers one message).
 pub fn parse(document: &str) -> Result<Metadata, String> {
-    let doc = parser().parse(document).map_err(|e| format!("not XML: {e}"))?;
+    let doc = parser()
+        .parse(document)
+        .map_err(|e| format!("not XML: {e}"))?;
     let root = doc
         .document_element()
         .ok_or_else(|| "no document element".to_owned())?;
@@ -119,7 +121,8 @@ fn rsa_bits(cert_der: &[u8]) -> Option<usize> {
     if spki.algorithm.oid.to_string() != RSA_OID {
         return None;
     }
-    let ints: Vec<der::asn1::UintRef<'_>> = Vec::from_der(spki.subject_public_key.raw_bytes()).ok()?;
+    let ints: Vec<der::asn1::UintRef<'_>> =
+        Vec::from_der(spki.subject_public_key.raw_bytes()).ok()?;
     let n = ints.first()?.as_bytes();
     let lead = n.first().map_or(0, |b| b.leading_zeros() as usize);
     Some((n.len() * 8).saturating_sub(lead))

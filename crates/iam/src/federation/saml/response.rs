@@ -71,9 +71,12 @@ pub fn is_aws_endpoint(url: &str) -> bool {
     };
     let path_ok = path == "saml"
         || path == "static/saml"
-        || path
-            .strip_prefix("saml/acs/")
-            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        || path.strip_prefix("saml/acs/").is_some_and(|id| {
+            !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
     host_ok && path_ok
 }
 
@@ -135,7 +138,11 @@ pub fn read(
     let all = doc.get_elements_by_tag_name_ns(ASSERTION_NS, "Assertion");
     let assertion = match (all.as_slice(), only(&doc, root, ASSERTION_NS, "Assertion")) {
         ([one], Some(child)) if *one == child => child,
-        _ => return Err(invalid("The SAML response must contain exactly one Assertion")),
+        _ => {
+            return Err(invalid(
+                "The SAML response must contain exactly one Assertion",
+            ));
+        }
     };
 
     // The signature covers the Response or the assertion itself.
@@ -164,9 +171,7 @@ pub fn read(
         .map(|i| text(&doc, i))
         .ok_or_else(|| invalid("Issuer not present in specified provider"))?;
     let response_issuer = only(&doc, root, ASSERTION_NS, "Issuer").map(|i| text(&doc, i));
-    if issuer != metadata.entity_id
-        || response_issuer.is_some_and(|r| r != metadata.entity_id)
-    {
+    if issuer != metadata.entity_id || response_issuer.is_some_and(|r| r != metadata.entity_id) {
         return Err(invalid("Issuer not present in specified provider"));
     }
 
@@ -218,8 +223,10 @@ pub fn read(
     {
         return Err(invalid("Response is not yet valid"));
     }
-    if let Some(na) = time(doc.get_attribute(conditions, "NotOnOrAfter"), "NotOnOrAfter")?
-        && now >= na + skew
+    if let Some(na) = time(
+        doc.get_attribute(conditions, "NotOnOrAfter"),
+        "NotOnOrAfter",
+    )? && now >= na + skew
     {
         return Err(expired());
     }
