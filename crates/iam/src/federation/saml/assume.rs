@@ -165,8 +165,11 @@ fn session_name_ok(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
 }
 
+/// Session tags (key, value) and transitive tag keys.
+type SessionTags = (Vec<(String, String)>, Vec<String>);
+
 /// The session tags (`PrincipalTag:KEY`) and transitive keys of the response.
-fn session_tags(claims: &Claims) -> IamResult<(Vec<(String, String)>, Vec<String>)> {
+fn session_tags(claims: &Claims) -> IamResult<SessionTags> {
     let prefix = format!("{ATTR}PrincipalTag:");
     let mut tags = Vec::new();
     for (name, values) in &claims.attributes {
