@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -443,3 +444,43 @@ def test_boto3_and_cli_default_chain(srv, idp, provider, tmp_path):
                         "--output", "json"], env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["Arn"] == expected
+
+
+def rust_sdk_program() -> Path | None:
+    """`crates/hourglass/examples/sdk_web_identity.rs`, built by `cargo build --workspace
+    --all-targets` (scripts/test) next to the server binary."""
+    bin_dir = Path(os.environ.get("HOURGLASS_BIN", "target/debug/hourglass")).resolve().parent
+    exe = bin_dir / "examples" / "sdk_web_identity"
+    return exe if exe.is_file() else None
+
+
+def test_rust_sdk_default_chain(srv, idp, provider, tmp_path):
+    exe = rust_sdk_program()
+    if exe is None:
+        pytest.skip("examples/sdk_web_identity is not built (cargo build -p hourglass --examples)")
+    role = web_role(srv, idp, provider, perms=[
+        {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"},
+    ])
+    token_file = tmp_path / "token.jwt"
+    # The Rust SDK reads the file verbatim too, trailing newline included.
+    token_file.write_text(idp.token("rsa-1") + "\n")
+    env = sdk_env(srv, role["Arn"], token_file, tmp_path)
+    env["AWS_REGION"] = "us-east-1"
+    p = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role['RoleName']}/sdk-flow"
+    assert isinstance(out["Roles"], int) and out["Roles"] >= 1
+    # Without AWS_ROLE_SESSION_NAME the SDK names the session itself.
+    del env["AWS_ROLE_SESSION_NAME"]
+    p = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    arn = json.loads(p.stdout)["Arn"]
+    assert re.match(
+        rf"^arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role['RoleName']}/web-identity-token-\d+$", arn
+    ), arn
+    # A token the issuer did not sign: the SDK surfaces Hourglass's refusal.
+    token_file.write_text(idp.token("rsa-1")[:-4] + "AAAA\n")
+    p = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0
+    assert "InvalidIdentityToken" in p.stderr, p.stderr

@@ -20,6 +20,9 @@ pub struct UserIdentity {
     pub user_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_context: Option<SessionContext>,
+    /// `SAMLUser`/`WebIdentityUser`: the identity provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<String>,
     /// LookupEvents' `Username` for this identity (not part of the record).
     #[serde(skip)]
     pub lookup_username: Option<String>,
@@ -78,10 +81,51 @@ impl UserIdentity {
     }
 }
 
+impl UserIdentity {
+    /// The caller of a successful AssumeRoleWithSAML, as CloudTrail records it: the
+    /// principal id is `NameQualifier:Subject`, the user name the subject, the identity
+    /// provider the name qualifier (`responseElements` of the call carry both).
+    pub fn saml_user(response_elements: &serde_json::Value) -> Option<Self> {
+        let subject = response_elements.get("subject")?.as_str()?;
+        let qualifier = response_elements.get("nameQualifier")?.as_str()?;
+        Some(Self {
+            kind: "SAMLUser".into(),
+            principal_id: Some(format!("{qualifier}:{subject}")),
+            user_name: Some(subject.to_owned()),
+            identity_provider: Some(qualifier.to_owned()),
+            lookup_username: Some(subject.to_owned()),
+            ..Self::default()
+        })
+    }
+}
+
 /// `creationDate`: the time a session's credentials were issued.
 pub fn creation_date(issued_ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(issued_ms)
         .unwrap_or_default()
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
+}
+
+#[cfg(test)]
+mod saml_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn saml_user_from_response_elements() {
+        let r = serde_json::json!({"subject": "alice", "nameQualifier": "Q0=", "issuer": "x"});
+        let id = UserIdentity::saml_user(&r).unwrap();
+        let v = serde_json::to_value(&id).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "type": "SAMLUser",
+                "principalId": "Q0=:alice",
+                "userName": "alice",
+                "identityProvider": "Q0="
+            })
+        );
+        assert!(UserIdentity::saml_user(&serde_json::json!({"subject": "a"})).is_none());
+    }
 }

@@ -412,7 +412,9 @@ impl Identity {
                 keys.push(("aws:SourceIdentity".to_owned(), vec![si.clone()]));
             }
             if let Some(f) = &session.federated {
-                keys.push(("aws:FederatedProvider".to_owned(), vec![f.provider.clone()]));
+                if !f.saml {
+                    keys.push(("aws:FederatedProvider".to_owned(), vec![f.provider.clone()]));
+                }
                 keys.extend(f.keys.iter().cloned());
             }
             if session.has_session_policies() {

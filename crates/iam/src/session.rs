@@ -103,7 +103,7 @@ pub struct SessionClaims {
     pub origin_key_id: Option<String>,
 }
 
-/// What a web-identity session keeps of its token.
+/// What a web-identity or SAML session keeps of its token or assertion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FederatedSession {
     /// The provider ARN (`aws:FederatedProvider`).
@@ -112,6 +112,10 @@ pub struct FederatedSession {
     /// `{provider}:aud`, `{provider}:sub`, … as evaluated at AssumeRoleWithWebIdentity.
     #[serde(rename = "k", default)]
     pub keys: Vec<(String, Vec<String>)>,
+    /// An AssumeRoleWithSAML session: its keys are `saml:*`, and AWS neither sets
+    /// `aws:FederatedProvider` nor records `webIdFederationData` for it.
+    #[serde(rename = "s", default, skip_serializing_if = "std::ops::Not::not")]
+    pub saml: bool,
 }
 
 impl fmt::Debug for SessionClaims {

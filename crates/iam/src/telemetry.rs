@@ -149,6 +149,7 @@ pub fn user_identity(caller: &crate::Caller) -> hourglass_audit::UserIdentity {
                         .session
                         .as_ref()
                         .and_then(|s| s.federated.as_ref())
+                        .filter(|f| !f.saml)
                         .map_or_else(
                             || serde_json::Value::Object(Default::default()),
                             |f| {

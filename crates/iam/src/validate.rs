@@ -12,7 +12,7 @@ fn field(member: &str) -> String {
     }
 }
 
-fn violation(value: &str, member: &str, constraint: &str) -> IamError {
+pub(crate) fn violation(value: &str, member: &str, constraint: &str) -> IamError {
     IamError::Validation(format!(
         "1 validation error detected: Value '{value}' at '{}' failed to satisfy constraint: {constraint}",
         field(member)

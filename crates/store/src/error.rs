@@ -35,6 +35,8 @@ pub enum ResourceKind {
     Upload,
     /// An IAM OIDC provider, named by ARN (by `https://` URL when it already exists).
     OidcProvider,
+    /// An IAM SAML provider, named by ARN (by name when it already exists).
+    SamlProvider,
     /// An instance profile, named by name.
     InstanceProfile,
     /// A role that is not in the instance profile (RemoveRoleFromInstanceProfile).
@@ -72,6 +74,8 @@ pub enum Quota {
     OpenIdConnectProvidersPerAccount,
     ClientIdsPerOpenIdConnectProvider,
     TagsPerOpenIdConnectProvider,
+    SamlProvidersPerAccount,
+    TagsPerSamlProvider,
     InstanceProfilesPerAccount,
     /// Roles per instance profile (AWS's name for it).
     InstanceSessionsPerInstanceProfile,
@@ -102,6 +106,8 @@ impl Quota {
             Quota::OpenIdConnectProvidersPerAccount => "OpenIdConnectProvidersPerAccount",
             Quota::ClientIdsPerOpenIdConnectProvider => "ClientIdsPerOpenIdConnectProvider",
             Quota::TagsPerOpenIdConnectProvider => "TagsPerOpenIdConnectProvider",
+            Quota::SamlProvidersPerAccount => "SAMLProvidersPerAccount",
+            Quota::TagsPerSamlProvider => "TagsPerSAMLProvider",
             Quota::InstanceProfilesPerAccount => "InstanceProfilesPerAccount",
             Quota::InstanceSessionsPerInstanceProfile => "InstanceSessionsPerInstanceProfile",
             Quota::TagsPerInstanceProfile => "TagsPerInstanceProfile",
@@ -305,6 +311,7 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::Bucket => format!("The specified bucket {name} does not exist"),
         ResourceKind::Upload => format!("The specified upload {name} does not exist"),
         ResourceKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
+        ResourceKind::SamlProvider => format!("Manifest not found for arn {name}"),
         ResourceKind::InstanceProfile => format!("Instance Profile {name} cannot be found."),
         ResourceKind::ProfileRole => format!("The role with name {name} cannot be found."),
         ResourceKind::AccountAlias => format!("The account alias {name} cannot be found."),
@@ -329,6 +336,7 @@ fn already_exists_message(kind: ResourceKind, name: &str) -> String {
         ResourceKind::AccessKey => format!("Access key {name} already exists."),
         ResourceKind::Account => format!("Account {name} already exists."),
         ResourceKind::OidcProvider => format!("Provider with url {name} already exists."),
+        ResourceKind::SamlProvider => format!("Provider with name {name} already exists."),
         ResourceKind::InstanceProfile => format!("Instance Profile {name} already exists."),
         ResourceKind::AccountAlias => format!("The account alias {name} already exists."),
         ResourceKind::MfaDevice => {

@@ -27,7 +27,7 @@ mod store;
 
 pub use audit::{AuditAttribute, AuditEventRow, AuditQuery, CredentialReport};
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
-pub use federation::{OidcChange, OidcProvider};
+pub use federation::{OidcChange, OidcProvider, SamlChange, SamlProvider};
 pub use generation::{Generation, SnapshotMap};
 pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;

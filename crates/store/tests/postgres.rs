@@ -181,7 +181,7 @@ async fn adopts_v0_1_s3_tables() {
         .get(0);
     let sql = format!(
         "SET search_path TO \"{}\";
-         DROP TABLE IF EXISTS oidc_providers;
+         DROP TABLE IF EXISTS oidc_providers; DROP TABLE IF EXISTS saml_providers;
          DROP TABLE IF EXISTS instance_profiles, account_aliases, password_policies, mfa_devices,
              login_profiles, user_credentials, server_certificates CASCADE;
          DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);

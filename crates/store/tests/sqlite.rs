@@ -128,7 +128,7 @@ async fn v0_1_data_dir(h: &SqliteHarness) -> (PathBuf, PathBuf) {
     let conn = rusqlite::Connection::open(&h.path).unwrap();
     conn.execute_batch(
         "DROP TABLE s3_parts; DROP TABLE s3_uploads; DROP TABLE s3_objects; DROP TABLE s3_buckets;
-         DROP TABLE IF EXISTS oidc_providers;
+         DROP TABLE IF EXISTS oidc_providers; DROP TABLE IF EXISTS saml_providers;
          DROP TABLE IF EXISTS instance_profiles; DROP TABLE IF EXISTS account_aliases;
          DROP TABLE IF EXISTS password_policies; DROP TABLE IF EXISTS mfa_devices;
          DROP TABLE IF EXISTS login_profiles; DROP TABLE IF EXISTS user_credentials;

@@ -8,6 +8,7 @@
 
 pub mod jwks;
 pub mod providers;
+pub mod saml;
 pub mod token;
 pub mod web_identity;
 pub mod workloads;

@@ -282,6 +282,7 @@ impl Identity {
                 federated: Some(FederatedSession {
                     provider: provider.arn.clone(),
                     keys: federated_keys,
+                    saml: false,
                 }),
                 // No long-term key stands behind a federated session.
                 ..SessionGrant::role(&role, &input.role_session_name, duration)

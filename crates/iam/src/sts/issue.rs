@@ -4,7 +4,7 @@
 //! encodes the account the session acts in, a secret, the issue and expiry times, and the
 //! sealed token.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use hourglass_store::{Role, Secret};
 
 use super::Credentials;
@@ -24,6 +24,8 @@ pub(crate) struct SessionGrant {
     pub session_name: Option<String>,
     /// Lifetime in seconds, already validated and capped by the caller.
     pub duration_secs: i64,
+    /// An absolute end the session may not outlive (SAML's `SessionNotOnOrAfter`).
+    pub not_after: Option<DateTime<Utc>>,
     pub source_identity: Option<String>,
     pub tags: Vec<(String, String)>,
     pub transitive_tag_keys: Vec<String>,
@@ -60,6 +62,7 @@ impl SessionGrant {
             user_id,
             session_name: None,
             duration_secs,
+            not_after: None,
             source_identity: None,
             tags: Vec::new(),
             transitive_tag_keys: Vec::new(),
@@ -82,7 +85,8 @@ impl Identity {
         operation: &'static str,
     ) -> IamResult<Credentials> {
         let now = self.clock.now();
-        let expires = now + Duration::seconds(grant.duration_secs);
+        let wanted = now + Duration::seconds(grant.duration_secs);
+        let expires = grant.not_after.map_or(wanted, |limit| limit.min(wanted));
         let access_key_id = session::new_temporary_key_id(&grant.account_id);
         let secret = new_secret();
         let claims = SessionClaims {

@@ -186,8 +186,8 @@ mod tests {
     #[test]
     fn every_entry_round_trips_name_and_enum() {
         let ops = all();
-        assert_eq!(IamOperation::ALL.len(), 132);
-        assert_eq!(StsOperation::ALL.len(), 6);
+        assert_eq!(IamOperation::ALL.len(), 140);
+        assert_eq!(StsOperation::ALL.len(), 7);
         for op in &ops {
             assert_eq!(Operation::parse(op.service(), op.name()).unwrap(), *op);
             assert_eq!(
@@ -284,7 +284,8 @@ mod tests {
     #[test]
     fn only_federation_actions_are_unsigned() {
         assert!(all().iter().all(|op| !op.is_unsigned()
-            || *op == Operation::Sts(StsOperation::AssumeRoleWithWebIdentity)));
+            || *op == Operation::Sts(StsOperation::AssumeRoleWithWebIdentity)
+            || *op == Operation::Sts(StsOperation::AssumeRoleWithSAML)));
         assert!(crate::api::is_unsigned_action(
             Service::Sts,
             "AssumeRoleWithWebIdentity"

@@ -226,6 +226,13 @@ async fn answer(
                 report.audit.response_elements = result
                     .as_deref()
                     .and_then(|x| hourglass_audit::params::query_response(x, style));
+                if caller.is_none() && action == "AssumeRoleWithSAML" {
+                    report.audit.user_identity = report
+                        .audit
+                        .response_elements
+                        .as_ref()
+                        .and_then(hourglass_audit::UserIdentity::saml_user);
+                }
             }
             let body = envelope(service, &action, result.as_deref(), request_id);
             let mut r = response(200, "text/xml", body);

@@ -46,3 +46,38 @@ pub enum OidcChange {
     Tag(Vec<Tag>),
     Untag(Vec<String>),
 }
+
+pub(crate) mod saml_sql;
+
+/// AWS's quota of SAML providers per account.
+pub const SAML_PROVIDERS_PER_ACCOUNT: u32 = 100;
+
+/// An IAM SAML provider: a name and the identity provider's metadata document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlProvider {
+    pub account_id: String,
+    /// `arn:aws:iam::ACCT:saml-provider/NAME`.
+    pub arn: String,
+    pub name: String,
+    /// `SAMLProviderUUID`: fixed at creation.
+    pub uuid: String,
+    /// The metadata document exactly as given.
+    pub metadata: String,
+    pub create_date: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    /// Sorted by key.
+    pub tags: Vec<Tag>,
+}
+
+/// One change to an existing SAML provider, applied inside the write transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SamlChange {
+    /// UpdateSAMLProvider: a new metadata document and the `ValidUntil` drawn from it.
+    Metadata {
+        document: String,
+        valid_until: DateTime<Utc>,
+    },
+    /// Adds or replaces (keys case-sensitively); `LimitExceeded` past [`TAGS_PER_PROVIDER`].
+    Tag(Vec<Tag>),
+    Untag(Vec<String>),
+}

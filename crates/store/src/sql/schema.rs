@@ -33,6 +33,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (6, V6_AUDIT),
     (7, V7_ORGANIZATIONS),
     (8, V8_SECRETS),
+    (12, V12_SAML),
 ];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
@@ -523,4 +524,21 @@ CREATE TABLE IF NOT EXISTS credential_reports (
     generated_at BIGINT NOT NULL,
     content      TEXT NOT NULL
 );
+"#;
+
+/// SAML providers (issue 13). The metadata document is kept whole, as given (GetSAMLProvider
+/// returns it verbatim); the entity id and signing certificates are parsed from it again
+/// when an assertion is checked. Tags are a JSON list like the OIDC providers'.
+const V12_SAML: &str = r#"
+CREATE TABLE saml_providers (
+    arn         {text} PRIMARY KEY,
+    account_id  {text} NOT NULL REFERENCES accounts (account_id),
+    name        {text} NOT NULL,
+    uuid        TEXT NOT NULL,
+    metadata    TEXT NOT NULL,
+    create_date {ts} NOT NULL,
+    valid_until {ts} NOT NULL,
+    tags        TEXT NOT NULL
+);
+CREATE INDEX saml_providers_account ON saml_providers (account_id, arn);
 "#;

@@ -76,7 +76,7 @@ macro_rules! conformance_suite {
             attachments: [attach_detach_and_limits, entities_for_policy, inline_policies_and_size],
             groups: [lifecycle, delete_conflicts, groups_per_user_limit, account_quotas],
             principals: [user_and_role_policies],
-            federation: [oidc_providers],
+            federation: [oidc_providers, saml_providers],
             organizations: [organization_and_member_accounts, units_policies_and_controls],
             instance_profiles: [lifecycle_and_one_role, list_pages_and_tags],
             account_settings: [alias_and_password_policy],

@@ -13,6 +13,7 @@ mod mfa;
 mod oidc;
 mod policies;
 mod roles;
+mod saml;
 mod service_linked_roles;
 mod simulator;
 mod user_credentials;
@@ -128,6 +129,17 @@ super::operations::operations! {
         UntagOpenIDConnectProvider => oidc::untag, [OpenIDConnectProviderArn, TagKeys];
         ListOpenIDConnectProviderTags => oidc::list_tags,
             [OpenIDConnectProviderArn, Marker, MaxItems];
+        CreateSAMLProvider => saml::create,
+            [SAMLMetadataDocument, Name, Tags, AssertionEncryptionMode, AddPrivateKey];
+        GetSAMLProvider => saml::get, [SAMLProviderArn];
+        ListSAMLProviders => saml::list, [];
+        UpdateSAMLProvider => saml::update,
+            [SAMLMetadataDocument, SAMLProviderArn, AssertionEncryptionMode, AddPrivateKey,
+             RemovePrivateKey];
+        DeleteSAMLProvider => saml::delete, [SAMLProviderArn];
+        TagSAMLProvider => saml::tag, [SAMLProviderArn, Tags];
+        UntagSAMLProvider => saml::untag, [SAMLProviderArn, TagKeys];
+        ListSAMLProviderTags => saml::list_tags, [SAMLProviderArn, Marker, MaxItems];
         CreateInstanceProfile => instance_profiles::create, [InstanceProfileName, Path, Tags];
         GetInstanceProfile => instance_profiles::get, [InstanceProfileName];
         ListInstanceProfiles => instance_profiles::list, [PathPrefix, Marker, MaxItems];

@@ -2,6 +2,7 @@
 
 mod assume_role;
 mod info;
+mod saml;
 mod session_token;
 mod web_identity;
 
@@ -25,13 +26,16 @@ super::operations::operations! {
         AssumeRoleWithWebIdentity => web_identity::assume_role_with_web_identity,
             [RoleArn, RoleSessionName, WebIdentityToken, ProviderId, DurationSeconds, Policy,
              PolicyArns], unsigned;
+        AssumeRoleWithSAML => saml::assume_role_with_saml,
+            [RoleArn, PrincipalArn, SAMLAssertion, PolicyArns, Policy, DurationSeconds],
+            unsigned;
     }
 }
 
-/// Federation actions AWS accepts without a signature. They are not served yet, so they are
-/// refused as InvalidAction before this matters; once served, their table entries carry
-/// `, unsigned` and they leave this list.
-pub const UNSERVED_UNSIGNED: &[&str] = &["AssumeRoleWithSAML"];
+/// Federation actions AWS accepts without a signature that this server does not serve
+/// (refused as InvalidAction before this matters); served ones carry `, unsigned` in the
+/// table above.
+pub const UNSERVED_UNSIGNED: &[&str] = &[];
 
 async fn get_caller_identity(ctx: &Ctx<'_>) -> ApiResult {
     let id = ctx.identity.get_caller_identity(ctx.caller()?);
