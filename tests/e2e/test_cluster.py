@@ -141,6 +141,43 @@ def test_policy_changed_on_one_node_applies_on_the_other(cluster):
     assert "explicit deny" in e.response["Error"]["Message"]
 
 
+def test_service_control_policy_attached_on_one_node_applies_on_the_other(cluster):
+    """The organization's view of an account (SCP levels) sits in each node's snapshot:
+    attached or detached on one node, it binds or frees the member on the other."""
+    a, b = cluster()
+    orgs_a = hg.client("organizations", a.endpoint, a.root)
+    orgs_a.create_organization(FeatureSet="ALL")
+    status = orgs_a.create_account(Email=f"{unique('m')}@example.com", AccountName="member")["CreateAccountStatus"]
+    member = orgs_a.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"][
+        "AccountId"
+    ]
+    operator, creds = user_with_policy(a.iam(), allow("sts:AssumeRole"))
+    resp = b.sts(creds).assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
+    )
+    c = resp["Credentials"]
+    admin = hg.Creds(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    # Allowed and cached on b.
+    b.iam(admin).list_users()
+    scp = orgs_a.create_policy(
+        Content=doc({"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}),
+        Description="deny",
+        Name=unique("deny"),
+        Type="SERVICE_CONTROL_POLICY",
+    )["Policy"]["PolicySummary"]
+    orgs_a.attach_policy(PolicyId=scp["Id"], TargetId=member)
+    expect_error(a.iam(admin).list_users, code="AccessDenied", status=403)
+    settle()
+    e = expect_error(b.iam(admin).list_users, code="AccessDenied", status=403)
+    assert e.response["Error"]["Message"].endswith(
+        f"with an explicit deny in a service control policy: {scp['Arn']}"
+    )
+    hg.client("organizations", b.endpoint, b.root).detach_policy(PolicyId=scp["Id"], TargetId=member)
+    b.iam(admin).list_users()
+    settle()
+    a.iam(admin).list_users()
+
+
 def test_two_key_limit_under_concurrent_creates_on_both_nodes(cluster):
     a, b = cluster()
     name = hg.create_user(a.iam())["UserName"]

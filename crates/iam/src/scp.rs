@@ -50,25 +50,62 @@ pub fn org_path(controls: &AccountControls) -> String {
     path
 }
 
+/// Everything the organization says about one account, compiled once per change of the
+/// store's counter (organization writes are counted): SCP levels, the principal keys and the
+/// resource keys. An account in no organization has all three empty.
+#[derive(Default)]
+pub(crate) struct AccountOrg {
+    controls: OrgControls,
+    resource_keys: Vec<(String, Vec<String>)>,
+}
+
 impl Identity {
     /// The SCPs and organization keys of principals of `account_id`.
     pub(crate) async fn org_controls(&self, account_id: &str) -> IamResult<OrgControls> {
+        let org = self.account_org(account_id).await?;
+        Ok(OrgControls {
+            scp: org.controls.scp.clone(),
+            keys: org.controls.keys.clone(),
+        })
+    }
+
+    /// `aws:ResourceOrgID` / `aws:ResourceOrgPaths` for a resource owned by `account_id`
+    /// (nothing when that account is in no organization).
+    pub(crate) async fn resource_org_keys(
+        &self,
+        account_id: &str,
+    ) -> IamResult<Vec<(String, Vec<String>)>> {
+        Ok(self.account_org(account_id).await?.resource_keys.clone())
+    }
+
+    /// Read from the snapshot; compiled from the store on a miss.
+    async fn account_org(&self, account_id: &str) -> IamResult<std::sync::Arc<AccountOrg>> {
+        self.snapshot_account_org(account_id, || self.load_account_org(account_id))
+            .await
+    }
+
+    async fn load_account_org(&self, account_id: &str) -> IamResult<AccountOrg> {
         let Some(controls) = self
             .store
             .account_controls(account_id, SERVICE_CONTROL_POLICY)
             .await?
         else {
-            return Ok(OrgControls::default());
+            return Ok(AccountOrg::default());
         };
+        let path = org_path(&controls);
         let keys = vec![
             (
                 "aws:PrincipalOrgID".to_owned(),
                 vec![controls.org_id.clone()],
             ),
+            ("aws:PrincipalOrgPaths".to_owned(), vec![path.clone()]),
+        ];
+        let resource_keys = vec![
             (
-                "aws:PrincipalOrgPaths".to_owned(),
-                vec![org_path(&controls)],
+                "aws:ResourceOrgID".to_owned(),
+                vec![controls.org_id.clone()],
             ),
+            ("aws:ResourceOrgPaths".to_owned(), vec![path]),
         ];
         let mut scp = Vec::new();
         if controls.enabled && controls.management_account_id != account_id {
@@ -91,28 +128,10 @@ impl Identity {
                 scp.push(compiled);
             }
         }
-        Ok(OrgControls { scp, keys })
-    }
-
-    /// `aws:ResourceOrgID` / `aws:ResourceOrgPaths` for a resource owned by `account_id`
-    /// (nothing when that account is in no organization).
-    pub(crate) async fn resource_org_keys(
-        &self,
-        account_id: &str,
-    ) -> IamResult<Vec<(String, Vec<String>)>> {
-        Ok(
-            match self
-                .store
-                .account_controls(account_id, SERVICE_CONTROL_POLICY)
-                .await?
-            {
-                Some(c) => vec![
-                    ("aws:ResourceOrgID".to_owned(), vec![c.org_id.clone()]),
-                    ("aws:ResourceOrgPaths".to_owned(), vec![org_path(&c)]),
-                ],
-                None => Vec::new(),
-            },
-        )
+        Ok(AccountOrg {
+            controls: OrgControls { scp, keys },
+            resource_keys,
+        })
     }
 }
 

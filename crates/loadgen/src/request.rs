@@ -32,11 +32,14 @@ pub struct Op {
     pub body: Bytes,
     /// Hex SHA-256 of `body`, computed once per template.
     pub payload_hash: Arc<str>,
-    /// Signing name: `iam`, `sts` or `s3`.
+    /// Signing name: `iam`, `sts`, `s3` or `organizations`.
     pub service: &'static str,
+    /// `X-Amz-Target` of an AWS JSON-protocol call.
+    pub amz_target: Option<String>,
 }
 
 const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+const JSON_1_1: &str = "application/x-amz-json-1.1";
 
 impl Op {
     /// A Query-protocol POST (IAM or STS) with the given form parameters (already encoded).
@@ -61,6 +64,22 @@ impl Op {
             payload_hash: sha256_hex(body.as_bytes()).into(),
             body: Bytes::from(body),
             service,
+            amz_target: None,
+        }
+    }
+
+    /// An AWS JSON 1.1 call (`X-Amz-Target: PREFIX.ACTION`) with a JSON body.
+    pub fn json(service: &'static str, target: String, body: &serde_json::Value) -> Self {
+        let body = body.to_string();
+        Self {
+            method: "POST",
+            path: "/".into(),
+            query: String::new(),
+            content_type: Some(JSON_1_1),
+            payload_hash: sha256_hex(body.as_bytes()).into(),
+            body: Bytes::from(body),
+            service,
+            amz_target: Some(target),
         }
     }
 
@@ -74,6 +93,7 @@ impl Op {
             payload_hash: sha256_hex(&body).into(),
             body,
             service: "s3",
+            amz_target: None,
         }
     }
 
@@ -98,6 +118,9 @@ impl Op {
         let mut headers: Vec<(&str, &str)> = vec![("Host", target.host.as_str())];
         if let Some(ct) = self.content_type {
             headers.push(("Content-Type", ct));
+        }
+        if let Some(t) = &self.amz_target {
+            headers.push(("X-Amz-Target", t.as_str()));
         }
         let s3 = self.service == "s3";
         let req = Request {

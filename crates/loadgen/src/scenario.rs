@@ -5,7 +5,7 @@ use clap::ValueEnum;
 
 use crate::client::{Conn, Response};
 use crate::request::{Op, Target};
-use crate::setup::{SetupError, call, call_ok, create_assumer};
+use crate::setup::{SetupError, call, call_ok, create_assumer, member_session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
@@ -25,6 +25,10 @@ pub enum Scenario {
     S3PutLarge,
     /// S3 GetObject of one large object (`--large-size`).
     S3GetLarge,
+    /// S3 GetObject of one small object in a member account of an organization, as an
+    /// `OrganizationAccountAccessRole` session: every request also passes the account's
+    /// service control policies (two levels, one custom SCP beside `FullAWSAccess`).
+    S3GetMember,
 }
 
 impl Scenario {
@@ -38,6 +42,7 @@ impl Scenario {
             Self::S3Get => "s3-get",
             Self::S3PutLarge => "s3-put-large",
             Self::S3GetLarge => "s3-get-large",
+            Self::S3GetMember => "s3-get-member",
         }
     }
 
@@ -153,6 +158,32 @@ pub async fn prepare(
                 "AssumeRole",
                 &[("RoleArn", &arn), ("RoleSessionName", "loadgen")],
             ))
+        }
+        Scenario::S3GetMember => {
+            let (member, account) = match member_session(conn, target).await? {
+                Ok(member) => member,
+                Err(why) => return Ok(Setup::Skip(why)),
+            };
+            // Bucket names are global: one per member account.
+            let bucket = format!("{}-{account}", opts.bucket);
+            let create = Op::s3("PUT", format!("/{bucket}"), Bytes::new());
+            call_ok(
+                conn,
+                &member,
+                &create,
+                "CreateBucket",
+                &["BucketAlreadyOwnedByYou"],
+            )
+            .await?;
+            let path = format!("/{bucket}/get-object");
+            let put = Op::s3(
+                "PUT",
+                path.clone(),
+                Bytes::from(vec![b'x'; opts.object_size]),
+            );
+            call_ok(conn, &member, &put, "PutObject", &[]).await?;
+            run_as = Some(member);
+            Prepared::Fixed(Op::s3("GET", path, Bytes::new()))
         }
         Scenario::S3Put | Scenario::S3Get | Scenario::S3PutLarge | Scenario::S3GetLarge => {
             let create = Op::s3("PUT", format!("/{}", opts.bucket), Bytes::new());

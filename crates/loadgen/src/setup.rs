@@ -72,6 +72,7 @@ const SESSION_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"
 pub struct Assumer {
     /// Signs as the new user.
     pub user: Target,
+    pub user_name: String,
     pub role_arn: String,
 }
 
@@ -119,6 +120,7 @@ pub async fn create_assumer(
             session_token: None,
             ..target.clone()
         },
+        user_name: user,
         role_arn: format!("arn:aws:iam::{account}:role/{role}"),
     })
 }
@@ -148,6 +150,137 @@ pub async fn session(conn: &mut Conn, target: &Target) -> Result<Target, SetupEr
         session_token: Some(token),
         ..target.clone()
     })
+}
+
+const ORGS: &str = "AWSOrganizationsV20161128";
+
+/// A JSON answer's body, or `Refused`.
+fn json_ok(resp: &Response, step: &str) -> Result<serde_json::Value, SetupError> {
+    if (200..300).contains(&resp.status) {
+        serde_json::from_slice(&resp.body).map_err(|e| SetupError::Refused {
+            step: step.into(),
+            status: resp.status,
+            body: format!("not JSON: {e}"),
+        })
+    } else {
+        Err(SetupError::Refused {
+            step: step.into(),
+            status: resp.status,
+            body: resp.snippet(),
+        })
+    }
+}
+
+/// Credentials of an `OrganizationAccountAccessRole` session in a new member account, whose
+/// requests pass two SCP levels (the root's `FullAWSAccess`, and the account's
+/// `FullAWSAccess` plus a custom SCP denying `s3:DeleteBucket`). Creates the organization
+/// when there is none; returns the session and the account id. `Ok(Err(why))` when the
+/// target has no Organizations API.
+pub async fn member_session(
+    conn: &mut Conn,
+    target: &Target,
+) -> Result<Result<(Target, String), String>, SetupError> {
+    let call_json = |action: &str, body: serde_json::Value| {
+        Op::json("organizations", format!("{ORGS}.{action}"), &body)
+    };
+    let op = call_json(
+        "CreateOrganization",
+        serde_json::json!({"FeatureSet": "ALL"}),
+    );
+    let resp = call(conn, target, &op).await?;
+    let code = resp
+        .body
+        .windows(b"AlreadyInOrganizationException".len())
+        .any(|w| w == b"AlreadyInOrganizationException");
+    if resp.status == 501 || resp.status == 404 || (resp.status == 400 && !code) {
+        return Ok(Err(format!(
+            "CreateOrganization answered HTTP {}: {}",
+            resp.status,
+            resp.snippet()
+        )));
+    }
+    let token = unique_suffix();
+    let op = call_json(
+        "CreateAccount",
+        serde_json::json!({"Email": format!("lg-{token}@example.com"), "AccountName": format!("lg-{token}")}),
+    );
+    let created = json_ok(&call(conn, target, &op).await?, "CreateAccount")?;
+    let request_id = created["CreateAccountStatus"]["Id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let op = call_json(
+        "DescribeCreateAccountStatus",
+        serde_json::json!({"CreateAccountRequestId": request_id}),
+    );
+    let status = json_ok(
+        &call(conn, target, &op).await?,
+        "DescribeCreateAccountStatus",
+    )?;
+    let Some(account) = status["CreateAccountStatus"]["AccountId"].as_str() else {
+        return Err(SetupError::Refused {
+            step: "DescribeCreateAccountStatus".into(),
+            status: 200,
+            body: format!("no AccountId in {status}"),
+        });
+    };
+    let account = account.to_owned();
+    let scp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}]}"#;
+    let op = call_json(
+        "CreatePolicy",
+        serde_json::json!({"Name": format!("lg-{token}"), "Description": "loadgen",
+            "Type": "SERVICE_CONTROL_POLICY", "Content": scp}),
+    );
+    let policy = json_ok(&call(conn, target, &op).await?, "CreatePolicy")?;
+    let policy_id = policy["Policy"]["PolicySummary"]["Id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let op = call_json(
+        "AttachPolicy",
+        serde_json::json!({"PolicyId": policy_id, "TargetId": account}),
+    );
+    json_ok(&call(conn, target, &op).await?, "AttachPolicy")?;
+    // Root may not assume roles: a management-account user allowed sts:AssumeRole does.
+    let assumer = create_assumer(conn, target, None).await?;
+    let op = Op::query(
+        "iam",
+        "PutUserPolicy",
+        &[
+            ("UserName", &assumer.user_name),
+            ("PolicyName", "assume-member"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    call_ok(conn, target, &op, "PutUserPolicy", &[]).await?;
+    let op = Op::query(
+        "sts",
+        "AssumeRole",
+        &[
+            (
+                "RoleArn",
+                &format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"),
+            ),
+            ("RoleSessionName", "loadgen-member"),
+            ("DurationSeconds", "3600"),
+        ],
+    );
+    let resp = call_ok(conn, &assumer.user, &op, "AssumeRole (member)", &[]).await?;
+    let [akid, secret, token] = elements(
+        &resp,
+        "AssumeRole",
+        ["AccessKeyId", "SecretAccessKey", "SessionToken"],
+    )?;
+    let session = Target {
+        access_key_id: akid,
+        secret_access_key: secret,
+        session_token: Some(token),
+        ..target.clone()
+    };
+    Ok(Ok((session, account)))
 }
 
 /// A short token unique to this process and moment, for resource names.

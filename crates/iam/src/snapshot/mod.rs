@@ -18,6 +18,7 @@ use hourglass_store::{AccessKey, PrincipalRef, Role, SnapshotMap, StoreError, Us
 use crate::Identity;
 use crate::authz::{CompiledSet, compile_set};
 use crate::error::IamResult;
+use crate::scp::AccountOrg;
 
 /// Entries kept per map and generation; beyond it misses are served from the store.
 const CAPACITY: usize = 100_000;
@@ -34,6 +35,9 @@ pub(crate) struct Snapshot {
     role_names: SnapshotMap<String, Arc<Role>>,
     /// Compiled identity policies and boundary, by user or role id.
     policies: SnapshotMap<String, Arc<CompiledSet>>,
+    /// The organization's controls and keys, by account id (organization writes are
+    /// counted like IAM writes).
+    orgs: SnapshotMap<String, Arc<AccountOrg>>,
 }
 
 impl Default for Snapshot {
@@ -44,6 +48,7 @@ impl Default for Snapshot {
             roles: SnapshotMap::new(CAPACITY),
             role_names: SnapshotMap::new(CAPACITY),
             policies: SnapshotMap::new(CAPACITY),
+            orgs: SnapshotMap::new(CAPACITY),
         }
     }
 }
@@ -152,5 +157,18 @@ impl Identity {
             compile_set(&self.policies, entity_arn, &policies)
         })
         .await
+    }
+
+    /// The organization's view of an account (see [`crate::scp`]).
+    pub(crate) async fn snapshot_account_org<F, Fut>(
+        &self,
+        account_id: &str,
+        load: F,
+    ) -> IamResult<Arc<AccountOrg>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = IamResult<AccountOrg>>,
+    {
+        cached(self, &self.snapshot.orgs, account_id, load).await
     }
 }
