@@ -4,12 +4,15 @@
 //! - [`jwks`]: the issuers' discovery documents and key sets, fetched over HTTPS with the
 //!   system roots plus `SSL_CERT_FILE`, cached, refreshed on an unknown `kid`;
 //! - [`token`]: JWT checks (shape, algorithm, signature, audience, times, claims);
-//! - [`web_identity`]: the STS operation, its trust evaluation and session.
+//! - [`web_identity`]: the STS operation and its session;
+//! - [`saml`]: SAML providers and AssumeRoleWithSAML;
+//! - `trust`: the trust evaluation both federated calls share.
 
 pub mod jwks;
 pub mod providers;
 pub mod saml;
 pub mod token;
+mod trust;
 pub mod web_identity;
 pub mod workloads;
 

@@ -4,15 +4,16 @@
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind};
+use hourglass_policy::AssumeRoleAction;
 use hourglass_store::{SamlProvider, StoreError};
 use sha1::{Digest, Sha1};
 
 use super::metadata;
 use super::response::{self, Claims};
-use crate::authz::{CallerPolicies, load_keys, merge_tags};
+use crate::authz::merge_tags;
 use crate::error::{IamError, IamResult};
 use crate::federation::FederationError;
+use crate::federation::trust::FederatedRequest;
 use crate::principal::AssumedRole;
 use crate::session::FederatedSession;
 use crate::sts::{
@@ -279,78 +280,22 @@ impl Identity {
             .role_for_arn(&input.role_arn)
             .await?
             .ok_or_else(not_authorized)?;
-        let trust = self
-            .policies
-            .get_or_compile(&role.assume_role_policy_document, PolicyKind::Trust)
-            .map_err(|e| {
-                IamError::Internal(format!(
-                    "trust policy of {} does not compile: {e}",
-                    role.arn
-                ))
-            })?;
-        let trust = AttachedPolicy::new(format!("{}/trust-policy", role.arn), trust);
         let qualifier = name_qualifier(&claims.issuer, &self.account_id, &provider.name);
         let federated_keys = saml_keys(&claims, &qualifier, &self.account_id, &provider);
-        let mut keys = federated_keys.clone();
-        keys.push(("sts:RoleSessionName".to_owned(), vec![session_name.clone()]));
-        if let Some(si) = &source_identity {
-            keys.push(("sts:SourceIdentity".to_owned(), vec![si.clone()]));
-        }
-        for (k, v) in &tags {
-            keys.push((format!("aws:RequestTag/{k}"), vec![v.clone()]));
-        }
-        if !tags.is_empty() {
-            keys.push((
-                "aws:TagKeys".to_owned(),
-                tags.iter().map(|(k, _)| k.clone()).collect(),
-            ));
-        }
-        if !transitive_keys.is_empty() {
-            keys.push(("sts:TransitiveTagKeys".to_owned(), transitive_keys.clone()));
-        }
-        for t in &role.tags {
-            keys.push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
-        }
-        keys.push((
-            "aws:ResourceAccount".to_owned(),
-            vec![role.account_id.clone()],
-        ));
-        keys.push((
-            "aws:CurrentTime".to_owned(),
-            vec![now.format("%Y-%m-%dT%H:%M:%SZ").to_string()],
-        ));
-        keys.push((
-            "aws:EpochTime".to_owned(),
-            vec![now.timestamp().to_string()],
-        ));
-
-        let gathered = CallerPolicies {
-            identity: Vec::new(),
-            boundary: None,
-            session: None,
-            arn: provider.arn.clone(),
-            keys: Vec::new(),
-            // The caller is no principal of an account: no SCP binds it.
-            scp: Vec::new(),
-        };
-        let principal = hourglass_policy::Principal::federated_provider(&provider.arn, true);
-        let mut ctx = hourglass_policy::RequestContext::new(
-            "sts:AssumeRoleWithSAML",
-            Some(&role.arn),
-            principal,
-        );
-        load_keys(&mut ctx, &keys);
-        let request = AssumeRoleRequest {
+        let request = FederatedRequest {
             action: AssumeRoleAction::AssumeRoleWithSaml,
-            role_arn: &role.arn,
-            role_account: &role.account_id,
-            trust_policy: &trust,
-            tags: !tags.is_empty(),
-            source_identity: source_identity.is_some(),
+            action_name: "sts:AssumeRoleWithSAML",
+            provider_arn: &provider.arn,
+            saml: true,
+            role: &role,
+            role_arn_input: &input.role_arn,
+            session_name: &session_name,
+            source_identity: source_identity.as_deref(),
+            tags: &tags,
+            transitive_keys: &transitive_keys,
+            now,
         };
-        if let Err(e) =
-            self.authorize_assume_role(&gathered, &ctx, &request, &input.role_arn, &keys)
-        {
+        if let Err(e) = self.authorize_federated(federated_keys.clone(), &request) {
             tracing::info!(provider = %provider.arn, subject = %claims.subject, role = %role.arn, "SAML denied by trust policy");
             return Err(match e {
                 IamError::AccessDenied { .. } => not_authorized(),
