@@ -44,7 +44,7 @@ impl Identity {
     /// The ARN a request about user `name` is authorized against: the user's real ARN (with
     /// its path) when it exists, else the path-less ARN AWS reports for missing users.
     pub(crate) async fn user_resource(&self, name: &str) -> IamResult<(String, Option<User>)> {
-        match self.store.get_user(&self.account_id, name).await {
+        match self.snapshot_user(&self.account_id, name).await {
             Ok(u) => Ok((u.arn.clone(), Some(u))),
             Err(hourglass_store::StoreError::NotFound { .. }) => {
                 Ok((self.user_arn("/", name), None))
@@ -114,8 +114,7 @@ impl Identity {
                     self.authorize(caller, &Access::new("iam:GetUser", &u.arn))
                         .await?;
                     Ok(UserView::User(
-                        self.store
-                            .get_user_by_id(&self.account_id, &u.user_id)
+                        self.snapshot_user_by_id(&self.account_id, &u.user_id)
                             .await?,
                     ))
                 }

@@ -33,6 +33,8 @@ pub(crate) struct Snapshot {
     roles: SnapshotMap<String, Arc<Role>>,
     /// By lowercase role name (names are case-insensitive).
     role_names: SnapshotMap<String, Arc<Role>>,
+    /// By `account id/lowercase user name`, for the operations that name a user (GetUser).
+    user_names: SnapshotMap<String, Arc<User>>,
     /// Compiled identity policies and boundary, by user or role id.
     policies: SnapshotMap<String, Arc<CompiledSet>>,
     /// The organization's controls and keys, by account id (organization writes are
@@ -47,6 +49,7 @@ impl Default for Snapshot {
             users: SnapshotMap::new(CAPACITY),
             roles: SnapshotMap::new(CAPACITY),
             role_names: SnapshotMap::new(CAPACITY),
+            user_names: SnapshotMap::new(CAPACITY),
             policies: SnapshotMap::new(CAPACITY),
             orgs: SnapshotMap::new(CAPACITY),
         }
@@ -120,6 +123,20 @@ impl Identity {
             return self.store.get_role_by_id(account_id, role_id).await;
         }
         Ok(Role::clone(&role))
+    }
+
+    /// A user by (case-insensitive) name, as [`hourglass_store::Store::get_user`].
+    pub(crate) async fn snapshot_user(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<User, StoreError> {
+        let key = format!("{account_id}/{}", name.to_lowercase());
+        let user = cached(self, &self.snapshot.user_names, &key, || {
+            self.store.get_user(account_id, name)
+        })
+        .await?;
+        Ok(User::clone(&user))
     }
 
     /// A role by (case-insensitive) name, as [`hourglass_store::Store::get_role`].
