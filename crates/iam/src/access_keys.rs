@@ -70,9 +70,11 @@ impl Identity {
                     None,
                 )),
                 Principal::User(u) => Ok((user_target(u), None)),
-                Principal::AssumedRole(_) => Err(IamError::Validation(
-                    "Must specify userName when calling with non-User credentials".into(),
-                )),
+                Principal::AssumedRole(_) | Principal::FederatedUser(_) => {
+                    Err(IamError::Validation(
+                        "Must specify userName when calling with non-User credentials".into(),
+                    ))
+                }
             },
         }
     }

@@ -95,6 +95,10 @@ impl Identity {
         let s = self.store.account_summary(&self.account_id).await?;
         let instance_profiles = self.store.count_instance_profiles(&self.account_id).await?;
         let (mfa_devices, mfa_in_use) = self.store.mfa_device_counts(&self.account_id).await?;
+        let server_certificates = self
+            .store
+            .server_certificate_count(&self.account_id)
+            .await?;
         let q = Quotas::default();
         let limits = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         use hourglass_policy::limits as pl;
@@ -142,7 +146,7 @@ impl Identity {
             ("InstanceProfiles", u64::from(instance_profiles)),
             ("InstanceProfilesQuota", 1000),
             ("Providers", 0),
-            ("ServerCertificates", 0),
+            ("ServerCertificates", u64::from(server_certificates)),
             ("ServerCertificatesQuota", 20),
             ("GlobalEndpointTokenVersion", 1),
         ])

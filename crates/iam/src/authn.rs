@@ -12,7 +12,7 @@ use hourglass_store::{AccessKeyLastUsed, AccessKeyStatus, KeyOwner, StoreError};
 
 use crate::Identity;
 use crate::error::{AuthError, SIGNATURE_MISMATCH};
-use crate::principal::{AssumedRole, Caller, Principal};
+use crate::principal::{AssumedRole, Caller, FederatedUser, Principal};
 use crate::session::{SessionClaims, SessionKind};
 
 /// The parts of an HTTP request authentication reads, exactly as received.
@@ -291,6 +291,25 @@ impl Identity {
                         return Err(AuthError::InvalidToken);
                     }
                 }
+            }
+            SessionKind::FederatedUser => {
+                let name = claims
+                    .session_name
+                    .as_deref()
+                    .ok_or(AuthError::InvalidToken)?;
+                // The parent as it is now; a deleted parent takes its sessions with it.
+                let parent = match claims.user_id.as_deref() {
+                    None => None,
+                    Some(user_id) => match self.snapshot_user_by_id(account, user_id).await {
+                        Ok(u) => Some(u),
+                        Err(StoreError::NotFound { .. }) => return Err(AuthError::InvalidToken),
+                        Err(e) => {
+                            tracing::error!(error = %e, "federated session user lookup failed");
+                            return Err(AuthError::InvalidToken);
+                        }
+                    },
+                };
+                Principal::FederatedUser(Box::new(FederatedUser::new(account, name, parent)))
             }
             SessionKind::Role => {
                 let role_id = claims.role_id.as_deref().ok_or(AuthError::InvalidToken)?;

@@ -11,7 +11,7 @@ use hourglass_store::{PrincipalPolicies, PrincipalRef, StoreError};
 
 use crate::Identity;
 use crate::error::{IamError, IamResult};
-use crate::principal::{Caller, Principal};
+use crate::principal::{Caller, Principal, root_arn};
 use crate::session::{SessionClaims, SessionKind};
 
 /// One authorization question: may the caller perform `action` on `resource`?
@@ -162,8 +162,19 @@ pub(crate) fn policy_principal<'a>(
             &r.role.role_id,
             &r.assumed_role_id,
         ),
+        Principal::FederatedUser(f) => hourglass_policy::Principal::federated_user(
+            &f.account_id,
+            &f.arn,
+            &f.federated_user_id,
+            &f.parent_arn,
+        ),
     }
 }
+
+/// The identity policy a federated session of the root user is intersected with: root
+/// may do anything, so the session policies alone decide.
+const ROOT_FEDERATION_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 /// Sets owned keys on a context.
 pub(crate) fn load_keys<'a>(ctx: &mut RequestContext<'a>, keys: &'a [(String, Vec<String>)]) {
@@ -191,12 +202,13 @@ fn same_org_keys(keys: &[(String, Vec<String>)]) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// STS actions a GetSessionToken session may call (spec §3.3, §3.9).
-fn session_token_may_call(action: &str) -> bool {
+/// STS actions a GetSessionToken session may call (spec §3.3, §3.9); a federated user
+/// (GetFederationToken) may call none but GetCallerIdentity.
+fn session_token_may_call(kind: SessionKind, action: &str) -> bool {
     !action
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("sts:"))
-        || action.eq_ignore_ascii_case("sts:AssumeRole")
+        || (kind != SessionKind::FederatedUser && action.eq_ignore_ascii_case("sts:AssumeRole"))
         || action.eq_ignore_ascii_case("sts:GetCallerIdentity")
 }
 
@@ -260,7 +272,7 @@ impl Identity {
         };
         if let Some(session) = &caller.session
             && session.kind != SessionKind::Role
-            && !session_token_may_call(&access.action)
+            && !session_token_may_call(session.kind, &access.action)
         {
             self.telemetry.authz_decision(DecisionEffect::ImplicitDeny);
             return Err(self.denied(caller, access, None));
@@ -390,6 +402,34 @@ impl Identity {
                     .collect();
                 (CompiledSet::clone(&set), tags)
             }
+            Principal::FederatedUser(f) => match &f.parent {
+                Some(u) => {
+                    let set = self
+                        .snapshot_policies(
+                            &u.account_id,
+                            PrincipalRef::User(u.user_id.clone()),
+                            &u.arn,
+                        )
+                        .await?;
+                    let tags = u
+                        .tags
+                        .iter()
+                        .map(|t| (t.key.clone(), t.value.clone()))
+                        .collect();
+                    (CompiledSet::clone(&set), tags)
+                }
+                None => (
+                    CompiledSet {
+                        identity: vec![compile(
+                            &self.policies,
+                            root_arn(&f.account_id),
+                            ROOT_FEDERATION_POLICY,
+                        )?],
+                        boundary: None,
+                    },
+                    Vec::new(),
+                ),
+            },
         };
         let mut keys: Vec<(String, Vec<String>)> = Vec::with_capacity(16);
         let mut session_policies = None;

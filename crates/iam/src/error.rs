@@ -130,6 +130,9 @@ pub enum IamError {
     MalformedCertificate(String),
     #[error("{0}")]
     DuplicateCertificate(String),
+    /// UploadServerCertificate with a private key that is not the certificate's.
+    #[error("{0}")]
+    KeyPairMismatch(String),
     /// CreateServiceSpecificCredential for a service without such credentials.
     #[error("{0}")]
     NotSupportedService(String),

@@ -28,6 +28,7 @@ pub mod policy_versions;
 pub mod principal;
 pub mod roles;
 pub mod scp;
+pub mod server_certs;
 pub mod service_linked_roles;
 pub mod session;
 pub mod simulator;

@@ -24,6 +24,40 @@ pub enum Principal {
     User(User),
     /// A role session created by AssumeRole.
     AssumedRole(Box<AssumedRole>),
+    /// A federated-user session created by GetFederationToken.
+    FederatedUser(Box<FederatedUser>),
+}
+
+/// A GetFederationToken session: its permissions are the parent's policies intersected
+/// with the session policies frozen in the token (none passed: no permissions).
+#[derive(Debug, Clone)]
+pub struct FederatedUser {
+    pub account_id: String,
+    /// The `Name` passed to GetFederationToken.
+    pub name: String,
+    /// `arn:aws:sts::ACCT:federated-user/{name}`.
+    pub arn: String,
+    /// `ACCT:{name}`.
+    pub federated_user_id: String,
+    /// The IAM user that called GetFederationToken (as it is now); `None` for root.
+    pub parent: Option<User>,
+    /// The parent's ARN: the user's, or the account root's.
+    pub parent_arn: String,
+}
+
+impl FederatedUser {
+    pub fn new(account_id: &str, name: &str, parent: Option<User>) -> Self {
+        FederatedUser {
+            account_id: account_id.to_owned(),
+            name: name.to_owned(),
+            arn: federated_user_arn(account_id, name),
+            federated_user_id: format!("{account_id}:{name}"),
+            parent_arn: parent
+                .as_ref()
+                .map_or_else(|| root_arn(account_id), |u| u.arn.clone()),
+            parent,
+        }
+    }
 }
 
 /// A role session: the role as it is now (policies are read at request time) and the
@@ -76,6 +110,7 @@ impl Caller {
             Principal::Root { account_id } => account_id,
             Principal::User(u) => &u.account_id,
             Principal::AssumedRole(r) => &r.role.account_id,
+            Principal::FederatedUser(f) => &f.account_id,
         }
     }
 
@@ -85,16 +120,18 @@ impl Caller {
             Principal::Root { account_id } => root_arn(account_id),
             Principal::User(u) => u.arn.clone(),
             Principal::AssumedRole(r) => r.arn.clone(),
+            Principal::FederatedUser(f) => f.arn.clone(),
         }
     }
 
     /// `UserId` of GetCallerIdentity (§3.1): the account id for root, `AIDA…` for users,
-    /// `AROA…:session` for role sessions.
+    /// `AROA…:session` for role sessions, `ACCT:name` for federated users.
     pub fn user_id(&self) -> &str {
         match &self.principal {
             Principal::Root { account_id } => account_id,
             Principal::User(u) => &u.user_id,
             Principal::AssumedRole(r) => &r.assumed_role_id,
+            Principal::FederatedUser(f) => &f.federated_user_id,
         }
     }
 
@@ -137,6 +174,11 @@ pub fn root_arn(account_id: &str) -> String {
 /// `arn:aws:sts::ACCT:assumed-role/{role}/{session}`.
 pub fn assumed_role_arn(account_id: &str, role_name: &str, session_name: &str) -> String {
     format!("arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}")
+}
+
+/// `arn:aws:sts::ACCT:federated-user/{name}`.
+pub fn federated_user_arn(account_id: &str, name: &str) -> String {
+    format!("arn:aws:sts::{account_id}:federated-user/{name}")
 }
 
 /// `arn:aws:iam::ACCT:{kind}{path}{name}`.

@@ -45,6 +45,10 @@ pub enum SessionKind {
     /// GetSessionToken by the root user.
     #[serde(rename = "root")]
     Root,
+    /// GetFederationToken: a federated user named `session_name`, whose parent is the user
+    /// `user_id` (or the root user when `user_id` is absent).
+    #[serde(rename = "fed")]
+    FederatedUser,
 }
 
 /// Everything a session token carries.
@@ -61,10 +65,11 @@ pub struct SessionClaims {
     /// the same name is another role, so its old sessions stop working.
     #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
     pub role_id: Option<String>,
-    /// GetSessionToken sessions of users: the user's unique id (`AIDA…`).
+    /// GetSessionToken sessions of users and federated users: the (parent) user's unique
+    /// id (`AIDA…`).
     #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    /// Role sessions: RoleSessionName.
+    /// Role sessions: RoleSessionName. Federated users: the federated user's name.
     #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
     pub session_name: Option<String>,
     /// Issue time, milliseconds since the epoch (`aws:TokenIssueTime`).

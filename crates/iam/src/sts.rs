@@ -1,15 +1,18 @@
-//! STS operations (spec §3): GetCallerIdentity, AssumeRole, GetSessionToken,
+//! STS operations (spec §3): GetCallerIdentity, AssumeRole, GetSessionToken, GetFederationToken,
 //! GetAccessKeyInfo, DecodeAuthorizationMessage. Temporary credentials are stateless
 //! (see [`crate::session`]).
 
 mod access_key_info;
 mod assume_role;
 mod decode;
+mod federation_token;
 mod issue;
 mod session_token;
+mod violations;
 
 pub use assume_role::{AssumeRoleInput, AssumedRoleOutput, packed_policy_percent};
 pub(crate) use assume_role::{packed_policy_fits, validate_input as validate_assume_role_input};
+pub use federation_token::{FederationTokenInput, FederationTokenOutput};
 pub(crate) use issue::SessionGrant;
 pub use session_token::SessionTokenInput;
 

@@ -131,6 +131,32 @@ pub fn user_identity(caller: &crate::Caller) -> hourglass_audit::UserIdentity {
                 ..SessionContext::default()
             });
         }
+        Principal::FederatedUser(f) => {
+            id.kind = "FederatedUser".into();
+            id.lookup_username = Some(f.name.clone());
+            let issuer = match &f.parent {
+                Some(u) => SessionIssuer {
+                    kind: "IAMUser".into(),
+                    principal_id: u.user_id.clone(),
+                    arn: u.arn.clone(),
+                    account_id,
+                    user_name: u.name.clone(),
+                },
+                None => SessionIssuer {
+                    kind: "Root".into(),
+                    principal_id: account_id.clone(),
+                    arn: f.parent_arn.clone(),
+                    account_id,
+                    user_name: String::new(),
+                },
+            };
+            id.session_context = Some(SessionContext {
+                session_issuer: Some(issuer),
+                web_id_federation_data: Some(serde_json::Value::Object(Default::default())),
+                attributes: attributes.unwrap_or_default(),
+                source_identity,
+            });
+        }
         Principal::AssumedRole(r) => {
             id.kind = "AssumedRole".into();
             id.lookup_username = Some(r.session_name.clone());

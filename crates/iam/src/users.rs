@@ -107,9 +107,11 @@ impl Identity {
                         create_date: account.create_date,
                     })
                 }
-                Principal::AssumedRole(_) => Err(IamError::Validation(
-                    "Must specify userName when calling with non-User credentials".into(),
-                )),
+                Principal::AssumedRole(_) | Principal::FederatedUser(_) => {
+                    Err(IamError::Validation(
+                        "Must specify userName when calling with non-User credentials".into(),
+                    ))
+                }
                 Principal::User(u) => {
                     self.authorize(caller, &Access::new("iam:GetUser", &u.arn))
                         .await?;

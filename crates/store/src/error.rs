@@ -53,6 +53,8 @@ pub enum ResourceKind {
     UserCredential(crate::records::CredentialKind),
     /// A Secrets Manager secret, named by ARN.
     Secret,
+    /// An IAM server certificate, named by name.
+    ServerCertificate,
 }
 
 /// A quota the store enforces; `name()` is AWS's quota name.
@@ -84,6 +86,8 @@ pub enum Quota {
     SigningCertificatesPerUser,
     SSHPublicKeysPerUser,
     ServiceSpecificCredentialsPerUserPerService,
+    ServerCertificatesPerAccount,
+    TagsPerServerCertificate,
 }
 
 impl Quota {
@@ -117,6 +121,8 @@ impl Quota {
             Quota::ServiceSpecificCredentialsPerUserPerService => {
                 "ServiceSpecificCredentialsPerUserPerService"
             }
+            Quota::ServerCertificatesPerAccount => "ServerCertificatesPerAccount",
+            Quota::TagsPerServerCertificate => "TagsPerServerCertificate",
         }
     }
 
@@ -322,6 +328,9 @@ fn not_found_message(kind: ResourceKind, name: &str) -> String {
             format!("The Password Policy with domain name {name} cannot be found.")
         }
         ResourceKind::Secret => "Secrets Manager can't find the specified secret.".to_owned(),
+        ResourceKind::ServerCertificate => {
+            format!("The Server Certificate with name {name} cannot be found.")
+        }
     }
 }
 
@@ -344,6 +353,9 @@ fn already_exists_message(kind: ResourceKind, name: &str) -> String {
         }
         ResourceKind::LoginProfile => format!("Login Profile for user {name} already exists."),
         ResourceKind::UserCredential(kind) => kind.duplicate().to_owned(),
+        ResourceKind::ServerCertificate => {
+            format!("The Server Certificate with name {name} already exists.")
+        }
         other => format!("{other:?} {name} already exists."),
     }
 }

@@ -22,6 +22,7 @@ pub mod federation;
 mod postgres;
 pub mod s3;
 pub mod secrets;
+pub mod server_certs;
 mod sqlite;
 mod store;
 
@@ -33,6 +34,7 @@ pub use keyring::{KeyRing, KeyRingError, Secret};
 pub use model::*;
 pub use postgres::PostgresConfig;
 pub use records::*;
+pub use server_certs::{ServerCertificate, ServerCertificateChange};
 pub use sqlite::SqliteConfig;
 pub use store::{Store, StoreObserver};
 

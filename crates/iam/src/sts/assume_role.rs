@@ -7,6 +7,7 @@ use hourglass_policy::{
 };
 use hourglass_store::{Role, StoreError};
 
+use super::violations::{Violations, name_char};
 use super::{Credentials, SessionGrant};
 use crate::authz::{load_keys, merge_tags, policy_principal};
 use crate::error::{IamError, IamResult};
@@ -57,32 +58,6 @@ pub struct AssumedRoleOutput {
     pub source_identity: Option<String>,
 }
 
-fn violation(value: &str, member: &str, constraint: &str) -> IamError {
-    IamError::Validation(format!(
-        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
-    ))
-}
-
-/// `[\w+=,.@-]*` with length bounds (RoleSessionName, SourceIdentity).
-fn session_name_like(value: &str, member: &str, min: usize, max: usize) -> IamResult<()> {
-    validate::length(value, member, min, max)?;
-    if !value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
-    {
-        let mut m = member.to_owned();
-        if let Some(f) = m.get_mut(..1) {
-            f.make_ascii_lowercase();
-        }
-        return Err(violation(
-            value,
-            &m,
-            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-        ));
-    }
-    Ok(())
-}
-
 /// The percentage of the packed budget the session policies and tags use. AWS compresses
 /// them into an undocumented binary form; Hourglass counts plaintext instead: the inline
 /// policy without whitespace, each policy ARN, and each session tag's key and value,
@@ -117,58 +92,41 @@ fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
     Some((account, path, name))
 }
 
-pub(crate) fn validate_input(input: &AssumeRoleInput) -> IamResult<()> {
-    validate::arn(&input.role_arn, "RoleArn")?;
-    session_name_like(&input.role_session_name, "RoleSessionName", 2, 64)?;
-    if let Some(d) = &input.duration_seconds {
-        validate::int_range(d, "DurationSeconds", 900, 43200)?;
+/// Model constraints of the session policies (AssumeRole*, GetFederationToken): the
+/// inline policy 1–2,048 characters (not echoed), at most 10 managed policy ARNs.
+pub(super) fn session_policy_members(v: &mut Violations, policy: Option<&str>, arns: &[String]) {
+    if let Some(p) = policy {
+        if p.is_empty() {
+            v.unechoed(
+                "Policy",
+                "Member must have length greater than or equal to 1",
+            );
+        } else if p.chars().count() > 2048 {
+            v.unechoed(
+                "Policy",
+                "Member must have length less than or equal to 2048",
+            );
+        }
     }
-    if let Some(p) = &input.policy {
-        validate::length(p, "Policy", 1, 2048).map_err(|_| {
-            IamError::Validation(format!(
-                "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length {}",
-                if p.is_empty() { "greater than or equal to 1" } else { "less than or equal to 2048" }
-            ))
-        })?;
+    v.max_members(arns.len(), "PolicyArns", 10);
+    for (i, arn) in arns.iter().enumerate() {
+        v.arn(arn, &format!("policyArns.{}.member.arn", i + 1));
+    }
+}
+
+/// What the session policies must be beyond their model constraints.
+pub(super) fn validate_session_policies(policy: Option<&str>) -> IamResult<()> {
+    if let Some(p) = policy {
         validate::policy_document(p, "Policy")?;
     }
-    if input.policy_arns.len() > 10 {
-        return Err(IamError::Validation(
-            "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10".into(),
-        ));
-    }
-    for (i, arn) in input.policy_arns.iter().enumerate() {
-        validate::arn(arn, &format!("policyArns.{}.member.arn", i + 1))?;
-    }
-    if let Some(e) = &input.external_id {
-        validate::length(e, "ExternalId", 2, 1224)?;
-        if !e
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c))
-        {
-            return Err(violation(
-                e,
-                "externalId",
-                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
-            ));
-        }
-    }
-    if let Some(si) = &input.source_identity {
-        session_name_like(si, "SourceIdentity", 2, 64)?;
-        if si.to_ascii_lowercase().starts_with("aws:") {
-            return Err(IamError::Validation(
-                "SourceIdentity must not start with 'aws:'.".into(),
-            ));
-        }
-    }
-    if input.tags.len() > 50 {
-        return Err(IamError::Validation(
-            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50".into(),
-        ));
-    }
-    validate::tags(&input.tags)?;
-    for (i, (k, _)) in input.tags.iter().enumerate() {
-        if input.tags[..i]
+    Ok(())
+}
+
+/// Session tags beyond their count: IAM's tag rules, keys unique regardless of case.
+pub(super) fn validate_session_tags(tags: &[(String, String)]) -> IamResult<()> {
+    validate::tags(tags)?;
+    for (i, (k, _)) in tags.iter().enumerate() {
+        if tags[..i]
             .iter()
             .any(|(other, _)| other.eq_ignore_ascii_case(k))
         {
@@ -177,11 +135,60 @@ pub(crate) fn validate_input(input: &AssumeRoleInput) -> IamResult<()> {
             ));
         }
     }
-    if input.transitive_tag_keys.len() > 50 {
-        return Err(IamError::Validation(
-            "1 validation error detected: Value at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to 50".into(),
-        ));
+    Ok(())
+}
+
+/// A RoleArn that passes the model but is not an ARN at all: `bad-arn-… is invalid`.
+pub(crate) fn arn_shaped(arn: &str) -> IamResult<()> {
+    if !arn.starts_with("arn:") {
+        return Err(IamError::Validation(format!("{arn} is invalid")));
     }
+    Ok(())
+}
+
+/// AssumeRole's model constraints (every member, reported together) and then the rules
+/// between members; all before any authorization, for root too.
+pub(crate) fn validate_input(input: &AssumeRoleInput) -> IamResult<()> {
+    let mut v = Violations::new();
+    v.arn(&input.role_arn, "RoleArn");
+    v.name_like(&input.role_session_name, "RoleSessionName", 2, 64);
+    session_policy_members(&mut v, input.policy.as_deref(), &input.policy_arns);
+    if let Some(d) = &input.duration_seconds {
+        v.int_range(d, "DurationSeconds", 900, 43200);
+    }
+    v.max_members(input.tags.len(), "Tags", 50);
+    v.max_members(input.transitive_tag_keys.len(), "TransitiveTagKeys", 50);
+    if let Some(e) = &input.external_id {
+        if !e.chars().all(|c| name_char(c) || ":/".contains(c)) {
+            v.value(
+                e,
+                "ExternalId",
+                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+            );
+        }
+        v.length(e, "ExternalId", 2, 1224);
+    }
+    if let Some(sn) = &input.serial_number {
+        if !sn.chars().all(|c| name_char(c) || ":/".contains(c)) {
+            v.value(
+                sn,
+                "SerialNumber",
+                "Member must satisfy regular expression pattern: [\\w+=/:,.@-]*",
+            );
+        }
+        v.length(sn, "SerialNumber", 9, 256);
+    }
+    if let Some(tc) = &input.token_code {
+        token_code_members(&mut v, tc);
+    }
+    if let Some(si) = &input.source_identity {
+        v.name_like(si, "SourceIdentity", 2, 64);
+    }
+    v.finish()?;
+
+    arn_shaped(&input.role_arn)?;
+    validate_session_policies(input.policy.as_deref())?;
+    validate_session_tags(&input.tags)?;
     for k in &input.transitive_tag_keys {
         validate::length(k, "TransitiveTagKeys", 1, 128)?;
         if !input.tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
@@ -190,19 +197,26 @@ pub(crate) fn validate_input(input: &AssumeRoleInput) -> IamResult<()> {
             )));
         }
     }
-    if let Some(sn) = &input.serial_number {
-        validate::length(sn, "SerialNumber", 9, 256)?;
-    }
-    if let Some(tc) = &input.token_code
-        && (tc.len() != 6 || !tc.bytes().all(|b| b.is_ascii_digit()))
+    if let Some(si) = &input.source_identity
+        && si.to_ascii_lowercase().starts_with("aws:")
     {
-        return Err(violation(
-            tc,
-            "tokenCode",
-            "Member must satisfy regular expression pattern: [\\d]*",
+        return Err(IamError::Validation(
+            "SourceIdentity must not start with 'aws:'.".into(),
         ));
     }
     Ok(())
+}
+
+/// TokenCode: six digits (`[\d]*`, length 6).
+pub(super) fn token_code_members(v: &mut Violations, tc: &str) {
+    if !tc.bytes().all(|b| b.is_ascii_digit()) {
+        v.value(
+            tc,
+            "TokenCode",
+            "Member must satisfy regular expression pattern: [\\d]*",
+        );
+    }
+    v.length(tc, "TokenCode", 6, 6);
 }
 
 impl Identity {

@@ -1,6 +1,8 @@
 //! GetSessionToken (spec §3.3): temporary credentials for a user or root signing with a
 //! long-term key. Not subject to policy; the session acts as the user.
 
+use super::assume_role::token_code_members;
+use super::violations::Violations;
 use super::{Credentials, SessionGrant};
 use crate::error::{IamError, IamResult};
 use crate::principal::{Caller, Principal};
@@ -25,16 +27,22 @@ impl Identity {
         caller: &Caller,
         input: SessionTokenInput,
     ) -> IamResult<Credentials> {
+        // Every member's model constraints first, reported together.
+        let mut v = Violations::new();
+        if let Some(d) = &input.duration_seconds {
+            v.int_range(d, "DurationSeconds", 900, 129_600);
+        }
+        if let Some(sn) = &input.serial_number {
+            v.length(sn, "SerialNumber", 9, 256);
+        }
+        if let Some(tc) = &input.token_code {
+            token_code_members(&mut v, tc);
+        }
+        v.finish()?;
         let requested = match &input.duration_seconds {
             Some(d) => Some(validate::int_range(d, "DurationSeconds", 900, 129_600)?),
             None => None,
         };
-        if let Some(sn) = &input.serial_number {
-            validate::length(sn, "SerialNumber", 9, 256)?;
-        }
-        if let Some(tc) = &input.token_code {
-            validate::length(tc, "TokenCode", 6, 6)?;
-        }
         if caller.session.is_some() {
             return Err(IamError::access_denied(
                 "Cannot call GetSessionToken with session credentials",
@@ -59,7 +67,7 @@ impl Identity {
                 Some(u.user_id.clone()),
                 requested.unwrap_or(USER_DEFAULT),
             ),
-            Principal::AssumedRole(_) => {
+            Principal::AssumedRole(_) | Principal::FederatedUser(_) => {
                 return Err(IamError::access_denied(
                     "Cannot call GetSessionToken with session credentials",
                 ));

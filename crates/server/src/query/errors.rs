@@ -90,6 +90,7 @@ pub fn from_iam(e: &IamError) -> WireError {
         }
         IamError::MalformedCertificate(m) => wire(400, "MalformedCertificate", m.clone()),
         IamError::DuplicateCertificate(m) => wire(409, "DuplicateCertificate", m.clone()),
+        IamError::KeyPairMismatch(m) => wire(400, "KeyPairMismatch", m.clone()),
         IamError::NotSupportedService(m) => wire(404, "NotSupportedService", m.clone()),
         IamError::InvalidUserType(m) => wire(400, "InvalidUserType", m.clone()),
         IamError::Internal(_) => wire(500, "ServiceFailure", "An internal error occurred."),

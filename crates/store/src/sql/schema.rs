@@ -34,6 +34,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (7, V7_ORGANIZATIONS),
     (8, V8_SECRETS),
     (12, V12_SAML),
+    (13, V13_SERVER_CERTIFICATES),
 ];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
@@ -541,4 +542,10 @@ CREATE TABLE saml_providers (
     tags        TEXT NOT NULL
 );
 CREATE INDEX saml_providers_account ON saml_providers (account_id, arn);
+"#;
+
+/// Server certificates (the table of v3) gain their sealed private key and their tags.
+const V13_SERVER_CERTIFICATES: &str = r#"
+ALTER TABLE server_certificates ADD COLUMN private_key_sealed TEXT NOT NULL DEFAULT '';
+ALTER TABLE server_certificates ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
 "#;

@@ -77,6 +77,7 @@ mod mfa;
 mod organizations;
 mod s3;
 mod secrets;
+mod server_certs;
 mod user_credentials;
 
 /// IAM accounts, users, keys, roles, groups and policies, and S3 buckets, objects and

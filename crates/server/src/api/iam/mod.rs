@@ -14,6 +14,7 @@ mod oidc;
 mod policies;
 mod roles;
 mod saml;
+mod server_certs;
 mod service_linked_roles;
 mod simulator;
 mod user_credentials;
@@ -140,6 +141,17 @@ super::operations::operations! {
         TagSAMLProvider => saml::tag, [SAMLProviderArn, Tags];
         UntagSAMLProvider => saml::untag, [SAMLProviderArn, TagKeys];
         ListSAMLProviderTags => saml::list_tags, [SAMLProviderArn, Marker, MaxItems];
+        UploadServerCertificate => server_certs::upload,
+            [Path, ServerCertificateName, CertificateBody, PrivateKey, CertificateChain, Tags];
+        GetServerCertificate => server_certs::get, [ServerCertificateName];
+        ListServerCertificates => server_certs::list, [PathPrefix, Marker, MaxItems];
+        UpdateServerCertificate => server_certs::update,
+            [ServerCertificateName, NewPath, NewServerCertificateName];
+        DeleteServerCertificate => server_certs::delete, [ServerCertificateName];
+        TagServerCertificate => server_certs::tag, [ServerCertificateName, Tags];
+        UntagServerCertificate => server_certs::untag, [ServerCertificateName, TagKeys];
+        ListServerCertificateTags => server_certs::list_tags,
+            [ServerCertificateName, Marker, MaxItems];
         CreateInstanceProfile => instance_profiles::create, [InstanceProfileName, Path, Tags];
         GetInstanceProfile => instance_profiles::get, [InstanceProfileName];
         ListInstanceProfiles => instance_profiles::list, [PathPrefix, Marker, MaxItems];

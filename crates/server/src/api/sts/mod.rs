@@ -1,6 +1,7 @@
 //! STS operations.
 
 mod assume_role;
+mod federation_token;
 mod info;
 mod saml;
 mod session_token;
@@ -21,6 +22,8 @@ super::operations::operations! {
              SourceIdentity, Tags, TransitiveTagKeys, SerialNumber, TokenCode, ProvidedContexts];
         GetSessionToken => session_token::get_session_token,
             [DurationSeconds, SerialNumber, TokenCode];
+        GetFederationToken => federation_token::get_federation_token,
+            [Name, Policy, PolicyArns, DurationSeconds, Tags];
         GetAccessKeyInfo => info::get_access_key_info, [AccessKeyId];
         DecodeAuthorizationMessage => info::decode_authorization_message, [EncodedMessage];
         AssumeRoleWithWebIdentity => web_identity::assume_role_with_web_identity,
