@@ -153,6 +153,10 @@ impl Identity {
         }
         self.check_trust_policy(&input.assume_role_policy_document)
             .await?;
+        if let Some(b) = &input.permissions_boundary {
+            crate::aws_managed::check_attachable(b)?;
+            self.ensure_aws_managed_policy(b).await?;
+        }
         let role = NewRole {
             account_id: self.account_id.clone(),
             role_id: new_id(IdKind::Role),

@@ -74,6 +74,10 @@ impl Identity {
             )
             .await?;
         }
+        if let Some(b) = &input.permissions_boundary {
+            crate::aws_managed::check_attachable(b)?;
+            self.ensure_aws_managed_policy(b).await?;
+        }
         let user = NewUser {
             account_id: self.account_id.clone(),
             user_id: new_id(IdKind::User),
