@@ -109,13 +109,16 @@ impl Identity {
         caller: &crate::Caller,
         input: CreatePolicy,
     ) -> IamResult<ManagedPolicy> {
-        validate::name(&input.name, "PolicyName", 128)?;
         let path = input.path.unwrap_or_else(|| "/".to_owned());
-        validate::policy_path(&path, "Path")?;
-        validate::policy_document(&input.document, "PolicyDocument")?;
-        if let Some(d) = &input.description {
-            validate::length(d, "Description", 0, 1000)?;
-        }
+        validate::all([
+            validate::name(&input.name, "PolicyName", 128),
+            validate::policy_path(&path, "Path"),
+            validate::policy_document(&input.document, "PolicyDocument"),
+            input
+                .description
+                .as_deref()
+                .map_or(Ok(()), |d| validate::length(d, "Description", 0, 1000)),
+        ])?;
         validate::tags_with_quota(&input.tags, "TagsPerPolicy")?;
         let arn = self.policy_arn(&path, &input.name);
         self.authorize(
