@@ -205,6 +205,54 @@ def test_principal_policy_uses_stored_policies(iam):
     )
 
 
+def test_group_as_policy_source(iam):
+    c = iam()
+    group = unique("g")
+    c.create_group(GroupName=group)
+    c.put_group_policy(
+        GroupName=group,
+        PolicyName="queues",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}),
+    )
+    c.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/job-function/ViewOnlyAccess")
+    mine = c.create_policy(
+        PolicyName=unique("deny-purge"),
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}]}),
+    )["Policy"]["Arn"]
+    c.attach_group_policy(GroupName=group, PolicyArn=mine)
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:group/{group}"
+    out = c.simulate_principal_policy(
+        PolicySourceArn=arn,
+        ActionNames=["sqs:SendMessage", "sqs:PurgeQueue", "iam:ListUsers", "iam:CreateUser"],
+    )["EvaluationResults"]
+    by = {r["EvalActionName"]: r for r in out}
+    assert by["sqs:SendMessage"]["EvalDecision"] == "allowed"
+    assert by["sqs:SendMessage"]["MatchedStatements"][0]["SourcePolicyId"] == "queues"
+    assert by["sqs:SendMessage"]["MatchedStatements"][0]["SourcePolicyType"] == "group"
+    assert by["sqs:PurgeQueue"]["EvalDecision"] == "explicitDeny"
+    assert by["sqs:PurgeQueue"]["MatchedStatements"][0]["SourcePolicyType"] == "user-managed"
+    assert by["iam:ListUsers"]["EvalDecision"] == "allowed"
+    assert by["iam:ListUsers"]["MatchedStatements"][0]["SourcePolicyId"] == "ViewOnlyAccess"
+    assert by["iam:ListUsers"]["MatchedStatements"][0]["SourcePolicyType"] == "aws-managed"
+    assert by["iam:CreateUser"]["EvalDecision"] == "implicitDeny"
+    # Extra policies passed in are evaluated with the group's.
+    extra = c.simulate_principal_policy(
+        PolicySourceArn=arn,
+        ActionNames=["iam:CreateUser"],
+        PolicyInputList=[json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:CreateUser", "Resource": "*"}]})],
+    )["EvaluationResults"]
+    assert extra[0]["EvalDecision"] == "allowed"
+    keys = c.get_context_keys_for_principal_policy(PolicySourceArn=arn)["ContextKeyNames"]
+    assert keys == []
+    expect_error(
+        c.simulate_principal_policy,
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT_ID}:group/{unique('ghost')}",
+        ActionNames=["s3:GetObject"],
+        code="NoSuchEntity",
+        status=404,
+    )
+
+
 def test_bad_input(server, iam):
     c = iam()
     raw = server.iam(validate=False)

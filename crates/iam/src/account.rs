@@ -62,7 +62,7 @@ enum Item {
 }
 
 /// Reads every page of a listing.
-async fn drain<T, F, Fut>(mut next: F) -> Result<Vec<T>, StoreError>
+pub(crate) async fn drain<T, F, Fut>(mut next: F) -> Result<Vec<T>, StoreError>
 where
     F: FnMut(PageRequest) -> Fut,
     Fut: Future<Output = Result<Page<T>, StoreError>>,

@@ -140,6 +140,8 @@ impl Identity {
             Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
         })
         .await?;
+        crate::aws_managed::check_attachable(policy_arn)?;
+        self.ensure_aws_managed_policy(policy_arn).await?;
         Ok(self
             .store
             .attach_policy(&self.account_id, entity, policy_arn)
@@ -158,6 +160,7 @@ impl Identity {
             Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
         })
         .await?;
+        self.ensure_aws_managed_policy(policy_arn).await?;
         Ok(self
             .store
             .detach_policy(&self.account_id, entity, policy_arn)

@@ -46,6 +46,10 @@ impl Identity {
                     .await?
             }
         }
+        if let Some(b) = policy_arn {
+            crate::aws_managed::check_attachable(b)?;
+            self.ensure_aws_managed_policy(b).await?;
+        }
         match entity {
             EntityRef::User(name) => Ok(self
                 .store

@@ -46,9 +46,11 @@ impl Identity {
         name: &str,
         path: Option<&str>,
     ) -> IamResult<Group> {
-        validate::name(name, "GroupName", 128)?;
         let path = path.unwrap_or("/");
-        validate::path(path, "Path")?;
+        validate::all([
+            validate::path(path, "Path"),
+            validate::name(name, "GroupName", 128),
+        ])?;
         let arn = self.group_arn(path, name);
         self.authorize(caller, &Access::new("iam:CreateGroup", &arn))
             .await?;

@@ -64,6 +64,8 @@ pub struct Identity {
     telemetry: telemetry::Telemetry,
     /// OIDC issuers' key sets (AssumeRoleWithWebIdentity).
     oidc_keys: Arc<federation::jwks::OidcKeys>,
+    /// AWS managed policies this process has put in the store (see [`aws_managed`]).
+    aws_policies: Arc<aws_managed::Materialized>,
 }
 
 impl Identity {
@@ -83,6 +85,7 @@ impl Identity {
                 .map(Arc::new),
             telemetry: telemetry::Telemetry::default(),
             oidc_keys: Arc::default(),
+            aws_policies: Arc::default(),
         }
     }
 
@@ -128,6 +131,7 @@ impl Identity {
             key_ring: self.key_ring.clone(),
             telemetry: self.telemetry.clone(),
             oidc_keys: Arc::clone(&self.oidc_keys),
+            aws_policies: Arc::clone(&self.aws_policies),
         }
     }
 

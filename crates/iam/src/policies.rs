@@ -109,13 +109,16 @@ impl Identity {
         caller: &crate::Caller,
         input: CreatePolicy,
     ) -> IamResult<ManagedPolicy> {
-        validate::name(&input.name, "PolicyName", 128)?;
         let path = input.path.unwrap_or_else(|| "/".to_owned());
-        validate::policy_path(&path, "Path")?;
-        validate::policy_document(&input.document, "PolicyDocument")?;
-        if let Some(d) = &input.description {
-            validate::length(d, "Description", 0, 1000)?;
-        }
+        validate::all([
+            validate::name(&input.name, "PolicyName", 128),
+            validate::policy_path(&path, "Path"),
+            validate::policy_document(&input.document, "PolicyDocument"),
+            input
+                .description
+                .as_deref()
+                .map_or(Ok(()), |d| validate::length(d, "Description", 0, 1000)),
+        ])?;
         validate::tags_with_quota(&input.tags, "TagsPerPolicy")?;
         let arn = self.policy_arn(&path, &input.name);
         self.authorize(
@@ -153,7 +156,8 @@ impl Identity {
         arn: &str,
     ) -> IamResult<()> {
         check_policy_arn(arn, "PolicyArn")?;
-        self.authorize(caller, &Access::new(action, arn)).await
+        self.authorize(caller, &Access::new(action, arn)).await?;
+        self.ensure_aws_managed_policy(arn).await
     }
 
     pub async fn get_policy(&self, caller: &crate::Caller, arn: &str) -> IamResult<ManagedPolicy> {
@@ -190,10 +194,14 @@ impl Identity {
             path_prefix: input.path_prefix,
             usage,
         };
-        Ok(self
+        let stored = self
             .store
             .list_policies(&self.account_id, &filter, &page)
-            .await?)
+            .await?;
+        if scope == PolicyScope::Local || filter.only_attached || filter.usage.is_some() {
+            return Ok(stored);
+        }
+        self.merge_aws_catalogue(stored, filter.path_prefix.as_deref(), &page)
     }
 
     pub async fn delete_policy(&self, caller: &crate::Caller, arn: &str) -> IamResult<()> {
@@ -224,6 +232,7 @@ impl Identity {
             &Access::new("iam:TagPolicy", arn).with_request_tags(tags),
         )
         .await?;
+        self.ensure_aws_managed_policy(arn).await?;
         Ok(self
             .store
             .tag_resource(
@@ -247,6 +256,7 @@ impl Identity {
             &Access::new("iam:UntagPolicy", arn).with_values("aws:TagKeys", keys.to_vec()),
         )
         .await?;
+        self.ensure_aws_managed_policy(arn).await?;
         Ok(self
             .store
             .untag_resource(&self.account_id, &TagTarget::Policy(arn.to_owned()), keys)
@@ -296,6 +306,7 @@ impl Identity {
         let usage = parse_usage(usage)?;
         self.authorize(caller, &Access::new("iam:ListEntitiesForPolicy", arn))
             .await?;
+        self.ensure_aws_managed_policy(arn).await?;
         let kind = match entity_filter {
             Some("User") => Some(EntityKind::User),
             Some("Role") => Some(EntityKind::Role),

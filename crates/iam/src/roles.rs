@@ -119,21 +119,28 @@ impl Identity {
     }
 
     pub async fn create_role(&self, caller: &Caller, input: CreateRole) -> IamResult<Role> {
-        validate::name(&input.name, "RoleName", 64)?;
         let path = input.path.unwrap_or_else(|| "/".to_owned());
-        validate::path(&path, "Path")?;
-        crate::service_linked_roles::ensure_customer_path(&path)?;
-        validate::policy_document(
-            &input.assume_role_policy_document,
-            "AssumeRolePolicyDocument",
-        )?;
-        if let Some(d) = &input.description {
-            validate::role_description(d, "Description")?;
-        }
-        let max_session = match &input.max_session_duration {
-            Some(v) => max_session_duration(v)?,
-            None => 3600,
+        let max_session = || {
+            input
+                .max_session_duration
+                .as_deref()
+                .map_or(Ok(3600), max_session_duration)
         };
+        validate::all([
+            validate::path(&path, "Path"),
+            validate::name(&input.name, "RoleName", 64),
+            validate::policy_document(
+                &input.assume_role_policy_document,
+                "AssumeRolePolicyDocument",
+            ),
+            input
+                .description
+                .as_deref()
+                .map_or(Ok(()), |d| validate::role_description(d, "Description")),
+            max_session().map(|_| ()),
+        ])?;
+        let max_session = max_session()?;
+        crate::service_linked_roles::ensure_customer_path(&path)?;
         if let Some(b) = &input.permissions_boundary {
             check_policy_arn(b, "PermissionsBoundary")?;
         }
@@ -153,6 +160,10 @@ impl Identity {
         }
         self.check_trust_policy(&input.assume_role_policy_document)
             .await?;
+        if let Some(b) = &input.permissions_boundary {
+            crate::aws_managed::check_attachable(b)?;
+            self.ensure_aws_managed_policy(b).await?;
+        }
         let role = NewRole {
             account_id: self.account_id.clone(),
             role_id: new_id(IdKind::Role),

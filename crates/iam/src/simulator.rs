@@ -9,7 +9,7 @@ use hourglass_policy::{
     PolicyKind, PolicyType, Principal, RequestContext, Values, evaluate, evaluate_assume_role,
     parse,
 };
-use hourglass_store::{PrincipalPolicies, PrincipalRef};
+use hourglass_store::{EntityRef, PrincipalPolicies, PrincipalRef};
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
@@ -465,9 +465,11 @@ impl Identity {
         } else if rest.starts_with("role/") {
             let r = self.store.get_role(&self.account_id, name).await?;
             (PrincipalRef::Role(r.role_id.clone()), "role", r.role_id)
+        } else if rest.starts_with("group/") {
+            return self.group_sources(name).await;
         } else {
             return Err(IamError::InvalidInput(format!(
-                "Invalid ARN {arn}: only users and roles can be simulated."
+                "Invalid ARN {arn}: only users, groups and roles can be simulated."
             )));
         };
         let p: PrincipalPolicies = self
@@ -523,6 +525,58 @@ impl Identity {
             })
             .collect();
         Ok((out, boundary, id))
+    }
+
+    /// A group's inline and attached policies (AWS's simulator accepts a group as the
+    /// policy source: its policies are evaluated as a member's would be). Groups have no
+    /// boundary.
+    async fn group_sources(&self, name: &str) -> IamResult<(Vec<Source>, Vec<Source>, String)> {
+        let group = self.store.get_group(&self.account_id, name).await?;
+        let entity = EntityRef::Group(group.name.clone());
+        let acct = self.account_id.clone();
+        let names = crate::account::drain(|p| {
+            let (store, acct, entity) = (self.store.clone(), acct.clone(), entity.clone());
+            async move { store.list_inline_policies(&acct, &entity, &p).await }
+        })
+        .await?;
+        let mut out = Vec::new();
+        for n in names {
+            let inline = self
+                .store
+                .get_inline_policy(&self.account_id, &entity, &n)
+                .await?;
+            out.push(Source {
+                id: inline.name,
+                kind: "group".into(),
+                text: inline.document,
+            });
+        }
+        let attached = crate::account::drain(|p| {
+            let (store, acct, entity) = (self.store.clone(), acct.clone(), entity.clone());
+            async move { store.list_attached_policies(&acct, &entity, None, &p).await }
+        })
+        .await?;
+        for a in attached {
+            let policy = self
+                .store
+                .get_policy(&self.account_id, &a.policy_arn)
+                .await?;
+            let version = self
+                .store
+                .get_policy_version(&self.account_id, &a.policy_arn, &policy.default_version_id)
+                .await?;
+            let kind = if policy.is_aws_managed() {
+                "aws-managed"
+            } else {
+                "user-managed"
+            };
+            out.push(Source {
+                id: a.policy_name,
+                kind: kind.into(),
+                text: version.document,
+            });
+        }
+        Ok((out, Vec::new(), group.group_id))
     }
 
     pub async fn simulate_principal_policy(

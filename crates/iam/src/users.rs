@@ -54,13 +54,15 @@ impl Identity {
     }
 
     pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> IamResult<User> {
-        validate::name(&input.name, "UserName", 64)?;
         let path = input.path.unwrap_or_else(|| "/".to_owned());
-        validate::path(&path, "Path")?;
+        validate::all([
+            validate::path(&path, "Path"),
+            validate::name(&input.name, "UserName", 64),
+            input.permissions_boundary.as_deref().map_or(Ok(()), |b| {
+                validate::length(b, "PermissionsBoundary", 20, 2048)
+            }),
+        ])?;
         validate::tags(&input.tags)?;
-        if let Some(b) = &input.permissions_boundary {
-            validate::length(b, "PermissionsBoundary", 20, 2048)?;
-        }
         let arn = self.user_arn(&path, &input.name);
         let mut access = Access::new("iam:CreateUser", &arn).with_request_tags(&input.tags);
         if let Some(b) = &input.permissions_boundary {
@@ -73,6 +75,10 @@ impl Identity {
                 &Access::new("iam:TagUser", &arn).with_request_tags(&input.tags),
             )
             .await?;
+        }
+        if let Some(b) = &input.permissions_boundary {
+            crate::aws_managed::check_attachable(b)?;
+            self.ensure_aws_managed_policy(b).await?;
         }
         let user = NewUser {
             account_id: self.account_id.clone(),

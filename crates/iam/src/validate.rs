@@ -19,6 +19,38 @@ pub(crate) fn violation(value: &str, member: &str, constraint: &str) -> IamError
     ))
 }
 
+const ONE: &str = "1 validation error detected: ";
+
+/// The model checks of several members, reported together as AWS does:
+/// `2 validation errors detected: Value 'a' at 'path' failed …; Value 'b' at 'userName' …`
+/// (in the order given: the request shape's member order). A single violation keeps the
+/// `1 validation error detected: …` form; other errors (InvalidInput, limits) come only after
+/// every member passed its model checks.
+pub fn all<const N: usize>(checks: [Result<(), IamError>; N]) -> Result<(), IamError> {
+    let mut violations = Vec::new();
+    let mut other = None;
+    for check in checks {
+        match check {
+            Ok(()) => {}
+            Err(IamError::Validation(m)) => match m.strip_prefix(ONE) {
+                Some(detail) => violations.push(detail.to_owned()),
+                None => return Err(IamError::Validation(m)),
+            },
+            Err(e) => {
+                other.get_or_insert(e);
+            }
+        }
+    }
+    match violations.len() {
+        0 => other.map_or(Ok(()), Err),
+        1 => Err(IamError::Validation(format!("{ONE}{}", violations[0]))),
+        n => Err(IamError::Validation(format!(
+            "{n} validation errors detected: {}",
+            violations.join("; ")
+        ))),
+    }
+}
+
 /// A required parameter.
 pub fn required<'a>(value: Option<&'a str>, member: &str) -> Result<&'a str, IamError> {
     value.ok_or_else(|| {
@@ -173,6 +205,16 @@ pub fn tags_with_quota(tags: &[(String, String)], quota: &str) -> Result<(), Iam
                     .into(),
             ));
         }
+    }
+    // One request may not name a key twice. Keys of users, roles and the other entities are
+    // case-insensitive (`Env` and `env` collide); managed policies' keys are case-sensitive.
+    let fold = quota != "TagsPerPolicy";
+    let mut seen = std::collections::HashSet::with_capacity(tags.len());
+    let key = |k: &str| if fold { k.to_lowercase() } else { k.to_owned() };
+    if !tags.iter().all(|(k, _)| seen.insert(key(k))) {
+        return Err(IamError::InvalidInput(
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
+        ));
     }
     if tags.len() > 50 {
         return Err(IamError::LimitExceeded(format!(
@@ -343,6 +385,33 @@ pub fn version_id(value: &str, member: &str) -> Result<(), IamError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod all_tests {
+    use super::*;
+
+    #[test]
+    fn several_violations_are_reported_together() {
+        let one = all([path("/ok/", "Path"), name("bad name", "UserName", 64)]);
+        assert_eq!(
+            one.err().map(|e| e.to_string()).as_deref(),
+            Some(
+                "1 validation error detected: Value 'bad name' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+            )
+        );
+        let two = all([path("nope", "Path"), name("bad name", "UserName", 64)]);
+        let text = two.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            text.starts_with("2 validation errors detected: Value 'nope' at 'path' failed to satisfy constraint: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("; Value 'bad name' at 'userName' failed to satisfy constraint: "),
+            "{text}"
+        );
+        assert!(all([path("/", "Path"), name("ok", "UserName", 64)]).is_ok());
+    }
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ fn header_v4_bad_scope() {
         "AKIDEXAMPLE/20150830/us-east-1/iam/aws5_request",
         "/20150830/us-east-1/iam/aws4_request",
         "AKIDEXAMPLE/2015083/us-east-1/iam/aws4_request",
-        "AKIDEXAMPLE/20150830//iam/aws4_request",
+        "AKIDEXAMPLE/20150830/us-east-1//aws4_request",
         "AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request/x",
     ] {
         let value = AUTH.replace("AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request", cred);
@@ -102,6 +102,22 @@ fn header_v4_bad_scope() {
         err.to_string(),
         "Invalid credential date. Date is not the same as X-Amz-Date."
     );
+}
+
+#[test]
+fn header_v4_empty_region_is_a_scope() {
+    // boto3 with region_name='' signs `AKID/DATE//iam/aws4_request`.
+    let value = AUTH.replace(
+        "AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request",
+        "AKIDEXAMPLE/20150830//iam/aws4_request",
+    );
+    let headers = [
+        ("Authorization", value.as_str()),
+        ("X-Amz-Date", "20150830T123600Z"),
+    ];
+    let auth = v4(parse_auth(&req("", &headers)).unwrap());
+    assert_eq!(auth.scope.region, "");
+    assert_eq!(auth.scope.service, "iam");
 }
 
 #[test]

@@ -35,6 +35,9 @@ pub use model::*;
 pub use postgres::PostgresConfig;
 pub use records::*;
 pub use server_certs::{ServerCertificate, ServerCertificateChange};
+/// Marker/MaxItems paging keys, for listings merged with data outside the store (the AWS
+/// managed policy catalogue).
+pub use sql::paging::{decode_marker as decode_page_marker, encode_marker as encode_page_marker};
 pub use sqlite::SqliteConfig;
 pub use store::{Store, StoreObserver};
 

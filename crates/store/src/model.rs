@@ -270,8 +270,13 @@ pub struct AwsManagedPolicy {
     pub path: String,
     pub arn: String,
     pub description: Option<String>,
+    /// The default version's text.
     pub document: String,
+    /// The default version's number (`v3` → 3); it is the policy's only stored version.
+    pub default_version: i64,
     pub create_date: DateTime<Utc>,
+    /// The date of the default version (the policy's update date).
+    pub update_date: DateTime<Utc>,
 }
 
 /// One version of a managed policy.

@@ -1,170 +1,162 @@
-//! The built-in AWS-managed policies (`arn:aws:iam::aws:policy{path}{name}`), registered at
-//! start-up. They are attachable in the account and read-only: the store refuses to modify
-//! them (UnmodifiableEntity).
+//! AWS managed policies (`arn:aws:iam::aws:policy{path}{name}`): every one AWS publishes,
+//! from the catalogue compiled into the binary ([`catalogue`]). They are attachable in every
+//! account and read-only: the store refuses to modify them (UnmodifiableEntity).
 //!
-//! Documents are AWS's published default versions, kept verbatim in the JSON files beside
-//! this module, except `ReadOnlyAccess`: the real document lists thousands of service
-//! actions, so ours keeps its intent (every read-style action of every service) with
-//! service-wildcard patterns instead of the full list. Ids are AWS's; creation dates are
-//! AWS's to the minute.
+//! A policy enters the store the first time a request names it (GetPolicy, Attach…,
+//! permissions boundaries, …): the store then holds only the policies in use, and start-up
+//! costs nothing. Listings merge the store's rows (which carry per-account attachment
+//! counts) with the catalogue's untouched policies (which have none). At start-up the
+//! policies already in the store are brought up to the catalogue's versions.
 
-use chrono::{DateTime, TimeZone, Utc};
-use hourglass_store::AwsManagedPolicy;
+pub mod catalogue;
+
+use std::collections::HashSet;
+
+use hourglass_store::{
+    AWS_ACCOUNT, ManagedPolicy, Page, PageRequest, PolicyFilter, PolicyScope, decode_page_marker,
+    encode_page_marker,
+};
 
 use crate::Identity;
 use crate::error::IamResult;
 
-/// One built-in policy.
-#[derive(Debug, Clone, Copy)]
-pub struct Builtin {
-    pub name: &'static str,
-    pub path: &'static str,
-    pub policy_id: &'static str,
-    pub description: &'static str,
-    /// AWS's creation time (UTC): year, month, day, hour, minute, second.
-    pub created: (i32, u32, u32, u32, u32, u32),
-    pub document: &'static str,
+pub use catalogue::{Catalogue, Entry, catalogue};
+
+const ARN_PREFIX: &str = "arn:aws:iam::aws:policy/";
+
+/// Policies AWS reserves for service-linked roles (`/aws-service-role/`): readable, never
+/// attachable to customer entities. (Some exceed the 131,072-byte document limit, which is
+/// why nothing here ever needs to evaluate them.)
+const SERVICE_ROLE_PREFIX: &str = "arn:aws:iam::aws:policy/aws-service-role/";
+
+/// Refuses to attach (or set as boundary) a service-linked role's policy, as AWS does.
+pub(crate) fn check_attachable(arn: &str) -> IamResult<()> {
+    if arn.starts_with(SERVICE_ROLE_PREFIX) {
+        return Err(crate::IamError::PolicyNotAttachable(
+            "Cannot attach a Service Role Policy to a Customer Role.".into(),
+        ));
+    }
+    Ok(())
 }
 
-impl Builtin {
-    pub fn arn(&self) -> String {
-        format!("arn:aws:iam::aws:policy{}{}", self.path, self.name)
-    }
+/// ARNs this process has put in the store (or found there up to date). Held across the
+/// store write so two first uses of one policy do not race each other's insert.
+#[derive(Debug, Default)]
+pub(crate) struct Materialized(tokio::sync::Mutex<HashSet<String>>);
 
-    fn create_date(&self) -> DateTime<Utc> {
-        let (y, mo, d, h, mi, s) = self.created;
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
-            .single()
-            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
-    }
+/// Listing key of a policy: (lowercased name, ARN), the store's paging order.
+fn listing_key(p: &ManagedPolicy) -> (String, String) {
+    (p.name.to_lowercase(), p.arn.clone())
 }
-
-pub const BUILTIN: &[Builtin] = &[
-    Builtin {
-        name: "AdministratorAccess",
-        path: "/",
-        policy_id: "ANPAIWMBCKSKIEE64ZLYK",
-        description: "Provides full access to AWS services and resources.",
-        created: (2015, 2, 6, 18, 39, 46),
-        document: include_str!("AdministratorAccess.json"),
-    },
-    Builtin {
-        name: "PowerUserAccess",
-        path: "/",
-        policy_id: "ANPAJYRXTHIB4FOVS3ZXS",
-        description: "Provides full access to AWS services and resources, but does not allow management of Users and groups.",
-        created: (2015, 2, 6, 18, 39, 47),
-        document: include_str!("PowerUserAccess.json"),
-    },
-    Builtin {
-        name: "ReadOnlyAccess",
-        path: "/",
-        policy_id: "ANPAILL3HVNFSB6DCOWYQ",
-        description: "Provides read-only access to AWS services and resources.",
-        created: (2015, 2, 6, 18, 39, 48),
-        document: include_str!("ReadOnlyAccess.json"),
-    },
-    Builtin {
-        name: "IAMFullAccess",
-        path: "/",
-        policy_id: "ANPAI7XKCFMBPM3QQRRVQ",
-        description: "Provides full access to IAM via the AWS Management Console.",
-        created: (2015, 2, 6, 18, 40, 38),
-        document: include_str!("IAMFullAccess.json"),
-    },
-    Builtin {
-        name: "IAMReadOnlyAccess",
-        path: "/",
-        policy_id: "ANPAJKSO7NDY4T57MWDSQ",
-        description: "Provides read only access to IAM via the AWS Management Console.",
-        created: (2015, 2, 6, 18, 40, 39),
-        document: include_str!("IAMReadOnlyAccess.json"),
-    },
-    Builtin {
-        name: "IAMUserChangePassword",
-        path: "/",
-        policy_id: "ANPAJ4L4MM2A7QIEB56MS",
-        description: "Provides the ability for an IAM user to change their own password.",
-        created: (2016, 11, 15, 0, 25, 16),
-        document: include_str!("IAMUserChangePassword.json"),
-    },
-    Builtin {
-        name: "AmazonS3FullAccess",
-        path: "/",
-        policy_id: "ANPAIFIR6V6BVTRAHWINE",
-        description: "Provides full access to all buckets via the AWS Management Console.",
-        created: (2015, 2, 6, 18, 40, 58),
-        document: include_str!("AmazonS3FullAccess.json"),
-    },
-    Builtin {
-        name: "AmazonS3ReadOnlyAccess",
-        path: "/",
-        policy_id: "ANPAIZTJ4DXE7G6AGAE6M",
-        description: "Provides read only access to all buckets via the AWS Management Console.",
-        created: (2015, 2, 6, 18, 40, 59),
-        document: include_str!("AmazonS3ReadOnlyAccess.json"),
-    },
-    Builtin {
-        name: "AWSLambdaBasicExecutionRole",
-        path: "/service-role/",
-        policy_id: "ANPAJNCQGXC42545SKXIK",
-        description: "Provides write permissions to CloudWatch Logs.",
-        created: (2015, 4, 9, 15, 3, 43),
-        document: include_str!("AWSLambdaBasicExecutionRole.json"),
-    },
-];
 
 impl Identity {
-    /// Registers (or refreshes) the built-in AWS-managed policies. Idempotent; call once at
-    /// start-up after the store is open.
-    pub async fn register_aws_managed_policies(&self) -> IamResult<()> {
-        for b in BUILTIN {
+    /// Puts the AWS managed policy `arn` in the store if the catalogue has it and this
+    /// process has not done so yet. Any other ARN is left alone (the store then answers
+    /// NoSuchEntity as for any unknown policy).
+    pub async fn ensure_aws_managed_policy(&self, arn: &str) -> IamResult<()> {
+        if !arn.starts_with(ARN_PREFIX) {
+            return Ok(());
+        }
+        let mut done = self.aws_policies.0.lock().await;
+        if done.contains(arn) {
+            return Ok(());
+        }
+        let cat = catalogue()?;
+        let Some(entry) = cat.get(arn) else {
+            return Ok(());
+        };
+        let mut docs = cat.documents(&[entry])?;
+        if let Some(document) = docs.remove(arn) {
             self.store
-                .upsert_aws_managed_policy(AwsManagedPolicy {
-                    policy_id: b.policy_id.to_owned(),
-                    name: b.name.to_owned(),
-                    path: b.path.to_owned(),
-                    arn: b.arn(),
-                    description: Some(b.description.to_owned()),
-                    document: b.document.to_owned(),
-                    create_date: b.create_date(),
-                })
+                .upsert_aws_managed_policy(entry.definition(document))
                 .await?;
+            done.insert(arn.to_owned());
         }
         Ok(())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use hourglass_policy::{PolicyKind, parse};
-
-    use super::*;
-
-    #[test]
-    fn builtin_documents_are_valid_managed_policies() {
-        for b in BUILTIN {
-            // AWS-managed documents are not bound by the customer 6,144-character quota,
-            // but they must parse as managed policies and compile for the authorizer.
-            assert!(
-                parse(b.document, PolicyKind::Managed).is_ok(),
-                "{}: {:?}",
-                b.name,
-                parse(b.document, PolicyKind::Managed).err()
-            );
-            assert!(
-                parse(b.document, PolicyKind::Identity).is_ok(),
-                "{}",
-                b.name
-            );
-            assert_eq!(b.policy_id.len(), 21, "{}", b.name);
-            assert!(b.policy_id.starts_with("ANPA"), "{}", b.name);
-            assert!(b.path.starts_with('/') && b.path.ends_with('/'));
-            assert!(b.create_date() > DateTime::<Utc>::UNIX_EPOCH);
+    /// Start-up: brings the AWS managed policies already in the store to the catalogue's
+    /// default versions (a new release may carry newer documents). Nothing is decoded when
+    /// the store holds none. Policies AWS has since withdrawn stay as they are.
+    pub async fn register_aws_managed_policies(&self) -> IamResult<()> {
+        let filter = PolicyFilter {
+            scope: PolicyScope::Aws,
+            ..Default::default()
+        };
+        let mut stored = Vec::new();
+        let mut page = PageRequest::first(1000);
+        loop {
+            let got = self
+                .store
+                .list_policies(AWS_ACCOUNT, &filter, &page)
+                .await?;
+            stored.extend(got.items.into_iter().map(|p| p.arn));
+            match got.next_marker {
+                Some(m) => page.marker = Some(m),
+                None => break,
+            }
         }
-        let mut names: Vec<&str> = BUILTIN.iter().map(|b| b.name).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), BUILTIN.len());
+        if stored.is_empty() {
+            return Ok(());
+        }
+        let cat = catalogue()?;
+        let entries: Vec<&Entry> = stored.iter().filter_map(|arn| cat.get(arn)).collect();
+        let mut docs = cat.documents(&entries)?;
+        let mut done = self.aws_policies.0.lock().await;
+        for entry in entries {
+            if let Some(document) = docs.remove(&entry.arn) {
+                self.store
+                    .upsert_aws_managed_policy(entry.definition(document))
+                    .await?;
+                done.insert(entry.arn.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the catalogue's policies the store does not hold to a ListPolicies page of the
+    /// store (`db`, listed with `page` and `path_prefix`), keeping the store's order and
+    /// markers. Policies only in the catalogue are attached nowhere, so listings filtered on
+    /// attachment (`OnlyAttached`, `PolicyUsageFilter`) need no merge.
+    pub(crate) fn merge_aws_catalogue(
+        &self,
+        db: Page<ManagedPolicy>,
+        path_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> IamResult<Page<ManagedPolicy>> {
+        let cat = catalogue()?;
+        let max = page.max_items.clamp(1, 1000) as usize;
+        let candidates = match decode_page_marker(page, 2)? {
+            Some(key) => match key.as_slice() {
+                [name, arn] => cat.after(name, arn),
+                _ => cat.entries(),
+            },
+            None => cat.entries(),
+        };
+        // Every store row at or before the merged page's end is in `db` (the store returned
+        // all of them, or `max` rows that come first), so de-duplicating against it suffices.
+        let in_db: HashSet<&str> = db.items.iter().map(|p| p.arn.as_str()).collect();
+        let extra: Vec<ManagedPolicy> = candidates
+            .iter()
+            .filter(|e| path_prefix.is_none_or(|p| e.path.starts_with(p)))
+            .filter(|e| !in_db.contains(e.arn.as_str()))
+            .take(max + 1)
+            .map(Entry::to_policy)
+            .collect();
+        let db_truncated = db.next_marker.is_some();
+        let mut items = db.items;
+        items.extend(extra);
+        items.sort_by_key(listing_key);
+        let truncated = db_truncated || items.len() > max;
+        items.truncate(max);
+        let next_marker = if truncated {
+            items.last().map(|p| {
+                let (name, arn) = listing_key(p);
+                encode_page_marker(&[&name, &arn])
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next_marker })
     }
 }

@@ -26,7 +26,7 @@ pub(crate) mod login_profiles;
 pub(crate) mod mfa;
 pub(crate) mod org_policies;
 pub(crate) mod organizations;
-mod paging;
+pub(crate) mod paging;
 pub(crate) mod policies;
 pub(crate) mod roles;
 pub(crate) mod schema;

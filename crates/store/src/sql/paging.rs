@@ -23,12 +23,12 @@ pub(crate) fn fetch_limit(page: &PageRequest) -> i64 {
     i64::from(limit(page)) + 1
 }
 
-pub(crate) fn encode_marker(parts: &[&str]) -> String {
+pub fn encode_marker(parts: &[&str]) -> String {
     URL_SAFE_NO_PAD.encode(parts.join(&SEP.to_string()))
 }
 
 /// Decodes the request's marker into exactly `arity` key parts (`None` when no marker).
-pub(crate) fn decode_marker(page: &PageRequest, arity: usize) -> Result<Option<Vec<String>>> {
+pub fn decode_marker(page: &PageRequest, arity: usize) -> Result<Option<Vec<String>>> {
     let Some(marker) = page.marker.as_deref() else {
         return Ok(None);
     };

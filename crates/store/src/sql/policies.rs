@@ -109,10 +109,20 @@ pub(crate) async fn get(tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<
 }
 
 async fn insert(tx: &mut dyn Tx, policy: &NewPolicy) -> Result<()> {
+    insert_at(tx, policy, 1, policy.create_date).await
+}
+
+/// Inserts `policy` whose only version is `version` (the default), dated `update_date`.
+async fn insert_at(
+    tx: &mut dyn Tx,
+    policy: &NewPolicy,
+    version: i64,
+    update_date: DateTime<Utc>,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO policies (policy_id, account_id, name, name_lower, path, arn, description, \
          default_version, next_version, create_date, update_date) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 2, $8, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         &params![
             &policy.policy_id,
             &policy.account_id,
@@ -121,14 +131,17 @@ async fn insert(tx: &mut dyn Tx, policy: &NewPolicy) -> Result<()> {
             &policy.path,
             &policy.arn,
             policy.description.as_deref(),
-            policy.create_date
+            version,
+            version + 1,
+            policy.create_date,
+            update_date
         ],
     )
     .await?;
     tx.execute(
         "INSERT INTO policy_versions (policy_id, version, document, create_date) \
-         VALUES ($1, 1, $2, $3)",
-        &params![&policy.policy_id, &policy.document, policy.create_date],
+         VALUES ($1, $2, $3, $4)",
+        &params![&policy.policy_id, version, &policy.document, update_date],
     )
     .await?;
     Ok(())
@@ -169,12 +182,14 @@ pub(crate) async fn create(
     get(tx, &policy.account_id, &policy.arn).await
 }
 
-/// Creates the AWS-managed policy, or brings its description and default document up to
-/// date (setting the update date to `policy.create_date`, the date of this definition).
+/// Creates the AWS-managed policy, or brings its description and default version (number
+/// and document) up to date. AWS-managed policies keep only their default version: older
+/// versions are not part of the definition.
 pub(crate) async fn upsert_aws(
     tx: &mut dyn Tx,
     policy: &AwsManagedPolicy,
 ) -> Result<ManagedPolicy> {
+    let version = policy.default_version.max(1);
     let existing = tx
         .query_opt(
             "SELECT p.policy_id, p.description, v.document, v.version FROM policies p \
@@ -196,21 +211,33 @@ pub(crate) async fn upsert_aws(
                 create_date: policy.create_date,
                 tags: Vec::new(),
             };
-            insert(tx, &new).await?
+            insert_at(tx, &new, version, policy.update_date).await?
         }
         Some(row) => {
             let policy_id = row.text(0)?;
-            if row.opt_text(1)? != policy.description || row.text(2)? != policy.document {
+            if row.opt_text(1)? != policy.description
+                || row.text(2)? != policy.document
+                || row.int(3)? != version
+            {
                 tx.execute(
-                    "UPDATE policy_versions SET document = $1 WHERE policy_id = $2 AND version = $3",
-                    &params![&policy.document, &policy_id, row.int(3)?],
+                    "DELETE FROM policy_versions WHERE policy_id = $1",
+                    &params![&policy_id],
                 )
                 .await?;
                 tx.execute(
-                    "UPDATE policies SET description = $1, update_date = $2 WHERE policy_id = $3",
+                    "INSERT INTO policy_versions (policy_id, version, document, create_date) \
+                     VALUES ($1, $2, $3, $4)",
+                    &params![&policy_id, version, &policy.document, policy.update_date],
+                )
+                .await?;
+                tx.execute(
+                    "UPDATE policies SET description = $1, default_version = $2, \
+                     next_version = $3, update_date = $4 WHERE policy_id = $5",
                     &params![
                         policy.description.as_deref(),
-                        policy.create_date,
+                        version,
+                        version + 1,
+                        policy.update_date,
                         &policy_id
                     ],
                 )

@@ -97,7 +97,9 @@ pub fn aws_policy(name: &str) -> AwsManagedPolicy {
         arn: format!("arn:aws:iam::aws:policy/{name}"),
         description: Some(format!("AWS {name}")),
         document: doc(name),
+        default_version: 1,
         create_date: at(0),
+        update_date: at(0),
     }
 }
 

@@ -375,10 +375,14 @@ pub async fn aws_managed_read_only_and_idempotent(h: &dyn Harness) {
     let mut changed = def.clone();
     changed.document = doc("changed");
     changed.description = Some("new text".into());
-    changed.create_date = at(99);
-    let updated = store.upsert_aws_managed_policy(changed).await.unwrap();
+    changed.update_date = at(99);
+    let updated = store
+        .upsert_aws_managed_policy(changed.clone())
+        .await
+        .unwrap();
     assert_eq!(updated.policy_id, first.policy_id);
     assert_eq!(updated.default_version_id, "v1");
+    assert_eq!(updated.create_date, first.create_date);
     assert_eq!(updated.description.as_deref(), Some("new text"));
     assert_eq!(updated.update_date, at(99));
     let v = store
@@ -386,6 +390,24 @@ pub async fn aws_managed_read_only_and_idempotent(h: &dyn Harness) {
         .await
         .unwrap();
     assert_eq!(v.document, doc("changed"));
+
+    // A newer default version replaces the stored one (only the default is kept).
+    let mut newer = changed.clone();
+    newer.default_version = 4;
+    newer.document = doc("four");
+    let four = store.upsert_aws_managed_policy(newer).await.unwrap();
+    assert_eq!(four.default_version_id, "v4");
+    let versions = store.list_policy_versions(ACCT, &def.arn).await.unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].version_id, "v4");
+    assert!(versions[0].is_default);
+    assert_eq!(versions[0].document, doc("four"));
+    assert!(
+        store
+            .get_policy_version(ACCT, &def.arn, "v1")
+            .await
+            .is_err()
+    );
 
     let unmodifiable = |r: Result<()>| match r {
         Err(StoreError::Unmodifiable { name }) => assert_eq!(name, def.arn),

@@ -246,6 +246,14 @@ pub async fn create_account(ctx: &JsonCtx<'_>) -> JsonResult {
         role_policy_arn: ADMIN_POLICY_ARN.into(),
         max_accounts: MAX_ACCOUNTS,
     };
+    // The role's policy is AWS managed: in the store only once something has used it.
+    ctx.identity
+        .ensure_aws_managed_policy(ADMIN_POLICY_ARN)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "AWS managed policy for the member account role");
+            JsonApiError::internal()
+        })?;
     let status = ctx
         .identity
         .store()
