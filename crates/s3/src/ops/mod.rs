@@ -2,6 +2,7 @@
 //! ([`Ctx`]), bucket lookup with authorization, payload reading and response helpers.
 
 pub(crate) mod acl;
+mod acl_grants;
 mod attributes;
 mod bucket;
 mod bucket_config;

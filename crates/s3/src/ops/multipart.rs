@@ -25,7 +25,7 @@ pub async fn create(ctx: &Ctx<'_>) -> S3Result<Response> {
     };
     let b = authorize_put(ctx, &tags).await?;
     // Validated as for PutObject; the completed object is stored without it (documented).
-    super::acl::from_headers(ctx, &b).await?;
+    super::acl::from_headers(ctx, &b, true).await?;
     let headers = headers_from_request(ctx)?;
     let declared = declared_checksum(ctx)?;
     let algorithm = declared.map(|(alg, ty)| encode_checksum(alg, ty));

@@ -140,7 +140,7 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         None => Vec::new(),
     };
     let b = authorize_put(ctx, &tags).await?;
-    let acl = super::acl::from_headers(ctx, &b).await?;
+    let acl = super::acl::from_headers(ctx, &b, true).await?;
     let headers = headers_from_request(ctx)?;
     let got = receive(ctx, Some(ChecksumAlgorithm::Crc64Nvme)).await?;
     let obj = Object {
@@ -616,7 +616,7 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         _ => None,
     };
     let dest_bucket = authorize_put(ctx, new_tags.as_deref().unwrap_or(&[])).await?;
-    let acl = super::acl::from_headers(ctx, &dest_bucket).await?;
+    let acl = super::acl::from_headers(ctx, &dest_bucket, true).await?;
     let (src, src_version) = copy_source(ctx).await?;
     let src_named = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?.2;
     if new_tags.is_none() && !src.tags.is_empty() {
