@@ -88,9 +88,7 @@ pub fn action(op: Op) -> &'static str {
         Op::DeleteBucketInventoryConfiguration => "s3:PutInventoryConfiguration",
         Op::ListBucketIntelligentTieringConfigurations
         | Op::GetBucketIntelligentTieringConfiguration => "s3:GetIntelligentTieringConfiguration",
-        Op::DeleteBucketIntelligentTieringConfiguration => {
-            "s3:PutIntelligentTieringConfiguration"
-        }
+        Op::DeleteBucketIntelligentTieringConfiguration => "s3:PutIntelligentTieringConfiguration",
         Op::GetObjectAttributes => "s3:GetObjectAttributes",
         Op::GetObjectRetention => "s3:GetObjectRetention",
         Op::PutObjectRetention => "s3:PutObjectRetention",

@@ -263,7 +263,9 @@ pub fn crc_combine(alg: ChecksumAlgorithm, crc_a: u64, crc_b: u64, len_b: u64) -
 fn crc_from_b64(alg: ChecksumAlgorithm, v: &str) -> S3Result<u64> {
     let bytes = B64.decode(v).map_err(S3Error::internal)?;
     if bytes.len() != alg.digest_len() {
-        return Err(S3Error::internal("stored part checksum has the wrong length"));
+        return Err(S3Error::internal(
+            "stored part checksum has the wrong length",
+        ));
     }
     Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
 }
@@ -351,7 +353,10 @@ mod tests {
             assert_eq!(full_object(alg, &parts[..1]).unwrap(), digest(&whole[..1]));
             // An empty part changes nothing.
             let with_empty = vec![parts[0].clone(), (digest(b""), 0), parts[1].clone()];
-            assert_eq!(full_object(alg, &with_empty).unwrap(), digest(&whole[..4097]));
+            assert_eq!(
+                full_object(alg, &with_empty).unwrap(),
+                digest(&whole[..4097])
+            );
         }
         assert!(crc_combine(ChecksumAlgorithm::Sha256, 0, 0, 1).is_none());
         assert!(ChecksumType::FullObject.allowed_with(ChecksumAlgorithm::Crc32));

@@ -322,7 +322,9 @@ fn unsupported(q: &[(String, String)], known: &[&str]) -> S3Result<()> {
 /// `MethodNotAllowed` when an object sub-resource accompanies a method that has no
 /// operation on it (AWS's answer to, say, `DELETE /key?retention`).
 fn not_for_method(q: &[(String, String)]) -> S3Result<()> {
-    if q.iter().any(|(k, _)| OBJECT_SUBRESOURCES.contains(&k.as_str())) {
+    if q.iter()
+        .any(|(k, _)| OBJECT_SUBRESOURCES.contains(&k.as_str()))
+    {
         return Err(S3Error::method_not_allowed());
     }
     Ok(())
@@ -558,9 +560,18 @@ mod tests {
     fn sub_resources_never_write_or_delete_objects() {
         let t = target("/b/k", None, None).unwrap();
         let op = |m: &str, q: &str, copy: bool| operation(m, &t, &query_pairs(q), copy);
-        assert_eq!(op("PUT", "retention", false).unwrap(), Op::PutObjectRetention);
-        assert_eq!(op("PUT", "legal-hold", false).unwrap(), Op::PutObjectLegalHold);
-        assert_eq!(op("GET", "retention", false).unwrap(), Op::GetObjectRetention);
+        assert_eq!(
+            op("PUT", "retention", false).unwrap(),
+            Op::PutObjectRetention
+        );
+        assert_eq!(
+            op("PUT", "legal-hold", false).unwrap(),
+            Op::PutObjectLegalHold
+        );
+        assert_eq!(
+            op("GET", "retention", false).unwrap(),
+            Op::GetObjectRetention
+        );
         assert_eq!(op("POST", "restore", false).unwrap(), Op::RestoreObject);
         assert_eq!(op("PUT", "uploadId=x", false).unwrap(), Op::UploadPart);
         for q in [
@@ -576,11 +587,23 @@ mod tests {
                 assert!(got.is_err(), "PUT ?{q} copy={copy}: {got:?}");
             }
         }
-        for q in ["retention", "legal-hold", "acl", "torrent", "restore", "uploads"] {
+        for q in [
+            "retention",
+            "legal-hold",
+            "acl",
+            "torrent",
+            "restore",
+            "uploads",
+        ] {
             assert!(op("DELETE", q, false).is_err(), "DELETE ?{q}");
         }
         assert_eq!(op("GET", "torrent", false).unwrap_err().status, 501);
-        assert_eq!(op("POST", "select&select-type=2", false).unwrap_err().status, 501);
+        assert_eq!(
+            op("POST", "select&select-type=2", false)
+                .unwrap_err()
+                .status,
+            501
+        );
         let b = target("/b", None, None).unwrap();
         let bop = |m: &str, q: &str| operation(m, &b, &query_pairs(q), false);
         assert_eq!(
@@ -592,7 +615,13 @@ mod tests {
             Op::GetBucketAnalyticsConfiguration
         );
         assert_eq!(bop("DELETE", "website").unwrap(), Op::DeleteBucketWebsite);
-        for q in ["object-lock", "encryption", "replication", "logging", "metadataTable"] {
+        for q in [
+            "object-lock",
+            "encryption",
+            "replication",
+            "logging",
+            "metadataTable",
+        ] {
             assert_eq!(bop("PUT", q).unwrap_err().status, 501, "PUT ?{q}");
         }
         assert_eq!(bop("GET", "metadataTable").unwrap_err().status, 501);

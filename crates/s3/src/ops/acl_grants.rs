@@ -39,7 +39,8 @@ fn grantee(kind: &str, value: &str, owner: &str) -> S3Result<Grantee> {
     match kind {
         "id" => {
             if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(S3Error::invalid_argument("Invalid id").with("ArgumentName", "CanonicalUser/ID"));
+                return Err(S3Error::invalid_argument("Invalid id")
+                    .with("ArgumentName", "CanonicalUser/ID"));
             }
             Ok(if value.eq_ignore_ascii_case(&Ctx::canonical_id(owner)) {
                 Grantee::Owner
@@ -47,12 +48,15 @@ fn grantee(kind: &str, value: &str, owner: &str) -> S3Result<Grantee> {
                 Grantee::Other
             })
         }
-        "uri" => match value {
-            ALL_USERS => Ok(Grantee::AllUsers),
-            AUTHENTICATED_USERS => Ok(Grantee::AuthenticatedUsers),
-            LOG_DELIVERY => Ok(Grantee::LogDelivery),
-            _ => Err(S3Error::invalid_argument("Invalid group uri").with("ArgumentName", "Group/URI")),
-        },
+        "uri" => {
+            match value {
+                ALL_USERS => Ok(Grantee::AllUsers),
+                AUTHENTICATED_USERS => Ok(Grantee::AuthenticatedUsers),
+                LOG_DELIVERY => Ok(Grantee::LogDelivery),
+                _ => Err(S3Error::invalid_argument("Invalid group uri")
+                    .with("ArgumentName", "Group/URI")),
+            }
+        }
         "emailAddress" => Ok(Grantee::Other),
         _ => Err(S3Error::invalid_argument("Argument format not recognized")),
     }
@@ -112,7 +116,9 @@ pub fn from_document(doc: &Element, owner: &str) -> S3Result<Grants> {
 pub fn canned(grants: &Grants, object: bool) -> S3Result<&'static str> {
     let owner = (Grantee::Owner, "FULL_CONTROL");
     let set = |extra: &[(Grantee, &'static str)]| -> Grants {
-        std::iter::once(owner.clone()).chain(extra.iter().cloned()).collect()
+        std::iter::once(owner.clone())
+            .chain(extra.iter().cloned())
+            .collect()
     };
     let mut candidates = vec![
         ("private", set(&[])),
@@ -129,7 +135,10 @@ pub fn canned(grants: &Grants, object: bool) -> S3Result<&'static str> {
     if !object {
         candidates.push((
             "log-delivery-write",
-            set(&[(Grantee::LogDelivery, "WRITE"), (Grantee::LogDelivery, "READ_ACP")]),
+            set(&[
+                (Grantee::LogDelivery, "WRITE"),
+                (Grantee::LogDelivery, "READ_ACP"),
+            ]),
         ));
     }
     candidates
@@ -159,19 +168,29 @@ mod tests {
             )
             .unwrap()
         };
-        let mine = format!("<Grant><Grantee><ID>{id}</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>");
-        let all_read = format!("<Grant><Grantee><URI>{ALL_USERS}</URI></Grantee><Permission>READ</Permission></Grant>");
+        let mine = format!(
+            "<Grant><Grantee><ID>{id}</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
+        );
+        let all_read = format!(
+            "<Grant><Grantee><URI>{ALL_USERS}</URI></Grantee><Permission>READ</Permission></Grant>"
+        );
         let g = from_document(&doc(&mine), owner).unwrap();
         assert_eq!(canned(&g, true).unwrap(), "private");
         let g = from_document(&doc(&format!("{mine}{all_read}")), owner).unwrap();
         assert_eq!(canned(&g, false).unwrap(), "public-read");
-        let other = format!("<Grant><Grantee><ID>{}</ID></Grantee><Permission>READ</Permission></Grant>", "a".repeat(64));
+        let other = format!(
+            "<Grant><Grantee><ID>{}</ID></Grantee><Permission>READ</Permission></Grant>",
+            "a".repeat(64)
+        );
         let g = from_document(&doc(&format!("{mine}{other}")), owner).unwrap();
         assert_eq!(canned(&g, false).unwrap_err().code, "NotImplemented");
         // Without the owner's FULL_CONTROL it is no canned ACL either.
         let g = from_document(&doc(&all_read), owner).unwrap();
         assert_eq!(canned(&g, false).unwrap_err().code, "NotImplemented");
         let bad = "<Grant><Grantee><URI>http://example.com/x</URI></Grantee><Permission>READ</Permission></Grant>";
-        assert_eq!(from_document(&doc(bad), owner).unwrap_err().code, "InvalidArgument");
+        assert_eq!(
+            from_document(&doc(bad), owner).unwrap_err().code,
+            "InvalidArgument"
+        );
     }
 }

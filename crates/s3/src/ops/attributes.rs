@@ -9,7 +9,13 @@ use crate::errors::{S3Error, S3Result};
 use crate::xml::Writer;
 
 /// The attribute names AWS accepts.
-const ATTRIBUTES: [&str; 5] = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"];
+const ATTRIBUTES: [&str; 5] = [
+    "ETag",
+    "Checksum",
+    "ObjectParts",
+    "StorageClass",
+    "ObjectSize",
+];
 
 /// Most parts one answer lists (and the default of `x-amz-max-parts`).
 const MAX_PARTS: usize = 1000;
@@ -41,11 +47,11 @@ fn requested(ctx: &Ctx<'_>) -> S3Result<Vec<&'static str>> {
 fn header_number(ctx: &Ctx<'_>, name: &str, what: &str) -> S3Result<Option<usize>> {
     match ctx.header(name) {
         None => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse::<usize>()
-            .map(Some)
-            .map_err(|_| S3Error::invalid_argument(format!("Provided {what} not an integer or within integer range"))),
+        Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| {
+            S3Error::invalid_argument(format!(
+                "Provided {what} not an integer or within integer range"
+            ))
+        }),
     }
 }
 

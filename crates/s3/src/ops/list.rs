@@ -273,10 +273,8 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
                     o.headers.storage_class.as_deref().unwrap_or("STANDARD"),
                 );
             if let Some(c) = &o.checksum {
-                w.elem("ChecksumAlgorithm", &c.algorithm).elem(
-                    "ChecksumType",
-                    crate::checksum::ChecksumType::of(c).name(),
-                );
+                w.elem("ChecksumAlgorithm", &c.algorithm)
+                    .elem("ChecksumType", crate::checksum::ChecksumType::of(c).name());
             }
             if fetch_owner {
                 // BucketOwnerEnforced: every object belongs to the bucket's account,

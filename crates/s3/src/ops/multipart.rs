@@ -67,9 +67,7 @@ pub async fn create(ctx: &Ctx<'_>) -> S3Result<Response> {
 fn declared_checksum(ctx: &Ctx<'_>) -> S3Result<Option<(ChecksumAlgorithm, ChecksumType)>> {
     let ty = match ctx.header("x-amz-checksum-type") {
         Some(t) => Some(ChecksumType::from_name(t).ok_or_else(|| {
-            S3Error::invalid_request(
-                "Value for x-amz-checksum-type header is invalid.",
-            )
+            S3Error::invalid_request("Value for x-amz-checksum-type header is invalid.")
         })?),
         None => None,
     };

@@ -10,11 +10,11 @@ use super::{Ctx, MAX_OBJECT_SIZE, http_date, iso_date, meta_err, no_content, set
 use crate::Response;
 use crate::authz::{Conditions, object_arn};
 use crate::checksum::{self, ChecksumType, Digests};
-use hourglass_sigv4::ChecksumAlgorithm;
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, ObjectHeaders, Segment, StoredChecksum, Tag};
 use crate::routing::has;
 use crate::xml::{self, Writer};
+use hourglass_sigv4::ChecksumAlgorithm;
 
 /// What a received body became.
 pub struct Received {
@@ -26,10 +26,7 @@ pub struct Received {
 /// Streams the request payload into a new data file, verifying every digest the client
 /// declared; nothing is left behind on failure. When the client declares no checksum,
 /// `default` is computed instead (AWS gives every new object a CRC64NVME).
-pub async fn receive(
-    ctx: &mut Ctx<'_>,
-    default: Option<ChecksumAlgorithm>,
-) -> S3Result<Received> {
+pub async fn receive(ctx: &mut Ctx<'_>, default: Option<ChecksumAlgorithm>) -> S3Result<Received> {
     let expected = checksum::expected(|n| ctx.header(n))?;
     let mut reader = ctx.payload(MAX_OBJECT_SIZE)?;
     let mut digests = Digests::new(expected.checksum.as_ref().map(|c| c.0).or(default));

@@ -56,9 +56,13 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
         Op::DeleteBucketWebsite | Op::DeleteBucketReplication | Op::DeleteBucketEncryption => {
             Ok(no_content(204))
         }
-        Op::ListBucketAnalyticsConfigurations => empty_list(ctx, "ListBucketAnalyticsConfigurationResult"),
+        Op::ListBucketAnalyticsConfigurations => {
+            empty_list(ctx, "ListBucketAnalyticsConfigurationResult")
+        }
         Op::ListBucketMetricsConfigurations => empty_list(ctx, "ListMetricsConfigurationsResult"),
-        Op::ListBucketInventoryConfigurations => empty_list(ctx, "ListInventoryConfigurationsResult"),
+        Op::ListBucketInventoryConfigurations => {
+            empty_list(ctx, "ListInventoryConfigurationsResult")
+        }
         Op::ListBucketIntelligentTieringConfigurations => {
             empty_list(ctx, "ListBucketIntelligentTieringConfigurationsOutput")
         }
