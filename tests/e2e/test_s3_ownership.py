@@ -118,3 +118,54 @@ def test_aws_cli_ownership_and_acl(server, creds, s3):
     cli("s3api", "put-object-acl", "--bucket", b, "--key", "k", "--acl", "public-read").ok()
     grants = cli("s3api", "get-object-acl", "--bucket", b, "--key", "k").ok()["Grants"]
     assert any(g["Grantee"].get("URI") == ALL_USERS for g in grants)
+
+
+def test_grant_headers_and_policy_documents(server, s3):
+    """Explicit grants are taken when they amount to a canned ACL: the Get-edit-Put round trip
+    of the aws CLI, Terraform and s3cmd; other grants are refused, never stored wrongly."""
+    b = owned(s3, "ObjectWriter")
+    owner_id = s3.get_bucket_acl(Bucket=b)["Owner"]["ID"]
+    s3.put_object(Bucket=b, Key="k", Body=b"data")
+    assert requests.get(f"{server.endpoint}/{b}/k", timeout=10).status_code == 403
+    # Grant headers: owner full control plus AllUsers READ is public-read.
+    s3.put_object_acl(Bucket=b, Key="k", GrantFullControl=f'id="{owner_id}"', GrantRead=f'uri="{ALL_USERS}"')
+    assert requests.get(f"{server.endpoint}/{b}/k", timeout=10).content == b"data"
+    # The document GetObjectAcl returns, with the public grant removed, makes it private again.
+    acl = s3.get_object_acl(Bucket=b, Key="k")
+    policy = {"Owner": acl["Owner"], "Grants": [g for g in acl["Grants"] if g["Grantee"].get("URI") != ALL_USERS]}
+    s3.put_object_acl(Bucket=b, Key="k", AccessControlPolicy=policy)
+    assert requests.get(f"{server.endpoint}/{b}/k", timeout=10).status_code == 403
+    assert [g["Permission"] for g in s3.get_object_acl(Bucket=b, Key="k")["Grants"]] == ["FULL_CONTROL"]
+    # A bucket document with AllUsers READ lets anyone list it.
+    policy = {"Owner": acl["Owner"], "Grants": policy["Grants"] + [
+        {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"},
+    ]}
+    s3.put_bucket_acl(Bucket=b, AccessControlPolicy=policy)
+    assert requests.get(f"{server.endpoint}/{b}", timeout=10).status_code == 200
+    s3.put_bucket_acl(Bucket=b, ACL="private")
+    # Grants to another account cannot be honoured: refused, and nothing changes.
+    other = "a" * 64
+    expect_error(s3.put_object_acl, Bucket=b, Key="k", GrantRead=f'id="{other}"', code="NotImplemented", status=501)
+    expect_error(
+        s3.put_object_acl, Bucket=b, Key="k", ACL="public-read", GrantRead=f'uri="{ALL_USERS}"',
+        code="InvalidRequest", status=400,
+    )
+    expect_error(s3.put_object_acl, Bucket=b, Key="k", GrantRead='uri="http://example.com/x"',
+                 code="InvalidArgument", status=400)
+    assert requests.get(f"{server.endpoint}/{b}/k", timeout=10).status_code == 403
+    # On PutObject and CreateBucket too.
+    s3.put_object(Bucket=b, Key="pub", Body=b"p", GrantFullControl=f'id="{owner_id}"', GrantRead=f'uri="{ALL_USERS}"')
+    assert requests.get(f"{server.endpoint}/{b}/pub", timeout=10).content == b"p"
+    nb = unique("own")
+    s3.create_bucket(Bucket=nb, ObjectOwnership="ObjectWriter",
+                     GrantFullControl=f'id="{owner_id}"', GrantRead=f'uri="{ALL_USERS}"')
+    assert requests.get(f"{server.endpoint}/{nb}", timeout=10).status_code == 200
+    nb2 = unique("own")
+    expect_error(s3.create_bucket, Bucket=nb2, ObjectOwnership="ObjectWriter", GrantRead=f'id="{other}"',
+                 code="NotImplemented", status=501)
+    expect_error(s3.head_bucket, Bucket=nb2, code="404", status=404)
+    # With ACLs disabled, the owner-only grant (bucket-owner-full-control's equivalent) is accepted.
+    e = owned(s3)
+    s3.put_object(Bucket=e, Key="k", Body=b"x", GrantFullControl=f'id="{owner_id}"')
+    expect_error(s3.put_object, Bucket=e, Key="k2", Body=b"x", GrantRead=f'uri="{ALL_USERS}"',
+                 code="AccessControlListNotSupported", status=400)

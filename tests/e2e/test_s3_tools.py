@@ -86,18 +86,7 @@ def test_aws_cli_cp_sync_ls_rm_presign(server, creds, s3, tmp_path):
 
 
 def rclone(server, creds: hg.Creds, *args, check=True) -> subprocess.CompletedProcess:
-    env = hg.clean_env()
-    env.update({
-        "RCLONE_CONFIG_HG_TYPE": "s3",
-        "RCLONE_CONFIG_HG_PROVIDER": "Other",
-        "RCLONE_CONFIG_HG_ACCESS_KEY_ID": creds.access_key_id,
-        "RCLONE_CONFIG_HG_SECRET_ACCESS_KEY": creds.secret_access_key,
-        "RCLONE_CONFIG_HG_SESSION_TOKEN": creds.session_token or "",
-        "RCLONE_CONFIG_HG_ENDPOINT": server.endpoint,
-        "RCLONE_CONFIG_HG_REGION": "us-east-1",
-        "RCLONE_CONFIG_HG_FORCE_PATH_STYLE": "true",
-        "RCLONE_CONFIG": "/dev/null",
-    })
+    env = rclone_env(server, creds)
     p = subprocess.run(["rclone", "--retries", "1", "--low-level-retries", "1", *args],
                        env=env, capture_output=True, text=True, timeout=120)
     if check:
@@ -163,3 +152,62 @@ def test_s3cmd(server, creds, s3, tmp_path):
     assert s3.get_object(Bucket=bucket, Key="dir/small.txt")["Body"].read() == b"s3cmd small"
     s3cmd(server, creds, cfg, "del", "--recursive", "--force", f"s3://{bucket}")
     s3cmd(server, creds, cfg, "rb", f"s3://{bucket}")
+
+
+@pytest.mark.skipif(shutil.which("rclone") is None, reason="rclone is not installed")
+def test_rclone_versions(server, creds, s3):
+    """rclone's versioning support: enabling it, every overwrite kept as a version that
+    `--s3-versions` lists, and a delete that leaves a delete marker."""
+    bucket = unique("rcv")
+    s3.create_bucket(Bucket=bucket)
+    out = rclone(server, creds, "backend", "versioning", f"hg:{bucket}", "Enabled").stdout
+    assert "Enabled" in out
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    for body in ("first", "second"):
+        p = subprocess.run(["rclone", "rcat", f"hg:{bucket}/f.txt"], input=body, text=True,
+                           env=rclone_env(server, creds), capture_output=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+    assert rclone(server, creds, "cat", f"hg:{bucket}/f.txt").stdout == "second"
+    names = [line.split(maxsplit=1)[1] for line in
+             rclone(server, creds, "ls", "--s3-versions", f"hg:{bucket}").stdout.splitlines()]
+    assert "f.txt" in names and len(names) == 2, names
+    old = next(n for n in names if n != "f.txt")
+    assert old.startswith("f-v") and old.endswith(".txt")
+    assert rclone(server, creds, "cat", "--s3-versions", f"hg:{bucket}/{old}").stdout == "first"
+    rclone(server, creds, "deletefile", f"hg:{bucket}/f.txt")
+    listed = s3.list_object_versions(Bucket=bucket)
+    assert len(listed["Versions"]) == 2 and len(listed["DeleteMarkers"]) == 1
+    assert rclone(server, creds, "ls", f"hg:{bucket}").stdout == ""
+
+
+def rclone_env(server, creds: hg.Creds) -> dict[str, str]:
+    env = hg.clean_env()
+    env.update({
+        "RCLONE_CONFIG_HG_TYPE": "s3",
+        "RCLONE_CONFIG_HG_PROVIDER": "Other",
+        "RCLONE_CONFIG_HG_ACCESS_KEY_ID": creds.access_key_id,
+        "RCLONE_CONFIG_HG_SECRET_ACCESS_KEY": creds.secret_access_key,
+        "RCLONE_CONFIG_HG_SESSION_TOKEN": creds.session_token or "",
+        "RCLONE_CONFIG_HG_ENDPOINT": server.endpoint,
+        "RCLONE_CONFIG_HG_REGION": "us-east-1",
+        "RCLONE_CONFIG_HG_FORCE_PATH_STYLE": "true",
+        "RCLONE_CONFIG": "/dev/null",
+    })
+    return env
+
+
+@pytest.mark.skipif(shutil.which("s3cmd") is None, reason="s3cmd is not installed")
+def test_s3cmd_acls_and_info(server, creds, s3, tmp_path):
+    """s3cmd's setacl reads the object's ACL and puts back an edited AccessControlPolicy."""
+    bucket = unique("sca")
+    s3.create_bucket(Bucket=bucket, ObjectOwnership="ObjectWriter")
+    s3.put_object(Bucket=bucket, Key="k.txt", Body=b"shared")
+    cfg = tmp_path / "s3cfg"
+    url = f"{server.endpoint}/{bucket}/k.txt"
+    assert requests.get(url, timeout=10).status_code == 403
+    s3cmd(server, creds, cfg, "setacl", "--acl-public", f"s3://{bucket}/k.txt")
+    assert requests.get(url, timeout=10).content == b"shared"
+    info = s3cmd(server, creds, cfg, "info", f"s3://{bucket}/k.txt").stdout
+    assert "*anon*: READ" in info, info
+    s3cmd(server, creds, cfg, "setacl", "--acl-private", f"s3://{bucket}/k.txt")
+    assert requests.get(url, timeout=10).status_code == 403

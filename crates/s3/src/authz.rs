@@ -71,6 +71,30 @@ pub fn action(op: Op) -> &'static str {
         Op::GetBucketNotification => "s3:GetBucketNotification",
         Op::GetBucketAccelerate => "s3:GetAccelerateConfiguration",
         Op::GetBucketRequestPayment => "s3:GetBucketRequestPayment",
+        Op::DeleteBucketWebsite => "s3:DeleteBucketWebsite",
+        Op::DeleteBucketReplication => "s3:PutReplicationConfiguration",
+        Op::DeleteBucketEncryption => "s3:PutEncryptionConfiguration",
+        Op::ListBucketAnalyticsConfigurations | Op::GetBucketAnalyticsConfiguration => {
+            "s3:GetAnalyticsConfiguration"
+        }
+        Op::DeleteBucketAnalyticsConfiguration => "s3:PutAnalyticsConfiguration",
+        Op::ListBucketMetricsConfigurations | Op::GetBucketMetricsConfiguration => {
+            "s3:GetMetricsConfiguration"
+        }
+        Op::DeleteBucketMetricsConfiguration => "s3:PutMetricsConfiguration",
+        Op::ListBucketInventoryConfigurations | Op::GetBucketInventoryConfiguration => {
+            "s3:GetInventoryConfiguration"
+        }
+        Op::DeleteBucketInventoryConfiguration => "s3:PutInventoryConfiguration",
+        Op::ListBucketIntelligentTieringConfigurations
+        | Op::GetBucketIntelligentTieringConfiguration => "s3:GetIntelligentTieringConfiguration",
+        Op::DeleteBucketIntelligentTieringConfiguration => "s3:PutIntelligentTieringConfiguration",
+        Op::GetObjectAttributes => "s3:GetObjectAttributes",
+        Op::GetObjectRetention => "s3:GetObjectRetention",
+        Op::PutObjectRetention => "s3:PutObjectRetention",
+        Op::GetObjectLegalHold => "s3:GetObjectLegalHold",
+        Op::PutObjectLegalHold => "s3:PutObjectLegalHold",
+        Op::RestoreObject => "s3:RestoreObject",
         Op::GetBucketLifecycle => "s3:GetLifecycleConfiguration",
         Op::PutBucketLifecycle | Op::DeleteBucketLifecycle => "s3:PutLifecycleConfiguration",
         Op::GetBucketOwnershipControls => "s3:GetBucketOwnershipControls",

@@ -158,6 +158,140 @@ pub fn composite(algorithm: ChecksumAlgorithm, part_values: &[String]) -> S3Resu
     Ok(format!("{}-{}", c.finish_base64(), part_values.len()))
 }
 
+/// How an object's checksum relates to its bytes: `FULL_OBJECT` (a checksum of the whole
+/// content, whatever the parts) or `COMPOSITE` (a checksum of the parts' checksums, `-N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumType {
+    FullObject,
+    Composite,
+}
+
+impl ChecksumType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChecksumType::FullObject => "FULL_OBJECT",
+            ChecksumType::Composite => "COMPOSITE",
+        }
+    }
+
+    pub fn from_name(v: &str) -> Option<Self> {
+        match v.trim() {
+            "FULL_OBJECT" => Some(ChecksumType::FullObject),
+            "COMPOSITE" => Some(ChecksumType::Composite),
+            _ => None,
+        }
+    }
+
+    /// The type of a stored checksum: composite values end in `-N`.
+    pub fn of(c: &StoredChecksum) -> Self {
+        if c.value.contains('-') {
+            ChecksumType::Composite
+        } else {
+            ChecksumType::FullObject
+        }
+    }
+
+    /// What an upload declaring `alg` gets when it names no type (AWS: CRC64NVME is only
+    /// ever full-object, the others default to composite).
+    pub fn default_for(alg: ChecksumAlgorithm) -> Self {
+        if alg == ChecksumAlgorithm::Crc64Nvme {
+            ChecksumType::FullObject
+        } else {
+            ChecksumType::Composite
+        }
+    }
+
+    /// Whether AWS accepts this type with `alg`: full-object only for the CRCs (they can be
+    /// combined from the parts' values), composite for all but CRC64NVME.
+    pub fn allowed_with(self, alg: ChecksumAlgorithm) -> bool {
+        match self {
+            ChecksumType::FullObject => matches!(
+                alg,
+                ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c | ChecksumAlgorithm::Crc64Nvme
+            ),
+            ChecksumType::Composite => alg != ChecksumAlgorithm::Crc64Nvme,
+        }
+    }
+}
+
+/// The reflected polynomial and width of a CRC algorithm (all three use an all-ones initial
+/// value and final XOR, which is what makes [`crc_combine`] exact).
+fn crc_params(alg: ChecksumAlgorithm) -> Option<(u64, u32)> {
+    match alg {
+        ChecksumAlgorithm::Crc32 => Some((0xEDB8_8320, 32)),
+        ChecksumAlgorithm::Crc32c => Some((0x82F6_3B78, 32)),
+        ChecksumAlgorithm::Crc64Nvme => Some((0x9A6C_9329_AC4B_C9B5, 64)),
+        ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => None,
+    }
+}
+
+/// a(x) * b(x) modulo the polynomial, in the reflected bit order (zlib's `multmodp`).
+fn mult_mod(a: u64, mut b: u64, poly: u64, width: u32) -> u64 {
+    let mut m = 1u64 << (width - 1);
+    let mut p = 0;
+    while m != 0 {
+        if a & m != 0 {
+            p ^= b;
+        }
+        m >>= 1;
+        b = if b & 1 != 0 { (b >> 1) ^ poly } else { b >> 1 };
+    }
+    p
+}
+
+/// x^(8 * len) modulo the polynomial: the shift that appending `len` bytes applies.
+fn x8n_mod(mut len: u64, poly: u64, width: u32) -> u64 {
+    let mut p = 1u64 << (width - 1); // x^0
+    let mut sq = 1u64 << (width - 9); // x^8
+    while len != 0 {
+        if len & 1 != 0 {
+            p = mult_mod(sq, p, poly, width);
+        }
+        sq = mult_mod(sq, sq, poly, width);
+        len >>= 1;
+    }
+    p
+}
+
+/// CRC of A‖B from CRC(A), CRC(B) and B's length, without reading either: how a
+/// full-object checksum of a multipart upload is computed from its parts' checksums.
+pub fn crc_combine(alg: ChecksumAlgorithm, crc_a: u64, crc_b: u64, len_b: u64) -> Option<u64> {
+    let (poly, width) = crc_params(alg)?;
+    Some(mult_mod(x8n_mod(len_b, poly, width), crc_a, poly, width) ^ crc_b)
+}
+
+fn crc_from_b64(alg: ChecksumAlgorithm, v: &str) -> S3Result<u64> {
+    let bytes = B64.decode(v).map_err(S3Error::internal)?;
+    if bytes.len() != alg.digest_len() {
+        return Err(S3Error::internal(
+            "stored part checksum has the wrong length",
+        ));
+    }
+    Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+}
+
+fn crc_to_b64(alg: ChecksumAlgorithm, v: u64) -> String {
+    let bytes = v.to_be_bytes();
+    B64.encode(&bytes[bytes.len() - alg.digest_len()..])
+}
+
+/// Full-object checksum of the concatenation of parts given as (base64 CRC, length).
+pub fn full_object(alg: ChecksumAlgorithm, parts: &[(String, u64)]) -> S3Result<String> {
+    let mut acc: Option<u64> = None;
+    for (value, len) in parts {
+        let crc = crc_from_b64(alg, value)?;
+        acc = Some(match acc {
+            None => crc,
+            Some(a) => crc_combine(alg, a, crc, *len)
+                .ok_or_else(|| S3Error::internal("full-object checksum of a non-CRC algorithm"))?,
+        });
+    }
+    let Some(v) = acc else {
+        return Err(S3Error::internal("full-object checksum of no parts"));
+    };
+    Ok(crc_to_b64(alg, v))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -196,6 +330,38 @@ mod tests {
                 .code,
             "InvalidDigest"
         );
+    }
+
+    #[test]
+    fn full_object_crc_from_parts_equals_crc_of_whole() {
+        let whole: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for alg in [
+            ChecksumAlgorithm::Crc32,
+            ChecksumAlgorithm::Crc32c,
+            ChecksumAlgorithm::Crc64Nvme,
+        ] {
+            let digest = |d: &[u8]| {
+                let mut c = Checksum::new(alg);
+                c.update(d);
+                c.finish_base64()
+            };
+            let parts: Vec<(String, u64)> = [&whole[..1], &whole[1..4097], &whole[4097..]]
+                .iter()
+                .map(|p| (digest(p), p.len() as u64))
+                .collect();
+            assert_eq!(full_object(alg, &parts).unwrap(), digest(&whole), "{alg:?}");
+            assert_eq!(full_object(alg, &parts[..1]).unwrap(), digest(&whole[..1]));
+            // An empty part changes nothing.
+            let with_empty = vec![parts[0].clone(), (digest(b""), 0), parts[1].clone()];
+            assert_eq!(
+                full_object(alg, &with_empty).unwrap(),
+                digest(&whole[..4097])
+            );
+        }
+        assert!(crc_combine(ChecksumAlgorithm::Sha256, 0, 0, 1).is_none());
+        assert!(ChecksumType::FullObject.allowed_with(ChecksumAlgorithm::Crc32));
+        assert!(!ChecksumType::FullObject.allowed_with(ChecksumAlgorithm::Sha1));
+        assert!(!ChecksumType::Composite.allowed_with(ChecksumAlgorithm::Crc64Nvme));
     }
 
     #[test]

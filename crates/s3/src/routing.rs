@@ -49,6 +49,21 @@ pub enum Op {
     GetBucketNotification,
     GetBucketAccelerate,
     GetBucketRequestPayment,
+    DeleteBucketWebsite,
+    DeleteBucketReplication,
+    DeleteBucketEncryption,
+    ListBucketAnalyticsConfigurations,
+    GetBucketAnalyticsConfiguration,
+    DeleteBucketAnalyticsConfiguration,
+    ListBucketMetricsConfigurations,
+    GetBucketMetricsConfiguration,
+    DeleteBucketMetricsConfiguration,
+    ListBucketInventoryConfigurations,
+    GetBucketInventoryConfiguration,
+    DeleteBucketInventoryConfiguration,
+    ListBucketIntelligentTieringConfigurations,
+    GetBucketIntelligentTieringConfiguration,
+    DeleteBucketIntelligentTieringConfiguration,
     GetBucketLifecycle,
     PutBucketLifecycle,
     DeleteBucketLifecycle,
@@ -65,6 +80,12 @@ pub enum Op {
     PutObjectTagging,
     DeleteObjectTagging,
     GetObjectAcl,
+    GetObjectAttributes,
+    GetObjectRetention,
+    PutObjectRetention,
+    GetObjectLegalHold,
+    PutObjectLegalHold,
+    RestoreObject,
     CreateMultipartUpload,
     UploadPart,
     UploadPartCopy,
@@ -245,6 +266,70 @@ pub fn account_operation(method: &str, t: &Target, account_header: bool) -> Opti
     })
 }
 
+/// Bucket sub-resources of AWS S3 that select an operation this server does not answer
+/// for that method: never read as a listing, a bucket creation or an object upload.
+const BUCKET_SUBRESOURCES: &[&str] = &[
+    "accelerate",
+    "acl",
+    "analytics",
+    "cors",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "lifecycle",
+    "logging",
+    "metadataConfiguration",
+    "metadataTable",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "session",
+    "tagging",
+    "versioning",
+    "website",
+];
+
+/// Object sub-resources that name an operation of another method (or none this server
+/// has): a PUT, COPY or DELETE carrying one must not write or delete the object.
+const OBJECT_SUBRESOURCES: &[&str] = &[
+    "acl",
+    "attributes",
+    "legal-hold",
+    "renameObject",
+    "restore",
+    "retention",
+    "select",
+    "select-type",
+    "tagging",
+    "torrent",
+    "uploads",
+];
+
+/// `NotImplemented` for the first AWS sub-resource of `known` present in the query.
+fn unsupported(q: &[(String, String)], known: &[&str]) -> S3Result<()> {
+    match q.iter().find(|(k, _)| known.contains(&k.as_str())) {
+        Some((k, _)) => Err(S3Error::not_implemented(&format!("?{k}"))),
+        None => Ok(()),
+    }
+}
+
+/// `MethodNotAllowed` when an object sub-resource accompanies a method that has no
+/// operation on it (AWS's answer to, say, `DELETE /key?retention`).
+fn not_for_method(q: &[(String, String)]) -> S3Result<()> {
+    if q.iter()
+        .any(|(k, _)| OBJECT_SUBRESOURCES.contains(&k.as_str()))
+    {
+        return Err(S3Error::method_not_allowed());
+    }
+    Ok(())
+}
+
 /// Picks the operation. `copy_source` is whether `x-amz-copy-source` is present.
 pub fn operation(
     method: &str,
@@ -253,6 +338,7 @@ pub fn operation(
     copy_source: bool,
 ) -> S3Result<Op> {
     let sub = |n| has(q, n);
+    let by_id = |one, list| if sub("id") { one } else { list };
     let op = match (&t.bucket, &t.key) {
         (None, _) => match method {
             "GET" | "HEAD" => Op::ListBuckets,
@@ -280,12 +366,24 @@ pub fn operation(
             "GET" if sub("notification") => Op::GetBucketNotification,
             "GET" if sub("accelerate") => Op::GetBucketAccelerate,
             "GET" if sub("requestPayment") => Op::GetBucketRequestPayment,
+            "GET" if sub("analytics") => by_id(
+                Op::GetBucketAnalyticsConfiguration,
+                Op::ListBucketAnalyticsConfigurations,
+            ),
+            "GET" if sub("metrics") => by_id(
+                Op::GetBucketMetricsConfiguration,
+                Op::ListBucketMetricsConfigurations,
+            ),
+            "GET" if sub("inventory") => by_id(
+                Op::GetBucketInventoryConfiguration,
+                Op::ListBucketInventoryConfigurations,
+            ),
+            "GET" if sub("intelligent-tiering") => by_id(
+                Op::GetBucketIntelligentTieringConfiguration,
+                Op::ListBucketIntelligentTieringConfigurations,
+            ),
             "GET" => {
-                for unsupported in ["analytics", "inventory", "metrics", "intelligent-tiering"] {
-                    if sub(unsupported) {
-                        return Err(S3Error::not_implemented(&format!("?{unsupported}")));
-                    }
-                }
+                unsupported(q, BUCKET_SUBRESOURCES)?;
                 Op::ListObjects
             }
             "HEAD" => Op::HeadBucket,
@@ -299,6 +397,8 @@ pub fn operation(
             "PUT" if sub("publicAccessBlock") => Op::PutPublicAccessBlock,
             "PUT" if q.is_empty() => Op::CreateBucket,
             "PUT" => {
+                unsupported(q, BUCKET_SUBRESOURCES)?;
+                // Any other parameter on a PUT to the bucket is still not a CreateBucket.
                 let name = q.first().map_or("", |(k, _)| k.as_str());
                 return Err(S3Error::not_implemented(&format!("?{name}")));
             }
@@ -308,37 +408,66 @@ pub fn operation(
             "DELETE" if sub("lifecycle") => Op::DeleteBucketLifecycle,
             "DELETE" if sub("ownershipControls") => Op::DeleteBucketOwnershipControls,
             "DELETE" if sub("publicAccessBlock") => Op::DeletePublicAccessBlock,
+            "DELETE" if sub("website") => Op::DeleteBucketWebsite,
+            "DELETE" if sub("replication") => Op::DeleteBucketReplication,
+            "DELETE" if sub("encryption") => Op::DeleteBucketEncryption,
+            "DELETE" if sub("analytics") => Op::DeleteBucketAnalyticsConfiguration,
+            "DELETE" if sub("metrics") => Op::DeleteBucketMetricsConfiguration,
+            "DELETE" if sub("inventory") => Op::DeleteBucketInventoryConfiguration,
+            "DELETE" if sub("intelligent-tiering") => {
+                Op::DeleteBucketIntelligentTieringConfiguration
+            }
             "DELETE" if q.is_empty() => Op::DeleteBucket,
-            "DELETE" => return Err(S3Error::not_implemented("bucket sub-resource")),
+            "DELETE" => {
+                unsupported(q, BUCKET_SUBRESOURCES)?;
+                return Err(S3Error::not_implemented("bucket sub-resource"));
+            }
             "POST" if sub("delete") => Op::DeleteObjects,
-            "POST" => Op::PostObject,
+            "POST" => {
+                unsupported(q, BUCKET_SUBRESOURCES)?;
+                Op::PostObject
+            }
             "OPTIONS" => Op::Preflight,
             _ => return Err(S3Error::method_not_allowed()),
         },
         (Some(_), Some(_)) => match method {
             "PUT" if sub("uploadId") && sub("partNumber") && copy_source => Op::UploadPartCopy,
-            "PUT" if sub("uploadId") && sub("partNumber") => Op::UploadPart,
+            // Without partNumber still an UploadPart (refused there), never a PutObject.
+            "PUT" if sub("uploadId") => Op::UploadPart,
             "PUT" if sub("tagging") => Op::PutObjectTagging,
             "PUT" if sub("acl") => Op::PutObjectAcl,
-            "PUT" if copy_source => Op::CopyObject,
-            "PUT" => Op::PutObject,
+            "PUT" if sub("retention") => Op::PutObjectRetention,
+            "PUT" if sub("legal-hold") => Op::PutObjectLegalHold,
+            "PUT" if copy_source => {
+                not_for_method(q)?;
+                Op::CopyObject
+            }
+            "PUT" => {
+                not_for_method(q)?;
+                Op::PutObject
+            }
             "GET" if sub("uploadId") => Op::ListParts,
             "GET" if sub("tagging") => Op::GetObjectTagging,
             "GET" if sub("acl") => Op::GetObjectAcl,
-            "GET"
-                if sub("attributes") || sub("torrent") || sub("retention") || sub("legal-hold") =>
-            {
+            "GET" if sub("retention") => Op::GetObjectRetention,
+            "GET" if sub("legal-hold") => Op::GetObjectLegalHold,
+            "GET" if sub("attributes") => Op::GetObjectAttributes,
+            "GET" if sub("torrent") => {
                 return Err(S3Error::not_implemented("object sub-resource"));
             }
             "GET" => Op::GetObject,
             "HEAD" => Op::HeadObject,
             "DELETE" if sub("uploadId") => Op::AbortMultipartUpload,
             "DELETE" if sub("tagging") => Op::DeleteObjectTagging,
-            "DELETE" => Op::DeleteObject,
+            "DELETE" => {
+                not_for_method(q)?;
+                Op::DeleteObject
+            }
             "POST" if sub("uploads") => Op::CreateMultipartUpload,
             "POST" if sub("uploadId") => Op::CompleteMultipartUpload,
+            "POST" if sub("restore") => Op::RestoreObject,
             "OPTIONS" => Op::Preflight,
-            "POST" if sub("restore") || sub("select") => {
+            "POST" if sub("select") => {
                 return Err(S3Error::not_implemented("object sub-resource"));
             }
             _ => return Err(S3Error::method_not_allowed()),
@@ -424,5 +553,78 @@ mod tests {
             operation("GET", &b, &query_pairs("location"), false).unwrap(),
             Op::GetBucketLocation
         );
+    }
+
+    /// No sub-resource of S3 reaches PutObject, CopyObject, DeleteObject or CreateBucket.
+    #[test]
+    fn sub_resources_never_write_or_delete_objects() {
+        let t = target("/b/k", None, None).unwrap();
+        let op = |m: &str, q: &str, copy: bool| operation(m, &t, &query_pairs(q), copy);
+        assert_eq!(
+            op("PUT", "retention", false).unwrap(),
+            Op::PutObjectRetention
+        );
+        assert_eq!(
+            op("PUT", "legal-hold", false).unwrap(),
+            Op::PutObjectLegalHold
+        );
+        assert_eq!(
+            op("GET", "retention", false).unwrap(),
+            Op::GetObjectRetention
+        );
+        assert_eq!(op("POST", "restore", false).unwrap(), Op::RestoreObject);
+        assert_eq!(op("PUT", "uploadId=x", false).unwrap(), Op::UploadPart);
+        for q in [
+            "torrent",
+            "restore",
+            "select&select-type=2",
+            "attributes",
+            "uploads",
+            "renameObject",
+        ] {
+            for copy in [false, true] {
+                let got = op("PUT", q, copy);
+                assert!(got.is_err(), "PUT ?{q} copy={copy}: {got:?}");
+            }
+        }
+        for q in [
+            "retention",
+            "legal-hold",
+            "acl",
+            "torrent",
+            "restore",
+            "uploads",
+        ] {
+            assert!(op("DELETE", q, false).is_err(), "DELETE ?{q}");
+        }
+        assert_eq!(op("GET", "torrent", false).unwrap_err().status, 501);
+        assert_eq!(
+            op("POST", "select&select-type=2", false)
+                .unwrap_err()
+                .status,
+            501
+        );
+        let b = target("/b", None, None).unwrap();
+        let bop = |m: &str, q: &str| operation(m, &b, &query_pairs(q), false);
+        assert_eq!(
+            bop("GET", "metrics").unwrap(),
+            Op::ListBucketMetricsConfigurations
+        );
+        assert_eq!(
+            bop("GET", "analytics&id=x").unwrap(),
+            Op::GetBucketAnalyticsConfiguration
+        );
+        assert_eq!(bop("DELETE", "website").unwrap(), Op::DeleteBucketWebsite);
+        for q in [
+            "object-lock",
+            "encryption",
+            "replication",
+            "logging",
+            "metadataTable",
+        ] {
+            assert_eq!(bop("PUT", q).unwrap_err().status, 501, "PUT ?{q}");
+        }
+        assert_eq!(bop("GET", "metadataTable").unwrap_err().status, 501);
+        assert_eq!(bop("POST", "metadataTable").unwrap_err().status, 501);
     }
 }

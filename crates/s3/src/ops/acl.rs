@@ -87,12 +87,23 @@ pub async fn requested(
 }
 
 /// [`requested`] for a request's `x-amz-acl` / `x-amz-grant-*` headers.
-pub async fn from_headers(ctx: &Ctx<'_>, b: &Bucket) -> S3Result<Option<String>> {
-    let grants = ctx
-        .headers
-        .keys()
-        .any(|k| k.as_str().starts_with("x-amz-grant-"));
-    requested(ctx.svc, b, ctx.header("x-amz-acl"), grants).await
+/// Grant headers are taken when they amount to a canned ACL ([`super::acl_grants`]).
+pub async fn from_headers(ctx: &Ctx<'_>, b: &Bucket, object: bool) -> S3Result<Option<String>> {
+    let Some(grants) = super::acl_grants::from_headers(ctx, &b.owner)? else {
+        return requested(ctx.svc, b, ctx.header("x-amz-acl"), false).await;
+    };
+    if ctx.header("x-amz-acl").is_some() {
+        return Err(S3Error::invalid_request(
+            "Specifying both Canned ACLs and Header Grants is not allowed",
+        ));
+    }
+    let canned = super::acl_grants::canned(&grants, object);
+    match canned {
+        Ok(c) => requested(ctx.svc, b, Some(c), false).await,
+        // With ACLs disabled any grant beyond the owner's is refused as such.
+        Err(_) if !acls_enabled(b) => Err(not_supported()),
+        Err(e) => Err(e),
+    }
 }
 
 /// The statements a canned ACL grants, as resource-policy statements on `arn`
@@ -159,14 +170,18 @@ pub fn document(owner: &str, canned: Option<&str>) -> String {
     w.finish("AccessControlPolicy")
 }
 
-/// PutBucketAcl/PutObjectAcl accept a canned ACL header; an AccessControlPolicy body is
-/// taken only when it is the owner-only document (what GetAcl returned for private).
-async fn put_request(ctx: &mut Ctx<'_>, b: &Bucket) -> S3Result<Option<String>> {
+/// PutBucketAcl/PutObjectAcl accept a canned ACL header, grant headers or an
+/// AccessControlPolicy body, the latter two when they amount to a canned ACL.
+async fn put_request(ctx: &mut Ctx<'_>, b: &Bucket, object: bool) -> S3Result<Option<String>> {
     let body = ctx.xml_body(super::body_limits::TAGGING).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
-        return from_headers(ctx, b).await;
+        return from_headers(ctx, b, object).await;
     }
-    if ctx.header("x-amz-acl").is_some() {
+    let headers_too = ctx
+        .headers
+        .keys()
+        .any(|k| k.as_str().starts_with("x-amz-grant-"));
+    if ctx.header("x-amz-acl").is_some() || headers_too {
         return Err(S3Error::new(
             400,
             "UnexpectedContent",
@@ -177,16 +192,12 @@ async fn put_request(ctx: &mut Ctx<'_>, b: &Bucket) -> S3Result<Option<String>> 
     if doc.name != "AccessControlPolicy" {
         return Err(S3Error::malformed_xml());
     }
-    let grants = doc
-        .child("AccessControlList")
-        .map(|l| l.children_named("Grant").count())
-        .unwrap_or(0);
-    if grants > 1 {
-        return Err(S3Error::not_implemented(
-            "ACL documents with grants besides the owner's (use a canned ACL)",
-        ));
+    let grants = super::acl_grants::from_document(&doc, &b.owner)?;
+    match super::acl_grants::canned(&grants, object) {
+        Ok(c) => requested(ctx.svc, b, Some(c), false).await,
+        Err(_) if !acls_enabled(b) => Err(not_supported()),
+        Err(e) => Err(e),
     }
-    requested(ctx.svc, b, Some("private"), false).await
 }
 
 pub async fn get_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
@@ -212,7 +223,7 @@ pub async fn put_bucket(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let b = ctx
         .bucket_for(&name, "s3:PutBucketAcl", &bucket_arn(&name), &cond)
         .await?;
-    let canned = put_request(ctx, &b).await?;
+    let canned = put_request(ctx, &b, false).await?;
     ctx.svc
         .meta
         .set_bucket_config(&name, "acl", canned.as_deref())
@@ -254,7 +265,7 @@ pub async fn put_object(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         cond,
     )
     .await?;
-    let canned = put_request(ctx, &b).await?;
+    let canned = put_request(ctx, &b, true).await?;
     if !ctx
         .svc
         .meta

@@ -57,7 +57,7 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         .headers
         .keys()
         .any(|k| k.as_str().starts_with("x-amz-grant-"));
-    let canned = ctx.header("x-amz-acl").map(str::to_owned);
+    let mut canned = ctx.header("x-amz-acl").map(str::to_owned);
     let acls_off = ownership
         .as_deref()
         .is_none_or(|o| o == "BucketOwnerEnforced");
@@ -72,6 +72,19 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
             "InvalidBucketAclWithObjectOwnership",
             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
         ));
+    }
+    // Grant headers are read, before anything is created, into the canned ACL they amount to.
+    let mut grants = grants;
+    if grants && !acls_off {
+        if canned.is_some() {
+            return Err(S3Error::invalid_request(
+                "Specifying both Canned ACLs and Header Grants is not allowed",
+            ));
+        }
+        if let Some(g) = super::acl_grants::from_headers(ctx, caller.account_id())? {
+            canned = Some(super::acl_grants::canned(&g, false)?.to_string());
+            grants = false;
+        }
     }
     let body = ctx.xml_body(super::body_limits::CREATE_BUCKET).await?;
     let mut location = None;
@@ -102,8 +115,8 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     }
     if canned.is_some() || grants {
         let mut acl_cond = cond.clone();
-        if let Some(a) = &canned {
-            acl_cond.set("s3:x-amz-acl", a.clone());
+        if let Some(a) = ctx.header("x-amz-acl") {
+            acl_cond.set("s3:x-amz-acl", a);
         }
         ctx.authorize("s3:PutBucketAcl", &bucket_arn(&name), None, &acl_cond)
             .await?;

@@ -273,7 +273,8 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
                     o.headers.storage_class.as_deref().unwrap_or("STANDARD"),
                 );
             if let Some(c) = &o.checksum {
-                w.elem("ChecksumAlgorithm", &c.algorithm);
+                w.elem("ChecksumAlgorithm", &c.algorithm)
+                    .elem("ChecksumType", crate::checksum::ChecksumType::of(c).name());
             }
             if fetch_owner {
                 // BucketOwnerEnforced: every object belongs to the bucket's account,
@@ -444,8 +445,9 @@ pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
             u.headers.storage_class.as_deref().unwrap_or("STANDARD"),
         )
         .elem("Initiated", &iso_date(u.initiated));
-        if let Some(a) = &u.checksum_algorithm {
-            w.elem("ChecksumAlgorithm", a);
+        if let Some((alg, ty)) = super::multipart::upload_checksum(u) {
+            w.elem("ChecksumAlgorithm", alg.name())
+                .elem("ChecksumType", ty.name());
         }
         w.close("Upload");
     }
@@ -497,8 +499,9 @@ pub async fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
     }
     w.elem("MaxParts", &max.to_string())
         .elem("IsTruncated", if truncated { "true" } else { "false" });
-    if let Some(a) = &upload.checksum_algorithm {
-        w.elem("ChecksumAlgorithm", a);
+    if let Some((alg, ty)) = super::multipart::upload_checksum(&upload) {
+        w.elem("ChecksumAlgorithm", alg.name())
+            .elem("ChecksumType", ty.name());
     }
     for p in &parts {
         w.open("Part")

@@ -2,6 +2,8 @@
 //! ([`Ctx`]), bucket lookup with authorization, payload reading and response helpers.
 
 pub(crate) mod acl;
+mod acl_grants;
+mod attributes;
 mod bucket;
 mod bucket_config;
 pub(crate) mod cors;
@@ -389,7 +391,28 @@ pub(crate) async fn dispatch(
         | Op::GetBucketLogging
         | Op::GetBucketNotification
         | Op::GetBucketAccelerate
-        | Op::GetBucketRequestPayment => unconfigured::get(&ctx).await,
+        | Op::GetBucketRequestPayment
+        | Op::DeleteBucketWebsite
+        | Op::DeleteBucketReplication
+        | Op::DeleteBucketEncryption
+        | Op::ListBucketAnalyticsConfigurations
+        | Op::GetBucketAnalyticsConfiguration
+        | Op::DeleteBucketAnalyticsConfiguration
+        | Op::ListBucketMetricsConfigurations
+        | Op::GetBucketMetricsConfiguration
+        | Op::DeleteBucketMetricsConfiguration
+        | Op::ListBucketInventoryConfigurations
+        | Op::GetBucketInventoryConfiguration
+        | Op::DeleteBucketInventoryConfiguration
+        | Op::ListBucketIntelligentTieringConfigurations
+        | Op::GetBucketIntelligentTieringConfiguration
+        | Op::DeleteBucketIntelligentTieringConfiguration => unconfigured::get(&ctx).await,
+        Op::GetObjectRetention
+        | Op::PutObjectRetention
+        | Op::GetObjectLegalHold
+        | Op::PutObjectLegalHold => unconfigured::object_lock(&ctx).await,
+        Op::RestoreObject => unconfigured::restore(&ctx).await,
+        Op::GetObjectAttributes => attributes::get(&ctx).await,
         Op::GetBucketLifecycle => lifecycle::get(&ctx).await,
         Op::PutBucketLifecycle => lifecycle::put(&mut ctx).await,
         Op::DeleteBucketLifecycle => lifecycle::delete(&ctx).await,

@@ -9,7 +9,7 @@ use super::tagging::parse_tagging_header;
 use super::{Ctx, iso_date, meta_err, no_content, set_header, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, object_arn};
-use crate::checksum;
+use crate::checksum::{self, ChecksumType};
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, Part, StoredChecksum, Upload};
 use crate::xml::{self, Writer};
@@ -25,19 +25,10 @@ pub async fn create(ctx: &Ctx<'_>) -> S3Result<Response> {
     };
     let b = authorize_put(ctx, &tags).await?;
     // Validated as for PutObject; the completed object is stored without it (documented).
-    super::acl::from_headers(ctx, &b).await?;
+    super::acl::from_headers(ctx, &b, true).await?;
     let headers = headers_from_request(ctx)?;
-    let algorithm = match ctx.header("x-amz-checksum-algorithm") {
-        Some(a) => Some(
-            ChecksumAlgorithm::from_name(a)
-                .ok_or_else(|| {
-                    S3Error::invalid_request("Checksum algorithm provided is unsupported.")
-                })?
-                .name()
-                .to_string(),
-        ),
-        None => None,
-    };
+    let declared = declared_checksum(ctx)?;
+    let algorithm = declared.map(|(alg, ty)| encode_checksum(alg, ty));
     let initiator = ctx
         .auth
         .caller
@@ -64,10 +55,64 @@ pub async fn create(ctx: &Ctx<'_>) -> S3Result<Response> {
         .elem("Key", &upload.key)
         .elem("UploadId", &upload.upload_id);
     let mut r = xml_ok(w.finish("InitiateMultipartUploadResult"));
-    if let Some(a) = &algorithm {
-        set_header(&mut r, "x-amz-checksum-algorithm", a);
+    if let Some((alg, ty)) = declared {
+        set_header(&mut r, "x-amz-checksum-algorithm", alg.name());
+        set_header(&mut r, "x-amz-checksum-type", ty.name());
     }
     Ok(r)
+}
+
+/// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload, checked
+/// as AWS checks them.
+fn declared_checksum(ctx: &Ctx<'_>) -> S3Result<Option<(ChecksumAlgorithm, ChecksumType)>> {
+    let ty = match ctx.header("x-amz-checksum-type") {
+        Some(t) => Some(ChecksumType::from_name(t).ok_or_else(|| {
+            S3Error::invalid_request("Value for x-amz-checksum-type header is invalid.")
+        })?),
+        None => None,
+    };
+    let Some(a) = ctx.header("x-amz-checksum-algorithm") else {
+        if ty.is_some() {
+            return Err(S3Error::invalid_request(
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
+            ));
+        }
+        return Ok(None);
+    };
+    let alg = ChecksumAlgorithm::from_name(a).ok_or_else(|| {
+        S3Error::invalid_request("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+    })?;
+    let ty = ty.unwrap_or(ChecksumType::default_for(alg));
+    if !ty.allowed_with(alg) {
+        return Err(S3Error::invalid_request(format!(
+            "The {} checksum type cannot be used with the {} checksum algorithm.",
+            ty.name(),
+            alg.name().to_ascii_lowercase()
+        )));
+    }
+    Ok(Some((alg, ty)))
+}
+
+/// An upload's declared checksum is stored as the algorithm name, followed by `/TYPE` when
+/// the type is not the algorithm's default (only CRC32 and CRC32C can be either), so
+/// uploads stored before checksum types existed read as they were created.
+fn encode_checksum(alg: ChecksumAlgorithm, ty: ChecksumType) -> String {
+    if ty == ChecksumType::default_for(alg) {
+        alg.name().to_string()
+    } else {
+        format!("{}/{}", alg.name(), ty.name())
+    }
+}
+
+/// The checksum algorithm and type an upload declared, if any.
+pub fn upload_checksum(u: &Upload) -> Option<(ChecksumAlgorithm, ChecksumType)> {
+    let stored = u.checksum_algorithm.as_deref()?;
+    let (name, ty) = match stored.split_once('/') {
+        Some((n, t)) => (n, ChecksumType::from_name(t)),
+        None => (stored, None),
+    };
+    let alg = ChecksumAlgorithm::from_name(name)?;
+    Some((alg, ty.unwrap_or(ChecksumType::default_for(alg))))
 }
 
 fn new_upload_id() -> String {
@@ -122,14 +167,17 @@ async fn store_part(ctx: &Ctx<'_>, part: Part) -> S3Result<()> {
 pub async fn upload_part(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let number = part_number(ctx)?;
     let upload = upload_for(ctx, "s3:PutObject").await?;
-    let got = receive(ctx).await?;
-    if let (Some(want), Some(have)) = (&upload.checksum_algorithm, &got.checksum)
-        && *want != have.algorithm
+    // Parts of an upload that declared an algorithm always get its checksum (computed when
+    // the client sent none), so the object's checksum can be built at completion.
+    let declared = upload_checksum(&upload).map(|(alg, _)| alg);
+    let got = receive(ctx, declared).await?;
+    if let (Some(want), Some(have)) = (declared, &got.checksum)
+        && want.name() != have.algorithm
     {
         ctx.svc.data.remove(vec![got.segment]).await;
         return Err(S3Error::invalid_request(format!(
             "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
-            want.to_ascii_lowercase(),
+            want.name().to_ascii_lowercase(),
             have.algorithm.to_ascii_lowercase()
         )));
     }
@@ -244,7 +292,14 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
             .ok_or_else(S3Error::malformed_xml)?
             .trim()
             .to_string();
-        requested.push((n, etag));
+        let sums: Vec<(String, String)> = ChecksumAlgorithm::ALL
+            .iter()
+            .filter_map(|a| {
+                p.child_text(&format!("Checksum{}", a.name()))
+                    .map(|v| (a.name().to_string(), v.trim().to_string()))
+            })
+            .collect();
+        requested.push((n, etag, sums));
     }
     if requested.is_empty() {
         return Err(S3Error::new(
@@ -266,14 +321,36 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         .list_parts(&upload.upload_id, 0, MAX_PARTS as usize)
         .await
         .map_err(meta_err)?;
+    let declared = upload_checksum(&upload);
     let mut chosen = Vec::with_capacity(requested.len());
-    for (n, etag) in &requested {
+    for (n, etag, sums) in &requested {
         let part = stored
             .iter()
             .find(|p| p.number == *n)
             .ok_or_else(invalid_part)?;
         if part.etag.trim_matches('"') != etag.trim_matches('"') {
             return Err(invalid_part());
+        }
+        // A part checksum named in the request must be the one the part was stored with.
+        for (alg, value) in sums {
+            if part
+                .checksum
+                .as_ref()
+                .is_some_and(|c| c.algorithm == *alg && c.value != *value)
+            {
+                return Err(invalid_part());
+            }
+        }
+        // Composite checksums are built from the part checksums the client lists (parts
+        // copied with UploadPartCopy have none to list).
+        if let Some((alg, ChecksumType::Composite)) = declared
+            && part.checksum.is_some()
+            && !sums.iter().any(|(a, _)| a == alg.name())
+        {
+            return Err(S3Error::invalid_request(format!(
+                "The upload was created using a {} checksum. The complete request must include the checksum for each part. It was missing for part {n} in the request.",
+                alg.name().to_ascii_lowercase()
+            )));
         }
         chosen.push(part);
     }
@@ -295,14 +372,16 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     }
     let etag =
         checksum::multipart_etag(&chosen.iter().map(|p| p.etag.clone()).collect::<Vec<_>>())?;
-    let checksum = composite_checksum(&upload, &chosen)?;
+    let checksum = object_checksum(declared, &chosen)?;
+    let size = chosen
+        .iter()
+        .try_fold(0u64, |acc, p| acc.checked_add(p.size))
+        .ok_or_else(|| S3Error::internal("part sizes overflow"))?;
+    check_complete_headers(ctx, declared, checksum.as_ref(), size)?;
     let obj = Object {
         bucket: upload.bucket.clone(),
         key: upload.key.clone(),
-        size: chosen
-            .iter()
-            .try_fold(0u64, |acc, p| acc.checked_add(p.size))
-            .ok_or_else(|| S3Error::internal("part sizes overflow"))?,
+        size,
         etag: etag.clone(),
         modified: Utc::now(),
         headers: upload.headers.clone(),
@@ -336,33 +415,88 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     .elem("ETag", &etag);
     if let Some(c) = &checksum {
         w.elem(&format!("Checksum{}", c.algorithm), &c.value);
-        w.elem("ChecksumType", "COMPOSITE");
+        w.elem("ChecksumType", ChecksumType::of(c).name());
     }
     let mut r = xml_ok(w.finish("CompleteMultipartUploadResult"));
     super::versions::version_header(&mut r, written.version_id.as_deref());
     Ok(r)
 }
 
-/// The composite checksum when the upload declared an algorithm and every part has it.
-fn composite_checksum(upload: &Upload, parts: &[&Part]) -> S3Result<Option<StoredChecksum>> {
-    let Some(alg) = upload
-        .checksum_algorithm
-        .as_deref()
-        .and_then(ChecksumAlgorithm::from_name)
-    else {
+/// The object's checksum when the upload declared an algorithm and every part has it:
+/// composite (`…-N`) or full-object (combined from the parts' CRCs, no byte re-read).
+fn object_checksum(
+    declared: Option<(ChecksumAlgorithm, ChecksumType)>,
+    parts: &[&Part],
+) -> S3Result<Option<StoredChecksum>> {
+    let Some((alg, ty)) = declared else {
         return Ok(None);
     };
     let mut values = Vec::with_capacity(parts.len());
     for p in parts {
         match &p.checksum {
-            Some(c) if c.algorithm == alg.name() => values.push(c.value.clone()),
+            Some(c) if c.algorithm == alg.name() => values.push((c.value.clone(), p.size)),
             _ => return Ok(None),
         }
     }
+    let value = match ty {
+        ChecksumType::Composite => {
+            let v: Vec<String> = values.into_iter().map(|(v, _)| v).collect();
+            checksum::composite(alg, &v)?
+        }
+        ChecksumType::FullObject => checksum::full_object(alg, &values)?,
+    };
     Ok(Some(StoredChecksum {
         algorithm: alg.name().to_string(),
-        value: checksum::composite(alg, &values)?,
+        value,
     }))
+}
+
+/// The whole-object checksum and size a CompleteMultipartUpload may carry
+/// (`x-amz-checksum-<alg>`, `x-amz-mp-object-size`), compared with what the parts make.
+fn check_complete_headers(
+    ctx: &Ctx<'_>,
+    declared: Option<(ChecksumAlgorithm, ChecksumType)>,
+    computed: Option<&StoredChecksum>,
+    size: u64,
+) -> S3Result<()> {
+    if let Some(v) = ctx.header("x-amz-mp-object-size") {
+        let given = v.trim().parse::<u64>().map_err(|_| {
+            S3Error::invalid_request("Value for x-amz-mp-object-size header is invalid.")
+        })?;
+        if given != size {
+            return Err(S3Error::invalid_request(format!(
+                "The provided 'x-amz-mp-object-size' header value {given} does not match what was computed: {size}"
+            )));
+        }
+    }
+    for alg in ChecksumAlgorithm::ALL {
+        let Some(given) = ctx.header(alg.header_name()) else {
+            continue;
+        };
+        match declared {
+            Some((want, _)) if want != alg => {
+                return Err(S3Error::invalid_request(format!(
+                    "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                    want.name().to_ascii_lowercase(),
+                    alg.name().to_ascii_lowercase()
+                )));
+            }
+            // AWS's own default needs no declaration; the parts carry no CRC64NVME to check.
+            None if alg == ChecksumAlgorithm::Crc64Nvme => {}
+            None => {
+                return Err(S3Error::invalid_request(format!(
+                    "Checksum Type mismatch occurred, expected checksum Type: null, actual checksum Type: {}",
+                    alg.name().to_ascii_lowercase()
+                )));
+            }
+            Some(_) => {
+                if computed.is_some_and(|c| c.value != given.trim()) {
+                    return Err(S3Error::bad_digest(alg.name()));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub async fn abort(ctx: &Ctx<'_>) -> S3Result<Response> {

@@ -9,11 +9,12 @@ use super::versions;
 use super::{Ctx, MAX_OBJECT_SIZE, http_date, iso_date, meta_err, no_content, set_header, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, object_arn};
-use crate::checksum::{self, Digests};
+use crate::checksum::{self, ChecksumType, Digests};
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, ObjectHeaders, Segment, StoredChecksum, Tag};
 use crate::routing::has;
 use crate::xml::{self, Writer};
+use hourglass_sigv4::ChecksumAlgorithm;
 
 /// What a received body became.
 pub struct Received {
@@ -23,11 +24,12 @@ pub struct Received {
 }
 
 /// Streams the request payload into a new data file, verifying every digest the client
-/// declared; nothing is left behind on failure.
-pub async fn receive(ctx: &mut Ctx<'_>) -> S3Result<Received> {
+/// declared; nothing is left behind on failure. When the client declares no checksum,
+/// `default` is computed instead (AWS gives every new object a CRC64NVME).
+pub async fn receive(ctx: &mut Ctx<'_>, default: Option<ChecksumAlgorithm>) -> S3Result<Received> {
     let expected = checksum::expected(|n| ctx.header(n))?;
     let mut reader = ctx.payload(MAX_OBJECT_SIZE)?;
-    let mut digests = Digests::new(expected.checksum.as_ref().map(|c| c.0));
+    let mut digests = Digests::new(expected.checksum.as_ref().map(|c| c.0).or(default));
     let mut writer = ctx.svc.data.writer().await.map_err(S3Error::internal)?;
     let result = async {
         while let Some(chunk) = reader.next().await? {
@@ -135,9 +137,9 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         None => Vec::new(),
     };
     let b = authorize_put(ctx, &tags).await?;
-    let acl = super::acl::from_headers(ctx, &b).await?;
+    let acl = super::acl::from_headers(ctx, &b, true).await?;
     let headers = headers_from_request(ctx)?;
-    let got = receive(ctx).await?;
+    let got = receive(ctx, Some(ChecksumAlgorithm::Crc64Nvme)).await?;
     let obj = Object {
         bucket: ctx.bucket_name().to_string(),
         key: ctx.key().to_string(),
@@ -164,13 +166,19 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     set_header(&mut r, "etag", &obj.etag);
     versions::version_header(&mut r, written.version_id.as_deref());
     if let Some(c) = &obj.checksum {
-        set_header(
-            &mut r,
-            &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()),
-            &c.value,
-        );
+        checksum_headers(&mut r, c);
     }
     Ok(r)
+}
+
+/// `x-amz-checksum-<algorithm>` and `x-amz-checksum-type` of a stored checksum.
+pub fn checksum_headers(r: &mut Response, c: &StoredChecksum) {
+    set_header(
+        r,
+        &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()),
+        &c.value,
+    );
+    set_header(r, "x-amz-checksum-type", ChecksumType::of(c).name());
 }
 
 fn etag_matches(list: &str, etag: &str) -> bool {
@@ -360,20 +368,7 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
         && let Some(c) = &o.checksum
     {
-        set_header(
-            &mut r,
-            &format!("x-amz-checksum-{}", c.algorithm.to_ascii_lowercase()),
-            &c.value,
-        );
-        set_header(
-            &mut r,
-            "x-amz-checksum-type",
-            if c.value.contains('-') {
-                "COMPOSITE"
-            } else {
-                "FULL_OBJECT"
-            },
-        );
+        checksum_headers(&mut r, c);
     }
     Ok(r)
 }
@@ -618,7 +613,7 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         _ => None,
     };
     let dest_bucket = authorize_put(ctx, new_tags.as_deref().unwrap_or(&[])).await?;
-    let acl = super::acl::from_headers(ctx, &dest_bucket).await?;
+    let acl = super::acl::from_headers(ctx, &dest_bucket, true).await?;
     let (src, src_version) = copy_source(ctx).await?;
     let src_named = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or(""))?.2;
     if new_tags.is_none() && !src.tags.is_empty() {
@@ -697,6 +692,7 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         .elem("ETag", &obj.etag);
     if let Some(c) = &obj.checksum {
         w.elem(&format!("Checksum{}", c.algorithm), &c.value);
+        w.elem("ChecksumType", ChecksumType::of(c).name());
     }
     let mut r = xml_ok(w.finish("CopyObjectResult"));
     versions::version_header(&mut r, written.version_id.as_deref());

@@ -313,7 +313,14 @@ async fn upload(
         .unwrap_or((0, MAX_OBJECT_SIZE));
     let max = max.min(MAX_OBJECT_SIZE);
     let expected = checksum::expected(|n| fields.get(n).map(String::as_str))?;
-    let mut digests = Digests::new(expected.checksum.as_ref().map(|c| c.0));
+    // Without a declared checksum the object gets AWS's default CRC64NVME.
+    let mut digests = Digests::new(
+        expected
+            .checksum
+            .as_ref()
+            .map(|c| c.0)
+            .or(Some(hourglass_sigv4::ChecksumAlgorithm::Crc64Nvme)),
+    );
     let mut writer = ctx.svc.data.writer().await.map_err(S3Error::internal)?;
     let mut size = 0u64;
     let result = async {

@@ -2,11 +2,14 @@
 //! where they were never configured (what Terraform and SDK clean-up code read), never as
 //! a bare 501: website, replication, object lock and encryption are "not found" errors;
 //! logging, notifications, transfer acceleration and request payment are empty or default
-//! documents.
+//! documents; analytics, metrics, inventory and Intelligent-Tiering configurations list
+//! none and name none; deleting what was never configured succeeds. Objects have no
+//! Object Lock (retention and legal hold are refused as on a bucket created without it)
+//! and no archived storage class to restore from.
 
-use super::{Ctx, xml_ok};
+use super::{Ctx, no_content, xml_ok};
 use crate::Response;
-use crate::authz::{Conditions, bucket_arn};
+use crate::authz::{Conditions, bucket_arn, object_arn};
 use crate::errors::{S3Error, S3Result};
 use crate::routing::Op;
 use crate::xml::Writer;
@@ -50,8 +53,83 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             w.elem("Payer", "BucketOwner");
             Ok(xml_ok(w.finish("RequestPaymentConfiguration")))
         }
+        Op::DeleteBucketWebsite | Op::DeleteBucketReplication | Op::DeleteBucketEncryption => {
+            Ok(no_content(204))
+        }
+        Op::ListBucketAnalyticsConfigurations => {
+            empty_list(ctx, "ListBucketAnalyticsConfigurationResult")
+        }
+        Op::ListBucketMetricsConfigurations => empty_list(ctx, "ListMetricsConfigurationsResult"),
+        Op::ListBucketInventoryConfigurations => {
+            empty_list(ctx, "ListInventoryConfigurationsResult")
+        }
+        Op::ListBucketIntelligentTieringConfigurations => {
+            empty_list(ctx, "ListBucketIntelligentTieringConfigurationsOutput")
+        }
+        Op::GetBucketAnalyticsConfiguration
+        | Op::DeleteBucketAnalyticsConfiguration
+        | Op::GetBucketMetricsConfiguration
+        | Op::DeleteBucketMetricsConfiguration
+        | Op::GetBucketInventoryConfiguration
+        | Op::DeleteBucketInventoryConfiguration
+        | Op::GetBucketIntelligentTieringConfiguration
+        | Op::DeleteBucketIntelligentTieringConfiguration => Err(S3Error::new(
+            404,
+            "NoSuchConfiguration",
+            "The specified configuration does not exist.",
+        )),
         _ => Err(S3Error::internal(
             "unconfigured sub-resource routed wrongly",
+        )),
+    }
+}
+
+/// A configuration listing with nothing in it (the continuation token echoed as AWS does).
+fn empty_list(ctx: &Ctx<'_>, root: &str) -> S3Result<Response> {
+    let mut w = Writer::new(root);
+    if let Some(t) = ctx.query("continuation-token") {
+        w.elem("ContinuationToken", t);
+    }
+    w.elem("IsTruncated", "false");
+    Ok(xml_ok(w.finish(root)))
+}
+
+/// Get/PutObjectRetention and Get/PutObjectLegalHold: every bucket here is one created
+/// without Object Lock, so AWS's answer is always the same refusal, after authorization
+/// and before any body is read (the document never becomes the object).
+pub async fn object_lock(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let (name, key) = (ctx.bucket_name(), ctx.key());
+    super::versions::requested(ctx)?;
+    let action = crate::authz::action(ctx.op);
+    ctx.bucket_for(name, action, &object_arn(name, key), &Conditions::default())
+        .await?;
+    Err(S3Error::invalid_request(
+        "Bucket is missing Object Lock Configuration",
+    ))
+}
+
+/// RestoreObject: only archived storage classes can be restored, and none is archived
+/// here, so an existing object gets AWS's answer for a non-archived one.
+pub async fn restore(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let (name, key) = (ctx.bucket_name(), ctx.key());
+    let version = super::versions::requested(ctx)?;
+    let (o, _) = super::versions::load(
+        ctx,
+        name,
+        key,
+        version.as_deref(),
+        "s3:RestoreObject",
+        Conditions::default(),
+    )
+    .await?;
+    match o.headers.storage_class.as_deref() {
+        Some("GLACIER" | "DEEP_ARCHIVE") => Err(S3Error::not_implemented(
+            "restore of an object stored as GLACIER or DEEP_ARCHIVE (its data is never archived here)",
+        )),
+        _ => Err(S3Error::new(
+            403,
+            "InvalidObjectState",
+            "Restore is not allowed for the object's current storage class",
         )),
     }
 }

@@ -425,7 +425,8 @@ pub async fn list(ctx: &Ctx<'_>) -> S3Result<Response> {
                 if !v.delete_marker {
                     w.elem("ETag", &o.etag);
                     if let Some(c) = &o.checksum {
-                        w.elem("ChecksumAlgorithm", &c.algorithm);
+                        w.elem("ChecksumAlgorithm", &c.algorithm)
+                            .elem("ChecksumType", crate::checksum::ChecksumType::of(c).name());
                     }
                     w.elem("Size", &o.size.to_string()).elem(
                         "StorageClass",
