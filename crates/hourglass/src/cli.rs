@@ -118,6 +118,13 @@ struct ServeArgs {
     s3_domain: Option<String>,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Flag (or deactivate) long-term access keys older than this many days; 0 is off
+    /// [default: 0] (audit.max_key_age_days).
+    #[arg(long, env = "HOURGLASS_MAX_KEY_AGE_DAYS")]
+    max_key_age_days: Option<u32>,
+    /// `flag` or `deactivate` keys past the maximum age [default: flag] (audit.key_age_action).
+    #[arg(long, env = "HOURGLASS_KEY_AGE_ACTION")]
+    key_age_action: Option<String>,
 }
 
 /// Connection and request limits (docs/configuration.md, "Limits").
@@ -246,6 +253,13 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         body_read_timeout_secs: args.limits.body_read_timeout_secs,
         write_timeout_secs: args.limits.write_timeout_secs,
         h2_max_concurrent_streams: args.limits.h2_max_concurrent_streams,
+        audit: (args.max_key_age_days.is_some() || args.key_age_action.is_some()).then(|| {
+            hourglass_server::audit::AuditFile {
+                max_key_age_days: args.max_key_age_days,
+                key_age_action: args.key_age_action,
+                ..Default::default()
+            }
+        }),
         ..FileConfig::default()
     })?;
     let config = Config::resolve(
