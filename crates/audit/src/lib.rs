@@ -21,7 +21,7 @@ pub mod sink;
 pub use detail::{EventDetail, RecordResource};
 pub use identity::{SessionContext, SessionIssuer, UserIdentity};
 pub use record::{RequestMeta, build};
-pub use sink::{AuditConfig, AuditSink, Submitted, WhenFull};
+pub use sink::{AuditConfig, AuditSink, KeyAgeAction, Submitted, WhenFull};
 
 /// What AWS writes in place of a value it will not record.
 pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";

@@ -53,6 +53,31 @@ pub struct AuditConfig {
     /// default.
     pub delivery_dir: Option<std::path::PathBuf>,
     pub delivery_interval: Duration,
+    /// Long-term keys older than this many days are flagged or deactivated; 0 disables
+    /// the check.
+    pub max_key_age_days: u32,
+    pub key_age_action: KeyAgeAction,
+    /// How often the key-age pass runs (it also runs at start).
+    pub key_age_interval: Duration,
+}
+
+/// What the key-age pass does to a key older than `max_key_age_days`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAgeAction {
+    /// Count it in `hourglass_access_keys_over_max_age` and record an event.
+    Flag,
+    /// Also deactivate it (IAM users' keys; root keys are only flagged).
+    Deactivate,
+}
+
+impl KeyAgeAction {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "flag" => Some(Self::Flag),
+            "deactivate" => Some(Self::Deactivate),
+            _ => None,
+        }
+    }
 }
 
 impl Default for AuditConfig {
@@ -66,6 +91,9 @@ impl Default for AuditConfig {
             lookup_data_events: true,
             delivery_dir: None,
             delivery_interval: Duration::from_secs(300),
+            max_key_age_days: 0,
+            key_age_action: KeyAgeAction::Flag,
+            key_age_interval: Duration::from_secs(3600),
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use hourglass_iam::leaked_key::LeakedKeyResponse;
 use hourglass_server::config::{Config, FileConfig, RootCredentials};
 
 #[derive(Debug, Parser)]
@@ -33,6 +34,11 @@ enum Command {
     /// (directly or through role chains), and print what the key and those sessions did,
     /// from the audit log, grouped by service, resource and outcome.
     RespondToLeakedKey(LeakedKeyArgs),
+    /// Move an IAM user's access key to a role, through the server's public API: create a
+    /// role with the user's permissions, let the user assume it, print the ~/.aws/config
+    /// profile, and (--deactivate-old-key / --delete-old-key) retire the key once the audit
+    /// log shows the role in use and the key idle.
+    MoveKeyToRole(Box<crate::move_key::MoveKeyArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +118,13 @@ struct ServeArgs {
     s3_domain: Option<String>,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Flag (or deactivate) long-term access keys older than this many days; 0 is off
+    /// [default: 0] (audit.max_key_age_days).
+    #[arg(long, env = "HOURGLASS_MAX_KEY_AGE_DAYS")]
+    max_key_age_days: Option<u32>,
+    /// `flag` or `deactivate` keys past the maximum age [default: flag] (audit.key_age_action).
+    #[arg(long, env = "HOURGLASS_KEY_AGE_ACTION")]
+    key_age_action: Option<String>,
 }
 
 /// Connection and request limits (docs/configuration.md, "Limits").
@@ -160,6 +173,14 @@ struct LeakedKeyArgs {
     /// Print the result as JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Ask a running server through its API (HourglassAdmin_20261201.RespondToLeakedKey,
+    /// signed with the operator's credentials) instead of opening the store.
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// With --endpoint-url: the profile holding the operator's credentials [default: the
+    /// environment, then `default`].
+    #[arg(long, requires = "endpoint_url")]
+    profile: Option<String>,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -232,6 +253,13 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         body_read_timeout_secs: args.limits.body_read_timeout_secs,
         write_timeout_secs: args.limits.write_timeout_secs,
         h2_max_concurrent_streams: args.limits.h2_max_concurrent_streams,
+        audit: (args.max_key_age_days.is_some() || args.key_age_action.is_some()).then(|| {
+            hourglass_server::audit::AuditFile {
+                max_key_age_days: args.max_key_age_days,
+                key_age_action: args.key_age_action,
+                ..Default::default()
+            }
+        }),
         ..FileConfig::default()
     })?;
     let config = Config::resolve(
@@ -300,17 +328,12 @@ fn member_root_credentials(args: MemberRootArgs) -> Result<(), CliError> {
 }
 
 fn respond_to_leaked_key(args: LeakedKeyArgs) -> Result<(), CliError> {
-    let merged = args.store.merged(FileConfig::default())?;
-    let config = Config::resolve(merged, None, env_nonempty("HOURGLASS_SERVER_KEY"))?;
-    let response = runtime(false)?.block_on(async {
-        let identity = hourglass_server::bootstrap::open_identity(&config)
-            .await
-            .map_err(|e| CliError::Other(e.to_string()))?;
-        identity
-            .respond_to_leaked_key(&args.access_key_id)
-            .await
-            .map_err(|e| CliError::Other(format!("{}: {e}", args.access_key_id)))
-    })?;
+    let response = match &args.endpoint_url {
+        Some(endpoint) => {
+            leaked_key_via_api(endpoint, args.profile.as_deref(), &args.access_key_id)?
+        }
+        None => leaked_key_via_store(args.store, &args.access_key_id)?,
+    };
     let out = if args.json {
         serde_json::to_string_pretty(&response)
             .map_err(|e| CliError::Other(format!("cannot encode the report: {e}")))?
@@ -319,6 +342,43 @@ fn respond_to_leaked_key(args: LeakedKeyArgs) -> Result<(), CliError> {
     };
     println!("{out}");
     Ok(())
+}
+
+fn leaked_key_via_api(
+    endpoint: &str,
+    profile: Option<&str>,
+    access_key_id: &str,
+) -> Result<LeakedKeyResponse, CliError> {
+    use crate::client::{Client, StaticCredentials};
+    let other = |e: crate::client::ClientError| CliError::Other(format!("{access_key_id}: {e}"));
+    let (creds, _) = StaticCredentials::resolve(profile).map_err(other)?;
+    let client = Client::new(endpoint, creds).map_err(other)?;
+    let answer = runtime(false)?
+        .block_on(client.json(
+            "hourglass",
+            "HourglassAdmin_20261201.RespondToLeakedKey",
+            &serde_json::json!({"AccessKeyId": access_key_id}),
+        ))
+        .map_err(other)?;
+    serde_json::from_value(answer)
+        .map_err(|e| CliError::Other(format!("{access_key_id}: unreadable answer: {e}")))
+}
+
+fn leaked_key_via_store(
+    store: StoreArgs,
+    access_key_id: &str,
+) -> Result<LeakedKeyResponse, CliError> {
+    let merged = store.merged(FileConfig::default())?;
+    let config = Config::resolve(merged, None, env_nonempty("HOURGLASS_SERVER_KEY"))?;
+    runtime(false)?.block_on(async {
+        let identity = hourglass_server::bootstrap::open_identity(&config)
+            .await
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        identity
+            .respond_to_leaked_key(access_key_id)
+            .await
+            .map_err(|e| CliError::Other(format!("{access_key_id}: {e}")))
+    })
 }
 
 fn rotate_server_key(args: KeyArgs) -> Result<(), CliError> {
@@ -342,6 +402,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             crate::process_credentials::run(args).map_err(CliError::Other)
         }
         Command::RespondToLeakedKey(args) => respond_to_leaked_key(args),
+        Command::MoveKeyToRole(args) => crate::move_key::run(*args).map_err(CliError::Other),
         Command::RotateServerKey(args) => rotate_server_key(args),
         Command::MemberRootCredentials(args) => member_root_credentials(args),
     }

@@ -1,7 +1,9 @@
 //! The `hourglass` binary: `serve` runs the server; the other subcommands are operator tools.
 
 mod cli;
+mod client;
 mod leaked_key;
+mod move_key;
 mod process_credentials;
 
 use std::process::ExitCode;

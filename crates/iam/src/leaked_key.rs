@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use hourglass_store::{AccessKeyStatus, AuditEventRow, KeyOwner};
-use serde::Serialize;
+use hourglass_store::{AccessKeyMetadata, AccessKeyStatus, AuditEventRow, KeyOwner};
+use serde::{Deserialize, Serialize};
 
 use crate::Identity;
 use crate::error::{IamError, IamResult};
@@ -18,7 +18,7 @@ use crate::principal::root_arn;
 pub const MAX_EVENTS: u32 = 100_000;
 
 /// What the response did and found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeakedKeyResponse {
     pub access_key_id: String,
     /// The key's owner (user or root ARN).
@@ -31,7 +31,7 @@ pub struct LeakedKeyResponse {
 }
 
 /// The audit log's view of what the key and its sessions did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BlastRadius {
     pub events: usize,
     /// Events signed with the key itself.
@@ -91,20 +91,46 @@ impl BlastRadius {
 }
 
 impl Identity {
+    async fn leaked_key_metadata(&self, access_key_id: &str) -> IamResult<AccessKeyMetadata> {
+        match self.store.get_access_key(access_key_id).await {
+            Ok(k) => Ok(k.metadata),
+            Err(hourglass_store::StoreError::NotFound { .. }) => Err(key_not_found(access_key_id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn key_owner_arn(&self, meta: &AccessKeyMetadata) -> String {
+        match &meta.owner {
+            KeyOwner::Root => root_arn(&meta.account_id),
+            KeyOwner::User(id) => self
+                .store
+                .get_user_by_id(&meta.account_id, id)
+                .await
+                .map(|u| u.arn)
+                .unwrap_or_else(|_| format!("user id {id}")),
+        }
+    }
+
+    /// The owner (user or root ARN) of `access_key_id` when it is a long-term key of
+    /// `account_id`: the API authorizes on it before acting. A key of another account is
+    /// `NoSuchEntity`, exactly as a key that does not exist.
+    pub async fn leaked_key_owner(
+        &self,
+        account_id: &str,
+        access_key_id: &str,
+    ) -> IamResult<String> {
+        let meta = self.leaked_key_metadata(access_key_id).await?;
+        if meta.account_id != account_id {
+            return Err(key_not_found(access_key_id));
+        }
+        Ok(self.key_owner_arn(&meta).await)
+    }
+
     /// Deactivates `access_key_id`, revokes every session descending from it, and reads
     /// the blast radius. `NoSuchEntity` for a key this server never issued (temporary keys
     /// included: revoke their origin key instead).
     pub async fn respond_to_leaked_key(&self, access_key_id: &str) -> IamResult<LeakedKeyResponse> {
-        let key = match self.store.get_access_key(access_key_id).await {
-            Ok(k) => k,
-            Err(hourglass_store::StoreError::NotFound { .. }) => {
-                return Err(IamError::NoSuchEntity(format!(
-                    "The Access Key with id {access_key_id} cannot be found."
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let meta = key.metadata;
+        let meta = self.leaked_key_metadata(access_key_id).await?;
         let deactivated = meta.status == AccessKeyStatus::Active;
         if deactivated {
             self.store
@@ -120,15 +146,7 @@ impl Identity {
         self.store
             .revoke_key_origin(access_key_id, now.timestamp_millis())
             .await?;
-        let owner_arn = match &meta.owner {
-            KeyOwner::Root => root_arn(&meta.account_id),
-            KeyOwner::User(id) => self
-                .store
-                .get_user_by_id(&meta.account_id, id)
-                .await
-                .map(|u| u.arn)
-                .unwrap_or_else(|_| format!("user id {id}")),
-        };
+        let owner_arn = self.key_owner_arn(&meta).await;
         tracing::warn!(access_key_id, owner = %owner_arn, "leaked-key response: key deactivated, derived sessions revoked");
         let rows = self
             .store
@@ -142,4 +160,10 @@ impl Identity {
             blast_radius: BlastRadius::from_events(access_key_id, &rows),
         })
     }
+}
+
+fn key_not_found(access_key_id: &str) -> IamError {
+    IamError::NoSuchEntity(format!(
+        "The Access Key with id {access_key_id} cannot be found."
+    ))
 }

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use hourglass_audit::{AuditConfig, RequestMeta, Submitted, WhenFull};
+use hourglass_audit::{AuditConfig, KeyAgeAction, RequestMeta, Submitted, WhenFull};
 use hourglass_iam::telemetry::RequestReport;
 use serde::Deserialize;
 
@@ -24,6 +24,11 @@ pub struct AuditFile {
     /// Directory receiving log files in CloudTrail's layout.
     pub delivery_dir: Option<std::path::PathBuf>,
     pub delivery_interval_secs: Option<u64>,
+    /// Flag or deactivate long-term keys older than this many days (0: off).
+    pub max_key_age_days: Option<u32>,
+    /// `flag` (default) or `deactivate`.
+    pub key_age_action: Option<String>,
+    pub key_age_interval_secs: Option<u64>,
 }
 
 impl AuditFile {
@@ -38,6 +43,9 @@ impl AuditFile {
             lookup_data_events: self.lookup_data_events.or(lower.lookup_data_events),
             delivery_dir: self.delivery_dir.or(lower.delivery_dir),
             delivery_interval_secs: self.delivery_interval_secs.or(lower.delivery_interval_secs),
+            max_key_age_days: self.max_key_age_days.or(lower.max_key_age_days),
+            key_age_action: self.key_age_action.or(lower.key_age_action),
+            key_age_interval_secs: self.key_age_interval_secs.or(lower.key_age_interval_secs),
         }
     }
 
@@ -73,7 +81,33 @@ impl AuditFile {
                 message: format!("{interval} is outside 1..=86400 seconds"),
             });
         }
+        let key_age_action = match self.key_age_action.as_deref() {
+            None => d.key_age_action,
+            Some(s) => KeyAgeAction::parse(s).ok_or_else(|| ConfigError::Invalid {
+                field: "audit.key-age-action",
+                message: format!("'{s}' is not flag or deactivate"),
+            })?,
+        };
+        let max_key_age_days = self.max_key_age_days.unwrap_or(d.max_key_age_days);
+        if max_key_age_days > 36_500 {
+            return Err(ConfigError::Invalid {
+                field: "audit.max-key-age-days",
+                message: format!("{max_key_age_days} is outside 0..=36500"),
+            });
+        }
+        let key_age_interval = self
+            .key_age_interval_secs
+            .unwrap_or(d.key_age_interval.as_secs());
+        if !(1..=86_400).contains(&key_age_interval) {
+            return Err(ConfigError::Invalid {
+                field: "audit.key-age-interval-secs",
+                message: format!("{key_age_interval} is outside 1..=86400 seconds"),
+            });
+        }
         Ok(AuditConfig {
+            max_key_age_days,
+            key_age_action,
+            key_age_interval: std::time::Duration::from_secs(key_age_interval),
             delivery_dir: self.delivery_dir,
             delivery_interval: std::time::Duration::from_secs(interval),
             enabled: self.enabled.unwrap_or(d.enabled),
@@ -194,6 +228,14 @@ mod tests {
         assert!(!c.enabled && !c.lookup_data_events);
         assert!(resolve("[audit]\nwhen_full = \"drop\"\n").is_err());
         assert!(resolve("[audit]\nqueue_capacity = 0\n").is_err());
+        let c =
+            resolve("[audit]\nmax_key_age_days = 90\nkey_age_action = \"deactivate\"\n").unwrap();
+        assert_eq!(
+            (c.max_key_age_days, c.key_age_action),
+            (90, KeyAgeAction::Deactivate)
+        );
+        assert!(resolve("[audit]\nkey_age_action = \"delete\"\n").is_err());
+        assert!(resolve("[audit]\nkey_age_interval_secs = 0\n").is_err());
         assert!(toml::from_str::<FileConfig>("[audit]\nbogus = 1\n").is_err());
     }
 }

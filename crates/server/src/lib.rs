@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod http;
 pub mod internal;
 pub mod json;
+pub mod key_age;
 pub mod listener;
 pub mod metrics;
 pub mod pipeline;
@@ -97,6 +98,8 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let _ = state.secrets.endpoint.set(format!("{scheme}://{addr}"));
     api::secretsmanager::worker::spawn(Arc::clone(&state));
+    // Before the first answer: a key past its maximum age is never served once more.
+    key_age::start(&state).await;
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "hourglass listening on {scheme}://{addr}");

@@ -7,6 +7,7 @@ pub static SERVICES: &[&dyn JsonApi] = &[
     &crate::api::cloudtrail::CLOUDTRAIL,
     &crate::api::organizations::ORGANIZATIONS,
     &crate::api::secretsmanager::SECRETS_MANAGER,
+    &crate::api::admin::ADMIN,
 ];
 
 /// The service whose target prefix is `prefix`.

@@ -2,6 +2,7 @@
 //! encodes the result members. One module per group of operations; each service's table of
 //! operations is in its `mod.rs` (see [`operations`]).
 
+pub mod admin;
 pub mod cloudtrail;
 pub mod iam;
 pub mod json_services;

@@ -1,5 +1,7 @@
 //! Long-term access keys. Secrets arrive here already sealed; the store layer seals and opens.
 
+use chrono::{DateTime, Utc};
+
 use crate::error::{Quota, ResourceKind, Result, StoreError};
 use crate::model::{
     AccessKeyLastUsed, AccessKeyMetadata, AccessKeyStatus, KeyOwner, NewAccessKey, Quotas,
@@ -144,6 +146,31 @@ pub(crate) async fn list(
         .iter()
         .map(|row| key_from(row).map(|(meta, _)| meta))
         .collect()
+}
+
+/// Active keys of every account created before `cutoff`, oldest first. The cut is made
+/// here rather than in SQL so that it does not depend on how each backend compares times.
+pub(crate) async fn active_created_before(
+    tx: &mut dyn Tx,
+    cutoff: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<AccessKeyMetadata>> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM access_keys WHERE status = $1 \
+         ORDER BY create_date, access_key_id LIMIT {limit}"
+    );
+    let mut out = Vec::new();
+    for row in tx
+        .query(&sql, &params![AccessKeyStatus::Active.as_str()])
+        .await?
+    {
+        let (meta, _) = key_from(&row)?;
+        if meta.create_date >= cutoff {
+            break;
+        }
+        out.push(meta);
+    }
+    Ok(out)
 }
 
 /// Runs `UPDATE/DELETE … WHERE access_key_id = $1 AND account_id = $2 AND <owner>`;

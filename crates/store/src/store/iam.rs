@@ -61,6 +61,11 @@ store_api! {
     read fn list_access_keys(account_id: &str, owner: &KeyOwner) -> Vec<AccessKeyMetadata>
         = |tx| keys::list(tx, &account_id, &owner);
 
+    /// Every account's active long-term keys created before `cutoff`, oldest first, at most
+    /// `limit` (the key-age pass).
+    read fn active_access_keys_created_before(cutoff: DateTime<Utc>, limit: u32) -> Vec<AccessKeyMetadata>
+        = |tx| keys::active_created_before(tx, cutoff, limit);
+
     /// `NotFound(AccessKey)` unless the key exists and belongs to `owner` in the account.
     write fn update_access_key_status(
         account_id: &str,
