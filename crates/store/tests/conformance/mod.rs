@@ -22,6 +22,7 @@ pub mod roles;
 pub mod s3;
 pub mod s3_versions;
 pub mod secrets;
+pub mod server_certs;
 pub mod users;
 
 use std::sync::Arc;
@@ -82,6 +83,7 @@ macro_rules! conformance_suite {
             account_settings: [alias_and_password_policy],
             mfa: [lifecycle_and_replay_guard, seed_encrypted_at_rest],
             login_profiles: [lifecycle_and_history],
+            server_certs: [lifecycle_and_quota],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,
