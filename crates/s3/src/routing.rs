@@ -49,6 +49,10 @@ pub enum Op {
     GetBucketNotification,
     GetBucketAccelerate,
     GetBucketRequestPayment,
+    PutBucketRequestPayment,
+    PutBucketAccelerate,
+    PutBucketLogging,
+    PutBucketNotification,
     DeleteBucketWebsite,
     DeleteBucketReplication,
     DeleteBucketEncryption,
@@ -395,6 +399,10 @@ pub fn operation(
             "PUT" if sub("ownershipControls") => Op::PutBucketOwnershipControls,
             "PUT" if sub("acl") => Op::PutBucketAcl,
             "PUT" if sub("publicAccessBlock") => Op::PutPublicAccessBlock,
+            "PUT" if sub("requestPayment") => Op::PutBucketRequestPayment,
+            "PUT" if sub("accelerate") => Op::PutBucketAccelerate,
+            "PUT" if sub("logging") => Op::PutBucketLogging,
+            "PUT" if sub("notification") => Op::PutBucketNotification,
             "PUT" if q.is_empty() => Op::CreateBucket,
             "PUT" => {
                 unsupported(q, BUCKET_SUBRESOURCES)?;
