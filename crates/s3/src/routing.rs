@@ -623,11 +623,12 @@ mod tests {
             Op::GetBucketAnalyticsConfiguration
         );
         assert_eq!(bop("DELETE", "website").unwrap(), Op::DeleteBucketWebsite);
+        assert_eq!(bop("PUT", "logging").unwrap(), Op::PutBucketLogging);
         for q in [
             "object-lock",
             "encryption",
             "replication",
-            "logging",
+            "website",
             "metadataTable",
         ] {
             assert_eq!(bop("PUT", q).unwrap_err().status, 501, "PUT ?{q}");
