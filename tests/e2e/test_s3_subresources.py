@@ -230,3 +230,8 @@ def test_encryption_that_cannot_be_honoured_is_refused(server):
     r = raw_s3(server, creds, "PUT", f"/{b}/bad", "x-id=PutObject", b"x", {"x-amz-server-side-encryption": "DES"})
     assert r.status_code == 400 and b"<Code>InvalidArgument</Code>" in r.content, r.text
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=b)["Contents"]] == ["aes"]
+    # A read naming a customer key: no object was written with one.
+    r = raw_s3(server, creds, "GET", f"/{b}/aes", "x-id=GetObject", b"", {
+        "x-amz-server-side-encryption-customer-algorithm": "AES256",
+    })
+    assert r.status_code == 400 and b"<Code>InvalidRequest</Code>" in r.content, r.text

@@ -62,6 +62,23 @@ pub fn check_request<'a>(header: impl Fn(&str) -> Option<&'a str>, secure: bool)
     Ok(())
 }
 
+/// Reads (GetObject, HeadObject) naming a customer-provided key: no object here was
+/// written with one, so AWS's answer for an object without SSE-C applies (over plain HTTP,
+/// the secure-connection refusal comes first, as on AWS).
+pub fn check_read<'a>(header: impl Fn(&str) -> Option<&'a str>, secure: bool) -> S3Result<()> {
+    if CUSTOMER_KEY_HEADERS[..3]
+        .iter()
+        .any(|h| header(h).is_some())
+    {
+        return Err(S3Error::invalid_request(if secure {
+            "The encryption parameters are not applicable to this object."
+        } else {
+            "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."
+        }));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -250,6 +250,7 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             "Request specific response headers cannot be used for anonymous GET requests.",
         ));
     }
+    crate::sse::check_read(|n| ctx.header(n), ctx.auth.secure_transport)?;
     let version = versions::requested(ctx)?;
     let (o, b) = versions::load(
         ctx,
