@@ -167,3 +167,71 @@ def test_list_buckets_pages_and_prefix(server):
     assert [b["Name"] for b in s3.list_buckets(Prefix=p)["Buckets"]] == names
     expect_error(s3.list_buckets, MaxBuckets=10001, code="InvalidArgument", status=400)
     expect_error(s3.list_buckets, ContinuationToken="%%%", code="InvalidArgument", status=400)
+
+
+def test_default_configurations_accepted_others_refused(server):
+    """Declaring the state every bucket is in (owner pays, no acceleration, logging or
+    notifications) succeeds, as infrastructure tools do; anything else is NotImplemented."""
+    s3 = s3_client(server.endpoint, full_access(server))
+    b = unique("defs")
+    s3.create_bucket(Bucket=b)
+    s3.put_bucket_request_payment(Bucket=b, RequestPaymentConfiguration={"Payer": "BucketOwner"})
+    s3.put_bucket_accelerate_configuration(Bucket=b, AccelerateConfiguration={"Status": "Suspended"})
+    s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={})
+    s3.put_bucket_notification_configuration(Bucket=b, NotificationConfiguration={})
+    assert s3.get_bucket_request_payment(Bucket=b)["Payer"] == "BucketOwner"
+    expect_error(
+        s3.put_bucket_request_payment, Bucket=b, RequestPaymentConfiguration={"Payer": "Requester"},
+        code="NotImplemented", status=501,
+    )
+    expect_error(
+        s3.put_bucket_accelerate_configuration, Bucket=b, AccelerateConfiguration={"Status": "Enabled"},
+        code="NotImplemented", status=501,
+    )
+    expect_error(
+        s3.put_bucket_notification_configuration, Bucket=b,
+        NotificationConfiguration={"QueueConfigurations": [
+            {"QueueArn": "arn:aws:sqs:us-east-1:123456789012:q", "Events": ["s3:ObjectCreated:*"]},
+        ]},
+        code="NotImplemented", status=501,
+    )
+    assert s3.get_bucket_request_payment(Bucket=b)["Payer"] == "BucketOwner"
+    assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket=b)
+    creds, _ = assume_role(server, allow("s3:GetBucketRequestPayment", resource=f"arn:aws:s3:::{b}"))
+    expect_error(
+        s3_client(server.endpoint, creds).put_bucket_request_payment, Bucket=b,
+        RequestPaymentConfiguration={"Payer": "BucketOwner"}, code="AccessDenied", status=403,
+    )
+
+
+def test_encryption_that_cannot_be_honoured_is_refused(server):
+    """KMS and customer-provided keys are refused, never silently ignored; SSE-S3 (AES256)
+    is accepted. Nothing is written by a refused request."""
+    creds = full_access(server)
+    s3 = s3_client(server.endpoint, creds)
+    b = unique("sse")
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="aes", Body=b"x", ServerSideEncryption="AES256")
+    expect_error(s3.put_object, Bucket=b, Key="kms", Body=b"x", ServerSideEncryption="aws:kms",
+                 code="NotImplemented", status=501)
+    expect_error(s3.put_object, Bucket=b, Key="kms", Body=b"x", SSEKMSKeyId="alias/k",
+                 code="InvalidArgument", status=400)
+    expect_error(s3.create_multipart_upload, Bucket=b, Key="kms", ServerSideEncryption="aws:kms",
+                 code="NotImplemented", status=501)
+    expect_error(s3.copy_object, Bucket=b, Key="kms", CopySource={"Bucket": b, "Key": "aes"},
+                 ServerSideEncryption="aws:kms", code="NotImplemented", status=501)
+    # SSE-C over plain HTTP, as AWS: refused before anything else.
+    r = raw_s3(server, creds, "PUT", f"/{b}/ssec", "x-id=PutObject", b"x", {
+        "x-amz-server-side-encryption-customer-algorithm": "AES256",
+        "x-amz-server-side-encryption-customer-key": "a" * 44,
+        "x-amz-server-side-encryption-customer-key-md5": "b" * 24,
+    })
+    assert r.status_code == 400 and b"<Code>InvalidRequest</Code>" in r.content, r.text
+    r = raw_s3(server, creds, "PUT", f"/{b}/bad", "x-id=PutObject", b"x", {"x-amz-server-side-encryption": "DES"})
+    assert r.status_code == 400 and b"<Code>InvalidArgument</Code>" in r.content, r.text
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=b)["Contents"]] == ["aes"]
+    # A read naming a customer key: no object was written with one.
+    r = raw_s3(server, creds, "GET", f"/{b}/aes", "x-id=GetObject", b"", {
+        "x-amz-server-side-encryption-customer-algorithm": "AES256",
+    })
+    assert r.status_code == 400 and b"<Code>InvalidRequest</Code>" in r.content, r.text

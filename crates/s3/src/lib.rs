@@ -16,6 +16,7 @@ pub mod meta;
 mod ops;
 pub mod routing;
 mod snapshot;
+pub mod sse;
 pub mod xml;
 
 use std::net::IpAddr;

@@ -49,6 +49,10 @@ pub enum Op {
     GetBucketNotification,
     GetBucketAccelerate,
     GetBucketRequestPayment,
+    PutBucketRequestPayment,
+    PutBucketAccelerate,
+    PutBucketLogging,
+    PutBucketNotification,
     DeleteBucketWebsite,
     DeleteBucketReplication,
     DeleteBucketEncryption,
@@ -395,6 +399,10 @@ pub fn operation(
             "PUT" if sub("ownershipControls") => Op::PutBucketOwnershipControls,
             "PUT" if sub("acl") => Op::PutBucketAcl,
             "PUT" if sub("publicAccessBlock") => Op::PutPublicAccessBlock,
+            "PUT" if sub("requestPayment") => Op::PutBucketRequestPayment,
+            "PUT" if sub("accelerate") => Op::PutBucketAccelerate,
+            "PUT" if sub("logging") => Op::PutBucketLogging,
+            "PUT" if sub("notification") => Op::PutBucketNotification,
             "PUT" if q.is_empty() => Op::CreateBucket,
             "PUT" => {
                 unsupported(q, BUCKET_SUBRESOURCES)?;
@@ -615,11 +623,12 @@ mod tests {
             Op::GetBucketAnalyticsConfiguration
         );
         assert_eq!(bop("DELETE", "website").unwrap(), Op::DeleteBucketWebsite);
+        assert_eq!(bop("PUT", "logging").unwrap(), Op::PutBucketLogging);
         for q in [
             "object-lock",
             "encryption",
             "replication",
-            "logging",
+            "website",
             "metadataTable",
         ] {
             assert_eq!(bop("PUT", q).unwrap_err().status, 501, "PUT ?{q}");

@@ -407,6 +407,10 @@ pub(crate) async fn dispatch(
         | Op::ListBucketIntelligentTieringConfigurations
         | Op::GetBucketIntelligentTieringConfiguration
         | Op::DeleteBucketIntelligentTieringConfiguration => unconfigured::get(&ctx).await,
+        Op::PutBucketRequestPayment
+        | Op::PutBucketAccelerate
+        | Op::PutBucketLogging
+        | Op::PutBucketNotification => unconfigured::put_default(&mut ctx).await,
         Op::GetObjectRetention
         | Op::PutObjectRetention
         | Op::GetObjectLegalHold

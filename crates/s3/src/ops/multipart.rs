@@ -165,6 +165,7 @@ async fn store_part(ctx: &Ctx<'_>, part: Part) -> S3Result<()> {
 }
 
 pub async fn upload_part(ctx: &mut Ctx<'_>) -> S3Result<Response> {
+    crate::sse::check_request(|n| ctx.header(n), ctx.auth.secure_transport)?;
     let number = part_number(ctx)?;
     let upload = upload_for(ctx, "s3:PutObject").await?;
     // Parts of an upload that declared an algorithm always get its checksum (computed when

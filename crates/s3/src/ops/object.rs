@@ -105,9 +105,11 @@ pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
     })
 }
 
-/// Authorizes a write of the target object (`s3:PutObject`, plus `s3:PutObjectTagging`
-/// when tags are set) and returns the bucket.
+/// Checks the requested encryption, authorizes a write of the target object
+/// (`s3:PutObject`, plus `s3:PutObjectTagging` when tags are set) and returns the bucket.
 pub async fn authorize_put(ctx: &Ctx<'_>, tags: &[Tag]) -> S3Result<crate::meta::Bucket> {
+    // Every write (PUT, copy, multipart) refuses encryption it cannot honour, first.
+    crate::sse::check_request(|n| ctx.header(n), ctx.auth.secure_transport)?;
     let (name, key) = (ctx.bucket_name(), ctx.key());
     let arn = object_arn(name, key);
     let mut cond = Conditions::default();
@@ -248,6 +250,7 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             "Request specific response headers cannot be used for anonymous GET requests.",
         ));
     }
+    crate::sse::check_read(|n| ctx.header(n), ctx.auth.secure_transport)?;
     let version = versions::requested(ctx)?;
     let (o, b) = versions::load(
         ctx,

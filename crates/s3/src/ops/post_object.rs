@@ -291,6 +291,10 @@ async fn upload(
         None => Vec::new(),
     };
     let headers = object_headers(fields)?;
+    crate::sse::check_request(
+        |n| fields.get(n).map(String::as_str),
+        ctx.auth.secure_transport,
+    )?;
     let arn = object_arn(bucket, &key);
     let mut cond = Conditions::default();
     cond.request_tags(&tags);

@@ -133,3 +133,51 @@ pub async fn restore(ctx: &Ctx<'_>) -> S3Result<Response> {
         )),
     }
 }
+
+/// PutBucketRequestPayment, PutBucketAccelerateConfiguration, PutBucketLogging and
+/// PutBucketNotificationConfiguration: the state every bucket here is in (bucket owner pays,
+/// acceleration suspended, no logging, no notifications) is accepted — what infrastructure
+/// tools write when declaring the defaults; anything else cannot be honoured and answers
+/// `NotImplemented`, changing nothing.
+pub async fn put_default(ctx: &mut Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket_name().to_string();
+    let action = crate::authz::action(ctx.op);
+    ctx.bucket_for(&name, action, &bucket_arn(&name), &Conditions::default())
+        .await?;
+    let body = ctx.xml_body(super::body_limits::TAGGING).await?;
+    let doc = crate::xml::parse(&body)?;
+    let (root, is_default) = match ctx.op {
+        Op::PutBucketRequestPayment => (
+            "RequestPaymentConfiguration",
+            match doc.child_text("Payer").map(str::trim) {
+                Some("BucketOwner") => true,
+                Some("Requester") => false,
+                _ => return Err(S3Error::malformed_xml()),
+            },
+        ),
+        Op::PutBucketAccelerate => (
+            "AccelerateConfiguration",
+            match doc.child_text("Status").map(str::trim) {
+                Some("Suspended") => true,
+                Some("Enabled") => false,
+                _ => return Err(S3Error::malformed_xml()),
+            },
+        ),
+        Op::PutBucketLogging => ("BucketLoggingStatus", doc.child("LoggingEnabled").is_none()),
+        Op::PutBucketNotification => ("NotificationConfiguration", doc.children.is_empty()),
+        _ => {
+            return Err(S3Error::internal(
+                "unconfigured sub-resource routed wrongly",
+            ));
+        }
+    };
+    if doc.name != root {
+        return Err(S3Error::malformed_xml());
+    }
+    if !is_default {
+        return Err(S3Error::not_implemented(&format!(
+            "{root} other than the default (Hourglass has no such feature)"
+        )));
+    }
+    Ok(super::no_content(200))
+}
