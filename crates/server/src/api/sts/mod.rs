@@ -37,6 +37,22 @@ super::operations::operations! {
 /// table above.
 pub const UNSERVED_UNSIGNED: &[&str] = &[];
 
+/// `PolicyArns.member.N.arn` as sent. AWS managed policies among them are put in the store
+/// first: they enter it when a request first names them, and the session-policy checks and
+/// evaluation read the store.
+pub(super) async fn policy_arns(ctx: &Ctx<'_>) -> Result<Vec<String>, crate::api::ApiError> {
+    let arns: Vec<String> = ctx
+        .params
+        .struct_list("PolicyArns")
+        .iter()
+        .map(|p| ctx.get(&format!("{p}.arn")).unwrap_or_default().to_owned())
+        .collect();
+    for arn in &arns {
+        ctx.identity.ensure_aws_managed_policy(arn).await?;
+    }
+    Ok(arns)
+}
+
 async fn get_caller_identity(ctx: &Ctx<'_>) -> ApiResult {
     let id = ctx.identity.get_caller_identity(ctx.caller()?);
     let mut x = Xml::new();
