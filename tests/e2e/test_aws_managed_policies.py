@@ -201,3 +201,30 @@ def test_member_account_views_share_the_catalogue(iam):
     assert p["AttachmentCount"] == 0
     assert p["Arn"].startswith("arn:aws:iam::aws:policy/")
     assert ACCOUNT_ID not in p["Arn"]
+
+
+def test_session_policy_arns_may_name_any_aws_managed_policy(fresh_server):
+    c = fresh_server.iam()
+    name, creds, _ = hg.create_user_with_key(c)
+    c.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    trust_me = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"}],
+    }
+    role = c.create_role(RoleName=unique("admin"), AssumeRolePolicyDocument=json.dumps(trust_me))["Role"]
+    c.attach_role_policy(RoleName=role["RoleName"], PolicyArn="arn:aws:iam::aws:policy/IAMFullAccess")
+    # ViewOnlyAccess has not been named before on this new server.
+    out = fresh_server.sts(creds).assume_role(
+        RoleArn=role["Arn"], RoleSessionName="viewer", PolicyArns=[{"arn": VIEW_ONLY}]
+    )["Credentials"]
+    session = fresh_server.iam(hg.Creds(out["AccessKeyId"], out["SecretAccessKey"], out["SessionToken"]))
+    session.list_users()  # role allows, session policy allows (iam:List*)
+    expect_error(session.create_group, GroupName=unique("g"), code="AccessDenied", status=403)
+    expect_error(
+        fresh_server.sts(creds).assume_role,
+        RoleArn=role["Arn"],
+        RoleSessionName="nope",
+        PolicyArns=[{"arn": "arn:aws:iam::aws:policy/NoSuchManagedPolicyHere"}],
+        code="MalformedPolicyDocument",
+        status=400,
+    )

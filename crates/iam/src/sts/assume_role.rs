@@ -244,6 +244,8 @@ impl Identity {
                 .map_err(|e| IamError::MalformedPolicyDocument(e.message))?;
         }
         for arn in arns {
+            // An AWS managed policy enters the store when first named.
+            self.ensure_aws_managed_policy(arn).await?;
             let known = arn.starts_with("arn:aws:iam::")
                 && match self.store.get_policy(account_id, arn).await {
                     Ok(_) => true,

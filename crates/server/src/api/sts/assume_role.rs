@@ -16,12 +16,7 @@ pub async fn assume_role(ctx: &Ctx<'_>) -> ApiResult {
         )
         .into());
     }
-    let policy_arns = ctx
-        .params
-        .struct_list("PolicyArns")
-        .iter()
-        .map(|p| ctx.get(&format!("{p}.arn")).unwrap_or_default().to_owned())
-        .collect();
+    let policy_arns = super::policy_arns(ctx);
     let input = AssumeRoleInput {
         role_arn,
         role_session_name,

@@ -9,12 +9,7 @@ use crate::query::xml::Xml;
 pub async fn get_federation_token(ctx: &Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
     let name = ctx.required("Name")?.to_owned();
-    let policy_arns = ctx
-        .params
-        .struct_list("PolicyArns")
-        .iter()
-        .map(|p| ctx.get(&format!("{p}.arn")).unwrap_or_default().to_owned())
-        .collect();
+    let policy_arns = super::policy_arns(ctx);
     let input = FederationTokenInput {
         name,
         duration_seconds: ctx.get("DurationSeconds").map(str::to_owned),

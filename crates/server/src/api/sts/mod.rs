@@ -40,6 +40,16 @@ super::operations::operations! {
 /// table above.
 pub const UNSERVED_UNSIGNED: &[&str] = &[];
 
+/// `PolicyArns.member.N.arn` as sent (AWS managed policies among them enter the store when
+/// the session-policy checks first name them).
+pub(super) fn policy_arns(ctx: &Ctx<'_>) -> Vec<String> {
+    ctx.params
+        .struct_list("PolicyArns")
+        .iter()
+        .map(|p| ctx.get(&format!("{p}.arn")).unwrap_or_default().to_owned())
+        .collect()
+}
+
 async fn get_caller_identity(ctx: &Ctx<'_>) -> ApiResult {
     let id = ctx.identity.get_caller_identity(ctx.caller()?);
     let mut x = Xml::new();

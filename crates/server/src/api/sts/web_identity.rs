@@ -8,12 +8,7 @@ use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
 pub async fn assume_role_with_web_identity(ctx: &Ctx<'_>) -> ApiResult {
-    let policy_arns = ctx
-        .params
-        .struct_list("PolicyArns")
-        .iter()
-        .map(|p| ctx.get(&format!("{p}.arn")).unwrap_or_default().to_owned())
-        .collect();
+    let policy_arns = super::policy_arns(ctx);
     let input = WebIdentityInput {
         role_arn: ctx.required("RoleArn")?.to_owned(),
         role_session_name: ctx.required("RoleSessionName")?.to_owned(),
