@@ -11,8 +11,10 @@
 //! queue is not skipped.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +26,49 @@ pub const SETTLE: Duration = Duration::from_secs(10);
 const CURSOR_SETTING: &str = "audit.delivery.cursor";
 const CHUNK: u32 = 10_000;
 
+pub type PutFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// Where log files go: a directory, or a bucket on the server (the server crate's, through
+/// the S3 storage layer). Each destination keeps its own cursor, so both may be configured.
+pub trait Destination: Send + Sync {
+    /// The store setting holding this destination's position.
+    fn cursor_setting(&self) -> &'static str;
+    /// Writes one file, whole or not at all, at `key` (`AWSLogs/…/….json.gz`).
+    fn put<'a>(&'a self, key: &'a str, gz: Vec<u8>) -> PutFuture<'a>;
+}
+
+/// Files under a directory: written to a temporary name, synced and renamed, so a reader
+/// never sees a partial file.
+pub struct Directory(pub PathBuf);
+
+impl Destination for Directory {
+    fn cursor_setting(&self) -> &'static str {
+        CURSOR_SETTING
+    }
+
+    fn put<'a>(&'a self, key: &'a str, gz: Vec<u8>) -> PutFuture<'a> {
+        Box::pin(async move { write_file(&self.0, key, &gz) })
+    }
+}
+
+fn write_file(dir: &Path, key: &str, gz: &[u8]) -> Result<(), String> {
+    let path = dir.join(key);
+    let folder = path.parent().unwrap_or(dir);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+    let tmp = folder.join(format!(".{name}.tmp"));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(gz)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| format!("{}: {e}", tmp.display()))
+}
+
 fn cursor_text(c: &(i64, String)) -> String {
     format!("{}/{}", c.0, c.1)
 }
@@ -34,10 +79,14 @@ fn parse_cursor(s: &str) -> Option<(i64, String)> {
 }
 
 /// Delivers every settled event after the cursor; returns how many files were written.
-pub async fn deliver_once(store: &Store, dir: &Path, now_ms: i64) -> Result<usize, String> {
+pub async fn deliver_once(
+    store: &Store,
+    dest: &dyn Destination,
+    now_ms: i64,
+) -> Result<usize, String> {
     let until = now_ms.saturating_sub(i64::try_from(SETTLE.as_millis()).unwrap_or(i64::MAX));
     let mut cursor = store
-        .get_setting(CURSOR_SETTING)
+        .get_setting(dest.cursor_setting())
         .await
         .map_err(|e| e.to_string())?
         .and_then(|s| parse_cursor(&s));
@@ -49,9 +98,9 @@ pub async fn deliver_once(store: &Store, dir: &Path, now_ms: i64) -> Result<usiz
             .map_err(|e| e.to_string())?;
         let Some(last) = rows.last() else { break };
         let next = (last.event_time_ms, last.event_id.clone());
-        files += write_files(dir, &rows, now_ms)?;
+        files += write_files(dest, &rows, now_ms).await?;
         store
-            .put_setting(CURSOR_SETTING, &cursor_text(&next))
+            .put_setting(dest.cursor_setting(), &cursor_text(&next))
             .await
             .map_err(|e| e.to_string())?;
         cursor = Some(next);
@@ -62,7 +111,11 @@ pub async fn deliver_once(store: &Store, dir: &Path, now_ms: i64) -> Result<usiz
     Ok(files)
 }
 
-fn write_files(dir: &Path, rows: &[AuditEventRow], now_ms: i64) -> Result<usize, String> {
+async fn write_files(
+    dest: &dyn Destination,
+    rows: &[AuditEventRow],
+    now_ms: i64,
+) -> Result<usize, String> {
     // (account, region, day) → records.
     let mut groups: BTreeMap<(String, String, String), Vec<Value>> = BTreeMap::new();
     for r in rows {
@@ -86,39 +139,28 @@ fn write_files(dir: &Path, rows: &[AuditEventRow], now_ms: i64) -> Result<usize,
         .to_string();
     let n = groups.len();
     for ((account, region, day), records) in groups {
-        let folder: PathBuf = dir
-            .join("AWSLogs")
-            .join(&account)
-            .join("CloudTrail")
-            .join(&region)
-            .join(&day);
-        std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let name = format!(
-            "{account}_CloudTrail_{region}_{stamp}_{}.json.gz",
+        let key = format!(
+            "AWSLogs/{account}/CloudTrail/{region}/{day}/{account}_CloudTrail_{region}_{stamp}_{}.json.gz",
             &id[..16]
         );
         let body = serde_json::json!({ "Records": records }).to_string();
-        let tmp = folder.join(format!(".{name}.tmp"));
-        let write = || -> std::io::Result<()> {
-            let f = std::fs::File::create(&tmp)?;
-            let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
-            gz.write_all(body.as_bytes())?;
-            let f = gz.finish()?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, folder.join(&name))
-        };
-        write().map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(body.as_bytes())
+            .and_then(|()| gz.try_finish())
+            .map_err(|e| format!("{key}: {e}"))?;
+        let gz = gz.finish().map_err(|e| format!("{key}: {e}"))?;
+        dest.put(&key, gz).await?;
     }
     Ok(n)
 }
 
 /// Delivers every `interval` until aborted.
-pub async fn run(store: Arc<Store>, dir: PathBuf, interval: Duration) {
+pub async fn run(store: Arc<Store>, dest: Arc<dyn Destination>, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;
         let now = chrono::Utc::now().timestamp_millis();
-        match deliver_once(&store, &dir, now).await {
+        match deliver_once(&store, dest.as_ref(), now).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(files = n, "audit log files delivered"),
             Err(e) => tracing::error!(error = %e, "audit log delivery failed; will retry"),
@@ -156,6 +198,7 @@ mod tests {
         let ring = Arc::new(hourglass_store::KeyRing::generate("k1").unwrap());
         let store = Store::open(dir.path().join("db"), ring).await.unwrap();
         let out = dir.path().join("logs");
+        let dest = Directory(out.clone());
         store
             .append_audit_events(vec![
                 row(1, "111111111111"),
@@ -165,9 +208,9 @@ mod tests {
             .await
             .unwrap();
         let now = 1_764_000_000_000 + 60_000;
-        assert_eq!(deliver_once(&store, &out, now).await.unwrap(), 2);
+        assert_eq!(deliver_once(&store, &dest, now).await.unwrap(), 2);
         // Nothing new: nothing delivered again.
-        assert_eq!(deliver_once(&store, &out, now).await.unwrap(), 0);
+        assert_eq!(deliver_once(&store, &dest, now).await.unwrap(), 0);
         let folder = out.join("AWSLogs/111111111111/CloudTrail/us-east-1/2025/11/24");
         let files: Vec<_> = std::fs::read_dir(&folder)
             .unwrap()
@@ -197,7 +240,7 @@ mod tests {
             .append_audit_events(vec![row(70_000, "111111111111")])
             .await
             .unwrap();
-        assert_eq!(deliver_once(&store, &out, now).await.unwrap(), 0);
-        assert_eq!(deliver_once(&store, &out, now + 60_000).await.unwrap(), 1);
+        assert_eq!(deliver_once(&store, &dest, now).await.unwrap(), 0);
+        assert_eq!(deliver_once(&store, &dest, now + 60_000).await.unwrap(), 1);
     }
 }

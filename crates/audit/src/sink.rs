@@ -52,6 +52,9 @@ pub struct AuditConfig {
     /// Where log files are delivered in CloudTrail's layout ([`crate::delivery`]); none by
     /// default.
     pub delivery_dir: Option<std::path::PathBuf>,
+    /// A bucket of the server's account receiving the same log files (the server starts
+    /// that delivery, as it owns the S3 storage).
+    pub delivery_bucket: Option<String>,
     pub delivery_interval: Duration,
     /// Long-term keys older than this many days are flagged or deactivated; 0 disables
     /// the check.
@@ -90,6 +93,7 @@ impl Default for AuditConfig {
             retention_days: 90,
             lookup_data_events: true,
             delivery_dir: None,
+            delivery_bucket: None,
             delivery_interval: Duration::from_secs(300),
             max_key_age_days: 0,
             key_age_action: KeyAgeAction::Flag,
@@ -186,7 +190,7 @@ impl AuditSink {
             if let Some(dir) = &config.delivery_dir {
                 *sink.delivery.lock().await = Some(tokio::spawn(crate::delivery::run(
                     store,
-                    dir.clone(),
+                    Arc::new(crate::delivery::Directory(dir.clone())),
                     config.delivery_interval,
                 )));
             }

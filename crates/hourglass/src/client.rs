@@ -376,6 +376,7 @@ pub fn policy_document(encoded: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

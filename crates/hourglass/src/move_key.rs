@@ -551,6 +551,7 @@ async fn retire_key(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/app-role";

@@ -12,6 +12,7 @@ pub mod body;
 pub mod checksum;
 pub mod data;
 pub mod errors;
+mod internal;
 pub mod meta;
 mod ops;
 pub mod routing;

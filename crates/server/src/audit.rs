@@ -23,6 +23,8 @@ pub struct AuditFile {
     pub lookup_data_events: Option<bool>,
     /// Directory receiving log files in CloudTrail's layout.
     pub delivery_dir: Option<std::path::PathBuf>,
+    /// Bucket (of the server's account) receiving the same log files.
+    pub delivery_bucket: Option<String>,
     pub delivery_interval_secs: Option<u64>,
     /// Flag or deactivate long-term keys older than this many days (0: off).
     pub max_key_age_days: Option<u32>,
@@ -42,6 +44,7 @@ impl AuditFile {
             retention_days: self.retention_days.or(lower.retention_days),
             lookup_data_events: self.lookup_data_events.or(lower.lookup_data_events),
             delivery_dir: self.delivery_dir.or(lower.delivery_dir),
+            delivery_bucket: self.delivery_bucket.or(lower.delivery_bucket),
             delivery_interval_secs: self.delivery_interval_secs.or(lower.delivery_interval_secs),
             max_key_age_days: self.max_key_age_days.or(lower.max_key_age_days),
             key_age_action: self.key_age_action.or(lower.key_age_action),
@@ -109,6 +112,7 @@ impl AuditFile {
             key_age_action,
             key_age_interval: std::time::Duration::from_secs(key_age_interval),
             delivery_dir: self.delivery_dir,
+            delivery_bucket: self.delivery_bucket,
             delivery_interval: std::time::Duration::from_secs(interval),
             enabled: self.enabled.unwrap_or(d.enabled),
             queue_capacity,
@@ -118,6 +122,56 @@ impl AuditFile {
             lookup_data_events: self.lookup_data_events.unwrap_or(d.lookup_data_events),
         })
     }
+}
+
+/// Log files delivered as objects of a bucket on this server, through the S3 storage layer,
+/// as the bucket's owner writes them (`Content-Type: application/json`,
+/// `Content-Encoding: gzip`, as CloudTrail's).
+pub struct BucketDestination {
+    pub s3: std::sync::Arc<hourglass_s3::S3Service>,
+    pub bucket: String,
+    /// The server's account: the bucket must be its.
+    pub account_id: String,
+}
+
+impl hourglass_audit::delivery::Destination for BucketDestination {
+    fn cursor_setting(&self) -> &'static str {
+        "audit.delivery.bucket.cursor"
+    }
+
+    fn put<'a>(&'a self, key: &'a str, gz: Vec<u8>) -> hourglass_audit::delivery::PutFuture<'a> {
+        Box::pin(async move {
+            let headers = hourglass_s3::meta::ObjectHeaders {
+                content_type: Some("application/json".into()),
+                content_encoding: Some("gzip".into()),
+                ..Default::default()
+            };
+            self.s3
+                .put_internal(&self.account_id, &self.bucket, key, &gz, headers)
+                .await
+        })
+    }
+}
+
+/// Starts delivery into `audit.delivery_bucket` when set.
+pub fn start_bucket_delivery(state: &AppState) {
+    let audit = &state.config.audit;
+    let Some(bucket) = &audit.delivery_bucket else {
+        return;
+    };
+    if !audit.enabled {
+        return;
+    }
+    let dest = BucketDestination {
+        s3: std::sync::Arc::clone(&state.s3),
+        bucket: bucket.clone(),
+        account_id: state.config.account_id.clone(),
+    };
+    tokio::spawn(hourglass_audit::delivery::run(
+        std::sync::Arc::clone(state.identity.store()),
+        std::sync::Arc::new(dest),
+        audit.delivery_interval,
+    ));
 }
 
 /// What the pipeline reads from a request before its front consumes it.

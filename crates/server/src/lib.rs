@@ -100,6 +100,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     api::secretsmanager::worker::spawn(Arc::clone(&state));
     // Before the first answer: a key past its maximum age is never served once more.
     key_age::start(&state).await;
+    audit::start_bucket_delivery(&state);
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "hourglass listening on {scheme}://{addr}");

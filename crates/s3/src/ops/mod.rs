@@ -22,6 +22,11 @@ mod tagging;
 mod unconfigured;
 mod versions;
 
+/// A fresh version id, for writes made outside a request ([`crate::internal`]).
+pub(crate) fn new_object_version_id() -> String {
+    versions::new_version_id()
+}
+
 use bytes::Bytes;
 use hourglass_iam::telemetry::RequestReport;
 use hourglass_sigv4::{ChunkedDecoder, Request as SigRequest};

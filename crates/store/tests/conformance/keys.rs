@@ -303,3 +303,60 @@ pub async fn secret_encrypted_at_rest(h: &dyn Harness) {
     assert!(!err.to_string().contains(k.secret.expose()));
     assert!(!format!("{err:?}").contains(k.secret.expose()));
 }
+
+/// The key-age pass: every account's active keys created before a time, oldest first.
+pub async fn active_created_before(h: &dyn Harness) {
+    let store = store_with_accounts(h).await;
+    let alice = store.create_user(user(ACCT, "alice")).await.unwrap();
+    let owner = KeyOwner::User(alice.user_id.clone());
+    let old = NewAccessKey {
+        create_date: at(1),
+        ..key(ACCT, owner.clone())
+    };
+    let inactive = NewAccessKey {
+        create_date: at(2),
+        ..key(ACCT, owner.clone())
+    };
+    let root_other = NewAccessKey {
+        create_date: at(3),
+        ..key(OTHER, KeyOwner::Root)
+    };
+    let young = NewAccessKey {
+        create_date: at(100),
+        ..key(ACCT, KeyOwner::Root)
+    };
+    for k in [&old, &inactive, &root_other, &young] {
+        store.create_access_key(k.clone()).await.unwrap();
+    }
+    store
+        .update_access_key_status(
+            ACCT,
+            &owner,
+            &inactive.access_key_id,
+            AccessKeyStatus::Inactive,
+        )
+        .await
+        .unwrap();
+    let ids =
+        |v: Vec<AccessKeyMetadata>| v.into_iter().map(|k| k.access_key_id).collect::<Vec<_>>();
+    let got = store
+        .active_access_keys_created_before(at(50), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(got),
+        vec![old.access_key_id.clone(), root_other.access_key_id.clone()]
+    );
+    let got = store
+        .active_access_keys_created_before(at(50), 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(got), vec![old.access_key_id.clone()]);
+    assert!(
+        store
+            .active_access_keys_created_before(at(1), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

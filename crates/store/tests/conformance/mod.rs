@@ -65,7 +65,7 @@ macro_rules! conformance_suite {
                 reopen_keeps_data,
             ],
             audit: [lookups, revocations_and_reports, resource_lookups_page_without_duplicates],
-            keys: [lifecycle_and_ownership, quota_per_owner, last_used, secret_encrypted_at_rest],
+            keys: [lifecycle_and_ownership, quota_per_owner, last_used, secret_encrypted_at_rest, active_created_before],
             roles: [crud, delete_conflicts, tags_and_list],
             policies: [
                 create_get_and_duplicates,

@@ -82,6 +82,7 @@ fn not_found(e: IamError) -> JsonApiError {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
