@@ -303,3 +303,21 @@ def test_cli_and_audit(server, aws_cli):
         assert issuer["type"] == "IAMUser"
         assert issuer["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/{uname}"
         assert issuer["userName"] == uname
+
+
+def test_aws_managed_policy_as_session_policy(fresh_server):
+    """An AWS managed policy nothing has named yet (on a fresh server) is a valid session
+    policy: it enters the store when GetFederationToken first names it."""
+    uname, ucreds = federating_user(fresh_server, "iam:ListUsers", "s3:ListAllMyBuckets")
+    out = fresh_server.sts(ucreds).get_federation_token(
+        Name="reader", PolicyArns=[{"arn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}]
+    )
+    fed = creds_of(out["Credentials"])
+    # Allowed by both the parent and the managed session policy.
+    s3(fresh_server, fed).list_buckets()
+    expect_error(
+        fresh_server.iam().get_policy,
+        PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicyForSure",
+        code="NoSuchEntity",
+        status=404,
+    )

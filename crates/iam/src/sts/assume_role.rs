@@ -124,7 +124,8 @@ pub(super) fn validate_session_policies(policy: Option<&str>) -> IamResult<()> {
 
 /// Session tags beyond their count: IAM's tag rules, keys unique regardless of case.
 pub(super) fn validate_session_tags(tags: &[(String, String)]) -> IamResult<()> {
-    validate::tags(tags)?;
+    // STS has no InvalidInput: duplicates are its ValidationError, checked before IAM's rules
+    // (which answer InvalidInput for them).
     for (i, (k, _)) in tags.iter().enumerate() {
         if tags[..i]
             .iter()
@@ -135,7 +136,7 @@ pub(super) fn validate_session_tags(tags: &[(String, String)]) -> IamResult<()> 
             ));
         }
     }
-    Ok(())
+    validate::tags(tags)
 }
 
 /// A RoleArn that passes the model but is not an ARN at all: `bad-arn-… is invalid`.
