@@ -10,6 +10,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import requests
+
 import hg
 from hg import expect_error, unique
 from s3util import MIB, full_access, s3_client
@@ -93,8 +95,16 @@ def test_every_write_and_read_is_encrypted(fresh_server):
     assert g["Body"].read() == whole[lo : hi + 1]
     assert s3.get_object(Bucket=b, Key="mp", PartNumber=2)["Body"].read() == large[10 : 2 * CHUNK + 10]
 
+    # POST Object (browser upload) goes through the same writer.
+    posted = os.urandom(CHUNK + 7)
+    form = s3.generate_presigned_post(Bucket=b, Key="posted")
+    r = requests.post(form["url"], data=form["fields"], files={"file": ("f", posted)}, timeout=30)
+    assert r.status_code == 204, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    assert s3.get_object(Bucket=b, Key="posted")["Body"].read() == posted
+
     # None of it is on disk in clear.
-    for body in (small, large, exact, part1):
+    for body in (small, large, exact, part1, posted):
         assert_not_on_disk(srv, body)
 
     # Writing the default rule is accepted; what cannot be honoured is refused.
