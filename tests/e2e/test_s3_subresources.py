@@ -29,7 +29,8 @@ def test_unconfigured_subresources(server):
     expect_error(s3.get_bucket_website, Bucket=b, code="NoSuchWebsiteConfiguration", status=404)
     expect_error(s3.get_bucket_replication, Bucket=b, code="ReplicationConfigurationNotFoundError", status=404)
     expect_error(s3.get_object_lock_configuration, Bucket=b, code="ObjectLockConfigurationNotFoundError", status=404)
-    expect_error(s3.get_bucket_encryption, Bucket=b, code="ServerSideEncryptionConfigurationNotFoundError", status=404)
+    enc = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert enc == [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
     assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=b)
     n = s3.get_bucket_notification_configuration(Bucket=b)
     assert not any(k in n for k in ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations"))

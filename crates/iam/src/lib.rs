@@ -111,6 +111,11 @@ impl Identity {
         self
     }
 
+    /// The server key ring, for other services that seal data with it (S3 object data).
+    pub fn server_key_ring(&self) -> Option<Arc<hourglass_store::KeyRing>> {
+        self.key_ring.clone()
+    }
+
     pub(crate) fn key_ring(&self) -> IamResult<&hourglass_store::KeyRing> {
         self.key_ring
             .as_deref()

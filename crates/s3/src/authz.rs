@@ -77,7 +77,7 @@ pub fn action(op: Op) -> &'static str {
         Op::PutBucketNotification => "s3:PutBucketNotification",
         Op::DeleteBucketWebsite => "s3:DeleteBucketWebsite",
         Op::DeleteBucketReplication => "s3:PutReplicationConfiguration",
-        Op::DeleteBucketEncryption => "s3:PutEncryptionConfiguration",
+        Op::DeleteBucketEncryption | Op::PutBucketEncryption => "s3:PutEncryptionConfiguration",
         Op::ListBucketAnalyticsConfigurations | Op::GetBucketAnalyticsConfiguration => {
             "s3:GetAnalyticsConfiguration"
         }

@@ -2,9 +2,20 @@
 //! key, so no key (`../../x`, `a//b`) can reach outside the directory. A file is written to
 //! `tmp/`, fsynced, renamed into place and its directory fsynced before the metadata that
 //! names it commits; files no longer referenced are removed after the metadata change.
+//!
+//! Every file written is encrypted (SSE-S3, see [`sealed`]) with its own key, sealed by
+//! the server key ring; files written before encryption (ids without [`sealed::MARKER`])
+//! are read as they are.
+
+mod sealed;
+#[cfg(test)]
+mod sealed_tests;
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hourglass_store::KeyRing;
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -19,6 +30,7 @@ const READ_CHUNK: usize = 256 * 1024;
 #[derive(Debug, Clone)]
 pub struct DataStore {
     root: PathBuf,
+    ring: Arc<KeyRing>,
 }
 
 fn io_err(e: impl std::fmt::Display) -> std::io::Error {
@@ -34,10 +46,11 @@ async fn blocking<T: Send + 'static>(
 impl DataStore {
     /// Opens (creating) the data directory. Files left by interrupted writes are removed
     /// by [`DataStore::sweep`], which the server runs before it accepts requests.
-    pub fn open(root: &Path) -> std::io::Result<Self> {
+    pub fn open(root: &Path, ring: Arc<KeyRing>) -> std::io::Result<Self> {
         std::fs::create_dir_all(root.join("tmp"))?;
         Ok(Self {
             root: root.to_owned(),
+            ring,
         })
     }
 
@@ -107,11 +120,12 @@ impl DataStore {
         .await
     }
 
-    /// `objects/ab/<id>`; ids are lower-case hex, checked so a corrupt record cannot name
-    /// a path outside the directory.
+    /// `objects/ab/<id>`; ids are lower-case hex (plus [`sealed::MARKER`] for an encrypted
+    /// file), checked so a corrupt record cannot name a path outside the directory.
     fn path(&self, id: &str) -> std::io::Result<PathBuf> {
-        if id.len() < 8
-            || !id
+        let hex = id.strip_suffix(sealed::MARKER).unwrap_or(id);
+        if hex.len() < 8
+            || !hex
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         {
@@ -121,17 +135,23 @@ impl DataStore {
     }
 
     pub async fn writer(&self) -> std::io::Result<DataWriter> {
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let id = format!("{}{}", uuid::Uuid::new_v4().simple(), sealed::MARKER);
         let tmp = self.root.join("tmp").join(&id);
         let final_path = self.path(&id)?;
+        let (key, header) = sealed::FileKey::generate(&self.ring)?;
         let tmp2 = tmp.clone();
         let file = blocking(move || std::fs::File::create(&tmp2)).await?;
+        let mut buf = Vec::with_capacity(WRITE_BUFFER + sealed::CHUNK);
+        buf.extend_from_slice(&header);
         Ok(DataWriter {
             id,
             tmp,
             final_path,
             file: Some(file),
-            buf: Vec::with_capacity(WRITE_BUFFER),
+            buf,
+            key,
+            pending: Vec::with_capacity(sealed::CHUNK),
+            chunk: 0,
             len: 0,
         })
     }
@@ -176,17 +196,43 @@ impl DataStore {
             }
             let from = start.max(s_start) - s_start;
             let to = end.min(s_end) - s_start;
-            plan.push((self.path(&s.id)?, from, to - from));
+            let part = if s.id.ends_with(sealed::MARKER) {
+                Part::Sealed {
+                    len: s.len,
+                    from,
+                    to,
+                }
+            } else {
+                Part::Clear {
+                    offset: from,
+                    len: to - from,
+                }
+            };
+            plan.push((self.path(&s.id)?, part));
         }
         plan.reverse();
         let state = ReadState {
             plan,
             current: None,
+            sealed: None,
+            ring: Arc::clone(&self.ring),
         };
         Ok(futures_util::stream::try_unfold(
             state,
             |mut st| async move {
                 loop {
+                    if let Some(mut reader) = st.sealed.take() {
+                        if reader.remaining == 0 {
+                            continue;
+                        }
+                        let (reader, chunk) = blocking(move || {
+                            let chunk = reader.read(READ_CHUNK / sealed::CHUNK)?;
+                            Ok((reader, chunk))
+                        })
+                        .await?;
+                        st.sealed = Some(reader);
+                        return Ok(Some((Bytes::from(chunk), st)));
+                    }
                     if let Some((file, remaining)) = st.current.take() {
                         if remaining == 0 {
                             continue;
@@ -213,16 +259,29 @@ impl DataStore {
                         st.current = Some((file, remaining - chunk.len() as u64));
                         return Ok(Some((Bytes::from(chunk), st)));
                     }
-                    let Some((path, offset, len)) = st.plan.pop() else {
+                    let Some((path, part)) = st.plan.pop() else {
                         return Ok(None);
                     };
-                    let file = blocking(move || {
-                        let mut f = std::fs::File::open(&path)?;
-                        f.seek(SeekFrom::Start(offset))?;
-                        Ok(f)
-                    })
-                    .await?;
-                    st.current = Some((file, len));
+                    match part {
+                        Part::Clear { offset, len } => {
+                            let file = blocking(move || {
+                                let mut f = std::fs::File::open(&path)?;
+                                f.seek(SeekFrom::Start(offset))?;
+                                Ok(f)
+                            })
+                            .await?;
+                            st.current = Some((file, len));
+                        }
+                        Part::Sealed { len, from, to } => {
+                            let ring = Arc::clone(&st.ring);
+                            let reader = blocking(move || {
+                                let f = std::fs::File::open(&path)?;
+                                sealed::ChunkReader::open(f, &ring, len, from, to)
+                            })
+                            .await?;
+                            st.sealed = Some(reader);
+                        }
+                    }
                 }
             },
         ))
@@ -251,9 +310,19 @@ impl DataStore {
     }
 }
 
+/// What to read of one data file.
+enum Part {
+    /// A file written before encryption: `len` bytes at `offset`.
+    Clear { offset: u64, len: u64 },
+    /// An encrypted file of `len` plaintext bytes: plaintext `[from, to)`.
+    Sealed { len: u64, from: u64, to: u64 },
+}
+
 struct ReadState {
-    plan: Vec<(PathBuf, u64, u64)>,
+    plan: Vec<(PathBuf, Part)>,
     current: Option<(std::fs::File, u64)>,
+    sealed: Option<sealed::ChunkReader>,
+    ring: Arc<KeyRing>,
 }
 
 /// A data file being written. Dropping it without [`DataWriter::commit`] leaves a temp
@@ -263,14 +332,34 @@ pub struct DataWriter {
     tmp: PathBuf,
     final_path: PathBuf,
     file: Option<std::fs::File>,
+    /// Encrypted bytes waiting for a write to the file.
     buf: Vec<u8>,
+    key: sealed::FileKey,
+    /// Plaintext of the chunk being filled; it is sealed once more data follows it (only
+    /// at commit is it known which chunk is last).
+    pending: Vec<u8>,
+    /// Index of the chunk `pending` becomes.
+    chunk: u64,
     len: u64,
 }
 
 impl DataWriter {
-    pub async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
-        self.len += data.len() as u64;
-        self.buf.extend_from_slice(data);
+    pub async fn write(&mut self, mut data: &[u8]) -> std::io::Result<()> {
+        self.len = self
+            .len
+            .checked_add(data.len() as u64)
+            .ok_or_else(|| io_err("object data too long"))?;
+        while !data.is_empty() {
+            if self.pending.len() == sealed::CHUNK {
+                self.key
+                    .seal_chunk(self.chunk, false, &self.pending, &mut self.buf)?;
+                self.pending.clear();
+                self.chunk += 1;
+            }
+            let take = (sealed::CHUNK - self.pending.len()).min(data.len());
+            self.pending.extend_from_slice(&data[..take]);
+            data = &data[take..];
+        }
         if self.buf.len() >= WRITE_BUFFER {
             self.flush().await?;
         }
@@ -281,7 +370,7 @@ impl DataWriter {
         let Some(mut file) = self.file.take() else {
             return Err(io_err("data writer already failed"));
         };
-        let buf = std::mem::replace(&mut self.buf, Vec::with_capacity(WRITE_BUFFER));
+        let buf = std::mem::take(&mut self.buf);
         let (file, mut buf) = blocking(move || {
             file.write_all(&buf)?;
             Ok((file, buf))
@@ -295,6 +384,9 @@ impl DataWriter {
 
     /// Makes the data durable under its final name and returns its segment.
     pub async fn commit(mut self) -> std::io::Result<Segment> {
+        self.key
+            .seal_chunk(self.chunk, true, &self.pending, &mut self.buf)?;
+        self.pending.clear();
         self.flush().await?;
         let file = self.file.take();
         let (tmp, final_path) = (self.tmp.clone(), self.final_path.clone());
@@ -332,6 +424,10 @@ mod tests {
 
     use super::*;
 
+    fn ring() -> Arc<KeyRing> {
+        Arc::new(KeyRing::generate("k1").unwrap())
+    }
+
     async fn collect(s: impl Stream<Item = std::io::Result<Bytes>>) -> Vec<u8> {
         futures_util::pin_mut!(s);
         let mut out = Vec::new();
@@ -344,7 +440,7 @@ mod tests {
     #[tokio::test]
     async fn write_read_ranges_across_segments() {
         let dir = tempfile::tempdir().unwrap();
-        let store = DataStore::open(dir.path()).unwrap();
+        let store = DataStore::open(dir.path(), ring()).unwrap();
         let mut w = store.writer().await.unwrap();
         w.write(b"hello ").await.unwrap();
         let a = w.commit().await.unwrap();
@@ -383,7 +479,7 @@ mod tests {
     #[tokio::test]
     async fn startup_removes_temporary_and_unreferenced_files() {
         let dir = tempfile::tempdir().unwrap();
-        let store = DataStore::open(dir.path()).unwrap();
+        let store = DataStore::open(dir.path(), ring()).unwrap();
         let mut keep = store.writer().await.unwrap();
         keep.write(b"named by a record").await.unwrap();
         let keep = keep.commit().await.unwrap();
@@ -393,7 +489,7 @@ mod tests {
         let mut cut = store.writer().await.unwrap();
         cut.write(b"a write cut short").await.unwrap();
         std::mem::forget(cut); // as if the process died here
-        let store = DataStore::open(dir.path()).unwrap();
+        let store = DataStore::open(dir.path(), ring()).unwrap();
         let referenced: std::collections::HashSet<_> = [keep.id.clone()].into_iter().collect();
         // Files newer than the cut-off may belong to another node's write in flight.
         let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);

@@ -52,6 +52,7 @@ pub enum Op {
     PutBucketRequestPayment,
     PutBucketAccelerate,
     PutBucketLogging,
+    PutBucketEncryption,
     PutBucketNotification,
     DeleteBucketWebsite,
     DeleteBucketReplication,
@@ -402,6 +403,7 @@ pub fn operation(
             "PUT" if sub("requestPayment") => Op::PutBucketRequestPayment,
             "PUT" if sub("accelerate") => Op::PutBucketAccelerate,
             "PUT" if sub("logging") => Op::PutBucketLogging,
+            "PUT" if sub("encryption") => Op::PutBucketEncryption,
             "PUT" if sub("notification") => Op::PutBucketNotification,
             "PUT" if q.is_empty() => Op::CreateBucket,
             "PUT" => {
@@ -624,13 +626,8 @@ mod tests {
         );
         assert_eq!(bop("DELETE", "website").unwrap(), Op::DeleteBucketWebsite);
         assert_eq!(bop("PUT", "logging").unwrap(), Op::PutBucketLogging);
-        for q in [
-            "object-lock",
-            "encryption",
-            "replication",
-            "website",
-            "metadataTable",
-        ] {
+        assert_eq!(bop("PUT", "encryption").unwrap(), Op::PutBucketEncryption);
+        for q in ["object-lock", "replication", "website", "metadataTable"] {
             assert_eq!(bop("PUT", q).unwrap_err().status, 501, "PUT ?{q}");
         }
         assert_eq!(bop("GET", "metadataTable").unwrap_err().status, 501);

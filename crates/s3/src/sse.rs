@@ -62,6 +62,15 @@ pub fn check_request<'a>(header: impl Fn(&str) -> Option<&'a str>, secure: bool)
     Ok(())
 }
 
+/// Every object is stored encrypted with a server-managed key (SSE-S3, AWS's default for
+/// every new object): responses that write or read object data say so, as AWS does.
+pub fn response_header(r: &mut crate::Response) {
+    r.headers_mut().insert(
+        "x-amz-server-side-encryption",
+        http::HeaderValue::from_static("AES256"),
+    );
+}
+
 /// Reads (GetObject, HeadObject) naming a customer-provided key: no object here was
 /// written with one, so AWS's answer for an object without SSE-C applies (over plain HTTP,
 /// the secure-connection refusal comes first, as on AWS).

@@ -172,7 +172,10 @@ pub async fn open_s3(
 ) -> Result<Arc<hourglass_s3::S3Service>, BootstrapError> {
     let meta = Arc::clone(identity.store());
     let objects = config.data_dir.join("objects");
-    let data = hourglass_s3::data::DataStore::open(&objects).map_err(|source| {
+    let ring = identity
+        .server_key_ring()
+        .ok_or_else(|| BootstrapError::KeyRing("no server key ring".into()))?;
+    let data = hourglass_s3::data::DataStore::open(&objects, ring).map_err(|source| {
         BootstrapError::DataDir {
             path: objects.display().to_string(),
             source,

@@ -415,6 +415,7 @@ pub(crate) async fn dispatch(
         Op::PutBucketRequestPayment
         | Op::PutBucketAccelerate
         | Op::PutBucketLogging
+        | Op::PutBucketEncryption
         | Op::PutBucketNotification => unconfigured::put_default(&mut ctx).await,
         Op::GetObjectRetention
         | Op::PutObjectRetention

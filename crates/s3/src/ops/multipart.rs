@@ -55,6 +55,7 @@ pub async fn create(ctx: &Ctx<'_>) -> S3Result<Response> {
         .elem("Key", &upload.key)
         .elem("UploadId", &upload.upload_id);
     let mut r = xml_ok(w.finish("InitiateMultipartUploadResult"));
+    crate::sse::response_header(&mut r);
     if let Some((alg, ty)) = declared {
         set_header(&mut r, "x-amz-checksum-algorithm", alg.name());
         set_header(&mut r, "x-amz-checksum-type", ty.name());
@@ -195,6 +196,7 @@ pub async fn upload_part(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     store_part(ctx, part).await?;
     let mut r = no_content(200);
     set_header(&mut r, "etag", &etag);
+    crate::sse::response_header(&mut r);
     if let Some(c) = &got.checksum {
         set_header(
             &mut r,
@@ -261,6 +263,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     w.elem("LastModified", &iso_date(modified))
         .elem("ETag", &etag);
     let mut r = xml_ok(w.finish("CopyPartResult"));
+    crate::sse::response_header(&mut r);
     if let Some(v) = src_version {
         super::set_header(&mut r, "x-amz-copy-source-version-id", &v);
     }
@@ -419,6 +422,7 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         w.elem("ChecksumType", ChecksumType::of(c).name());
     }
     let mut r = xml_ok(w.finish("CompleteMultipartUploadResult"));
+    crate::sse::response_header(&mut r);
     super::versions::version_header(&mut r, written.version_id.as_deref());
     Ok(r)
 }

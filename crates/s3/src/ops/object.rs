@@ -167,6 +167,7 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let mut r = no_content(200);
     set_header(&mut r, "etag", &obj.etag);
     versions::version_header(&mut r, written.version_id.as_deref());
+    crate::sse::response_header(&mut r);
     if let Some(c) = &obj.checksum {
         checksum_headers(&mut r, c);
     }
@@ -332,7 +333,17 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             .data
             .read_range(&o.segments, start, end)
             .map_err(S3Error::internal)?;
-        use futures_util::TryStreamExt;
+        use futures_util::{StreamExt, TryStreamExt};
+        // The first piece is read before the status goes out: a missing, damaged or
+        // tampered file then answers 500 InternalError instead of a truncated 200 (a later
+        // piece failing cuts the body short; wrong bytes are never sent).
+        let mut stream = Box::pin(stream);
+        let first = match stream.next().await {
+            Some(Ok(b)) => b,
+            Some(Err(e)) => return Err(S3Error::internal(format!("reading object data: {e}"))),
+            None => bytes::Bytes::new(),
+        };
+        let stream = futures_util::stream::once(async move { Ok(first) }).chain(stream);
         StreamBody::new(stream.map_ok(hyper::body::Frame::data)).boxed_unsync()
     };
     let mut r = http::Response::new(body);
@@ -378,6 +389,7 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 fn object_headers(ctx: &Ctx<'_>, r: &mut Response, o: &Object) {
     set_header(r, "etag", &o.etag);
+    crate::sse::response_header(r);
     set_header(r, "last-modified", &http_date(o.modified));
     let h = &o.headers;
     let pairs = [
@@ -698,6 +710,7 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         w.elem("ChecksumType", ChecksumType::of(c).name());
     }
     let mut r = xml_ok(w.finish("CopyObjectResult"));
+    crate::sse::response_header(&mut r);
     versions::version_header(&mut r, written.version_id.as_deref());
     if let Some(v) = src_version {
         set_header(&mut r, "x-amz-copy-source-version-id", &v);

@@ -442,5 +442,6 @@ fn respond(
     }
     set_header(&mut r, "etag", &obj.etag);
     versions::version_header(&mut r, version);
+    crate::sse::response_header(&mut r);
     Ok(r)
 }

@@ -1,7 +1,7 @@
 //! Bucket sub-resources Hourglass has no feature behind, answered as AWS answers a bucket
 //! where they were never configured (what Terraform and SDK clean-up code read), never as
-//! a bare 501: website, replication, object lock and encryption are "not found" errors;
-//! logging, notifications, transfer acceleration and request payment are empty or default
+//! a bare 501: website, replication and object lock are "not found" errors; encryption is
+//! the default SSE-S3 rule (every object is encrypted at rest); logging, notifications, transfer acceleration and request payment are empty or default
 //! documents; analytics, metrics, inventory and Intelligent-Tiering configurations list
 //! none and name none; deleting what was never configured succeeds. Objects have no
 //! Object Lock (retention and legal hold are refused as on a bucket created without it)
@@ -35,10 +35,18 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
             "ObjectLockConfigurationNotFoundError",
             "Object Lock configuration does not exist for this bucket",
         ),
-        Op::GetBucketEncryption => missing(
-            "ServerSideEncryptionConfigurationNotFoundError",
-            "The server side encryption configuration was not found",
-        ),
+        // Every object is encrypted with SSE-S3 (as on AWS since January 2023): every
+        // bucket has the default rule, which DeleteBucketEncryption leaves in place.
+        Op::GetBucketEncryption => {
+            let mut w = Writer::new("ServerSideEncryptionConfiguration");
+            w.open("Rule")
+                .open("ApplyServerSideEncryptionByDefault")
+                .elem("SSEAlgorithm", "AES256")
+                .close("ApplyServerSideEncryptionByDefault")
+                .elem("BucketKeyEnabled", "false")
+                .close("Rule");
+            Ok(xml_ok(w.finish("ServerSideEncryptionConfiguration")))
+        }
         Op::GetBucketLogging => Ok(xml_ok(
             Writer::new("BucketLoggingStatus").finish("BucketLoggingStatus"),
         )),
@@ -134,11 +142,34 @@ pub async fn restore(ctx: &Ctx<'_>) -> S3Result<Response> {
     }
 }
 
-/// PutBucketRequestPayment, PutBucketAccelerateConfiguration, PutBucketLogging and
-/// PutBucketNotificationConfiguration: the state every bucket here is in (bucket owner pays,
-/// acceleration suspended, no logging, no notifications) is accepted — what infrastructure
+/// PutBucketRequestPayment, PutBucketAccelerateConfiguration, PutBucketLogging,
+/// PutBucketEncryption and PutBucketNotificationConfiguration: the state every bucket here
+/// is in (bucket owner pays, acceleration suspended, no logging, SSE-S3 without a bucket
+/// key, no notifications) is accepted — what infrastructure
 /// tools write when declaring the defaults; anything else cannot be honoured and answers
 /// `NotImplemented`, changing nothing.
+/// Whether a ServerSideEncryptionConfiguration asks for what every bucket has: one rule,
+/// SSE-S3 (`AES256`), no KMS key, no bucket key.
+fn encryption_is_default(doc: &crate::xml::Element) -> S3Result<bool> {
+    let rules: Vec<_> = doc.children_named("Rule").collect();
+    let [rule] = rules.as_slice() else {
+        return Err(S3Error::malformed_xml());
+    };
+    let by_default = rule
+        .child("ApplyServerSideEncryptionByDefault")
+        .ok_or_else(S3Error::malformed_xml)?;
+    let algorithm = match by_default.child_text("SSEAlgorithm").map(str::trim) {
+        Some(a @ ("AES256" | "aws:kms" | "aws:kms:dsse")) => a,
+        _ => return Err(S3Error::malformed_xml()),
+    };
+    let bucket_key = match rule.child_text("BucketKeyEnabled").map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(S3Error::malformed_xml()),
+    };
+    Ok(algorithm == "AES256" && by_default.child("KMSMasterKeyID").is_none() && !bucket_key)
+}
+
 pub async fn put_default(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
     let action = crate::authz::action(ctx.op);
@@ -165,6 +196,10 @@ pub async fn put_default(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         ),
         Op::PutBucketLogging => ("BucketLoggingStatus", doc.child("LoggingEnabled").is_none()),
         Op::PutBucketNotification => ("NotificationConfiguration", doc.children.is_empty()),
+        Op::PutBucketEncryption => (
+            "ServerSideEncryptionConfiguration",
+            encryption_is_default(&doc)?,
+        ),
         _ => {
             return Err(S3Error::internal(
                 "unconfigured sub-resource routed wrongly",
