@@ -23,8 +23,10 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def make_cert(cn: str, key, issuer_cn: str | None = None, issuer_key=None, days: int = 90, ca: bool = False):
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+def make_cert(
+    cn: str, key, issuer_cn: str | None = None, issuer_key=None, days: int = 90, ca: bool = False, start_days: int = 0
+):
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=start_days)
     not_after = now + dt.timedelta(days=days)
     builder = (
         x509.CertificateBuilder()
@@ -149,6 +151,12 @@ def test_what_is_refused(server):
     # The chain in the wrong order, or a garbage chain.
     refused("MalformedCertificate", 400, match="^Unable to validate certificate chain", CertificateChain=root + inter)
     refused("MalformedCertificate", 400, match="^Unable to validate certificate chain", CertificateChain="garbage")
+    # Outside its validity period: expired, or not valid yet (a clock running ahead).
+    leaf_key = rsa_key()
+    expired, _ = make_cert("old.example.com", leaf_key, start_days=-30, days=10)
+    refused("MalformedCertificate", 400, MALFORMED, CertificateBody=expired, PrivateKey=key_pem(leaf_key))
+    future, _ = make_cert("new.example.com", leaf_key, start_days=2)
+    refused("MalformedCertificate", 400, MALFORMED, CertificateBody=future, PrivateKey=key_pem(leaf_key))
     # Names and paths.
     refused("ValidationError", 400, ServerCertificateName="has space")
     refused("ValidationError", 400, ServerCertificateName="x" * 129)

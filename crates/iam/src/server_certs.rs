@@ -243,7 +243,10 @@ fn private_key_public_bits(pem: &str) -> IamResult<Vec<u8>> {
 }
 
 /// Validates the upload and returns the certificate's notAfter.
-fn check_upload(input: &UploadServerCertificate) -> IamResult<DateTime<Utc>> {
+/// A certificate outside its validity period (expired, or not valid yet, e.g. made on a host
+/// whose clock runs ahead) fails X.509 validation: AWS answers MalformedCertificate, with its
+/// generic parse message.
+fn check_upload(input: &UploadServerCertificate, now: DateTime<Utc>) -> IamResult<DateTime<Utc>> {
     let der = pem_certificate_der(&input.body)?;
     let cert = parse_certificate(&der)?;
     let cert_key = cert
@@ -258,14 +261,18 @@ fn check_upload(input: &UploadServerCertificate) -> IamResult<DateTime<Utc>> {
     if let Some(chain) = &input.chain {
         check_chain(&cert, chain)?;
     }
-    let secs = cert
-        .tbs_certificate
-        .validity
-        .not_after
-        .to_unix_duration()
-        .as_secs();
-    DateTime::<Utc>::from_timestamp(i64::try_from(secs).unwrap_or(i64::MAX), 0)
-        .ok_or_else(|| IamError::MalformedCertificate(MALFORMED_CERT.into()))
+    let validity = &cert.tbs_certificate.validity;
+    let at = |t: &x509_cert::time::Time| {
+        let secs = t.to_unix_duration().as_secs();
+        DateTime::<Utc>::from_timestamp(i64::try_from(secs).unwrap_or(i64::MAX), 0)
+            .ok_or_else(|| IamError::MalformedCertificate(MALFORMED_CERT.into()))
+    };
+    let not_before = at(&validity.not_before)?;
+    let not_after = at(&validity.not_after)?;
+    if now < not_before || now > not_after {
+        return Err(IamError::MalformedCertificate(MALFORMED_CERT.into()));
+    }
+    Ok(not_after)
 }
 
 fn to_tags(tags: &[(String, String)]) -> Vec<Tag> {
@@ -308,7 +315,7 @@ impl Identity {
             )
             .await?;
         }
-        let expiration = check_upload(&input)?;
+        let expiration = check_upload(&input, self.clock.now())?;
         let certificate = ServerCertificate {
             account_id: self.account_id.clone(),
             certificate_id: new_id(IdKind::ServerCertificate),
