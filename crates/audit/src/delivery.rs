@@ -29,10 +29,16 @@ const CHUNK: u32 = 10_000;
 pub type PutFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
 /// Where log files go: a directory, or a bucket on the server (the server crate's, through
-/// the S3 storage layer). Each destination keeps its own cursor, so both may be configured.
+/// the S3 storage layer: the operator's `delivery_bucket` and every logging trail). Each
+/// destination keeps its own cursor, so any number may be configured.
 pub trait Destination: Send + Sync {
     /// The store setting holding this destination's position.
-    fn cursor_setting(&self) -> &'static str;
+    fn cursor_setting(&self) -> String;
+    /// Whether the event goes into this destination's files (a trail takes its account's
+    /// events that its event selectors select); events not taken are skipped for good.
+    fn accepts(&self, _row: &AuditEventRow) -> bool {
+        true
+    }
     /// Writes one file, whole or not at all, at `key` (`AWSLogs/…/….json.gz`).
     fn put<'a>(&'a self, key: &'a str, gz: Vec<u8>) -> PutFuture<'a>;
 }
@@ -42,8 +48,8 @@ pub trait Destination: Send + Sync {
 pub struct Directory(pub PathBuf);
 
 impl Destination for Directory {
-    fn cursor_setting(&self) -> &'static str {
-        CURSOR_SETTING
+    fn cursor_setting(&self) -> String {
+        CURSOR_SETTING.to_owned()
     }
 
     fn put<'a>(&'a self, key: &'a str, gz: Vec<u8>) -> PutFuture<'a> {
@@ -69,7 +75,9 @@ fn write_file(dir: &Path, key: &str, gz: &[u8]) -> Result<(), String> {
     write().map_err(|e| format!("{}: {e}", tmp.display()))
 }
 
-fn cursor_text(c: &(i64, String)) -> String {
+/// The setting value of a position: a destination created at `ms` starts there (events
+/// before it are not its own).
+pub fn cursor_text(c: &(i64, String)) -> String {
     format!("{}/{}", c.0, c.1)
 }
 
@@ -86,7 +94,7 @@ pub async fn deliver_once(
 ) -> Result<usize, String> {
     let until = now_ms.saturating_sub(i64::try_from(SETTLE.as_millis()).unwrap_or(i64::MAX));
     let mut cursor = store
-        .get_setting(dest.cursor_setting())
+        .get_setting(&dest.cursor_setting())
         .await
         .map_err(|e| e.to_string())?
         .and_then(|s| parse_cursor(&s));
@@ -98,9 +106,14 @@ pub async fn deliver_once(
             .map_err(|e| e.to_string())?;
         let Some(last) = rows.last() else { break };
         let next = (last.event_time_ms, last.event_id.clone());
-        files += write_files(dest, &rows, now_ms).await?;
+        let taken: Vec<AuditEventRow> = rows
+            .iter()
+            .filter(|r| dest.accepts(r))
+            .cloned()
+            .collect();
+        files += write_files(dest, &taken, now_ms).await?;
         store
-            .put_setting(dest.cursor_setting(), &cursor_text(&next))
+            .put_setting(&dest.cursor_setting(), &cursor_text(&next))
             .await
             .map_err(|e| e.to_string())?;
         cursor = Some(next);

@@ -8,6 +8,19 @@ use crate::S3Service;
 use crate::meta::{Object, ObjectHeaders};
 
 impl S3Service {
+    /// The owner account and bucket policy of `bucket`, or `None` when it does not exist
+    /// (CloudTrail's CreateTrail checks a trail's bucket with it).
+    pub async fn bucket_owner_and_policy(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<(String, Option<String>)>, String> {
+        Ok(self
+            .bucket(bucket)
+            .await
+            .map_err(|e| format!("bucket {bucket}: {e}"))?
+            .map(|b| (b.owner, b.policy)))
+    }
+
     /// Puts `body` at `bucket`/`key` as the bucket's owner would, when `bucket` exists and
     /// is owned by `owner_account`. The error says why not, for the operator's log.
     pub async fn put_internal(

@@ -135,8 +135,8 @@ pub struct BucketDestination {
 }
 
 impl hourglass_audit::delivery::Destination for BucketDestination {
-    fn cursor_setting(&self) -> &'static str {
-        "audit.delivery.bucket.cursor"
+    fn cursor_setting(&self) -> String {
+        "audit.delivery.bucket.cursor".to_owned()
     }
 
     fn put<'a>(&'a self, key: &'a str, gz: Vec<u8>) -> hourglass_audit::delivery::PutFuture<'a> {

@@ -101,6 +101,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     // Before the first answer: a key past its maximum age is never served once more.
     key_age::start(&state).await;
     audit::start_bucket_delivery(&state);
+    api::cloudtrail::trail_delivery::start(&state);
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "hourglass listening on {scheme}://{addr}");

@@ -24,6 +24,7 @@ pub mod s3;
 pub mod secrets;
 pub mod server_certs;
 mod sqlite;
+pub mod trails;
 mod store;
 
 pub use audit::{AuditAttribute, AuditEventRow, AuditQuery, CredentialReport};
@@ -35,6 +36,7 @@ pub use model::*;
 pub use postgres::PostgresConfig;
 pub use records::*;
 pub use server_certs::{ServerCertificate, ServerCertificateChange};
+pub use trails::TrailRow;
 /// Marker/MaxItems paging keys, for listings merged with data outside the store (the AWS
 /// managed policy catalogue).
 pub use sql::paging::{decode_marker as decode_page_marker, encode_marker as encode_page_marker};

@@ -183,7 +183,7 @@ async fn adopts_v0_1_s3_tables() {
         "SET search_path TO \"{}\";
          DROP TABLE IF EXISTS oidc_providers; DROP TABLE IF EXISTS saml_providers;
          DROP TABLE IF EXISTS instance_profiles, account_aliases, password_policies, mfa_devices,
-             login_profiles, user_credentials, server_certificates CASCADE;
+             login_profiles, user_credentials, server_certificates, cloudtrail_trails CASCADE;
          DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);
          DROP TABLE s3_versions, s3_bucket_config, s3_account_config;
          ALTER TABLE s3_buckets DROP COLUMN versioning;

@@ -132,7 +132,7 @@ async fn v0_1_data_dir(h: &SqliteHarness) -> (PathBuf, PathBuf) {
          DROP TABLE IF EXISTS instance_profiles; DROP TABLE IF EXISTS account_aliases;
          DROP TABLE IF EXISTS password_policies; DROP TABLE IF EXISTS mfa_devices;
          DROP TABLE IF EXISTS login_profiles; DROP TABLE IF EXISTS user_credentials;
-         DROP TABLE IF EXISTS server_certificates;
+         DROP TABLE IF EXISTS server_certificates; DROP TABLE IF EXISTS cloudtrail_trails;
          DROP TABLE s3_versions; DROP TABLE s3_bucket_config; DROP TABLE s3_account_config;
          DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);",
     )

@@ -35,6 +35,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (8, V8_SECRETS),
     (12, V12_SAML),
     (13, V13_SERVER_CERTIFICATES),
+    (14, V14_CLOUDTRAIL_TRAILS),
 ];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
@@ -548,4 +549,16 @@ CREATE INDEX saml_providers_account ON saml_providers (account_id, arn);
 const V13_SERVER_CERTIFICATES: &str = r#"
 ALTER TABLE server_certificates ADD COLUMN private_key_sealed TEXT NOT NULL DEFAULT '';
 ALTER TABLE server_certificates ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+"#;
+
+/// CloudTrail trails (issue 15): the configuration, logging state, selectors and tags are
+/// one JSON document of the CloudTrail front; delivery positions are settings.
+const V14_CLOUDTRAIL_TRAILS: &str = r#"
+CREATE TABLE IF NOT EXISTS cloudtrail_trails (
+    account_id {text} NOT NULL,
+    name       {text} NOT NULL,
+    arn        TEXT NOT NULL,
+    document   TEXT NOT NULL,
+    PRIMARY KEY (account_id, name)
+);
 "#;

@@ -78,6 +78,7 @@ mod organizations;
 mod s3;
 mod secrets;
 mod server_certs;
+mod trails;
 mod user_credentials;
 
 /// IAM accounts, users, keys, roles, groups and policies, and S3 buckets, objects and

@@ -23,6 +23,7 @@ pub mod s3;
 pub mod s3_versions;
 pub mod secrets;
 pub mod server_certs;
+pub mod trails;
 pub mod users;
 
 use std::sync::Arc;
@@ -84,6 +85,7 @@ macro_rules! conformance_suite {
             mfa: [lifecycle_and_replay_guard, seed_encrypted_at_rest],
             login_profiles: [lifecycle_and_history],
             server_certs: [lifecycle_and_quota],
+            trails: [lifecycle],
             concurrency: [
                 access_keys_quota_holds,
                 policy_versions_quota_holds,
