@@ -106,11 +106,7 @@ pub async fn deliver_once(
             .map_err(|e| e.to_string())?;
         let Some(last) = rows.last() else { break };
         let next = (last.event_time_ms, last.event_id.clone());
-        let taken: Vec<AuditEventRow> = rows
-            .iter()
-            .filter(|r| dest.accepts(r))
-            .cloned()
-            .collect();
+        let taken: Vec<AuditEventRow> = rows.iter().filter(|r| dest.accepts(r)).cloned().collect();
         files += write_files(dest, &taken, now_ms).await?;
         store
             .put_setting(&dest.cursor_setting(), &cursor_text(&next))

@@ -24,8 +24,8 @@ pub mod s3;
 pub mod secrets;
 pub mod server_certs;
 mod sqlite;
-pub mod trails;
 mod store;
+pub mod trails;
 
 pub use audit::{AuditAttribute, AuditEventRow, AuditQuery, CredentialReport};
 pub use error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
@@ -36,12 +36,12 @@ pub use model::*;
 pub use postgres::PostgresConfig;
 pub use records::*;
 pub use server_certs::{ServerCertificate, ServerCertificateChange};
-pub use trails::TrailRow;
 /// Marker/MaxItems paging keys, for listings merged with data outside the store (the AWS
 /// managed policy catalogue).
 pub use sql::paging::{decode_marker as decode_page_marker, encode_marker as encode_page_marker};
 pub use sqlite::SqliteConfig;
 pub use store::{Store, StoreObserver};
+pub use trails::TrailRow;
 
 /// The schema version this build migrates databases to.
 pub fn latest_schema_version() -> i64 {
