@@ -77,8 +77,7 @@ impl Selector {
             return false;
         }
         if row.management {
-            return self.include_management
-                && !self.exclude_sources.iter().any(|s| *s == row.event_source);
+            return self.include_management && !self.exclude_sources.contains(&row.event_source);
         }
         // Data events: S3 object-level calls whose object ARN a value names.
         let arns: Vec<&str> = record["resources"]

@@ -408,7 +408,7 @@ pub async fn describe_trails(ctx: &JsonCtx<'_>) -> JsonResult {
     let list: Vec<Value> = account_trails(ctx)
         .await?
         .iter()
-        .filter(|t| visible(*t))
+        .filter(|t| visible(t))
         .filter(|t| match &names {
             None => true,
             Some(n) if n.is_empty() => true,
