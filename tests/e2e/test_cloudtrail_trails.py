@@ -200,7 +200,7 @@ def test_errors(server_factory, tmp_path):
         hg.expect_error(ct.create_trail, Name=bad, S3BucketName="good", code="InvalidTrailNameException", status=400)
     hg.expect_error(
         ct.create_trail,
-        Name="t1",
+        Name="trail1",
         S3BucketName="missing-bucket",
         code="S3BucketDoesNotExistException",
         status=400,
@@ -208,7 +208,7 @@ def test_errors(server_factory, tmp_path):
     )
     hg.expect_error(
         ct.create_trail,
-        Name="t1",
+        Name="trail1",
         S3BucketName="no-policy",
         code="InsufficientS3BucketPolicyException",
         status=400,
@@ -217,32 +217,32 @@ def test_errors(server_factory, tmp_path):
     # The policy allows AWSLogs/ at the root, not under another prefix.
     hg.expect_error(
         ct.create_trail,
-        Name="t1",
+        Name="trail1",
         S3BucketName="good",
         S3KeyPrefix="elsewhere",
         code="InsufficientS3BucketPolicyException",
         status=400,
     )
     hg.expect_error(
-        ct.create_trail, Name="t1", S3BucketName="good", KmsKeyId="alias/k", code="UnsupportedOperationException", status=400
+        ct.create_trail, Name="trail1", S3BucketName="good", KmsKeyId="alias/k", code="UnsupportedOperationException", status=400
     )
     hg.expect_error(
         ct.create_trail,
-        Name="t1",
+        Name="trail1",
         S3BucketName="good",
         IsMultiRegionTrail=True,
         IncludeGlobalServiceEvents=False,
         code="InvalidParameterCombinationException",
         status=400,
     )
-    ct.create_trail(Name="t1", S3BucketName="good")
+    ct.create_trail(Name="trail1", S3BucketName="good")
     hg.expect_error(
         ct.create_trail,
-        Name="t1",
+        Name="trail1",
         S3BucketName="good",
         code="TrailAlreadyExistsException",
         status=400,
-        message=f"Trail t1 already exists for customer: {ACCT}",
+        message=f"Trail trail1 already exists for customer: {ACCT}",
     )
     unknown = f"arn:aws:cloudtrail:{REGION}:{ACCT}:trail/nope"
     for call in (ct.get_trail, ct.delete_trail, ct.start_logging, ct.stop_logging, ct.get_trail_status):
@@ -256,16 +256,16 @@ def test_errors(server_factory, tmp_path):
     # A user without cloudtrail permissions is denied.
     _, creds, _ = hg.create_user_with_key(srv.iam())
     other = hg.client("cloudtrail", srv.endpoint, creds)
-    hg.expect_error(other.create_trail, Name="t2", S3BucketName="good", code="AccessDeniedException", status=400)
-    assert [t["Name"] for t in ct.list_trails()["Trails"]] == ["t1"]
+    hg.expect_error(other.create_trail, Name="trail2", S3BucketName="good", code="AccessDeniedException", status=400)
+    assert [t["Name"] for t in ct.list_trails()["Trails"]] == ["trail1"]
 
 
 def test_describe_update_tags_delete_and_the_cli(server_factory, tmp_path):
     srv, s3, ct = start(server_factory, tmp_path)
-    bucket_with_policy(s3, "b1")
-    bucket_with_policy(s3, "b2", "p")
-    ct.create_trail(Name="alpha", S3BucketName="b1", TagsList=[{"Key": "team", "Value": "sec"}])
-    cli = srv.cli(["cloudtrail", "create-trail", "--name", "beta", "--s3-bucket-name", "b1", "--is-multi-region-trail"]).ok()
+    bucket_with_policy(s3, "bkt-one")
+    bucket_with_policy(s3, "bkt-two", "p")
+    ct.create_trail(Name="alpha", S3BucketName="bkt-one", TagsList=[{"Key": "team", "Value": "sec"}])
+    cli = srv.cli(["cloudtrail", "create-trail", "--name", "beta", "--s3-bucket-name", "bkt-one", "--is-multi-region-trail"]).ok()
     assert cli["IsMultiRegionTrail"] is True
     arn_a = f"arn:aws:cloudtrail:{REGION}:{ACCT}:trail/alpha"
     arn_b = f"arn:aws:cloudtrail:{REGION}:{ACCT}:trail/beta"
@@ -288,7 +288,7 @@ def test_describe_update_tags_delete_and_the_cli(server_factory, tmp_path):
     got = ct.get_trail(Name=arn_a)["Trail"]
     assert got == {
         "Name": "alpha",
-        "S3BucketName": "b1",
+        "S3BucketName": "bkt-one",
         "IncludeGlobalServiceEvents": True,
         "IsMultiRegionTrail": False,
         "HomeRegion": REGION,
@@ -298,9 +298,9 @@ def test_describe_update_tags_delete_and_the_cli(server_factory, tmp_path):
         "HasInsightSelectors": False,
         "IsOrganizationTrail": False,
     }
-    hg.expect_error(ct.update_trail, Name="alpha", S3BucketName="b2", code="InsufficientS3BucketPolicyException", status=400)
-    up = ct.update_trail(Name="alpha", S3BucketName="b2", S3KeyPrefix="p")
-    assert (up["S3BucketName"], up["S3KeyPrefix"]) == ("b2", "p")
+    hg.expect_error(ct.update_trail, Name="alpha", S3BucketName="bkt-two", code="InsufficientS3BucketPolicyException", status=400)
+    up = ct.update_trail(Name="alpha", S3BucketName="bkt-two", S3KeyPrefix="p")
+    assert (up["S3BucketName"], up["S3KeyPrefix"]) == ("bkt-two", "p")
     assert ct.get_trail(Name="alpha")["Trail"]["S3KeyPrefix"] == "p"
 
     ct.add_tags(ResourceId=arn_a, TagsList=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "ops"}])
@@ -334,7 +334,7 @@ def test_describe_update_tags_delete_and_the_cli(server_factory, tmp_path):
     srv.iam().create_user(UserName="after-restart")
     wait_for(
         s3,
-        "b2",
+        "bkt-two",
         "p/AWSLogs/",
         lambda rs: any((r.get("requestParameters") or {}).get("userName") == "after-restart" for r in rs),
         srv,

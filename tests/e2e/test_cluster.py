@@ -60,6 +60,7 @@ def cluster(server_factory):
     """cluster(db_url=DB_URL) -> (a, b): two started nodes on one fresh schema, sharing the
     server key ring (sessions sealed by one open on the other)."""
     schemas: list[str] = []
+    nodes: list = []
 
     def make(url_b: str | None = None):
         schema = f"hg_e2e_cl_{uuid.uuid4().hex[:12]}"
@@ -72,10 +73,16 @@ def cluster(server_factory):
                 "--server-key-file", str(a.data_dir / "server-keys"),
             ]
         ).start()
+        nodes.extend((a, b))
         return a, b
 
     yield make
-    hg.drop_pg_schemas(*schemas)
+    # The nodes go first: a node's open transaction would hold the locks DROP SCHEMA waits for.
+    try:
+        for node in nodes:
+            node.close()
+    finally:
+        hg.drop_pg_schemas(*schemas)
 
 
 def user_with_policy(iam, *statements):
