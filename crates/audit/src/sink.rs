@@ -43,6 +43,10 @@ pub struct AuditConfig {
     pub queue_capacity: usize,
     /// Most events committed in one transaction.
     pub batch_max: usize,
+    /// How long the writer gathers events after the first one of a batch before it commits
+    /// (a flush commits at once). Fewer, larger commits write each hot index page once per
+    /// batch instead of once per event.
+    pub commit_interval: Duration,
     pub when_full: WhenFull,
     /// Days events are kept; 0 keeps them forever.
     pub retention_days: u32,
@@ -89,6 +93,7 @@ impl Default for AuditConfig {
             enabled: true,
             queue_capacity: 10_000,
             batch_max: 512,
+            commit_interval: Duration::from_millis(10),
             when_full: WhenFull::Block,
             retention_days: 90,
             lookup_data_events: true,
@@ -141,6 +146,7 @@ pub struct Writer {
     rx: mpsc::Receiver<Msg>,
     store: Arc<Store>,
     batch_max: usize,
+    commit_interval: Duration,
 }
 
 impl AuditSink {
@@ -162,6 +168,7 @@ impl AuditSink {
             rx,
             store,
             batch_max: config.batch_max.max(1),
+            commit_interval: config.commit_interval,
         };
         (sink, Some(writer))
     }
@@ -277,12 +284,32 @@ impl AuditSink {
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 impl Writer {
-    /// Commits batches until every sender is gone.
+    /// Commits batches until every sender is gone. A batch closes when it holds
+    /// `batch_max` events, when `commit_interval` has passed since its first message, when
+    /// a flush asks for it, or when the queue closes.
     pub async fn run(mut self) {
         let mut batch: Vec<AuditEventRow> = Vec::new();
         let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
         while let Some(first) = self.rx.recv().await {
             take(first, &mut batch, &mut waiters);
+            let deadline = tokio::time::Instant::now() + self.commit_interval;
+            while batch.len() < self.batch_max && waiters.is_empty() {
+                let next = match self.rx.try_recv() {
+                    Ok(m) => Some(m),
+                    Err(mpsc::error::TryRecvError::Disconnected) => None,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                            Ok(m) => m,
+                            Err(_) => break,
+                        }
+                    }
+                };
+                match next {
+                    Some(m) => take(m, &mut batch, &mut waiters),
+                    None => break,
+                }
+            }
+            // A flush commits at once, with whatever else is already queued.
             while batch.len() < self.batch_max {
                 match self.rx.try_recv() {
                     Ok(m) => take(m, &mut batch, &mut waiters),

@@ -17,6 +17,8 @@ pub struct AuditFile {
     pub enabled: Option<bool>,
     pub queue_capacity: Option<usize>,
     pub batch_max: Option<usize>,
+    /// Milliseconds the writer gathers events into one commit.
+    pub commit_interval_ms: Option<u64>,
     /// `block` (default) or `shed`.
     pub when_full: Option<String>,
     pub retention_days: Option<u32>,
@@ -40,6 +42,7 @@ impl AuditFile {
             enabled: self.enabled.or(lower.enabled),
             queue_capacity: self.queue_capacity.or(lower.queue_capacity),
             batch_max: self.batch_max.or(lower.batch_max),
+            commit_interval_ms: self.commit_interval_ms.or(lower.commit_interval_ms),
             when_full: self.when_full.or(lower.when_full),
             retention_days: self.retention_days.or(lower.retention_days),
             lookup_data_events: self.lookup_data_events.or(lower.lookup_data_events),
@@ -73,6 +76,15 @@ impl AuditFile {
             return Err(ConfigError::Invalid {
                 field: "audit.batch-max",
                 message: format!("{batch_max} is outside 1..=10000"),
+            });
+        }
+        let commit_interval_ms = self
+            .commit_interval_ms
+            .unwrap_or(u64::try_from(d.commit_interval.as_millis()).unwrap_or(u64::MAX));
+        if commit_interval_ms > 1_000 {
+            return Err(ConfigError::Invalid {
+                field: "audit.commit-interval-ms",
+                message: format!("{commit_interval_ms} is outside 0..=1000 milliseconds"),
             });
         }
         let interval = self
@@ -117,6 +129,7 @@ impl AuditFile {
             enabled: self.enabled.unwrap_or(d.enabled),
             queue_capacity,
             batch_max,
+            commit_interval: std::time::Duration::from_millis(commit_interval_ms),
             when_full,
             retention_days: self.retention_days.unwrap_or(d.retention_days),
             lookup_data_events: self.lookup_data_events.unwrap_or(d.lookup_data_events),

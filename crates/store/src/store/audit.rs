@@ -9,9 +9,13 @@ use crate::sql::{Backend, audit, tx_fn};
 impl Store {
     /// Appends a batch of events in one transaction (one commit for the whole batch). An
     /// event id already stored is skipped, so a retried batch does not duplicate events.
+    /// Untracked: no cache depends on the log, and bumping the change counter here would
+    /// throw away every node's authorization snapshot once per batch.
     pub async fn append_audit_events(&self, events: Vec<AuditEventRow>) -> Result<()> {
         let events = std::sync::Arc::new(events);
-        run!(self.write, [events], |tx| audit::append(tx, &events))
+        run!(self.write_untracked, [events], |tx| audit::append(
+            tx, &events
+        ))
     }
 
     /// One page of LookupEvents, newest first.
@@ -51,7 +55,7 @@ impl Store {
 
     /// Deletes events older than `before_ms`; returns how many went.
     pub async fn purge_audit_events(&self, before_ms: i64) -> Result<u64> {
-        run!(self.write, [], |tx| audit::purge(tx, before_ms))
+        run!(self.write_untracked, [], |tx| audit::purge(tx, before_ms))
     }
 
     /// Marks every session descending from `access_key_id` and issued before `at_ms` as

@@ -65,6 +65,8 @@ pub async fn respond_to_leaked_key(ctx: &JsonCtx<'_>) -> JsonResult {
         .await
         .map_err(not_found)?;
     ctx.authorize(&owner).await?;
+    // The blast radius must include the calls made up to now, still queued or not.
+    ctx.state.audit.flush().await;
     let response = ctx
         .identity
         .respond_to_leaked_key(key)
