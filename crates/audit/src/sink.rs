@@ -447,4 +447,50 @@ mod tests {
         assert_eq!(sink.shed_count(), 0);
         w.abort();
     }
+
+    #[tokio::test]
+    async fn a_batch_waits_for_its_interval_but_a_flush_commits_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = store(&dir).await;
+        // An interval no test would wait out: a flush that waited for it would hang.
+        let cfg = AuditConfig {
+            commit_interval: Duration::from_secs(3600),
+            ..AuditConfig::default()
+        };
+        let (sink, writer) = AuditSink::new(Arc::clone(&st), cfg);
+        let w = tokio::spawn(writer.unwrap().run());
+        for i in 1..=3 {
+            assert_eq!(sink.submit(row(i)).await, Submitted::Queued);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(st.lookup_audit_events(&query(50)).await.unwrap().len(), 0);
+        tokio::time::timeout(Duration::from_secs(30), sink.flush())
+            .await
+            .unwrap();
+        assert_eq!(st.lookup_audit_events(&query(50)).await.unwrap().len(), 3);
+        w.abort();
+    }
+
+    #[tokio::test]
+    async fn without_a_flush_a_batch_commits_when_its_interval_is_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = store(&dir).await;
+        let cfg = AuditConfig {
+            commit_interval: Duration::from_millis(20),
+            ..AuditConfig::default()
+        };
+        let (sink, writer) = AuditSink::new(Arc::clone(&st), cfg);
+        let w = tokio::spawn(writer.unwrap().run());
+        assert_eq!(sink.submit(row(1)).await, Submitted::Queued);
+        let mut seen = 0;
+        for _ in 0..300 {
+            seen = st.lookup_audit_events(&query(50)).await.unwrap().len();
+            if seen == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen, 1);
+        w.abort();
+    }
 }
