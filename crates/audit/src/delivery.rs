@@ -209,11 +209,11 @@ mod tests {
         let out = dir.path().join("logs");
         let dest = Directory(out.clone());
         store
-            .append_audit_events(vec![
+            .append_audit_events(Arc::new(vec![
                 row(1, "111111111111"),
                 row(2, "222222222222"),
                 row(3, "111111111111"),
-            ])
+            ]))
             .await
             .unwrap();
         let now = 1_764_000_000_000 + 60_000;
@@ -246,7 +246,7 @@ mod tests {
         assert_eq!(ids, ["e001", "e003"]);
         // A later event goes into a new file; unsettled ones wait.
         store
-            .append_audit_events(vec![row(70_000, "111111111111")])
+            .append_audit_events(Arc::new(vec![row(70_000, "111111111111")]))
             .await
             .unwrap();
         assert_eq!(deliver_once(&store, &dest, now).await.unwrap(), 0);

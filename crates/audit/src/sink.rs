@@ -329,9 +329,10 @@ impl Writer {
         if batch.is_empty() {
             return;
         }
+        let batch = Arc::new(batch);
         let mut delay = Duration::from_millis(10);
         loop {
-            match self.store.append_audit_events(batch.clone()).await {
+            match self.store.append_audit_events(Arc::clone(&batch)).await {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::error!(error = %e, events = batch.len(), "audit batch not committed; retrying");

@@ -77,9 +77,15 @@ pub async fn lookups(h: &dyn Harness) {
             &[("AWS::IAM::User", "alice")],
         ),
     ];
-    store.append_audit_events(batch.clone()).await.unwrap();
+    store
+        .append_audit_events(std::sync::Arc::new(batch.clone()))
+        .await
+        .unwrap();
     // A retried batch does not duplicate.
-    store.append_audit_events(batch.clone()).await.unwrap();
+    store
+        .append_audit_events(std::sync::Arc::new(batch.clone()))
+        .await
+        .unwrap();
     let all = store.lookup_audit_events(&q(None)).await.unwrap();
     assert_eq!(ids(&all), ["ev-0004", "ev-0003", "ev-0002", "ev-0001"]);
     assert_eq!(all[1], batch[2]);
@@ -216,7 +222,10 @@ pub async fn resource_lookups_page_without_duplicates(h: &dyn Harness) {
     let batch: Vec<AuditEventRow> = (1..=5)
         .map(|i| ev(i, "AssumeRole", "AKIA1", "alice", &three))
         .collect();
-    store.append_audit_events(batch).await.unwrap();
+    store
+        .append_audit_events(std::sync::Arc::new(batch))
+        .await
+        .unwrap();
     let mut page = q(Some((
         AuditAttribute::ResourceType,
         "AWS::STS::AssumedRole",
