@@ -2,14 +2,11 @@
 
 use crate::error::{Quota, ResourceKind, Result, StoreError};
 use crate::federation::{SAML_PROVIDERS_PER_ACCOUNT, SamlChange, SamlProvider, TAGS_PER_PROVIDER};
-use crate::model::Tag;
-use crate::sql::{Row, Tx, accounts};
+use crate::sql::{Row, Tx, accounts, tags};
 
 const COLUMNS: &str = "account_id, arn, name, uuid, metadata, create_date, valid_until, tags";
 
 fn provider_from(row: &Row) -> Result<SamlProvider> {
-    let tags: Vec<(String, String)> = serde_json::from_str(&row.text(7)?)
-        .map_err(|e| StoreError::corrupt(format!("saml_providers.tags: bad JSON: {e}")))?;
     Ok(SamlProvider {
         account_id: row.text(0)?,
         arn: row.text(1)?,
@@ -18,17 +15,8 @@ fn provider_from(row: &Row) -> Result<SamlProvider> {
         metadata: row.text(4)?,
         create_date: row.time(5)?,
         valid_until: row.time(6)?,
-        tags: tags.into_iter().map(|(k, v)| Tag::new(k, v)).collect(),
+        tags: tags::from_json_column(row, 7, "saml_providers.tags")?,
     })
-}
-
-fn tags_json(tags: &[Tag]) -> Result<String> {
-    let pairs: Vec<(&str, &str)> = tags
-        .iter()
-        .map(|t| (t.key.as_str(), t.value.as_str()))
-        .collect();
-    serde_json::to_string(&pairs)
-        .map_err(|e| StoreError::Backend(format!("cannot encode tags: {e}")))
 }
 
 pub(crate) async fn create(tx: &mut dyn Tx, p: &SamlProvider) -> Result<SamlProvider> {
@@ -65,7 +53,7 @@ pub(crate) async fn create(tx: &mut dyn Tx, p: &SamlProvider) -> Result<SamlProv
             &p.metadata,
             p.create_date,
             p.valid_until,
-            tags_json(&tags)?
+            tags::to_json_column(&tags)?
         ],
     )
     .await?;
@@ -146,7 +134,7 @@ pub(crate) async fn update(
             arn,
             &p.metadata,
             p.valid_until,
-            tags_json(&p.tags)?
+            tags::to_json_column(&p.tags)?
         ],
     )
     .await?;

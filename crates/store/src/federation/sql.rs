@@ -5,8 +5,7 @@ use crate::federation::{
     CLIENT_IDS_PER_PROVIDER, OIDC_PROVIDERS_PER_ACCOUNT, OidcChange, OidcProvider,
     TAGS_PER_PROVIDER,
 };
-use crate::model::Tag;
-use crate::sql::{Row, Tx, accounts};
+use crate::sql::{Row, Tx, accounts, tags};
 
 const COLUMNS: &str = "account_id, arn, url, client_ids, thumbprints, create_date, tags";
 
@@ -20,7 +19,6 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
 }
 
 fn provider_from(row: &Row) -> Result<OidcProvider> {
-    let tags: Vec<(String, String)> = json_list(row, 6)?;
     Ok(OidcProvider {
         account_id: row.text(0)?,
         arn: row.text(1)?,
@@ -28,14 +26,8 @@ fn provider_from(row: &Row) -> Result<OidcProvider> {
         client_ids: json_list(row, 3)?,
         thumbprints: json_list(row, 4)?,
         create_date: row.time(5)?,
-        tags: tags.into_iter().map(|(k, v)| Tag::new(k, v)).collect(),
+        tags: tags::from_json_column(row, 6, "oidc_providers.tags")?,
     })
-}
-
-fn tag_pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
-    tags.iter()
-        .map(|t| (t.key.as_str(), t.value.as_str()))
-        .collect()
 }
 
 pub(crate) async fn create(tx: &mut dyn Tx, p: &OidcProvider) -> Result<OidcProvider> {
@@ -71,7 +63,7 @@ pub(crate) async fn create(tx: &mut dyn Tx, p: &OidcProvider) -> Result<OidcProv
             to_json(&p.client_ids)?,
             to_json(&p.thumbprints)?,
             p.create_date,
-            to_json(&tag_pairs(&tags))?
+            tags::to_json_column(&tags)?
         ],
     )
     .await?;
@@ -158,7 +150,7 @@ pub(crate) async fn update(
             arn,
             to_json(&p.client_ids)?,
             to_json(&p.thumbprints)?,
-            to_json(&tag_pairs(&p.tags))?
+            tags::to_json_column(&p.tags)?
         ],
     )
     .await?;

@@ -1,19 +1,16 @@
 //! SQL of the server certificate records.
 
 use crate::error::{Quota, ResourceKind, Result, StoreError};
-use crate::model::Tag;
 use crate::server_certs::{
     SERVER_CERTIFICATES_PER_ACCOUNT, ServerCertificate, ServerCertificateChange,
     TAGS_PER_SERVER_CERTIFICATE,
 };
-use crate::sql::{Row, Tx, accounts};
+use crate::sql::{Row, Tx, accounts, tags};
 
 const COLUMNS: &str =
     "account_id, certificate_id, name, path, arn, body, chain, upload_date, expiration, tags";
 
 fn certificate_from(row: &Row) -> Result<ServerCertificate> {
-    let tags: Vec<(String, String)> = serde_json::from_str(&row.text(9)?)
-        .map_err(|e| StoreError::corrupt(format!("server_certificates.tags: bad JSON: {e}")))?;
     Ok(ServerCertificate {
         account_id: row.text(0)?,
         certificate_id: row.text(1)?,
@@ -24,17 +21,8 @@ fn certificate_from(row: &Row) -> Result<ServerCertificate> {
         chain: row.opt_text(6)?,
         upload_date: row.time(7)?,
         expiration: row.time(8)?,
-        tags: tags.into_iter().map(|(k, v)| Tag::new(k, v)).collect(),
+        tags: tags::from_json_column(row, 9, "server_certificates.tags")?,
     })
-}
-
-fn tags_json(tags: &[Tag]) -> Result<String> {
-    let pairs: Vec<(&str, &str)> = tags
-        .iter()
-        .map(|t| (t.key.as_str(), t.value.as_str()))
-        .collect();
-    serde_json::to_string(&pairs)
-        .map_err(|e| StoreError::Backend(format!("cannot encode tags: {e}")))
 }
 
 /// `NotFound(Account)`; `AlreadyExists(ServerCertificate)` for a name in use (names are
@@ -82,7 +70,7 @@ pub(crate) async fn create(
             c.upload_date,
             c.expiration,
             sealed_key,
-            tags_json(&tags)?
+            tags::to_json_column(&tags)?
         ],
     )
     .await?;
@@ -224,7 +212,7 @@ pub(crate) async fn update(
             c.name.to_lowercase(),
             &c.path,
             &c.arn,
-            tags_json(&c.tags)?
+            tags::to_json_column(&c.tags)?
         ],
     )
     .await?;

@@ -4,7 +4,25 @@ use std::collections::HashMap;
 
 use crate::error::{Quota, Result, StoreError};
 use crate::model::{EntityKind, Quotas, Tag, TagTarget};
-use crate::sql::{Tx, Val, entities, instance_profiles, policies};
+use crate::sql::{Row, Tx, Val, entities, instance_profiles, policies};
+
+/// Tags kept as a JSON column of their record (`[[key, value], …]`), for the records that
+/// carry their tags with them (providers, server certificates).
+pub(crate) fn to_json_column(tags: &[Tag]) -> Result<String> {
+    let pairs: Vec<(&str, &str)> = tags
+        .iter()
+        .map(|t| (t.key.as_str(), t.value.as_str()))
+        .collect();
+    serde_json::to_string(&pairs)
+        .map_err(|e| StoreError::Backend(format!("cannot encode tags: {e}")))
+}
+
+/// Reads the JSON tag column `i` of `row`; `column` names it in the corruption error.
+pub(crate) fn from_json_column(row: &Row, i: usize, column: &str) -> Result<Vec<Tag>> {
+    let pairs: Vec<(String, String)> = serde_json::from_str(&row.text(i)?)
+        .map_err(|e| StoreError::corrupt(format!("{column}: bad JSON: {e}")))?;
+    Ok(pairs.into_iter().map(|(k, v)| Tag::new(k, v)).collect())
+}
 
 /// How a resource's tags behave.
 #[derive(Clone, Copy)]
