@@ -11,7 +11,9 @@ mod session_token;
 mod violations;
 
 pub use assume_role::{AssumeRoleInput, AssumedRoleOutput, packed_policy_percent};
-pub(crate) use assume_role::{packed_policy_fits, validate_input as validate_assume_role_input};
+pub(crate) use assume_role::{
+    packed_policy_fits, push_request_tag_keys, validate_input as validate_assume_role_input,
+};
 pub use federation_token::{FederationTokenInput, FederationTokenOutput};
 pub(crate) use issue::SessionGrant;
 pub use session_token::SessionTokenInput;

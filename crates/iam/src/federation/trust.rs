@@ -3,12 +3,13 @@
 //! for a caller that is an identity provider, not a principal of any account.
 
 use chrono::{DateTime, Utc};
-use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind};
+use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest};
 use hourglass_store::Role;
 
 use crate::Identity;
 use crate::authz::{CallerPolicies, load_keys};
-use crate::error::{IamError, IamResult};
+use crate::error::IamResult;
+use crate::sts::push_request_tag_keys;
 
 /// One federated AssumeRole* request, as its trust evaluation sees it.
 pub(crate) struct FederatedRequest<'a> {
@@ -38,16 +39,7 @@ impl Identity {
         req: &FederatedRequest<'_>,
     ) -> IamResult<()> {
         let role = req.role;
-        let trust = self
-            .policies
-            .get_or_compile(&role.assume_role_policy_document, PolicyKind::Trust)
-            .map_err(|e| {
-                IamError::Internal(format!(
-                    "trust policy of {} does not compile: {e}",
-                    role.arn
-                ))
-            })?;
-        let trust = AttachedPolicy::new(format!("{}/trust-policy", role.arn), trust);
+        let trust = self.trust_policy(role)?;
         let mut keys = provider_keys;
         keys.push((
             "sts:RoleSessionName".to_owned(),
@@ -56,21 +48,7 @@ impl Identity {
         if let Some(si) = req.source_identity {
             keys.push(("sts:SourceIdentity".to_owned(), vec![si.to_owned()]));
         }
-        for (k, v) in req.tags {
-            keys.push((format!("aws:RequestTag/{k}"), vec![v.clone()]));
-        }
-        if !req.tags.is_empty() {
-            keys.push((
-                "aws:TagKeys".to_owned(),
-                req.tags.iter().map(|(k, _)| k.clone()).collect(),
-            ));
-        }
-        if !req.transitive_keys.is_empty() {
-            keys.push((
-                "sts:TransitiveTagKeys".to_owned(),
-                req.transitive_keys.to_vec(),
-            ));
-        }
+        push_request_tag_keys(&mut keys, req.tags, req.transitive_keys);
         for t in &role.tags {
             keys.push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
         }

@@ -6,7 +6,7 @@
 //! `sts:AssumeRole`, exactly as on AWS, so binding a workload to a role never bypasses the
 //! role's own trust decision.
 
-use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest, AttachedPolicy, PolicyKind};
+use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest};
 
 use crate::authz::{CallerPolicies, load_keys};
 use crate::error::{IamError, IamResult};
@@ -45,16 +45,7 @@ impl Identity {
             ))
         };
         let role = self.role_for_arn(role_arn).await?.ok_or_else(denied)?;
-        let trust = self
-            .policies
-            .get_or_compile(&role.assume_role_policy_document, PolicyKind::Trust)
-            .map_err(|e| {
-                IamError::Internal(format!(
-                    "trust policy of {} does not compile: {e}",
-                    role.arn
-                ))
-            })?;
-        let trust = AttachedPolicy::new(format!("{}/trust-policy", role.arn), trust);
+        let trust = self.trust_policy(&role)?;
         let keys = vec![
             (
                 "sts:RoleSessionName".to_owned(),

@@ -233,6 +233,24 @@ impl Identity {
         }
     }
 
+    /// The role's trust policy, compiled (cached by the policy cache) and named for
+    /// decision reasons. Every AssumeRole* path evaluates it through here.
+    pub(crate) fn trust_policy(&self, role: &Role) -> IamResult<AttachedPolicy> {
+        let trust = self
+            .policies
+            .get_or_compile(&role.assume_role_policy_document, PolicyKind::Trust)
+            .map_err(|e| {
+                IamError::Internal(format!(
+                    "trust policy of {} does not compile: {e}",
+                    role.arn
+                ))
+            })?;
+        Ok(AttachedPolicy::new(
+            format!("{}/trust-policy", role.arn),
+            trust,
+        ))
+    }
+
     /// Compiles the session policies passed to AssumeRole (or GetFederationToken).
     pub(crate) async fn passed_session_policies(
         &self,
@@ -329,16 +347,7 @@ impl Identity {
             // AWS does not reveal whether the role exists.
             return Err(not_authorized());
         };
-        let trust = self
-            .policies
-            .get_or_compile(&role.assume_role_policy_document, PolicyKind::Trust)
-            .map_err(|e| {
-                IamError::Internal(format!(
-                    "trust policy of {} does not compile: {e}",
-                    role.arn
-                ))
-            })?;
-        let trust = AttachedPolicy::new(format!("{}/trust-policy", role.arn), trust);
+        let trust = self.trust_policy(&role)?;
 
         // The trust-evaluation context (§5.7 step 2).
         let mut keys = Vec::with_capacity(8 + 2 * input.tags.len());
@@ -352,21 +361,7 @@ impl Identity {
         if let Some(si) = &source_identity {
             keys.push(("sts:SourceIdentity".to_owned(), vec![si.clone()]));
         }
-        for (k, v) in &input.tags {
-            keys.push((format!("aws:RequestTag/{k}"), vec![v.clone()]));
-        }
-        if !input.tags.is_empty() {
-            keys.push((
-                "aws:TagKeys".to_owned(),
-                input.tags.iter().map(|(k, _)| k.clone()).collect(),
-            ));
-        }
-        if !input.transitive_tag_keys.is_empty() {
-            keys.push((
-                "sts:TransitiveTagKeys".to_owned(),
-                input.transitive_tag_keys.clone(),
-            ));
-        }
+        push_request_tag_keys(&mut keys, &input.tags, &input.transitive_tag_keys);
         let mut resource_tags: Vec<(String, String)> = role
             .tags
             .iter()
@@ -461,6 +456,27 @@ impl Identity {
             packed_policy_size: packed.map(|p| u32::try_from(p).unwrap_or(u32::MAX)),
             source_identity,
         })
+    }
+}
+
+/// The trust-evaluation keys of the session tags an AssumeRole* call passes:
+/// `aws:RequestTag/*`, `aws:TagKeys` and `sts:TransitiveTagKeys`.
+pub(crate) fn push_request_tag_keys(
+    keys: &mut Vec<(String, Vec<String>)>,
+    tags: &[(String, String)],
+    transitive_keys: &[String],
+) {
+    for (k, v) in tags {
+        keys.push((format!("aws:RequestTag/{k}"), vec![v.clone()]));
+    }
+    if !tags.is_empty() {
+        keys.push((
+            "aws:TagKeys".to_owned(),
+            tags.iter().map(|(k, _)| k.clone()).collect(),
+        ));
+    }
+    if !transitive_keys.is_empty() {
+        keys.push(("sts:TransitiveTagKeys".to_owned(), transitive_keys.to_vec()));
     }
 }
 
