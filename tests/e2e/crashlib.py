@@ -25,6 +25,7 @@ MIB = 1024 * 1024
 MIN_PART = 5 * MIB
 MAX_KEYS, MAX_VERSIONS, MAX_ATTACHED = 2, 5, 10
 # Sizes of PutObject bodies: empty, tiny, around the server's 1 MiB write buffer, multi-MiB.
+INLINE_MAX = 64 * 1024
 SIZES = [0, 1, 1000, 64 * 1024, MIB - 1, MIB + 1, 3 * MIB + 17, 8 * MIB + 5]
 SIZE_WEIGHTS = [1, 2, 3, 3, 2, 2, 2, 1]
 
@@ -46,7 +47,9 @@ class Obj:
 
     @classmethod
     def simple(cls, data: bytes) -> "Obj":
-        return cls(len(data), hashlib.sha256(data).hexdigest(), f'"{hashlib.md5(data).hexdigest()}"', 1)
+        # An object of at most INLINE_MAX bytes lives in its metadata row, not in a file.
+        files = 0 if len(data) <= INLINE_MAX else 1
+        return cls(len(data), hashlib.sha256(data).hexdigest(), f'"{hashlib.md5(data).hexdigest()}"', files)
 
     @classmethod
     def multipart(cls, parts: list[bytes]) -> "Obj":

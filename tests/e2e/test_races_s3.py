@@ -79,8 +79,12 @@ def check_put_one_key(clients, data_dirs: list[Path]):
     clients[0].create_bucket(Bucket=bucket)
     baseline = [data_files(d) for d in data_dirs]
     for rnd in range(ROUNDS):
-        # Distinct bodies of different sizes, each recognisable as a whole.
-        bodies = [f"round {rnd} writer {i}|".encode() + os.urandom(1024 * (1 + 37 * i)) for i in range(len(clients))]
+        # Distinct bodies of different sizes, each recognisable as a whole, each over the
+        # 64 KiB inline bound so that every version has a data file to leak.
+        bodies = [
+            f"round {rnd} writer {i}|".encode() + os.urandom(64 * 1024 + 1024 * (1 + 37 * i))
+            for i in range(len(clients))
+        ]
         results = race(clients, lambda i, c: c.put_object(Bucket=bucket, Key="k", Body=bodies[i])["ETag"])
         print(f"put-one-key round {rnd + 1}/{ROUNDS}: {[r[0] for r in results]}")
         assert all(r[0] == "ok" for r in results), results

@@ -6,6 +6,12 @@
 //! Every file written is encrypted (SSE-S3, see [`sealed`]) with its own key, sealed by
 //! the server key ring; files written before encryption (ids without [`sealed::MARKER`])
 //! are read as they are.
+//!
+//! An object of at most [`INLINE_MAX`] bytes written with [`Placement::MayInline`] gets no
+//! file: its sealed bytes become an inline [`Segment`] that the metadata commit stores in
+//! the object's row, so one (group) commit makes data and metadata durable together and a
+//! GET reads them with the record. Multipart parts always get files: a completed upload
+//! adopts them as its segments.
 
 mod sealed;
 #[cfg(test)]
@@ -26,6 +32,17 @@ use crate::meta::Segment;
 const WRITE_BUFFER: usize = 1 << 20;
 /// Size of each piece read back for a response body.
 const READ_CHUNK: usize = 256 * 1024;
+/// The largest object kept inline: one sealed chunk, so an inline read is one decryption.
+pub const INLINE_MAX: u64 = sealed::CHUNK as u64;
+
+/// Where a writer may put its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// A whole object: inline in its record when small enough.
+    MayInline,
+    /// A multipart part (or anything else a record adopts by id): always a file.
+    File,
+}
 
 #[derive(Debug, Clone)]
 pub struct DataStore {
@@ -134,20 +151,23 @@ impl DataStore {
         Ok(self.root.join(&id[..2]).join(id))
     }
 
-    pub async fn writer(&self) -> std::io::Result<DataWriter> {
+    /// A writer for new data. Its file is created only once more than [`WRITE_BUFFER`]
+    /// bytes are buffered or at commit, so an object that ends up inline costs no file
+    /// operation at all.
+    pub fn writer(&self, placement: Placement) -> std::io::Result<DataWriter> {
         let id = format!("{}{}", uuid::Uuid::new_v4().simple(), sealed::MARKER);
         let tmp = self.root.join("tmp").join(&id);
         let final_path = self.path(&id)?;
         let (key, header) = sealed::FileKey::generate(&self.ring)?;
-        let tmp2 = tmp.clone();
-        let file = blocking(move || std::fs::File::create(&tmp2)).await?;
-        let mut buf = Vec::with_capacity(WRITE_BUFFER + sealed::CHUNK);
+        let mut buf = Vec::with_capacity(sealed::CHUNK + sealed::TAG + header.len());
         buf.extend_from_slice(&header);
         Ok(DataWriter {
             id,
             tmp,
             final_path,
-            file: Some(file),
+            file: None,
+            created: false,
+            placement,
             buf,
             key,
             pending: Vec::with_capacity(sealed::CHUNK),
@@ -156,15 +176,17 @@ impl DataStore {
         })
     }
 
-    /// Removes data files; failures are logged (a leaked file is harmless).
+    /// Removes data files; failures are logged (a leaked file is harmless). Inline
+    /// segments went away with their records.
     pub async fn remove(&self, segments: Vec<Segment>) {
-        if segments.is_empty() {
-            return;
-        }
         let paths: Vec<PathBuf> = segments
             .iter()
+            .filter(|s| !s.is_inline())
             .filter_map(|s| self.path(&s.id).ok())
             .collect();
+        if paths.is_empty() {
+            return;
+        }
         let _ = blocking(move || {
             for p in paths {
                 if let Err(e) = std::fs::remove_file(&p)
@@ -196,6 +218,14 @@ impl DataStore {
             }
             let from = start.max(s_start) - s_start;
             let to = end.min(s_end) - s_start;
+            if s.is_inline() {
+                let data = s
+                    .data
+                    .clone()
+                    .ok_or_else(|| io_err("inline object data was not loaded"))?;
+                plan.push(Source::Inline(data, s.len, from, to));
+                continue;
+            }
             let part = if s.id.ends_with(sealed::MARKER) {
                 Part::Sealed {
                     len: s.len,
@@ -208,7 +238,7 @@ impl DataStore {
                     len: to - from,
                 }
             };
-            plan.push((self.path(&s.id)?, part));
+            plan.push(Source::File(self.path(&s.id)?, part));
         }
         plan.reverse();
         let state = ReadState {
@@ -259,8 +289,24 @@ impl DataStore {
                         st.current = Some((file, remaining - chunk.len() as u64));
                         return Ok(Some((Bytes::from(chunk), st)));
                     }
-                    let Some((path, part)) = st.plan.pop() else {
-                        return Ok(None);
+                    let (path, part) = match st.plan.pop() {
+                        None => return Ok(None),
+                        // At most one sealed chunk: decrypted here, no thread hop.
+                        Some(Source::Inline(data, len, from, to)) => {
+                            let mut reader = sealed::ChunkReader::open(
+                                std::io::Cursor::new(data),
+                                &st.ring,
+                                len,
+                                from,
+                                to,
+                            )?;
+                            let plain = reader.read(usize::MAX)?;
+                            if plain.is_empty() {
+                                continue;
+                            }
+                            return Ok(Some((Bytes::from(plain), st)));
+                        }
+                        Some(Source::File(path, part)) => (path, part),
                     };
                     match part {
                         Part::Clear { offset, len } => {
@@ -293,10 +339,11 @@ impl DataStore {
         segments: &[Segment],
         start: u64,
         end: u64,
+        placement: Placement,
     ) -> std::io::Result<(Segment, [u8; 16])> {
         use futures_util::StreamExt;
         use md5::Digest;
-        let mut w = self.writer().await?;
+        let mut w = self.writer(placement)?;
         let mut md5 = md5::Md5::new();
         let stream = self.read_range(segments, start, end)?;
         futures_util::pin_mut!(stream);
@@ -310,6 +357,13 @@ impl DataStore {
     }
 }
 
+/// Where one piece of a read comes from.
+enum Source {
+    File(PathBuf, Part),
+    /// Sealed bytes of an inline segment of `len` plaintext bytes: plaintext `[from, to)`.
+    Inline(Bytes, u64, u64, u64),
+}
+
 /// What to read of one data file.
 enum Part {
     /// A file written before encryption: `len` bytes at `offset`.
@@ -319,7 +373,7 @@ enum Part {
 }
 
 struct ReadState {
-    plan: Vec<(PathBuf, Part)>,
+    plan: Vec<Source>,
     current: Option<(std::fs::File, u64)>,
     sealed: Option<sealed::ChunkReader>,
     ring: Arc<KeyRing>,
@@ -332,6 +386,10 @@ pub struct DataWriter {
     tmp: PathBuf,
     final_path: PathBuf,
     file: Option<std::fs::File>,
+    /// Whether the temporary file was (or was being) created: a writer whose `file` is
+    /// gone after that failed.
+    created: bool,
+    placement: Placement,
     /// Encrypted bytes waiting for a write to the file.
     buf: Vec<u8>,
     key: sealed::FileKey,
@@ -367,11 +425,18 @@ impl DataWriter {
     }
 
     async fn flush(&mut self) -> std::io::Result<()> {
-        let Some(mut file) = self.file.take() else {
+        let file = self.file.take();
+        if file.is_none() && self.created {
             return Err(io_err("data writer already failed"));
-        };
+        }
+        self.created = true;
+        let tmp = self.tmp.clone();
         let buf = std::mem::take(&mut self.buf);
         let (file, mut buf) = blocking(move || {
+            let mut file = match file {
+                Some(f) => f,
+                None => std::fs::File::create(&tmp)?,
+            };
             file.write_all(&buf)?;
             Ok((file, buf))
         })
@@ -382,11 +447,16 @@ impl DataWriter {
         Ok(())
     }
 
-    /// Makes the data durable under its final name and returns its segment.
+    /// Makes the data durable under its final name and returns its segment, or returns
+    /// the sealed bytes as an inline segment (durable once its record commits).
     pub async fn commit(mut self) -> std::io::Result<Segment> {
         self.key
             .seal_chunk(self.chunk, true, &self.pending, &mut self.buf)?;
         self.pending.clear();
+        if self.placement == Placement::MayInline && !self.created && self.len <= INLINE_MAX {
+            let data = Bytes::from(std::mem::take(&mut self.buf));
+            return Ok(Segment::inline(data, self.len));
+        }
         self.flush().await?;
         let file = self.file.take();
         let (tmp, final_path) = (self.tmp.clone(), self.final_path.clone());
@@ -404,14 +474,14 @@ impl DataWriter {
             Ok(())
         })
         .await?;
-        Ok(Segment {
-            id: std::mem::take(&mut self.id),
-            len: self.len,
-        })
+        Ok(Segment::file(std::mem::take(&mut self.id), self.len))
     }
 
     pub async fn abort(mut self) {
         self.file.take();
+        if !self.created {
+            return;
+        }
         let tmp = self.tmp.clone();
         let _ = blocking(move || std::fs::remove_file(tmp)).await;
     }
@@ -441,10 +511,10 @@ mod tests {
     async fn write_read_ranges_across_segments() {
         let dir = tempfile::tempdir().unwrap();
         let store = DataStore::open(dir.path(), ring()).unwrap();
-        let mut w = store.writer().await.unwrap();
+        let mut w = store.writer(Placement::File).unwrap();
         w.write(b"hello ").await.unwrap();
         let a = w.commit().await.unwrap();
-        let mut w = store.writer().await.unwrap();
+        let mut w = store.writer(Placement::File).unwrap();
         w.write(b"world").await.unwrap();
         let b = w.commit().await.unwrap();
         let segs = vec![a, b];
@@ -460,7 +530,10 @@ mod tests {
             collect(store.read_range(&segs, 6, 11).unwrap()).await,
             b"world"
         );
-        let (copy, _) = store.copy_range(&segs, 3, 9).await.unwrap();
+        let (copy, _) = store
+            .copy_range(&segs, 3, 9, Placement::File)
+            .await
+            .unwrap();
         assert_eq!(
             collect(store.read_range(std::slice::from_ref(&copy), 0, 6).unwrap()).await,
             b"lo wor"
@@ -468,7 +541,9 @@ mod tests {
         store.remove(vec![copy.clone()]).await;
         assert!(store.path(&copy.id).map(|p| !p.exists()).unwrap());
         assert!(store.path("../../etc").is_err());
-        let w = store.writer().await.unwrap();
+        let mut w = store.writer(Placement::File).unwrap();
+        w.write(b"abandoned").await.unwrap();
+        w.flush().await.unwrap();
         w.abort().await;
         assert_eq!(
             std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
@@ -480,14 +555,15 @@ mod tests {
     async fn startup_removes_temporary_and_unreferenced_files() {
         let dir = tempfile::tempdir().unwrap();
         let store = DataStore::open(dir.path(), ring()).unwrap();
-        let mut keep = store.writer().await.unwrap();
+        let mut keep = store.writer(Placement::File).unwrap();
         keep.write(b"named by a record").await.unwrap();
         let keep = keep.commit().await.unwrap();
-        let mut orphan = store.writer().await.unwrap();
+        let mut orphan = store.writer(Placement::File).unwrap();
         orphan.write(b"its record never committed").await.unwrap();
         let orphan = orphan.commit().await.unwrap();
-        let mut cut = store.writer().await.unwrap();
+        let mut cut = store.writer(Placement::File).unwrap();
         cut.write(b"a write cut short").await.unwrap();
+        cut.flush().await.unwrap();
         std::mem::forget(cut); // as if the process died here
         let store = DataStore::open(dir.path(), ring()).unwrap();
         let referenced: std::collections::HashSet<_> = [keep.id.clone()].into_iter().collect();
@@ -504,5 +580,71 @@ mod tests {
         assert!(store.path(&keep.id).unwrap().exists());
         assert!(!store.path(&orphan.id).unwrap().exists());
         assert!(dir.path().join("tmp").is_dir());
+    }
+
+    #[tokio::test]
+    async fn small_objects_are_inline_sealed_and_leave_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DataStore::open(dir.path(), ring()).unwrap();
+        let max = usize::try_from(INLINE_MAX).unwrap();
+        for len in [0, 1, 100, max - 1, max] {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut w = store.writer(Placement::MayInline).unwrap();
+            for piece in data.chunks(4096) {
+                w.write(piece).await.unwrap();
+            }
+            let seg = w.commit().await.unwrap();
+            assert!(seg.is_inline(), "{len} bytes");
+            let sealed = seg.data.clone().unwrap();
+            if len >= 64 {
+                assert!(
+                    !sealed.windows(64).any(|w| w == &data[..64]),
+                    "plaintext kept"
+                );
+            }
+            let segs = std::slice::from_ref(&seg);
+            let len = len as u64;
+            assert_eq!(collect(store.read_range(segs, 0, len).unwrap()).await, data);
+            if len > 10 {
+                assert_eq!(
+                    collect(store.read_range(segs, 3, len - 2).unwrap()).await,
+                    &data[3..data.len() - 2]
+                );
+            }
+            // Freeing an inline segment touches no file; copying one may stay inline.
+            store.remove(vec![seg.clone()]).await;
+            let (copy, _) = store
+                .copy_range(segs, 0, len, Placement::MayInline)
+                .await
+                .unwrap();
+            assert!(copy.is_inline());
+            let (file, _) = store
+                .copy_range(segs, 0, len, Placement::File)
+                .await
+                .unwrap();
+            assert!(!file.is_inline() && store.path(&file.id).unwrap().exists());
+        }
+        // One byte over the bound, or a part, is a file.
+        let mut w = store.writer(Placement::MayInline).unwrap();
+        w.write(&vec![7u8; max + 1]).await.unwrap();
+        let big = w.commit().await.unwrap();
+        assert!(!big.is_inline() && store.path(&big.id).unwrap().exists());
+        let mut w = store.writer(Placement::File).unwrap();
+        w.write(b"part").await.unwrap();
+        assert!(!w.commit().await.unwrap().is_inline());
+        // An inline segment whose bytes were not loaded is an error, not an empty body.
+        let unloaded = Segment {
+            data: None,
+            ..Segment::inline(Bytes::new(), 3)
+        };
+        assert!(store.read_range(&[unloaded], 0, 3).is_err());
+        // A writer that never reached its file leaves nothing to clean.
+        let mut w = store.writer(Placement::MayInline).unwrap();
+        w.write(b"dropped").await.unwrap();
+        w.abort().await;
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 }

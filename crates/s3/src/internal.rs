@@ -43,8 +43,7 @@ impl S3Service {
         }
         let mut writer = self
             .data
-            .writer()
-            .await
+            .writer(crate::data::Placement::MayInline)
             .map_err(|e| format!("writing {bucket}/{key}: {e}"))?;
         if let Err(e) = writer.write(body).await {
             writer.abort().await;

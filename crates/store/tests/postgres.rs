@@ -187,7 +187,7 @@ async fn adopts_v0_1_s3_tables() {
          DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);
          DROP TABLE s3_versions, s3_bucket_config, s3_account_config;
          ALTER TABLE s3_buckets DROP COLUMN versioning;
-         ALTER TABLE s3_objects DROP COLUMN version_id, DROP COLUMN seq, DROP COLUMN acl;
+         ALTER TABLE s3_objects DROP COLUMN version_id, DROP COLUMN seq, DROP COLUMN acl, DROP COLUMN data;
          INSERT INTO s3_buckets VALUES ('old', '123456789012', 1700000000123, 'us-east-1', NULL, NULL);
          INSERT INTO s3_objects VALUES ('old', 'k', 3, '\"abc\"', 1700000000456,
              '{{\"content_type\":null,\"content_encoding\":null,\"content_disposition\":null,\"content_language\":null,\"cache_control\":null,\"expires\":null,\"user\":[],\"storage_class\":null}}',

@@ -150,9 +150,10 @@ pub fn chunk_count(len: u64) -> u64 {
     len.div_ceil(CHUNK as u64).max(1)
 }
 
-/// Reads chunks of an encrypted file in order, yielding the plaintext of `[from, to)`.
-pub struct ChunkReader {
-    pub file: std::fs::File,
+/// Reads chunks of an encrypted file (or of an inline segment's bytes) in order, yielding
+/// the plaintext of `[from, to)`.
+pub struct ChunkReader<R = std::fs::File> {
+    pub file: R,
     pub key: FileKey,
     /// Next chunk to read.
     pub next: u64,
@@ -164,16 +165,16 @@ pub struct ChunkReader {
     pub remaining: u64,
 }
 
-impl ChunkReader {
+impl<R: Read + std::io::Seek> ChunkReader<R> {
     /// Opens `file` for plaintext bytes `[from, to)` of a file holding `len` bytes.
     pub fn open(
-        mut file: std::fs::File,
+        mut file: R,
         ring: &KeyRing,
         len: u64,
         from: u64,
         to: u64,
-    ) -> std::io::Result<ChunkReader> {
-        use std::io::{Seek, SeekFrom};
+    ) -> std::io::Result<ChunkReader<R>> {
+        use std::io::SeekFrom;
         let (key, header) = FileKey::read_header(&mut file, ring)?;
         let first = from / CHUNK as u64;
         let offset = first
@@ -233,7 +234,7 @@ impl ChunkReader {
 }
 
 /// Reads until `buf` is full or the file ends; a file longer than `buf` is corrupt.
-fn read_to_end_limited(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_to_end_limited(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         let n = file.read(&mut buf[filled..])?;

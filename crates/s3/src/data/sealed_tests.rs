@@ -28,7 +28,7 @@ async fn read(
 }
 
 async fn put(store: &DataStore, data: &[u8], piece: usize) -> Segment {
-    let mut w = store.writer().await.unwrap();
+    let mut w = store.writer(Placement::File).unwrap();
     for p in data.chunks(piece.max(1)) {
         w.write(p).await.unwrap();
     }
@@ -102,7 +102,7 @@ async fn ranges_on_every_boundary() {
     assert_eq!(got, &all[len - 5..len + C + 1]);
     // A copy re-encrypts under a new file key and reads back the same bytes.
     let (copy, md5) = store
-        .copy_range(&segs, 10, (len + 20) as u64)
+        .copy_range(&segs, 10, (len + 20) as u64, Placement::File)
         .await
         .unwrap();
     assert_ne!(copy.id, segs[0].id);
@@ -197,10 +197,7 @@ async fn files_written_before_encryption_read_as_they_are() {
     let path = store.path(&id).unwrap();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, &data).unwrap();
-    let legacy = Segment {
-        id,
-        len: data.len() as u64,
-    };
+    let legacy = Segment::file(id, data.len() as u64);
     let enc = put(&store, &data, C).await;
     let segs = [legacy.clone(), enc];
     let got = read(&store, &segs, (C - 1) as u64, (data.len() + C + 1) as u64)

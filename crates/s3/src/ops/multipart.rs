@@ -10,6 +10,7 @@ use super::{Ctx, iso_date, meta_err, no_content, set_header, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, object_arn};
 use crate::checksum::{self, ChecksumType};
+use crate::data::Placement;
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, Part, StoredChecksum, Upload};
 use crate::xml::{self, Writer};
@@ -172,7 +173,7 @@ pub async fn upload_part(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     // Parts of an upload that declared an algorithm always get its checksum (computed when
     // the client sent none), so the object's checksum can be built at completion.
     let declared = upload_checksum(&upload).map(|(alg, _)| alg);
-    let got = receive(ctx, declared).await?;
+    let got = receive(ctx, declared, Placement::File).await?;
     if let (Some(want), Some(have)) = (declared, &got.checksum)
         && want.name() != have.algorithm
     {
@@ -245,7 +246,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let (segment, md5) = ctx
         .svc
         .data
-        .copy_range(&src.segments, start, end)
+        .copy_range(&src.segments, start, end, Placement::File)
         .await
         .map_err(S3Error::internal)?;
     let part = Part {

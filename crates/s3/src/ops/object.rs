@@ -10,6 +10,7 @@ use super::{Ctx, MAX_OBJECT_SIZE, http_date, iso_date, meta_err, no_content, set
 use crate::Response;
 use crate::authz::{Conditions, object_arn};
 use crate::checksum::{self, ChecksumType, Digests};
+use crate::data::Placement;
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, ObjectHeaders, Segment, StoredChecksum, Tag};
 use crate::routing::has;
@@ -26,11 +27,15 @@ pub struct Received {
 /// Streams the request payload into a new data file, verifying every digest the client
 /// declared; nothing is left behind on failure. When the client declares no checksum,
 /// `default` is computed instead (AWS gives every new object a CRC64NVME).
-pub async fn receive(ctx: &mut Ctx<'_>, default: Option<ChecksumAlgorithm>) -> S3Result<Received> {
+pub async fn receive(
+    ctx: &mut Ctx<'_>,
+    default: Option<ChecksumAlgorithm>,
+    placement: Placement,
+) -> S3Result<Received> {
     let expected = checksum::expected(|n| ctx.header(n))?;
     let mut reader = ctx.payload(MAX_OBJECT_SIZE)?;
     let mut digests = Digests::new(expected.checksum.as_ref().map(|c| c.0).or(default));
-    let mut writer = ctx.svc.data.writer().await.map_err(S3Error::internal)?;
+    let mut writer = ctx.svc.data.writer(placement).map_err(S3Error::internal)?;
     let result = async {
         while let Some(chunk) = reader.next().await? {
             digests.update(&chunk);
@@ -141,7 +146,12 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let b = authorize_put(ctx, &tags).await?;
     let acl = super::acl::from_headers(ctx, &b, true).await?;
     let headers = headers_from_request(ctx)?;
-    let got = receive(ctx, Some(ChecksumAlgorithm::Crc64Nvme)).await?;
+    let got = receive(
+        ctx,
+        Some(ChecksumAlgorithm::Crc64Nvme),
+        Placement::MayInline,
+    )
+    .await?;
     let obj = Object {
         bucket: ctx.bucket_name().to_string(),
         key: ctx.key().to_string(),
@@ -676,7 +686,7 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let (segment, md5) = ctx
         .svc
         .data
-        .copy_range(&src.segments, 0, src.size)
+        .copy_range(&src.segments, 0, src.size, Placement::MayInline)
         .await
         .map_err(S3Error::internal)?;
     let obj = Object {

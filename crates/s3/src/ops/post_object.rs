@@ -325,7 +325,11 @@ async fn upload(
             .map(|c| c.0)
             .or(Some(hourglass_sigv4::ChecksumAlgorithm::Crc64Nvme)),
     );
-    let mut writer = ctx.svc.data.writer().await.map_err(S3Error::internal)?;
+    let mut writer = ctx
+        .svc
+        .data
+        .writer(crate::data::Placement::MayInline)
+        .map_err(S3Error::internal)?;
     let mut size = 0u64;
     let result = async {
         while let Some(chunk) = file.chunk().await.map_err(|_| malformed())? {

@@ -54,6 +54,7 @@ fn bind(value: &Val, ty: &Type) -> Result<Param> {
                 Val::Int(_) => "an integer",
                 Val::Text(_) => "text",
                 Val::Time(_) => "a timestamp",
+                Val::Bytes(_) => "bytes",
             }
         ))
     };
@@ -63,6 +64,7 @@ fn bind(value: &Val, ty: &Type) -> Result<Param> {
         (Val::Null, &Type::INT4) => Box::new(None::<i32>),
         (Val::Null, &Type::INT2) => Box::new(None::<i16>),
         (Val::Null, &Type::TIMESTAMPTZ) => Box::new(None::<DateTime<Utc>>),
+        (Val::Null, &Type::BYTEA) => Box::new(None::<Vec<u8>>),
         (Val::Null, _) => Box::new(None::<String>),
         (Val::Int(v), &Type::INT8) => Box::new(*v),
         (Val::Int(v), &Type::INT4) => Box::new(i32::try_from(*v).map_err(|_| int_range(*v))?),
@@ -71,6 +73,7 @@ fn bind(value: &Val, ty: &Type) -> Result<Param> {
             Box::new(s.clone())
         }
         (Val::Time(t), &Type::TIMESTAMPTZ) => Box::new(micros(t)),
+        (Val::Bytes(b), &Type::BYTEA) => Box::new(b.to_vec()),
         _ => return Err(mismatch()),
     })
 }
@@ -95,6 +98,10 @@ fn decode(row: &tokio_postgres::Row, i: usize) -> Result<Val> {
             .try_get::<_, Option<String>>(i)
             .map_err(corrupt)?
             .map_or(Val::Null, Val::Text),
+        Some(Type::BYTEA) => row
+            .try_get::<_, Option<Vec<u8>>>(i)
+            .map_err(corrupt)?
+            .map_or(Val::Null, |v| Val::Bytes(bytes::Bytes::from(v))),
         Some(Type::TIMESTAMPTZ) => row
             .try_get::<_, Option<DateTime<Utc>>>(i)
             .map_err(corrupt)?

@@ -80,10 +80,45 @@ pub struct Bucket {
 
 /// One data file of an object, in order. A simple PUT has one; a completed multipart
 /// upload has one per part (the parts' files are adopted, not copied).
+///
+/// A small object's only segment may instead be *inline*: id [`INLINE_SEGMENT`], its
+/// (sealed) bytes in `data`, kept in the object's own row so that one commit makes data and
+/// metadata durable together. `data` is not part of the segment's JSON: the store writes
+/// it to the row's `data` column and fills it back on the reads that serve object bodies
+/// ([`crate::Store::get_object`], [`crate::Store::get_version`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     pub id: String,
     pub len: u64,
+    #[serde(skip)]
+    pub data: Option<bytes::Bytes>,
+}
+
+/// The id of an inline segment (never a file name: file ids are hex).
+pub const INLINE_SEGMENT: &str = "inline";
+
+impl Segment {
+    /// A segment kept in a data file.
+    pub fn file(id: String, len: u64) -> Segment {
+        Segment {
+            id,
+            len,
+            data: None,
+        }
+    }
+
+    /// A segment kept in the metadata row: `len` plaintext bytes stored as `data`.
+    pub fn inline(data: bytes::Bytes, len: u64) -> Segment {
+        Segment {
+            id: INLINE_SEGMENT.to_owned(),
+            len,
+            data: Some(data),
+        }
+    }
+
+    pub fn is_inline(&self) -> bool {
+        self.id == INLINE_SEGMENT
+    }
 }
 
 /// A flexible checksum as stored and returned: algorithm name (`CRC32`…) and base64 value

@@ -231,15 +231,20 @@ pub(crate) async fn set_bucket_tags(
 
 // ----- objects -----
 
+/// The current object with its inline data, if any (the read that serves bodies).
 pub(crate) async fn get_object(tx: &mut dyn Tx, bucket: &str, key: &str) -> Result<Option<Object>> {
-    tx.query_opt(
-        &format!("SELECT {OBJECT_COLS} FROM s3_objects WHERE bucket = $1 AND key = $2"),
-        &params![bucket, key],
-    )
-    .await?
-    .as_ref()
-    .map(object_from)
-    .transpose()
+    let Some(row) = tx
+        .query_opt(
+            &format!("SELECT {OBJECT_COLS}, data FROM s3_objects WHERE bucket = $1 AND key = $2"),
+            &params![bucket, key],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut object = object_from(&row)?;
+    super::versions::attach_data(&mut object, row.opt_bytes(12)?)?;
+    Ok(Some(object))
 }
 
 pub(crate) async fn list_objects(
@@ -325,6 +330,12 @@ pub(crate) async fn list_uploads(
 }
 
 pub(crate) async fn put_part(tx: &mut dyn Tx, p: &Part) -> Result<Option<Segment>> {
+    // A part's bytes live in a file: its record holds no data column.
+    if p.segment.is_inline() || p.segment.data.is_some() {
+        return Err(StoreError::InvalidInput(
+            "a multipart upload part cannot be inline".into(),
+        ));
+    }
     let live = tx
         .exists(
             "SELECT 1 FROM s3_uploads WHERE upload_id = $1",

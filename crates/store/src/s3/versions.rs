@@ -19,6 +19,9 @@ pub const NULL_VERSION: &str = "null";
 /// Columns of `s3_versions` shared with `s3_objects`, in [`OBJECT_COLS`] order.
 const SHARED_COLS: &str =
     "bucket, key, size, etag, modified, headers, checksum, tags, segments, parts, version_id";
+/// What moves with an entry between `s3_objects` and `s3_versions`: its inline data too.
+const MOVED_COLS: &str = "bucket, key, size, etag, modified, headers, checksum, tags, segments, \
+     parts, version_id, data";
 
 /// The bucket's versioning state: `Err` when there is no bucket.
 async fn state(tx: &mut dyn Tx, bucket: &str) -> Result<Option<String>> {
@@ -72,8 +75,8 @@ async fn current(
 async fn demote_current(tx: &mut dyn Tx, bucket: &str, key: &str) -> Result<()> {
     tx.execute(
         &format!(
-            "INSERT INTO s3_versions ({SHARED_COLS}, seq, delete_marker, acl) \
-             SELECT {SHARED_COLS}, seq, 0, acl FROM s3_objects WHERE bucket = $1 AND key = $2"
+            "INSERT INTO s3_versions ({MOVED_COLS}, seq, delete_marker, acl) \
+             SELECT {MOVED_COLS}, seq, 0, acl FROM s3_objects WHERE bucket = $1 AND key = $2"
         ),
         &params![bucket, key],
     )
@@ -148,8 +151,8 @@ async fn promote(tx: &mut dyn Tx, bucket: &str, key: &str) -> Result<()> {
     let vid = r.text(0)?;
     tx.execute(
         &format!(
-            "INSERT INTO s3_objects ({SHARED_COLS}, seq, acl) \
-             SELECT {SHARED_COLS}, seq, acl FROM s3_versions \
+            "INSERT INTO s3_objects ({MOVED_COLS}, seq, acl) \
+             SELECT {MOVED_COLS}, seq, acl FROM s3_versions \
              WHERE bucket = $1 AND key = $2 AND version_id = $3"
         ),
         &params![bucket, key, &vid],
@@ -205,10 +208,11 @@ pub(crate) async fn write(tx: &mut dyn Tx, o: &Object) -> Result<Written> {
     if vid.is_empty() {
         return Err(StoreError::InvalidInput("missing version id".into()));
     }
+    let data = inline_data(&o.segments)?;
     tx.execute(
         &format!(
-            "INSERT INTO s3_objects ({OBJECT_COLS}, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12)"
+            "INSERT INTO s3_objects ({OBJECT_COLS}, seq, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, $14)"
         ),
         &[
             Val::from(&o.bucket),
@@ -224,6 +228,7 @@ pub(crate) async fn write(tx: &mut dyn Tx, o: &Object) -> Result<Written> {
             Val::from(&vid),
             Val::from(seq),
             Val::from(o.acl.as_deref()),
+            Val::from(data),
         ],
     )
     .await?;
@@ -231,6 +236,36 @@ pub(crate) async fn write(tx: &mut dyn Tx, o: &Object) -> Result<Written> {
         freed,
         version_id: state.map(|_| vid),
     })
+}
+
+/// The bytes of an object's inline segment for its row's `data` column. An inline segment
+/// is an object's only one and always carries its bytes: a record naming one without them
+/// (an object read from a listing, say) is refused rather than stored without its data.
+fn inline_data(segments: &[Segment]) -> Result<Option<bytes::Bytes>> {
+    match segments {
+        [only] if only.is_inline() => match &only.data {
+            Some(d) => Ok(Some(d.clone())),
+            None => Err(StoreError::InvalidInput(
+                "an inline segment is written without its data".into(),
+            )),
+        },
+        _ if segments.iter().any(|s| s.is_inline() || s.data.is_some()) => Err(
+            StoreError::InvalidInput("an inline segment must be an object's only one".into()),
+        ),
+        _ => Ok(None),
+    }
+}
+
+/// Gives an object read with its `data` column its inline segment's bytes.
+pub(crate) fn attach_data(object: &mut Object, data: Option<bytes::Bytes>) -> Result<()> {
+    if let [only] = object.segments.as_mut_slice()
+        && only.is_inline()
+    {
+        only.data = Some(data.ok_or_else(|| {
+            StoreError::corrupt(format!("object {:?} lost its inline data", object.key))
+        })?);
+    }
+    Ok(())
 }
 
 async fn insert_marker(
@@ -334,15 +369,29 @@ pub(crate) async fn delete_version(
     Ok(removed)
 }
 
-const VERSION_SELECT: &str = "SELECT bucket, key, size, etag, modified, headers, checksum, tags, \
-     segments, parts, version_id, acl, seq, dm, latest FROM (\
-     SELECT bucket, key, size, etag, modified, headers, checksum, tags, segments, parts, \
-     version_id, acl, seq, 0 AS dm, 1 AS latest FROM s3_objects WHERE bucket = $1 \
-     UNION ALL SELECT v.bucket, v.key, v.size, v.etag, v.modified, v.headers, v.checksum, \
-     v.tags, v.segments, v.parts, v.version_id, v.acl, v.seq, v.delete_marker AS dm, \
-     CASE WHEN v.seq = (SELECT MAX(w.seq) FROM s3_versions w WHERE w.bucket = v.bucket \
-     AND w.key = v.key) AND NOT EXISTS (SELECT 1 FROM s3_objects o WHERE o.bucket = v.bucket \
-     AND o.key = v.key) THEN 1 ELSE 0 END AS latest FROM s3_versions v WHERE v.bucket = $1) e";
+/// The entries of a bucket (current objects and `s3_versions`) as one relation; `$data`
+/// names the inline-data column to fetch (only a read that serves a body wants it).
+macro_rules! version_select {
+    ($data_o:literal, $data_v:literal) => {
+        concat!(
+            "SELECT bucket, key, size, etag, modified, headers, checksum, tags, \
+             segments, parts, version_id, acl, seq, dm, latest, data FROM (\
+             SELECT bucket, key, size, etag, modified, headers, checksum, tags, segments, parts, \
+             version_id, acl, seq, 0 AS dm, 1 AS latest, ",
+            $data_o,
+            " AS data FROM s3_objects WHERE bucket = $1 \
+             UNION ALL SELECT v.bucket, v.key, v.size, v.etag, v.modified, v.headers, v.checksum, \
+             v.tags, v.segments, v.parts, v.version_id, v.acl, v.seq, v.delete_marker AS dm, \
+             CASE WHEN v.seq = (SELECT MAX(w.seq) FROM s3_versions w WHERE w.bucket = v.bucket \
+             AND w.key = v.key) AND NOT EXISTS (SELECT 1 FROM s3_objects o WHERE o.bucket = v.bucket \
+             AND o.key = v.key) THEN 1 ELSE 0 END AS latest, ",
+            $data_v,
+            " AS data FROM s3_versions v WHERE v.bucket = $1) e"
+        )
+    };
+}
+const VERSION_SELECT: &str = version_select!("NULL", "NULL");
+const VERSION_SELECT_DATA: &str = version_select!("data", "v.data");
 
 fn version_from(r: &Row) -> Result<(Version, i64)> {
     let mut object = object_from(r)?;
@@ -371,24 +420,27 @@ pub(crate) async fn get_version(
     let found = match version_id {
         Some(v) => {
             tx.query_opt(
-                &format!("{VERSION_SELECT} WHERE key = $2 AND version_id = $3"),
+                &format!("{VERSION_SELECT_DATA} WHERE key = $2 AND version_id = $3"),
                 &params![bucket, key, v],
             )
             .await?
         }
         None => {
             tx.query_opt(
-                &format!("{VERSION_SELECT} WHERE key = $2 ORDER BY seq DESC LIMIT 1"),
+                &format!("{VERSION_SELECT_DATA} WHERE key = $2 ORDER BY seq DESC LIMIT 1"),
                 &params![bucket, key],
             )
             .await?
         }
     };
-    found
-        .as_ref()
-        .map(version_from)
-        .transpose()
-        .map(|v| v.map(|(v, _)| v))
+    let Some(row) = found else {
+        return Ok(None);
+    };
+    let (mut version, _) = version_from(&row)?;
+    if !version.delete_marker {
+        attach_data(&mut version.object, row.opt_bytes(15)?)?;
+    }
+    Ok(Some(version))
 }
 
 /// Up to `max` entries in (key ascending, newest first) order with `key >= prefix`,

@@ -11,16 +11,19 @@
 pub(crate) struct Dialect {
     pub ts: &'static str,
     pub text: &'static str,
+    pub blob: &'static str,
 }
 
 pub(crate) const SQLITE: Dialect = Dialect {
     ts: "TEXT",
     text: "TEXT",
+    blob: "BLOB",
 };
 
 pub(crate) const POSTGRES: Dialect = Dialect {
     ts: "TIMESTAMPTZ",
     text: "TEXT COLLATE \"C\"",
+    blob: "BYTEA",
 };
 
 /// `(version, template)`, ascending.
@@ -36,6 +39,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (12, V12_SAML),
     (13, V13_SERVER_CERTIFICATES),
     (14, V14_CLOUDTRAIL_TRAILS),
+    (15, V15_INLINE_OBJECT_DATA),
 ];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
@@ -59,6 +63,7 @@ pub(crate) fn render(template: &str, dialect: &Dialect) -> String {
     template
         .replace("{ts}", dialect.ts)
         .replace("{text}", dialect.text)
+        .replace("{blob}", dialect.blob)
 }
 
 /// The latest schema version this build knows.
@@ -561,4 +566,12 @@ CREATE TABLE IF NOT EXISTS cloudtrail_trails (
     document   TEXT NOT NULL,
     PRIMARY KEY (account_id, name)
 );
+"#;
+
+/// Small objects keep their (sealed) bytes in their own row (issue 10: one commit makes
+/// data and metadata durable together; no file, no extra fsync). NULL for objects whose
+/// data is in files.
+const V15_INLINE_OBJECT_DATA: &str = r#"
+ALTER TABLE s3_objects ADD COLUMN data {blob};
+ALTER TABLE s3_versions ADD COLUMN data {blob};
 "#;

@@ -11,6 +11,7 @@ pub(crate) enum Val {
     Int(i64),
     Text(String),
     Time(DateTime<Utc>),
+    Bytes(bytes::Bytes),
 }
 
 impl From<&str> for Val {
@@ -41,6 +42,11 @@ impl From<u32> for Val {
 impl From<DateTime<Utc>> for Val {
     fn from(v: DateTime<Utc>) -> Val {
         Val::Time(v)
+    }
+}
+impl From<bytes::Bytes> for Val {
+    fn from(v: bytes::Bytes) -> Val {
+        Val::Bytes(v)
     }
 }
 impl<T: Into<Val>> From<Option<T>> for Val {
@@ -135,6 +141,17 @@ impl Row {
         }
     }
 
+    pub(crate) fn opt_bytes(&self, i: usize) -> Result<Option<bytes::Bytes>> {
+        match self.get(i)? {
+            Val::Null => Ok(None),
+            Val::Bytes(b) => Ok(Some(b.clone())),
+            other => Err(StoreError::corrupt(format!(
+                "column {i}: expected bytes, found {}",
+                kind(other)
+            ))),
+        }
+    }
+
     pub(crate) fn time(&self, i: usize) -> Result<DateTime<Utc>> {
         self.opt_time(i)?
             .ok_or_else(|| StoreError::corrupt(format!("column {i}: unexpected NULL")))
@@ -147,6 +164,7 @@ fn kind(v: &Val) -> &'static str {
         Val::Int(_) => "integer",
         Val::Text(_) => "text",
         Val::Time(_) => "timestamp",
+        Val::Bytes(_) => "bytes",
     }
 }
 

@@ -25,6 +25,7 @@ impl ToSql for Val {
             Val::Int(v) => ToSqlOutput::from(*v),
             Val::Text(s) => ToSqlOutput::from(s.as_str()),
             Val::Time(t) => ToSqlOutput::from(format_text_time(t)),
+            Val::Bytes(b) => ToSqlOutput::from(b.as_ref()),
         })
     }
 }
@@ -36,9 +37,8 @@ fn value_from(v: ValueRef<'_>) -> Result<Val> {
         ValueRef::Text(bytes) => String::from_utf8(bytes.to_vec())
             .map(Val::Text)
             .map_err(|_| StoreError::corrupt("non-UTF-8 text column")),
-        ValueRef::Real(_) | ValueRef::Blob(_) => {
-            Err(StoreError::corrupt("unexpected real or blob column"))
-        }
+        ValueRef::Blob(bytes) => Ok(Val::Bytes(bytes::Bytes::copy_from_slice(bytes))),
+        ValueRef::Real(_) => Err(StoreError::corrupt("unexpected real column")),
     }
 }
 

@@ -107,6 +107,7 @@ macro_rules! conformance_suite {
                 delete_by_version_promotes,
                 listing_pages_by_key_and_version,
                 configuration_documents,
+                inline_data_travels_with_its_version,
             ],
             secrets: [lifecycle, sealed_and_bound, due_work_is_claimed_once],
         );

@@ -9,10 +9,7 @@ use hourglass_store::s3::*;
 use super::Harness;
 
 pub fn seg(id: &str, len: u64) -> Segment {
-    Segment {
-        id: id.to_string(),
-        len,
-    }
+    Segment::file(id.to_string(), len)
 }
 
 pub fn object(bucket: &str, key: &str, seg_id: &str) -> Object {

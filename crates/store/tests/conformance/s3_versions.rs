@@ -307,3 +307,91 @@ pub async fn configuration_documents(h: &dyn Harness) {
         .unwrap();
     assert_eq!(s.account_config("111122223333", "pab").await.unwrap(), None);
 }
+
+/// A small object's bytes kept in its row: they come back with the reads that serve
+/// bodies, move with the version when it becomes noncurrent and back when it is promoted,
+/// and a record that names inline data it does not carry is refused, never stored empty.
+pub async fn inline_data_travels_with_its_version(h: &dyn Harness) {
+    let s = h.open().await;
+    s.create_bucket(&bucket("inl")).await.unwrap();
+    let inline = |key: &str, vid: &str, bytes: &'static [u8]| Object {
+        segments: vec![Segment::inline(bytes::Bytes::from_static(bytes), 3)],
+        version_id: vid.into(),
+        ..object("inl", key, "unused")
+    };
+    let data = |o: &Object| o.segments[0].data.clone();
+
+    s.put_object(&inline("k", "v1", b"one")).await.unwrap();
+    let got = s.get_object("inl", "k").await.unwrap().unwrap();
+    assert_eq!(data(&got).as_deref(), Some(&b"one"[..]));
+    assert!(got.segments[0].is_inline());
+
+    // Overwritten in an unversioned bucket: nothing to free on disk, new bytes served.
+    let w = s.put_object(&inline("k", "v2", b"two")).await.unwrap();
+    assert!(w.freed.iter().all(Segment::is_inline));
+    let got = s.get_object("inl", "k").await.unwrap().unwrap();
+    assert_eq!(data(&got).as_deref(), Some(&b"two"[..]));
+
+    // Versioned: the old version keeps its bytes in s3_versions.
+    s.set_versioning("inl", "Enabled").await.unwrap();
+    s.put_object(&inline("k", "v3", b"333")).await.unwrap();
+    let old = s
+        .get_version("inl", "k", Some("null"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(data(&old.object).as_deref(), Some(&b"two"[..]));
+    let new = s.get_version("inl", "k", None).await.unwrap().unwrap();
+    assert_eq!(data(&new.object).as_deref(), Some(&b"333"[..]));
+    // Deleting the newest version promotes the old one, bytes and all.
+    s.delete_object("inl", "k", Some("v3"), "m").await.unwrap();
+    let got = s.get_object("inl", "k").await.unwrap().unwrap();
+    assert_eq!(
+        (got.version_id.as_str(), data(&got).as_deref()),
+        ("null", Some(&b"two"[..]))
+    );
+
+    // Listings carry no bytes, so writing a listed record back is refused.
+    let listed = s.list_objects("inl", "", "", true, 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].segments[0].data, None);
+    assert!(matches!(
+        s.put_object(&listed[0]).await,
+        Err(MetaError::Backend(_))
+    ));
+    let got = s.get_object("inl", "k").await.unwrap().unwrap();
+    assert_eq!(data(&got).as_deref(), Some(&b"two"[..]));
+
+    // Inline data is an object's only segment, and never a part's.
+    let mixed = Object {
+        segments: vec![
+            Segment::inline(bytes::Bytes::from_static(b"x"), 1),
+            seg("f1", 1),
+        ],
+        ..object("inl", "m", "unused")
+    };
+    assert!(s.put_object(&mixed).await.is_err());
+    assert!(s.get_object("inl", "m").await.unwrap().is_none());
+    s.create_upload(&Upload {
+        upload_id: "u-inl".into(),
+        bucket: "inl".into(),
+        key: "p".into(),
+        initiated: chrono::Utc::now(),
+        headers: ObjectHeaders::default(),
+        checksum_algorithm: None,
+        tags: vec![],
+        initiator: "1".into(),
+    })
+    .await
+    .unwrap();
+    let part = Part {
+        upload_id: "u-inl".into(),
+        number: 1,
+        size: 1,
+        etag: "\"e\"".into(),
+        modified: chrono::Utc::now(),
+        checksum: None,
+        segment: Segment::inline(bytes::Bytes::from_static(b"x"), 1),
+    };
+    assert!(s.put_part(&part).await.is_err());
+}
