@@ -120,6 +120,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// backend may run it without an explicit transaction (saving the BEGIN and COMMIT).
     /// `f` runs over a [`SingleStatement`] guard and fails if it issues a second statement.
     async fn read_single<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T>;
+    /// A [`Backend::read_single`] that looks up rows by key (an object, a bucket): short
+    /// enough that a backend may run it on the calling task when it can do so at once,
+    /// rather than handing it to another thread and back.
+    async fn read_point<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        self.read_single(f).await
+    }
 }
 
 /// A [`Tx`] that lets one statement through and fails on any further one: the guard of

@@ -135,7 +135,11 @@ impl Store {
         };
         let started = Instant::now();
         let result = transaction.await;
-        let kind = if mode == "write" { "write" } else { "read" };
+        let kind = if mode.starts_with("write") {
+            "write"
+        } else {
+            "read"
+        };
         observer(kind, started.elapsed());
         result
     }
@@ -235,6 +239,13 @@ impl Backend for Engine {
         match self {
             Engine::Sqlite(b) => b.read_single(f).await,
             Engine::Postgres(b) => b.read_single(f).await,
+        }
+    }
+
+    async fn read_point<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        match self {
+            Engine::Sqlite(b) => b.read_point(f).await,
+            Engine::Postgres(b) => b.read_point(f).await,
         }
     }
 }

@@ -20,7 +20,7 @@ impl Store {
     }
 
     pub async fn get_bucket(&self, name: &str) -> MetaResult<Option<Bucket>> {
-        Ok(run!(self.read_single, [name], |tx| sql::get_bucket(
+        Ok(run!(self.read_point, [name], |tx| sql::get_bucket(
             tx, &name
         ))?)
     }
@@ -65,11 +65,9 @@ impl Store {
 
     /// The current object of a key (`None` when it has none or a delete marker is newest).
     pub async fn get_object(&self, bucket: &str, key: &str) -> MetaResult<Option<Object>> {
-        Ok(run!(
-            self.read_single,
-            [bucket, key],
-            |tx| sql::get_object(tx, &bucket, &key)
-        )?)
+        Ok(run!(self.read_point, [bucket, key], |tx| sql::get_object(
+            tx, &bucket, &key
+        ))?)
     }
 
     /// One version or delete marker by id, or (`None`) the newest entry of the key.
