@@ -111,17 +111,13 @@ pub(crate) async fn update(
             p.metadata = document.clone();
             p.valid_until = *valid_until;
         }
-        SamlChange::Tag(tags) => {
-            for t in tags {
-                p.tags.retain(|old| old.key != t.key);
-                p.tags.push(t.clone());
-            }
-            if p.tags.len() > TAGS_PER_PROVIDER {
-                return Err(StoreError::LimitExceeded {
-                    quota: Quota::TagsPerSamlProvider,
-                    limit: u32::try_from(TAGS_PER_PROVIDER).unwrap_or(u32::MAX),
-                });
-            }
+        SamlChange::Tag(new) => {
+            tags::merge_into_record(
+                &mut p.tags,
+                new,
+                TAGS_PER_PROVIDER,
+                Quota::TagsPerSamlProvider,
+            )?;
         }
         SamlChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
     }

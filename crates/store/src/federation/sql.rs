@@ -127,17 +127,13 @@ pub(crate) async fn update(
         }
         OidcChange::RemoveClientId(id) => p.client_ids.retain(|c| c != id),
         OidcChange::SetThumbprints(t) => p.thumbprints = t.clone(),
-        OidcChange::Tag(tags) => {
-            for t in tags {
-                p.tags.retain(|old| old.key != t.key);
-                p.tags.push(t.clone());
-            }
-            if p.tags.len() > TAGS_PER_PROVIDER {
-                return Err(StoreError::LimitExceeded {
-                    quota: Quota::TagsPerOpenIdConnectProvider,
-                    limit: u32::try_from(TAGS_PER_PROVIDER).unwrap_or(u32::MAX),
-                });
-            }
+        OidcChange::Tag(new) => {
+            tags::merge_into_record(
+                &mut p.tags,
+                new,
+                TAGS_PER_PROVIDER,
+                Quota::TagsPerOpenIdConnectProvider,
+            )?;
         }
         OidcChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
     }
