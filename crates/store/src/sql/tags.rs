@@ -241,8 +241,8 @@ pub(crate) async fn list(
     target: &TagTarget,
 ) -> Result<Vec<Tag>> {
     Ok(match target {
-        TagTarget::OidcProvider(arn) => oidc_sql::get(tx, account_id, arn).await?.tags,
-        TagTarget::SamlProvider(arn) => saml_sql::get(tx, account_id, arn).await?.tags,
+        TagTarget::OidcProvider(arn) => oidc_sql::TABLE.get(tx, account_id, arn).await?.tags,
+        TagTarget::SamlProvider(arn) => saml_sql::TABLE.get(tx, account_id, arn).await?.tags,
         TagTarget::ServerCertificate(name) => {
             server_cert_sql::get(tx, account_id, name).await?.tags
         }
