@@ -7,7 +7,7 @@ use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::entity_arn;
-use crate::tags::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::{Caller, Identity, validate};
 
 pub(crate) fn no_such_profile(name: &str) -> IamError {
@@ -66,13 +66,8 @@ impl Identity {
             &Access::new("iam:CreateInstanceProfile", &arn).with_request_tags(tags),
         )
         .await?;
-        if !tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagInstanceProfile", &arn).with_request_tags(tags),
-            )
+        self.authorize_create_tags(caller, Taggable::InstanceProfile, &arn, tags)
             .await?;
-        }
         let profile = NewInstanceProfile {
             account_id: self.account_id.clone(),
             profile_id: new_id(IdKind::InstanceProfile),
@@ -102,12 +97,13 @@ impl Identity {
         path_prefix: Option<&str>,
         page: PageRequest,
     ) -> IamResult<Page<InstanceProfile>> {
-        if let Some(p) = path_prefix {
-            validate::path_prefix(p)?;
-        }
-        let resource = format!("arn:aws:iam::{}:instance-profile/*", self.account_id);
-        self.authorize(caller, &Access::new("iam:ListInstanceProfiles", &resource))
-            .await?;
+        self.authorize_path_listing(
+            caller,
+            "iam:ListInstanceProfiles",
+            "instance-profile/*",
+            path_prefix,
+        )
+        .await?;
         Ok(self
             .store
             .list_instance_profiles(&self.account_id, path_prefix, None, &page)

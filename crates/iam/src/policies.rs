@@ -11,7 +11,7 @@ use hourglass_store::{
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
-use crate::tags::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::{Identity, validate};
 
 /// CreatePolicy input.
@@ -126,13 +126,8 @@ impl Identity {
             &Access::new("iam:CreatePolicy", &arn).with_request_tags(&input.tags),
         )
         .await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagPolicy", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::Policy, &arn, &input.tags)
             .await?;
-        }
         check_managed_document(&input.document)?;
         let policy = NewPolicy {
             account_id: self.account_id.clone(),

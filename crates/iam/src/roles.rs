@@ -9,7 +9,7 @@ use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::policies::{check_policy_arn, parse_document};
 use crate::principal::entity_arn;
-use crate::tags::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::{Caller, Identity, validate};
 
 /// Session duration bounds of a role (seconds).
@@ -153,13 +153,8 @@ impl Identity {
             access = access.with("iam:PermissionsBoundary", b);
         }
         self.authorize(caller, &access).await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagRole", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::Role, &arn, &input.tags)
             .await?;
-        }
         self.check_trust_policy(&input.assume_role_policy_document)
             .await?;
         if let Some(b) = &input.permissions_boundary {
@@ -193,11 +188,7 @@ impl Identity {
         path_prefix: Option<&str>,
         page: PageRequest,
     ) -> IamResult<Page<Role>> {
-        if let Some(p) = path_prefix {
-            validate::path_prefix(p)?;
-        }
-        let resource = format!("arn:aws:iam::{}:role/*", self.account_id);
-        self.authorize(caller, &Access::new("iam:ListRoles", &resource))
+        self.authorize_path_listing(caller, "iam:ListRoles", "role/*", path_prefix)
             .await?;
         Ok(self
             .store

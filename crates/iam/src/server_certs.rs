@@ -16,7 +16,7 @@ use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::Caller;
-use crate::tags::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::user_credentials::pem_certificate_der;
 use crate::{Identity, validate};
 
@@ -305,13 +305,8 @@ impl Identity {
             &Access::new("iam:UploadServerCertificate", &arn).with_request_tags(&input.tags),
         )
         .await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagServerCertificate", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::ServerCertificate, &arn, &input.tags)
             .await?;
-        }
         let expiration = check_upload(&input, self.clock.now())?;
         let certificate = ServerCertificate {
             account_id: self.account_id.clone(),

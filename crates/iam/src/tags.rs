@@ -37,7 +37,19 @@ impl Taggable {
         }
     }
 
-    /// The kind as the action names spell it (`iam:Tag<noun>`, `iam:List<noun>Tags`).
+    fn tag_action(self) -> String {
+        format!("iam:Tag{}", self.noun())
+    }
+
+    fn untag_action(self) -> String {
+        format!("iam:Untag{}", self.noun())
+    }
+
+    fn list_action(self) -> String {
+        format!("iam:List{}Tags", self.noun())
+    }
+
+    /// The kind as the action names spell it.
     fn noun(self) -> &'static str {
         match self {
             Self::User => "User",
@@ -157,6 +169,24 @@ impl Identity {
         Ok(())
     }
 
+    /// A create call that carries tags also needs Tag{Kind} on the new resource's ARN.
+    pub(crate) async fn authorize_create_tags(
+        &self,
+        caller: &Caller,
+        kind: Taggable,
+        arn: &str,
+        tags: &[(String, String)],
+    ) -> IamResult<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.authorize(
+            caller,
+            &Access::new(&kind.tag_action(), arn).with_request_tags(tags),
+        )
+        .await
+    }
+
     /// Tag{Kind}: adds or replaces tags on the resource `id` (a name or an ARN).
     pub async fn tag_resource(
         &self,
@@ -169,7 +199,7 @@ impl Identity {
             validate::tags_with_quota(tags, kind.quota())?;
             validate::non_empty_tags(tags)
         })?;
-        let action = format!("iam:Tag{}", kind.noun());
+        let action = kind.tag_action();
         self.authorize_tagging(caller, kind, id, |arn| {
             Access::new(&action, arn).with_request_tags(tags)
         })
@@ -189,7 +219,7 @@ impl Identity {
         keys: &[String],
     ) -> IamResult<()> {
         Self::check_tagging(kind, id, || validate::tag_keys(keys))?;
-        let action = format!("iam:Untag{}", kind.noun());
+        let action = kind.untag_action();
         self.authorize_tagging(caller, kind, id, |arn| {
             Access::new(&action, arn).with_values("aws:TagKeys", keys.to_vec())
         })
@@ -208,7 +238,7 @@ impl Identity {
         id: &str,
     ) -> IamResult<Vec<Tag>> {
         Self::check_tagged_id(kind, id)?;
-        let action = format!("iam:List{}Tags", kind.noun());
+        let action = kind.list_action();
         self.authorize_tagging(caller, kind, id, |arn| Access::new(&action, arn))
             .await?;
         Ok(self
@@ -225,7 +255,7 @@ mod tests {
     #[test]
     fn action_names_follow_the_kind() {
         assert_eq!(
-            format!("iam:List{}Tags", Taggable::OpenIdConnectProvider.noun()),
+            Taggable::OpenIdConnectProvider.list_action(),
             "iam:ListOpenIDConnectProviderTags"
         );
         assert_eq!(Taggable::SamlProvider.quota(), "TagsPerSAMLProvider");

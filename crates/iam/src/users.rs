@@ -6,7 +6,7 @@ use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::{Caller, Principal, entity_arn};
-use crate::tags::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::{Identity, validate};
 
 /// CreateUser input.
@@ -62,13 +62,8 @@ impl Identity {
             access = access.with("iam:PermissionsBoundary", b);
         }
         self.authorize(caller, &access).await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagUser", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::User, &arn, &input.tags)
             .await?;
-        }
         if let Some(b) = &input.permissions_boundary {
             crate::aws_managed::check_attachable(b)?;
             self.ensure_aws_managed_policy(b).await?;
@@ -129,11 +124,7 @@ impl Identity {
         path_prefix: Option<&str>,
         page: PageRequest,
     ) -> IamResult<Page<User>> {
-        if let Some(p) = path_prefix {
-            validate::path_prefix(p)?;
-        }
-        let resource = format!("arn:aws:iam::{}:user/", self.account_id);
-        self.authorize(caller, &Access::new("iam:ListUsers", &resource))
+        self.authorize_path_listing(caller, "iam:ListUsers", "user/", path_prefix)
             .await?;
         Ok(self
             .store

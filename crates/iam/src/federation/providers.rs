@@ -10,7 +10,7 @@ use hourglass_store::{
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::principal::Caller;
-use crate::tags::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::{Identity, validate};
 
 fn invalid_url() -> IamError {
@@ -108,13 +108,8 @@ impl Identity {
             &Access::new("iam:CreateOpenIDConnectProvider", &arn).with_request_tags(&input.tags),
         )
         .await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagOpenIDConnectProvider", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::OpenIdConnectProvider, &arn, &input.tags)
             .await?;
-        }
         if url.split('/').next().is_some_and(|h| h.contains(':')) {
             tracing::warn!(%url, "OIDC provider URL carries a port; AWS would refuse it");
         }

@@ -10,7 +10,7 @@ use super::metadata::{self, UNPARSABLE};
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::principal::Caller;
-use crate::tags::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::{Identity, validate};
 
 const TAG_QUOTA: &str = "TagsPerSAMLProvider";
@@ -83,13 +83,8 @@ impl Identity {
             &Access::new("iam:CreateSAMLProvider", &arn).with_request_tags(&input.tags),
         )
         .await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagSAMLProvider", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::SamlProvider, &arn, &input.tags)
             .await?;
-        }
         let provider = SamlProvider {
             account_id: self.account_id.clone(),
             arn,

@@ -36,12 +36,7 @@ pub async fn create(ctx: &Ctx<'_>) -> ApiResult {
         .identity
         .create_oidc_provider(ctx.caller()?, input)
         .await?;
-    let mut x = Xml::new();
-    x.text("OpenIDConnectProviderArn", &p.arn);
-    if !p.tags.is_empty() {
-        write_tags(&mut x, "Tags", &p.tags);
-    }
-    Ok(Some(x.finish()))
+    super::tags::created_provider("OpenIDConnectProviderArn", &p.arn, &p.tags)
 }
 
 pub async fn get(ctx: &Ctx<'_>) -> ApiResult {

@@ -41,12 +41,7 @@ pub async fn create(ctx: &Ctx<'_>) -> ApiResult {
         .identity
         .create_saml_provider(ctx.caller()?, input)
         .await?;
-    let mut x = Xml::new();
-    x.text("SAMLProviderArn", &p.arn);
-    if !p.tags.is_empty() {
-        write_tags(&mut x, "Tags", &p.tags);
-    }
-    Ok(Some(x.finish()))
+    super::tags::created_provider("SAMLProviderArn", &p.arn, &p.tags)
 }
 
 pub async fn get(ctx: &Ctx<'_>) -> ApiResult {

@@ -38,6 +38,16 @@ pub async fn list(ctx: &Ctx<'_>, kind: Taggable) -> ApiResult {
     Ok(Some(write_tag_page(&tags, &request)))
 }
 
+/// A provider's create answer: its ARN under `member`, and its tags when it has any.
+pub(super) fn created_provider(member: &str, arn: &str, tags: &[Tag]) -> ApiResult {
+    let mut x = Xml::new();
+    x.text(member, arn);
+    if !tags.is_empty() {
+        write_tags(&mut x, "Tags", tags);
+    }
+    Ok(Some(x.finish()))
+}
+
 /// One page of `tags`. A resource has at most 50 tags, so the page is cut here rather than
 /// in the store, and the marker is the index of the next tag.
 fn write_tag_page(tags: &[Tag], request: &PageRequest) -> String {
