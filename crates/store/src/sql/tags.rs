@@ -172,25 +172,43 @@ pub(crate) async fn remove_all(tx: &mut dyn Tx, resource_id: &str) -> Result<()>
     Ok(())
 }
 
-/// Adds or replaces tags of `target`. Resources that keep their tags in their record go
-/// through their own update, so their errors are those of that update.
-pub(crate) async fn tag(
+/// A change to a resource's tags: Tag{Kind} or Untag{Kind}.
+pub(crate) enum TagEdit {
+    /// Adds or replaces.
+    Put(Vec<Tag>),
+    /// Removes by key; absent keys are ignored.
+    Remove(Vec<String>),
+}
+
+/// Applies `edit` to the tags of `target`. Resources that keep their tags in their record
+/// go through their own update, so their errors are those of that update.
+pub(crate) async fn edit(
     tx: &mut dyn Tx,
     quotas: &Quotas,
     account_id: &str,
     target: &TagTarget,
-    new_tags: &[Tag],
+    edit: TagEdit,
 ) -> Result<()> {
-    let new_tags = new_tags.to_vec();
     match target {
         TagTarget::OidcProvider(arn) => {
-            oidc_sql::update(tx, account_id, arn, &OidcChange::Tag(new_tags)).await?;
+            let change = match edit {
+                TagEdit::Put(tags) => OidcChange::Tag(tags),
+                TagEdit::Remove(keys) => OidcChange::Untag(keys),
+            };
+            oidc_sql::update(tx, account_id, arn, &change).await?;
         }
         TagTarget::SamlProvider(arn) => {
-            saml_sql::update(tx, account_id, arn, &SamlChange::Tag(new_tags)).await?;
+            let change = match edit {
+                TagEdit::Put(tags) => SamlChange::Tag(tags),
+                TagEdit::Remove(keys) => SamlChange::Untag(keys),
+            };
+            saml_sql::update(tx, account_id, arn, &change).await?;
         }
         TagTarget::ServerCertificate(name) => {
-            let change = ServerCertificateChange::Tag(new_tags);
+            let change = match edit {
+                TagEdit::Put(tags) => ServerCertificateChange::Tag(tags),
+                TagEdit::Remove(keys) => ServerCertificateChange::Untag(keys),
+            };
             server_cert_sql::update(tx, account_id, name, &change).await?;
         }
         TagTarget::User(_)
@@ -198,37 +216,10 @@ pub(crate) async fn tag(
         | TagTarget::Policy(_)
         | TagTarget::InstanceProfile(_) => {
             let (id, rules) = resolve(tx, account_id, target, true).await?;
-            put(tx, quotas, &id, &new_tags, rules).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Removes tags of `target` by key; absent keys are ignored.
-pub(crate) async fn untag(
-    tx: &mut dyn Tx,
-    account_id: &str,
-    target: &TagTarget,
-    keys: &[String],
-) -> Result<()> {
-    let keys = keys.to_vec();
-    match target {
-        TagTarget::OidcProvider(arn) => {
-            oidc_sql::update(tx, account_id, arn, &OidcChange::Untag(keys)).await?;
-        }
-        TagTarget::SamlProvider(arn) => {
-            saml_sql::update(tx, account_id, arn, &SamlChange::Untag(keys)).await?;
-        }
-        TagTarget::ServerCertificate(name) => {
-            let change = ServerCertificateChange::Untag(keys);
-            server_cert_sql::update(tx, account_id, name, &change).await?;
-        }
-        TagTarget::User(_)
-        | TagTarget::Role(_)
-        | TagTarget::Policy(_)
-        | TagTarget::InstanceProfile(_) => {
-            let (id, rules) = resolve(tx, account_id, target, true).await?;
-            remove(tx, &id, &keys, rules).await?;
+            match edit {
+                TagEdit::Put(tags) => put(tx, quotas, &id, &tags, rules).await?,
+                TagEdit::Remove(keys) => remove(tx, &id, &keys, rules).await?,
+            }
         }
     }
     Ok(())
@@ -289,7 +280,7 @@ async fn resolve(
             };
             (id, POLICY)
         }
-        // `tag`, `untag` and `list` send these to their records' own updates and reads.
+        // `edit` and `list` send these to their records' own updates and reads.
         TagTarget::OidcProvider(_)
         | TagTarget::SamlProvider(_)
         | TagTarget::ServerCertificate(_) => {

@@ -270,11 +270,11 @@ store_api! {
     /// new key's case wins). `NotFound` of the target's kind; `LimitExceeded(TagsPer<kind>)`
     /// when the result would exceed the quota; `Unmodifiable` for AWS-managed policies.
     write fn tag_resource(account_id: &str, target: &TagTarget, new_tags: &[Tag]) -> ()
-        = |tx, q| tags::tag(tx, &q, &account_id, &target, &new_tags);
+        = |tx, q| tags::edit(tx, &q, &account_id, &target, tags::TagEdit::Put(new_tags.to_vec()));
 
     /// Removes tags by key (absent keys are ignored). Errors as [`Store::tag_resource`].
     write fn untag_resource(account_id: &str, target: &TagTarget, keys: &[String]) -> ()
-        = |tx| tags::untag(tx, &account_id, &target, &keys);
+        = |tx, q| tags::edit(tx, &q, &account_id, &target, tags::TagEdit::Remove(keys.to_vec()));
 
     /// Tags sorted by key (lowercase key for users, roles, policies and instance profiles).
     /// `NotFound` of the target's kind.
