@@ -213,6 +213,23 @@ fn session_token_may_call(kind: SessionKind, action: &str) -> bool {
 }
 
 impl Identity {
+    /// The List{Users,Groups,Roles,InstanceProfiles} check: the `PathPrefix`, then `action`
+    /// on this account's `resource` (`user/`, `role/*`…, as AWS names each).
+    pub(crate) async fn authorize_path_listing(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        path_prefix: Option<&str>,
+    ) -> IamResult<()> {
+        if let Some(p) = path_prefix {
+            crate::validate::path_prefix(p)?;
+        }
+        let resource = format!("arn:aws:iam::{}:{resource}", self.account_id);
+        self.authorize(caller, &Access::new(action, &resource))
+            .await
+    }
+
     /// Decides one access for the caller against identity policies only (IAM and STS calls).
     pub async fn authorize(&self, caller: &Caller, access: &Access) -> IamResult<()> {
         self.authorize_with(Some(caller), access, None).await

@@ -86,11 +86,7 @@ impl Identity {
         path_prefix: Option<&str>,
         page: PageRequest,
     ) -> IamResult<Page<Group>> {
-        if let Some(p) = path_prefix {
-            validate::path_prefix(p)?;
-        }
-        let resource = format!("arn:aws:iam::{}:group/*", self.account_id);
-        self.authorize(caller, &Access::new("iam:ListGroups", &resource))
+        self.authorize_path_listing(caller, "iam:ListGroups", "group/*", path_prefix)
             .await?;
         Ok(self
             .store

@@ -1,24 +1,42 @@
 //! Instance profiles: Create/Get/List/Delete, Add/RemoveRoleToInstanceProfile,
-//! ListInstanceProfilesForRole and instance profile tags.
+//! and ListInstanceProfilesForRole (tags: [`crate::tags`]).
 
-use hourglass_store::{
-    InstanceProfile, NewInstanceProfile, Page, PageRequest, StoreError, Tag, TagTarget,
-};
+use hourglass_store::{InstanceProfile, NewInstanceProfile, Page, PageRequest, StoreError};
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::entity_arn;
-use crate::users::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::{Caller, Identity, validate};
+
+pub(crate) fn no_such_profile(name: &str) -> IamError {
+    IamError::NoSuchEntity(format!("Instance Profile {name} cannot be found."))
+}
 
 impl Identity {
     fn instance_profile_arn(&self, path: &str, name: &str) -> String {
         entity_arn(&self.account_id, "instance-profile", path, name)
     }
 
-    /// Authorizes `action` on the profile's ARN (the path-less one when it does not exist),
-    /// then returns the profile or NoSuchEntity.
+    /// The ARN a request about profile `name` is authorized against (the path-less one when
+    /// it does not exist), and the profile.
+    pub(crate) async fn instance_profile_resource(
+        &self,
+        name: &str,
+    ) -> IamResult<(String, Option<InstanceProfile>)> {
+        match self
+            .store
+            .get_instance_profile(&self.account_id, name)
+            .await
+        {
+            Ok(p) => Ok((p.arn.clone(), Some(p))),
+            Err(StoreError::NotFound { .. }) => Ok((self.instance_profile_arn("/", name), None)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Authorizes `action` on the profile's ARN, then returns the profile or NoSuchEntity.
     async fn authorized_profile(
         &self,
         caller: &Caller,
@@ -26,22 +44,9 @@ impl Identity {
         access: impl FnOnce(&str) -> Access,
     ) -> IamResult<InstanceProfile> {
         validate::name(name, "InstanceProfileName", 128)?;
-        let found = match self
-            .store
-            .get_instance_profile(&self.account_id, name)
-            .await
-        {
-            Ok(p) => Some(p),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let arn = found
-            .as_ref()
-            .map_or_else(|| self.instance_profile_arn("/", name), |p| p.arn.clone());
+        let (arn, found) = self.instance_profile_resource(name).await?;
         self.authorize(caller, &access(&arn)).await?;
-        found.ok_or_else(|| {
-            IamError::NoSuchEntity(format!("Instance Profile {name} cannot be found."))
-        })
+        found.ok_or_else(|| no_such_profile(name))
     }
 
     pub async fn create_instance_profile(
@@ -61,13 +66,8 @@ impl Identity {
             &Access::new("iam:CreateInstanceProfile", &arn).with_request_tags(tags),
         )
         .await?;
-        if !tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagInstanceProfile", &arn).with_request_tags(tags),
-            )
+        self.authorize_create_tags(caller, Taggable::InstanceProfile, &arn, tags)
             .await?;
-        }
         let profile = NewInstanceProfile {
             account_id: self.account_id.clone(),
             profile_id: new_id(IdKind::InstanceProfile),
@@ -97,12 +97,13 @@ impl Identity {
         path_prefix: Option<&str>,
         page: PageRequest,
     ) -> IamResult<Page<InstanceProfile>> {
-        if let Some(p) = path_prefix {
-            validate::path_prefix(p)?;
-        }
-        let resource = format!("arn:aws:iam::{}:instance-profile/*", self.account_id);
-        self.authorize(caller, &Access::new("iam:ListInstanceProfiles", &resource))
-            .await?;
+        self.authorize_path_listing(
+            caller,
+            "iam:ListInstanceProfiles",
+            "instance-profile/*",
+            path_prefix,
+        )
+        .await?;
         Ok(self
             .store
             .list_instance_profiles(&self.account_id, path_prefix, None, &page)
@@ -123,9 +124,7 @@ impl Identity {
         )
         .await?;
         if found.is_none() {
-            return Err(IamError::NoSuchEntity(format!(
-                "The role with name {role} cannot be found."
-            )));
+            return Err(crate::roles::no_such_role(role));
         }
         Ok(self
             .store
@@ -168,9 +167,7 @@ impl Identity {
                 .await?;
         }
         if found.is_none() {
-            return Err(IamError::NoSuchEntity(format!(
-                "The role with name {role} cannot be found."
-            )));
+            return Err(crate::roles::no_such_role(role));
         }
         if add {
             self.store
@@ -182,61 +179,5 @@ impl Identity {
                 .await?;
         }
         Ok(())
-    }
-
-    pub async fn tag_instance_profile(
-        &self,
-        caller: &Caller,
-        name: &str,
-        tags: &[(String, String)],
-    ) -> IamResult<()> {
-        validate::tags_with_quota(tags, "TagsPerInstanceProfile")?;
-        validate::non_empty_tags(tags)?;
-        self.authorized_profile(caller, name, |arn| {
-            Access::new("iam:TagInstanceProfile", arn).with_request_tags(tags)
-        })
-        .await?;
-        Ok(self
-            .store
-            .tag_resource(
-                &self.account_id,
-                &TagTarget::InstanceProfile(name.to_owned()),
-                &to_tags(tags),
-            )
-            .await?)
-    }
-
-    pub async fn untag_instance_profile(
-        &self,
-        caller: &Caller,
-        name: &str,
-        keys: &[String],
-    ) -> IamResult<()> {
-        validate::tag_keys(keys)?;
-        self.authorized_profile(caller, name, |arn| {
-            Access::new("iam:UntagInstanceProfile", arn).with_values("aws:TagKeys", keys.to_vec())
-        })
-        .await?;
-        Ok(self
-            .store
-            .untag_resource(
-                &self.account_id,
-                &TagTarget::InstanceProfile(name.to_owned()),
-                keys,
-            )
-            .await?)
-    }
-
-    pub async fn list_instance_profile_tags(
-        &self,
-        caller: &Caller,
-        name: &str,
-    ) -> IamResult<Vec<Tag>> {
-        let profile = self
-            .authorized_profile(caller, name, |arn| {
-                Access::new("iam:ListInstanceProfileTags", arn)
-            })
-            .await?;
-        Ok(profile.tags)
     }
 }

@@ -34,6 +34,7 @@ pub mod session;
 pub mod simulator;
 mod snapshot;
 pub mod sts;
+pub mod tags;
 pub mod telemetry;
 pub mod user_credentials;
 pub mod users;
@@ -46,6 +47,7 @@ use hourglass_store::Store;
 pub use authn::RequestParts;
 pub use error::{AuthError, IamError, IamResult};
 pub use principal::{Caller, Principal};
+pub use tags::Taggable;
 
 /// The IAM/STS service as seen from one account. The server holds the one for its
 /// configured account; [`Identity::for_account`] gives the view of another account of

@@ -5,13 +5,13 @@
 use hourglass_policy::{Policy, PolicyKind, limits, policy_size};
 use hourglass_store::{
     EntityFilter, EntityKind, ManagedPolicy, NewPolicy, Page, PageRequest, PolicyEntity,
-    PolicyFilter, PolicyScope, PolicyUsage, Tag, TagTarget,
+    PolicyFilter, PolicyScope, PolicyUsage,
 };
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
-use crate::users::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::{Identity, validate};
 
 /// CreatePolicy input.
@@ -126,13 +126,8 @@ impl Identity {
             &Access::new("iam:CreatePolicy", &arn).with_request_tags(&input.tags),
         )
         .await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagPolicy", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::Policy, &arn, &input.tags)
             .await?;
-        }
         check_managed_document(&input.document)?;
         let policy = NewPolicy {
             account_id: self.account_id.clone(),
@@ -216,60 +211,6 @@ impl Identity {
             ))),
             other => Ok(other?),
         }
-    }
-
-    pub async fn tag_policy(
-        &self,
-        caller: &crate::Caller,
-        arn: &str,
-        tags: &[(String, String)],
-    ) -> IamResult<()> {
-        check_policy_arn(arn, "PolicyArn")?;
-        validate::tags_with_quota(tags, "TagsPerPolicy")?;
-        validate::non_empty_tags(tags)?;
-        self.authorize(
-            caller,
-            &Access::new("iam:TagPolicy", arn).with_request_tags(tags),
-        )
-        .await?;
-        self.ensure_aws_managed_policy(arn).await?;
-        Ok(self
-            .store
-            .tag_resource(
-                &self.account_id,
-                &TagTarget::Policy(arn.to_owned()),
-                &to_tags(tags),
-            )
-            .await?)
-    }
-
-    pub async fn untag_policy(
-        &self,
-        caller: &crate::Caller,
-        arn: &str,
-        keys: &[String],
-    ) -> IamResult<()> {
-        check_policy_arn(arn, "PolicyArn")?;
-        validate::tag_keys(keys)?;
-        self.authorize(
-            caller,
-            &Access::new("iam:UntagPolicy", arn).with_values("aws:TagKeys", keys.to_vec()),
-        )
-        .await?;
-        self.ensure_aws_managed_policy(arn).await?;
-        Ok(self
-            .store
-            .untag_resource(&self.account_id, &TagTarget::Policy(arn.to_owned()), keys)
-            .await?)
-    }
-
-    pub async fn list_policy_tags(&self, caller: &crate::Caller, arn: &str) -> IamResult<Vec<Tag>> {
-        self.authorize_policy(caller, "iam:ListPolicyTags", arn)
-            .await?;
-        Ok(self
-            .store
-            .list_tags(&self.account_id, &TagTarget::Policy(arn.to_owned()))
-            .await?)
     }
 
     /// ListEntitiesForPolicy. `EntityFilter` `User`/`Role`/`Group` narrows the kind;

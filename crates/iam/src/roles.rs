@@ -2,14 +2,14 @@
 //! UpdateAssumeRolePolicy, DeleteRole and role tags.
 
 use hourglass_policy::{PolicyKind, PrincipalElement, limits, policy_size};
-use hourglass_store::{NewRole, Page, PageRequest, Role, RoleUpdate, StoreError, Tag, TagTarget};
+use hourglass_store::{NewRole, Page, PageRequest, Role, RoleUpdate, StoreError};
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::policies::{check_policy_arn, parse_document};
 use crate::principal::entity_arn;
-use crate::users::to_tags;
+use crate::tags::{Taggable, to_tags};
 use crate::{Caller, Identity, validate};
 
 /// Session duration bounds of a role (seconds).
@@ -38,6 +38,10 @@ fn max_session_duration(value: &str) -> IamResult<u32> {
     Ok(u32::try_from(n).unwrap_or(3600))
 }
 
+pub(crate) fn no_such_role(name: &str) -> IamError {
+    IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+}
+
 impl Identity {
     pub(crate) fn role_arn(&self, path: &str, name: &str) -> String {
         entity_arn(&self.account_id, "role", path, name)
@@ -63,9 +67,7 @@ impl Identity {
         validate::name(name, "RoleName", 128)?;
         let (arn, role) = self.role_resource(name).await?;
         self.authorize(caller, &access(&arn)).await?;
-        role.ok_or_else(|| {
-            IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
-        })
+        role.ok_or_else(|| no_such_role(name))
     }
 
     /// A trust policy: valid as a trust policy, within the ACLSizePerRole quota, and every
@@ -151,13 +153,8 @@ impl Identity {
             access = access.with("iam:PermissionsBoundary", b);
         }
         self.authorize(caller, &access).await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagRole", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::Role, &arn, &input.tags)
             .await?;
-        }
         self.check_trust_policy(&input.assume_role_policy_document)
             .await?;
         if let Some(b) = &input.permissions_boundary {
@@ -191,11 +188,7 @@ impl Identity {
         path_prefix: Option<&str>,
         page: PageRequest,
     ) -> IamResult<Page<Role>> {
-        if let Some(p) = path_prefix {
-            validate::path_prefix(p)?;
-        }
-        let resource = format!("arn:aws:iam::{}:role/*", self.account_id);
-        self.authorize(caller, &Access::new("iam:ListRoles", &resource))
+        self.authorize_path_listing(caller, "iam:ListRoles", "role/*", path_prefix)
             .await?;
         Ok(self
             .store
@@ -255,48 +248,5 @@ impl Identity {
             .await?;
         crate::service_linked_roles::ensure_modifiable(&role.arn)?;
         Ok(self.store.delete_role(&self.account_id, name).await?)
-    }
-
-    pub async fn tag_role(
-        &self,
-        caller: &Caller,
-        name: &str,
-        tags: &[(String, String)],
-    ) -> IamResult<()> {
-        validate::tags_with_quota(tags, "TagsPerRole")?;
-        validate::non_empty_tags(tags)?;
-        self.authorized_role(caller, name, |arn| {
-            Access::new("iam:TagRole", arn).with_request_tags(tags)
-        })
-        .await?;
-        Ok(self
-            .store
-            .tag_resource(
-                &self.account_id,
-                &TagTarget::Role(name.to_owned()),
-                &to_tags(tags),
-            )
-            .await?)
-    }
-
-    pub async fn untag_role(&self, caller: &Caller, name: &str, keys: &[String]) -> IamResult<()> {
-        validate::tag_keys(keys)?;
-        self.authorized_role(caller, name, |arn| {
-            Access::new("iam:UntagRole", arn).with_values("aws:TagKeys", keys.to_vec())
-        })
-        .await?;
-        Ok(self
-            .store
-            .untag_resource(&self.account_id, &TagTarget::Role(name.to_owned()), keys)
-            .await?)
-    }
-
-    pub async fn list_role_tags(&self, caller: &Caller, name: &str) -> IamResult<Vec<Tag>> {
-        self.authorized_role(caller, name, |arn| Access::new("iam:ListRoleTags", arn))
-            .await?;
-        Ok(self
-            .store
-            .list_tags(&self.account_id, &TagTarget::Role(name.to_owned()))
-            .await?)
     }
 }

@@ -8,7 +8,7 @@
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use der::Decode as _;
-use hourglass_store::{Secret, ServerCertificate, ServerCertificateChange, Tag};
+use hourglass_store::{Secret, ServerCertificate, ServerCertificateChange};
 use x509_cert::Certificate;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
@@ -16,6 +16,7 @@ use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::Caller;
+use crate::tags::{Taggable, to_tags};
 use crate::user_credentials::pem_certificate_der;
 use crate::{Identity, validate};
 
@@ -275,10 +276,6 @@ fn check_upload(input: &UploadServerCertificate, now: DateTime<Utc>) -> IamResul
     Ok(not_after)
 }
 
-fn to_tags(tags: &[(String, String)]) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::new(k, v)).collect()
-}
-
 impl Identity {
     /// `arn:aws:iam::ACCT:server-certificate{path}{name}`.
     fn server_certificate_arn(&self, path: &str, name: &str) -> String {
@@ -308,13 +305,8 @@ impl Identity {
             &Access::new("iam:UploadServerCertificate", &arn).with_request_tags(&input.tags),
         )
         .await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagServerCertificate", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::ServerCertificate, &arn, &input.tags)
             .await?;
-        }
         let expiration = check_upload(&input, self.clock.now())?;
         let certificate = ServerCertificate {
             account_id: self.account_id.clone(),
@@ -345,6 +337,17 @@ impl Identity {
         name: &str,
     ) -> IamResult<ServerCertificate> {
         check_name(name, "ServerCertificateName")?;
+        let (arn, found) = self.server_certificate_resource(name).await;
+        self.authorize(caller, &Access::new(action, &arn)).await?;
+        Ok(found?)
+    }
+
+    /// The ARN a request about certificate `name` is authorized against (the path-less one
+    /// when it cannot be read), and the certificate or why it cannot be read.
+    pub(crate) async fn server_certificate_resource(
+        &self,
+        name: &str,
+    ) -> (String, hourglass_store::Result<ServerCertificate>) {
         let found = self
             .store
             .get_server_certificate(&self.account_id, name)
@@ -353,8 +356,7 @@ impl Identity {
             Ok(c) => c.arn.clone(),
             Err(_) => self.server_certificate_arn("/", name),
         };
-        self.authorize(caller, &Access::new(action, &arn)).await?;
-        Ok(found?)
+        (arn, found)
     }
 
     pub async fn get_server_certificate(
@@ -430,81 +432,6 @@ impl Identity {
             .await?;
         tracing::info!(caller = %caller.arn(), certificate = %updated.arn, "updated server certificate");
         Ok(updated)
-    }
-
-    pub async fn tag_server_certificate(
-        &self,
-        caller: &Caller,
-        name: &str,
-        tags: &[(String, String)],
-    ) -> IamResult<()> {
-        validate::non_empty_tags(tags)?;
-        validate::tags_with_quota(tags, TAG_QUOTA)?;
-        check_name(name, "ServerCertificateName")?;
-        let arn = match self
-            .store
-            .get_server_certificate(&self.account_id, name)
-            .await
-        {
-            Ok(c) => c.arn,
-            Err(_) => self.server_certificate_arn("/", name),
-        };
-        self.authorize(
-            caller,
-            &Access::new("iam:TagServerCertificate", &arn).with_request_tags(tags),
-        )
-        .await?;
-        self.store
-            .update_server_certificate(
-                &self.account_id,
-                name,
-                ServerCertificateChange::Tag(to_tags(tags)),
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn untag_server_certificate(
-        &self,
-        caller: &Caller,
-        name: &str,
-        keys: &[String],
-    ) -> IamResult<()> {
-        validate::tag_keys(keys)?;
-        check_name(name, "ServerCertificateName")?;
-        let arn = match self
-            .store
-            .get_server_certificate(&self.account_id, name)
-            .await
-        {
-            Ok(c) => c.arn,
-            Err(_) => self.server_certificate_arn("/", name),
-        };
-        self.authorize(
-            caller,
-            &Access::new("iam:UntagServerCertificate", &arn)
-                .with_values("aws:TagKeys", keys.to_vec()),
-        )
-        .await?;
-        self.store
-            .update_server_certificate(
-                &self.account_id,
-                name,
-                ServerCertificateChange::Untag(keys.to_vec()),
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn list_server_certificate_tags(
-        &self,
-        caller: &Caller,
-        name: &str,
-    ) -> IamResult<Vec<Tag>> {
-        Ok(self
-            .authorized_server_certificate(caller, "iam:ListServerCertificateTags", name)
-            .await?
-            .tags)
     }
 }
 

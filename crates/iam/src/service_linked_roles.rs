@@ -233,9 +233,7 @@ impl Identity {
         let (arn, found) = self.role_resource(name).await?;
         self.authorize(caller, &Access::new("iam:DeleteServiceLinkedRole", &arn))
             .await?;
-        let role = found.ok_or_else(|| {
-            IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
-        })?;
+        let role = found.ok_or_else(|| crate::roles::no_such_role(name))?;
         if !is_service_linked(&role.arn) {
             return Err(IamError::InvalidInput(format!(
                 "{} is not a service-linked role.",

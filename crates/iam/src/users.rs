@@ -1,11 +1,12 @@
-//! IAM users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser and user tags.
+//! IAM users: CreateUser, GetUser, ListUsers, UpdateUser and DeleteUser (tags: [`crate::tags`]).
 
-use hourglass_store::{NewUser, Page, PageRequest, Rename, Tag, TagTarget, User};
+use hourglass_store::{NewUser, Page, PageRequest, Rename, User};
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::{Caller, Principal, entity_arn};
+use crate::tags::{Taggable, to_tags};
 use crate::{Identity, validate};
 
 /// CreateUser input.
@@ -26,14 +27,6 @@ pub enum UserView {
         arn: String,
         create_date: chrono::DateTime<chrono::Utc>,
     },
-}
-
-pub(crate) fn to_tags(pairs: &[(String, String)]) -> Vec<Tag> {
-    pairs.iter().map(|(k, v)| Tag::new(k, v)).collect()
-}
-
-fn tag_keys(tags: &[(String, String)]) -> Vec<String> {
-    tags.iter().map(|(k, _)| k.clone()).collect()
 }
 
 impl Identity {
@@ -69,13 +62,8 @@ impl Identity {
             access = access.with("iam:PermissionsBoundary", b);
         }
         self.authorize(caller, &access).await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagUser", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::User, &arn, &input.tags)
             .await?;
-        }
         if let Some(b) = &input.permissions_boundary {
             crate::aws_managed::check_attachable(b)?;
             self.ensure_aws_managed_policy(b).await?;
@@ -136,11 +124,7 @@ impl Identity {
         path_prefix: Option<&str>,
         page: PageRequest,
     ) -> IamResult<Page<User>> {
-        if let Some(p) = path_prefix {
-            validate::path_prefix(p)?;
-        }
-        let resource = format!("arn:aws:iam::{}:user/", self.account_id);
-        self.authorize(caller, &Access::new("iam:ListUsers", &resource))
+        self.authorize_path_listing(caller, "iam:ListUsers", "user/", path_prefix)
             .await?;
         Ok(self
             .store
@@ -203,69 +187,5 @@ impl Identity {
         self.authorize(caller, &Access::new("iam:DeleteUser", &arn))
             .await?;
         Ok(self.store.delete_user(&self.account_id, name).await?)
-    }
-
-    pub async fn tag_user(
-        &self,
-        caller: &Caller,
-        name: &str,
-        tags: &[(String, String)],
-    ) -> IamResult<()> {
-        validate::name(name, "UserName", 128)?;
-        validate::tags(tags)?;
-        if tags.is_empty() {
-            return Err(IamError::Validation(
-                "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null".into(),
-            ));
-        }
-        let (arn, _) = self.user_resource(name).await?;
-        self.authorize(
-            caller,
-            &Access::new("iam:TagUser", &arn).with_request_tags(tags),
-        )
-        .await?;
-        Ok(self
-            .store
-            .tag_resource(
-                &self.account_id,
-                &TagTarget::User(name.to_owned()),
-                &to_tags(tags),
-            )
-            .await?)
-    }
-
-    pub async fn untag_user(&self, caller: &Caller, name: &str, keys: &[String]) -> IamResult<()> {
-        validate::name(name, "UserName", 128)?;
-        if keys.len() > 50 {
-            return Err(IamError::Validation(
-                "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50".into(),
-            ));
-        }
-        for k in keys {
-            validate::length(k, "TagKeys", 1, 128)?;
-        }
-        let (arn, _) = self.user_resource(name).await?;
-        let pairs: Vec<(String, String)> =
-            keys.iter().map(|k| (k.clone(), String::new())).collect();
-        self.authorize(
-            caller,
-            &Access::new("iam:UntagUser", &arn).with_values("aws:TagKeys", tag_keys(&pairs)),
-        )
-        .await?;
-        Ok(self
-            .store
-            .untag_resource(&self.account_id, &TagTarget::User(name.to_owned()), keys)
-            .await?)
-    }
-
-    pub async fn list_user_tags(&self, caller: &Caller, name: &str) -> IamResult<Vec<Tag>> {
-        validate::name(name, "UserName", 128)?;
-        let (arn, _) = self.user_resource(name).await?;
-        self.authorize(caller, &Access::new("iam:ListUserTags", &arn))
-            .await?;
-        Ok(self
-            .store
-            .list_tags(&self.account_id, &TagTarget::User(name.to_owned()))
-            .await?)
     }
 }

@@ -362,7 +362,8 @@ impl EntityRef {
     }
 }
 
-/// A taggable resource: users, roles and instance profiles by name, managed policies by ARN.
+/// A taggable resource: users, roles, instance profiles and server certificates by name;
+/// managed policies and identity providers by ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TagTarget {
     User(String),
@@ -370,6 +371,12 @@ pub enum TagTarget {
     Policy(String),
     /// An instance profile, by name.
     InstanceProfile(String),
+    /// An OIDC provider, by ARN.
+    OidcProvider(String),
+    /// A SAML provider, by ARN.
+    SamlProvider(String),
+    /// A server certificate, by name (case-insensitive).
+    ServerCertificate(String),
 }
 
 /// A managed policy attached to an entity (ListAttached…Policies).

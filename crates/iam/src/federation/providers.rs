@@ -3,13 +3,14 @@
 //! names the provider: `arn:aws:iam::ACCT:oidc-provider/HOST[/PATH]`.
 
 use hourglass_store::{
-    OidcChange, OidcProvider, Tag,
+    OidcChange, OidcProvider,
     federation::{CLIENT_IDS_PER_PROVIDER, THUMBPRINTS_PER_PROVIDER},
 };
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::principal::Caller;
+use crate::tags::{Taggable, to_tags};
 use crate::{Identity, validate};
 
 fn invalid_url() -> IamError {
@@ -66,10 +67,6 @@ fn check_thumbprints(list: &[String]) -> IamResult<Vec<String>> {
         .collect()
 }
 
-fn to_tags(tags: &[(String, String)]) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::new(k, v)).collect()
-}
-
 /// CreateOpenIDConnectProvider's input.
 #[derive(Debug, Clone, Default)]
 pub struct CreateOidcProvider {
@@ -111,13 +108,8 @@ impl Identity {
             &Access::new("iam:CreateOpenIDConnectProvider", &arn).with_request_tags(&input.tags),
         )
         .await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagOpenIDConnectProvider", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::OpenIdConnectProvider, &arn, &input.tags)
             .await?;
-        }
         if url.split('/').next().is_some_and(|h| h.contains(':')) {
             tracing::warn!(%url, "OIDC provider URL carries a port; AWS would refuse it");
         }
@@ -175,14 +167,9 @@ impl Identity {
         action: &str,
         arn: &str,
         change: OidcChange,
-        request_tags: &[(String, String)],
     ) -> IamResult<OidcProvider> {
         validate::arn(arn, "OpenIDConnectProviderArn")?;
-        self.authorize(
-            caller,
-            &Access::new(action, arn).with_request_tags(request_tags),
-        )
-        .await?;
+        self.authorize(caller, &Access::new(action, arn)).await?;
         Ok(self
             .store
             .update_oidc_provider(&self.account_id, arn, change)
@@ -201,7 +188,6 @@ impl Identity {
             "iam:AddClientIDToOpenIDConnectProvider",
             arn,
             OidcChange::AddClientId(client_id.to_owned()),
-            &[],
         )
         .await
         .map(|_| ())
@@ -219,7 +205,6 @@ impl Identity {
             "iam:RemoveClientIDFromOpenIDConnectProvider",
             arn,
             OidcChange::RemoveClientId(client_id.to_owned()),
-            &[],
         )
         .await
         .map(|_| ())
@@ -237,56 +222,9 @@ impl Identity {
             "iam:UpdateOpenIDConnectProviderThumbprint",
             arn,
             OidcChange::SetThumbprints(thumbprints),
-            &[],
         )
         .await
         .map(|_| ())
-    }
-
-    pub async fn tag_oidc_provider(
-        &self,
-        caller: &Caller,
-        arn: &str,
-        tags: &[(String, String)],
-    ) -> IamResult<()> {
-        validate::non_empty_tags(tags)?;
-        validate::tags_with_quota(tags, "TagsPerOpenIdConnectProvider")?;
-        self.change_oidc_provider(
-            caller,
-            "iam:TagOpenIDConnectProvider",
-            arn,
-            OidcChange::Tag(to_tags(tags)),
-            tags,
-        )
-        .await
-        .map(|_| ())
-    }
-
-    pub async fn untag_oidc_provider(
-        &self,
-        caller: &Caller,
-        arn: &str,
-        keys: &[String],
-    ) -> IamResult<()> {
-        validate::tag_keys(keys)?;
-        validate::arn(arn, "OpenIDConnectProviderArn")?;
-        self.authorize(
-            caller,
-            &Access::new("iam:UntagOpenIDConnectProvider", arn)
-                .with_values("aws:TagKeys", keys.to_vec()),
-        )
-        .await?;
-        self.store
-            .update_oidc_provider(&self.account_id, arn, OidcChange::Untag(keys.to_vec()))
-            .await?;
-        Ok(())
-    }
-
-    pub async fn list_oidc_provider_tags(&self, caller: &Caller, arn: &str) -> IamResult<Vec<Tag>> {
-        Ok(self
-            .authorized_provider(caller, "iam:ListOpenIDConnectProviderTags", arn)
-            .await?
-            .tags)
     }
 }
 

@@ -48,6 +48,7 @@ pub enum OidcChange {
 }
 
 pub(crate) mod saml_sql;
+pub(crate) mod table;
 
 /// AWS's quota of SAML providers per account.
 pub const SAML_PROVIDERS_PER_ACCOUNT: u32 = 100;

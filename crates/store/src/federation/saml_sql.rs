@@ -1,10 +1,18 @@
 //! SQL of the SAML provider records.
 
-use crate::error::{Quota, ResourceKind, Result, StoreError};
+use crate::error::{Quota, ResourceKind, Result};
+use crate::federation::table::ProviderTable;
 use crate::federation::{SAML_PROVIDERS_PER_ACCOUNT, SamlChange, SamlProvider, TAGS_PER_PROVIDER};
-use crate::sql::{Row, Tx, accounts, tags};
+use crate::sql::{Row, Tx, tags};
 
-const COLUMNS: &str = "account_id, arn, name, uuid, metadata, create_date, valid_until, tags";
+pub(crate) const TABLE: ProviderTable<SamlProvider> = ProviderTable {
+    name: "saml_providers",
+    columns: "account_id, arn, name, uuid, metadata, create_date, valid_until, tags",
+    kind: ResourceKind::SamlProvider,
+    quota: Quota::SamlProvidersPerAccount,
+    per_account: SAML_PROVIDERS_PER_ACCOUNT,
+    from_row: provider_from,
+};
 
 fn provider_from(row: &Row) -> Result<SamlProvider> {
     Ok(SamlProvider {
@@ -20,26 +28,9 @@ fn provider_from(row: &Row) -> Result<SamlProvider> {
 }
 
 pub(crate) async fn create(tx: &mut dyn Tx, p: &SamlProvider) -> Result<SamlProvider> {
-    accounts::require(tx, &p.account_id).await?;
-    if tx
-        .exists(
-            "SELECT 1 FROM saml_providers WHERE arn = $1",
-            &params![&p.arn],
-        )
-        .await?
-    {
-        return Err(StoreError::already_exists(
-            ResourceKind::SamlProvider,
-            p.name.clone(),
-        ));
-    }
-    tx.ensure_room(
-        "SELECT COUNT(*) FROM saml_providers WHERE account_id = $1",
-        &params![&p.account_id],
-        Quota::SamlProvidersPerAccount,
-        SAML_PROVIDERS_PER_ACCOUNT,
-    )
-    .await?;
+    TABLE
+        .check_new(tx, &p.account_id, &p.arn, p.name.clone())
+        .await?;
     let mut tags = p.tags.clone();
     tags.sort_by(|a, b| a.key.cmp(&b.key));
     tx.execute(
@@ -57,42 +48,7 @@ pub(crate) async fn create(tx: &mut dyn Tx, p: &SamlProvider) -> Result<SamlProv
         ],
     )
     .await?;
-    get(tx, &p.account_id, &p.arn).await
-}
-
-pub(crate) async fn get(tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<SamlProvider> {
-    let row = tx
-        .query_opt(
-            &format!("SELECT {COLUMNS} FROM saml_providers WHERE account_id = $1 AND arn = $2"),
-            &params![account_id, arn],
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found(ResourceKind::SamlProvider, arn))?;
-    provider_from(&row)
-}
-
-pub(crate) async fn list(tx: &mut dyn Tx, account_id: &str) -> Result<Vec<SamlProvider>> {
-    tx.query(
-        &format!("SELECT {COLUMNS} FROM saml_providers WHERE account_id = $1 ORDER BY arn"),
-        &params![account_id],
-    )
-    .await?
-    .iter()
-    .map(provider_from)
-    .collect()
-}
-
-pub(crate) async fn delete(tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<()> {
-    let n = tx
-        .execute(
-            "DELETE FROM saml_providers WHERE account_id = $1 AND arn = $2",
-            &params![account_id, arn],
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::not_found(ResourceKind::SamlProvider, arn));
-    }
-    Ok(())
+    TABLE.get(tx, &p.account_id, &p.arn).await
 }
 
 /// Applies `change` to the stored provider and returns the result.
@@ -102,7 +58,7 @@ pub(crate) async fn update(
     arn: &str,
     change: &SamlChange,
 ) -> Result<SamlProvider> {
-    let mut p = get(tx, account_id, arn).await?;
+    let mut p = TABLE.get(tx, account_id, arn).await?;
     match change {
         SamlChange::Metadata {
             document,
@@ -111,17 +67,13 @@ pub(crate) async fn update(
             p.metadata = document.clone();
             p.valid_until = *valid_until;
         }
-        SamlChange::Tag(tags) => {
-            for t in tags {
-                p.tags.retain(|old| old.key != t.key);
-                p.tags.push(t.clone());
-            }
-            if p.tags.len() > TAGS_PER_PROVIDER {
-                return Err(StoreError::LimitExceeded {
-                    quota: Quota::TagsPerSamlProvider,
-                    limit: u32::try_from(TAGS_PER_PROVIDER).unwrap_or(u32::MAX),
-                });
-            }
+        SamlChange::Tag(new) => {
+            tags::merge_into_record(
+                &mut p.tags,
+                new,
+                TAGS_PER_PROVIDER,
+                Quota::TagsPerSamlProvider,
+            )?;
         }
         SamlChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
     }

@@ -1,13 +1,21 @@
 //! SQL of the federation records.
 
 use crate::error::{Quota, ResourceKind, Result, StoreError};
+use crate::federation::table::ProviderTable;
 use crate::federation::{
     CLIENT_IDS_PER_PROVIDER, OIDC_PROVIDERS_PER_ACCOUNT, OidcChange, OidcProvider,
     TAGS_PER_PROVIDER,
 };
-use crate::sql::{Row, Tx, accounts, tags};
+use crate::sql::{Row, Tx, tags};
 
-const COLUMNS: &str = "account_id, arn, url, client_ids, thumbprints, create_date, tags";
+pub(crate) const TABLE: ProviderTable<OidcProvider> = ProviderTable {
+    name: "oidc_providers",
+    columns: "account_id, arn, url, client_ids, thumbprints, create_date, tags",
+    kind: ResourceKind::OidcProvider,
+    quota: Quota::OpenIdConnectProvidersPerAccount,
+    per_account: OIDC_PROVIDERS_PER_ACCOUNT,
+    from_row: provider_from,
+};
 
 fn json_list<T: serde::de::DeserializeOwned>(row: &Row, i: usize) -> Result<Vec<T>> {
     serde_json::from_str(&row.text(i)?)
@@ -31,26 +39,8 @@ fn provider_from(row: &Row) -> Result<OidcProvider> {
 }
 
 pub(crate) async fn create(tx: &mut dyn Tx, p: &OidcProvider) -> Result<OidcProvider> {
-    accounts::require(tx, &p.account_id).await?;
-    if tx
-        .exists(
-            "SELECT 1 FROM oidc_providers WHERE arn = $1",
-            &params![&p.arn],
-        )
-        .await?
-    {
-        return Err(StoreError::already_exists(
-            ResourceKind::OidcProvider,
-            format!("https://{}", p.url),
-        ));
-    }
-    tx.ensure_room(
-        "SELECT COUNT(*) FROM oidc_providers WHERE account_id = $1",
-        &params![&p.account_id],
-        Quota::OpenIdConnectProvidersPerAccount,
-        OIDC_PROVIDERS_PER_ACCOUNT,
-    )
-    .await?;
+    let shown = format!("https://{}", p.url);
+    TABLE.check_new(tx, &p.account_id, &p.arn, shown).await?;
     let mut tags = p.tags.clone();
     tags.sort_by(|a, b| a.key.cmp(&b.key));
     tx.execute(
@@ -67,42 +57,7 @@ pub(crate) async fn create(tx: &mut dyn Tx, p: &OidcProvider) -> Result<OidcProv
         ],
     )
     .await?;
-    get(tx, &p.account_id, &p.arn).await
-}
-
-pub(crate) async fn get(tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<OidcProvider> {
-    let row = tx
-        .query_opt(
-            &format!("SELECT {COLUMNS} FROM oidc_providers WHERE account_id = $1 AND arn = $2"),
-            &params![account_id, arn],
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found(ResourceKind::OidcProvider, arn))?;
-    provider_from(&row)
-}
-
-pub(crate) async fn list(tx: &mut dyn Tx, account_id: &str) -> Result<Vec<OidcProvider>> {
-    tx.query(
-        &format!("SELECT {COLUMNS} FROM oidc_providers WHERE account_id = $1 ORDER BY arn"),
-        &params![account_id],
-    )
-    .await?
-    .iter()
-    .map(provider_from)
-    .collect()
-}
-
-pub(crate) async fn delete(tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<()> {
-    let n = tx
-        .execute(
-            "DELETE FROM oidc_providers WHERE account_id = $1 AND arn = $2",
-            &params![account_id, arn],
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::not_found(ResourceKind::OidcProvider, arn));
-    }
-    Ok(())
+    TABLE.get(tx, &p.account_id, &p.arn).await
 }
 
 /// Applies `change` to the stored provider and returns the result.
@@ -112,7 +67,7 @@ pub(crate) async fn update(
     arn: &str,
     change: &OidcChange,
 ) -> Result<OidcProvider> {
-    let mut p = get(tx, account_id, arn).await?;
+    let mut p = TABLE.get(tx, account_id, arn).await?;
     match change {
         OidcChange::AddClientId(id) => {
             if !p.client_ids.contains(id) {
@@ -127,17 +82,13 @@ pub(crate) async fn update(
         }
         OidcChange::RemoveClientId(id) => p.client_ids.retain(|c| c != id),
         OidcChange::SetThumbprints(t) => p.thumbprints = t.clone(),
-        OidcChange::Tag(tags) => {
-            for t in tags {
-                p.tags.retain(|old| old.key != t.key);
-                p.tags.push(t.clone());
-            }
-            if p.tags.len() > TAGS_PER_PROVIDER {
-                return Err(StoreError::LimitExceeded {
-                    quota: Quota::TagsPerOpenIdConnectProvider,
-                    limit: u32::try_from(TAGS_PER_PROVIDER).unwrap_or(u32::MAX),
-                });
-            }
+        OidcChange::Tag(new) => {
+            tags::merge_into_record(
+                &mut p.tags,
+                new,
+                TAGS_PER_PROVIDER,
+                Quota::TagsPerOpenIdConnectProvider,
+            )?;
         }
         OidcChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
     }

@@ -187,17 +187,13 @@ pub(crate) async fn update(
                 .unwrap_or_default();
             c.arn = format!("{prefix}:server-certificate{}{}", c.path, c.name);
         }
-        ServerCertificateChange::Tag(tags) => {
-            for t in tags {
-                c.tags.retain(|old| old.key != t.key);
-                c.tags.push(t.clone());
-            }
-            if c.tags.len() > TAGS_PER_SERVER_CERTIFICATE {
-                return Err(StoreError::LimitExceeded {
-                    quota: Quota::TagsPerServerCertificate,
-                    limit: u32::try_from(TAGS_PER_SERVER_CERTIFICATE).unwrap_or(u32::MAX),
-                });
-            }
+        ServerCertificateChange::Tag(new) => {
+            tags::merge_into_record(
+                &mut c.tags,
+                new,
+                TAGS_PER_SERVER_CERTIFICATE,
+                Quota::TagsPerServerCertificate,
+            )?;
         }
         ServerCertificateChange::Untag(keys) => c.tags.retain(|t| !keys.contains(&t.key)),
     }

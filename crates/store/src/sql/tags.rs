@@ -1,9 +1,13 @@
-//! Tags of users, roles and managed policies, in one table keyed by resource id.
+//! Tags of every taggable IAM resource: users, roles, managed policies and instance profiles
+//! in one table keyed by resource id; providers and server certificates in a JSON column of
+//! their own record.
 
 use std::collections::HashMap;
 
 use crate::error::{Quota, Result, StoreError};
+use crate::federation::{OidcChange, SamlChange, saml_sql, sql as oidc_sql};
 use crate::model::{EntityKind, Quotas, Tag, TagTarget};
+use crate::server_certs::{ServerCertificateChange, sql as server_cert_sql};
 use crate::sql::{Row, Tx, Val, entities, instance_profiles, policies};
 
 /// Tags kept as a JSON column of their record (`[[key, value], …]`), for the records that
@@ -22,6 +26,27 @@ pub(crate) fn from_json_column(row: &Row, i: usize, column: &str) -> Result<Vec<
     let pairs: Vec<(String, String)> = serde_json::from_str(&row.text(i)?)
         .map_err(|e| StoreError::corrupt(format!("{column}: bad JSON: {e}")))?;
     Ok(pairs.into_iter().map(|(k, v)| Tag::new(k, v)).collect())
+}
+
+/// Adds or replaces `new` in a record's tags (keys case-sensitively), refusing more than
+/// `limit` with `LimitExceeded(quota)`.
+pub(crate) fn merge_into_record(
+    tags: &mut Vec<Tag>,
+    new: &[Tag],
+    limit: usize,
+    quota: Quota,
+) -> Result<()> {
+    for t in new {
+        tags.retain(|old| old.key != t.key);
+        tags.push(t.clone());
+    }
+    if tags.len() > limit {
+        return Err(StoreError::LimitExceeded {
+            quota,
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+        });
+    }
+    Ok(())
 }
 
 /// How a resource's tags behave.
@@ -147,9 +172,84 @@ pub(crate) async fn remove_all(tx: &mut dyn Tx, resource_id: &str) -> Result<()>
     Ok(())
 }
 
-/// Resolves a tag target to its resource id and rules. Tagging AWS-managed policies is
-/// refused when `for_write`.
-pub(crate) async fn resolve(
+/// A change to a resource's tags: Tag{Kind} or Untag{Kind}.
+pub(crate) enum TagEdit {
+    /// Adds or replaces.
+    Put(Vec<Tag>),
+    /// Removes by key; absent keys are ignored.
+    Remove(Vec<String>),
+}
+
+/// Applies `edit` to the tags of `target`. Resources that keep their tags in their record
+/// go through their own update, so their errors are those of that update.
+pub(crate) async fn edit(
+    tx: &mut dyn Tx,
+    quotas: &Quotas,
+    account_id: &str,
+    target: &TagTarget,
+    edit: TagEdit,
+) -> Result<()> {
+    match target {
+        TagTarget::OidcProvider(arn) => {
+            let change = match edit {
+                TagEdit::Put(tags) => OidcChange::Tag(tags),
+                TagEdit::Remove(keys) => OidcChange::Untag(keys),
+            };
+            oidc_sql::update(tx, account_id, arn, &change).await?;
+        }
+        TagTarget::SamlProvider(arn) => {
+            let change = match edit {
+                TagEdit::Put(tags) => SamlChange::Tag(tags),
+                TagEdit::Remove(keys) => SamlChange::Untag(keys),
+            };
+            saml_sql::update(tx, account_id, arn, &change).await?;
+        }
+        TagTarget::ServerCertificate(name) => {
+            let change = match edit {
+                TagEdit::Put(tags) => ServerCertificateChange::Tag(tags),
+                TagEdit::Remove(keys) => ServerCertificateChange::Untag(keys),
+            };
+            server_cert_sql::update(tx, account_id, name, &change).await?;
+        }
+        TagTarget::User(_)
+        | TagTarget::Role(_)
+        | TagTarget::Policy(_)
+        | TagTarget::InstanceProfile(_) => {
+            let (id, rules) = resolve(tx, account_id, target, true).await?;
+            match edit {
+                TagEdit::Put(tags) => put(tx, quotas, &id, &tags, rules).await?,
+                TagEdit::Remove(keys) => remove(tx, &id, &keys, rules).await?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The tags of `target`, sorted by (for table-kept tags, lowercase) key.
+pub(crate) async fn list(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    target: &TagTarget,
+) -> Result<Vec<Tag>> {
+    Ok(match target {
+        TagTarget::OidcProvider(arn) => oidc_sql::TABLE.get(tx, account_id, arn).await?.tags,
+        TagTarget::SamlProvider(arn) => saml_sql::TABLE.get(tx, account_id, arn).await?.tags,
+        TagTarget::ServerCertificate(name) => {
+            server_cert_sql::get(tx, account_id, name).await?.tags
+        }
+        TagTarget::User(_)
+        | TagTarget::Role(_)
+        | TagTarget::Policy(_)
+        | TagTarget::InstanceProfile(_) => {
+            let (id, _) = resolve(tx, account_id, target, false).await?;
+            load(tx, &id).await?
+        }
+    })
+}
+
+/// Resolves a table-kept tag target to its resource id and rules. Tagging AWS-managed
+/// policies is refused when `for_write`.
+async fn resolve(
     tx: &mut dyn Tx,
     account_id: &str,
     target: &TagTarget,
@@ -179,6 +279,14 @@ pub(crate) async fn resolve(
                 policies::visible_id(tx, account_id, arn).await?
             };
             (id, POLICY)
+        }
+        // `edit` and `list` send these to their records' own updates and reads.
+        TagTarget::OidcProvider(_)
+        | TagTarget::SamlProvider(_)
+        | TagTarget::ServerCertificate(_) => {
+            return Err(StoreError::Backend(format!(
+                "{target:?} keeps its tags in its record, not in the tags table"
+            )));
         }
     })
 }

@@ -13,15 +13,15 @@ store_api! {
 
     /// `NotFound(OidcProvider)` (named by ARN).
     read fn get_oidc_provider(account_id: &str, arn: &str) -> OidcProvider
-        = |tx| sql::get(tx, &account_id, &arn);
+        = |tx| sql::TABLE.get(tx, &account_id, &arn);
 
     /// Every provider of the account, ordered by ARN.
     read fn list_oidc_providers(account_id: &str) -> Vec<OidcProvider>
-        = |tx| sql::list(tx, &account_id);
+        = |tx| sql::TABLE.list(tx, &account_id);
 
     /// `NotFound(OidcProvider)`.
     write fn delete_oidc_provider(account_id: &str, arn: &str) -> ()
-        = |tx| sql::delete(tx, &account_id, &arn);
+        = |tx| sql::TABLE.delete(tx, &account_id, &arn);
 
     /// Applies one change in one transaction. `NotFound(OidcProvider)`;
     /// `LimitExceeded(ClientIdsPerOpenIdConnectProvider | TagsPerOpenIdConnectProvider)`.
@@ -35,15 +35,15 @@ store_api! {
 
     /// `NotFound(SamlProvider)` (named by ARN).
     read fn get_saml_provider(account_id: &str, arn: &str) -> SamlProvider
-        = |tx| saml_sql::get(tx, &account_id, &arn);
+        = |tx| saml_sql::TABLE.get(tx, &account_id, &arn);
 
     /// Every SAML provider of the account, ordered by ARN.
     read fn list_saml_providers(account_id: &str) -> Vec<SamlProvider>
-        = |tx| saml_sql::list(tx, &account_id);
+        = |tx| saml_sql::TABLE.list(tx, &account_id);
 
     /// `NotFound(SamlProvider)`.
     write fn delete_saml_provider(account_id: &str, arn: &str) -> ()
-        = |tx| saml_sql::delete(tx, &account_id, &arn);
+        = |tx| saml_sql::TABLE.delete(tx, &account_id, &arn);
 
     /// Applies one change in one transaction. `NotFound(SamlProvider)`;
     /// `LimitExceeded(TagsPerSamlProvider)`.

@@ -266,6 +266,21 @@ store_api! {
     read fn principal_policies(account_id: &str, principal: &PrincipalRef) -> PrincipalPolicies
         = |tx| authz::principal_policies(tx, &account_id, &principal);
 
+    /// Adds or replaces tags (user, role and instance profile keys case-insensitively: the
+    /// new key's case wins). `NotFound` of the target's kind; `LimitExceeded(TagsPer<kind>)`
+    /// when the result would exceed the quota; `Unmodifiable` for AWS-managed policies.
+    write fn tag_resource(account_id: &str, target: &TagTarget, new_tags: &[Tag]) -> ()
+        = |tx, q| tags::edit(tx, &q, &account_id, &target, tags::TagEdit::Put(new_tags.to_vec()));
+
+    /// Removes tags by key (absent keys are ignored). Errors as [`Store::tag_resource`].
+    write fn untag_resource(account_id: &str, target: &TagTarget, keys: &[String]) -> ()
+        = |tx, q| tags::edit(tx, &q, &account_id, &target, tags::TagEdit::Remove(keys.to_vec()));
+
+    /// Tags sorted by key (lowercase key for users, roles, policies and instance profiles).
+    /// `NotFound` of the target's kind.
+    read fn list_tags(account_id: &str, target: &TagTarget) -> Vec<Tag>
+        = |tx| tags::list(tx, &account_id, &target);
+
     /// A server setting, if set.
     read fn get_setting(key: &str) -> Option<String> = |tx| accounts::get_setting(tx, &key);
 
@@ -308,43 +323,6 @@ impl Store {
                 &name,
                 policy_arn.as_deref(),
             )
-        })
-    }
-
-    /// Adds or replaces tags (user and role keys case-insensitively: the new key's case wins).
-    /// `NotFound(User | Role | Policy)`; `LimitExceeded(TagsPerUser | TagsPerRole |
-    /// TagsPerPolicy)` when the result would exceed the quota; `Unmodifiable` for AWS-managed
-    /// policies.
-    pub async fn tag_resource(
-        &self,
-        account_id: &str,
-        target: &TagTarget,
-        new_tags: &[Tag],
-    ) -> Result<()> {
-        run!(self.write, [account_id, target, new_tags], |tx, q| async {
-            let (id, rules) = tags::resolve(tx, &account_id, &target, true).await?;
-            tags::put(tx, &q, &id, &new_tags, rules).await
-        })
-    }
-
-    /// Removes tags by key (absent keys are ignored). Errors as [`Store::tag_resource`].
-    pub async fn untag_resource(
-        &self,
-        account_id: &str,
-        target: &TagTarget,
-        keys: &[String],
-    ) -> Result<()> {
-        run!(self.write, [account_id, target, keys], |tx| async {
-            let (id, rules) = tags::resolve(tx, &account_id, &target, true).await?;
-            tags::remove(tx, &id, &keys, rules).await
-        })
-    }
-
-    /// Tags sorted by (lowercase) key. `NotFound(User | Role | Policy)`.
-    pub async fn list_tags(&self, account_id: &str, target: &TagTarget) -> Result<Vec<Tag>> {
-        run!(self.read, [account_id, target], |tx| async {
-            let (id, _) = tags::resolve(tx, &account_id, &target, false).await?;
-            tags::load(tx, &id).await
         })
     }
 

@@ -4,12 +4,13 @@
 //! the upload when it has none (what AWS shows for such documents).
 
 use chrono::{DateTime, Duration, Utc};
-use hourglass_store::{SamlChange, SamlProvider, Tag};
+use hourglass_store::{SamlChange, SamlProvider};
 
 use super::metadata::{self, UNPARSABLE};
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::principal::Caller;
+use crate::tags::{Taggable, to_tags};
 use crate::{Identity, validate};
 
 const TAG_QUOTA: &str = "TagsPerSAMLProvider";
@@ -61,10 +62,6 @@ fn check_metadata(document: &str, now: DateTime<Utc>) -> IamResult<DateTime<Utc>
         .unwrap_or_else(|| now + Duration::days(36525)))
 }
 
-fn to_tags(tags: &[(String, String)]) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::new(k, v)).collect()
-}
-
 impl Identity {
     /// `arn:aws:iam::ACCT:saml-provider/NAME`.
     pub fn saml_provider_arn(&self, name: &str) -> String {
@@ -86,13 +83,8 @@ impl Identity {
             &Access::new("iam:CreateSAMLProvider", &arn).with_request_tags(&input.tags),
         )
         .await?;
-        if !input.tags.is_empty() {
-            self.authorize(
-                caller,
-                &Access::new("iam:TagSAMLProvider", &arn).with_request_tags(&input.tags),
-            )
+        self.authorize_create_tags(caller, Taggable::SamlProvider, &arn, &input.tags)
             .await?;
-        }
         let provider = SamlProvider {
             account_id: self.account_id.clone(),
             arn,
@@ -165,52 +157,6 @@ impl Identity {
             .await?;
         tracing::info!(caller = %caller.arn(), provider = %arn, "updated SAML provider metadata");
         Ok(updated)
-    }
-
-    pub async fn tag_saml_provider(
-        &self,
-        caller: &Caller,
-        arn: &str,
-        tags: &[(String, String)],
-    ) -> IamResult<()> {
-        validate::non_empty_tags(tags)?;
-        validate::tags_with_quota(tags, TAG_QUOTA)?;
-        validate::arn(arn, ARN_MEMBER)?;
-        self.authorize(
-            caller,
-            &Access::new("iam:TagSAMLProvider", arn).with_request_tags(tags),
-        )
-        .await?;
-        self.store
-            .update_saml_provider(&self.account_id, arn, SamlChange::Tag(to_tags(tags)))
-            .await?;
-        Ok(())
-    }
-
-    pub async fn untag_saml_provider(
-        &self,
-        caller: &Caller,
-        arn: &str,
-        keys: &[String],
-    ) -> IamResult<()> {
-        validate::tag_keys(keys)?;
-        validate::arn(arn, ARN_MEMBER)?;
-        self.authorize(
-            caller,
-            &Access::new("iam:UntagSAMLProvider", arn).with_values("aws:TagKeys", keys.to_vec()),
-        )
-        .await?;
-        self.store
-            .update_saml_provider(&self.account_id, arn, SamlChange::Untag(keys.to_vec()))
-            .await?;
-        Ok(())
-    }
-
-    pub async fn list_saml_provider_tags(&self, caller: &Caller, arn: &str) -> IamResult<Vec<Tag>> {
-        Ok(self
-            .authorized_saml_provider(caller, "iam:ListSAMLProviderTags", arn)
-            .await?
-            .tags)
     }
 }
 

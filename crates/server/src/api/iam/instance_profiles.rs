@@ -1,10 +1,10 @@
 //! CreateInstanceProfile, GetInstanceProfile, ListInstanceProfiles,
-//! ListInstanceProfilesForRole, DeleteInstanceProfile, Add/RemoveRoleToInstanceProfile and
-//! instance profile tags.
+//! ListInstanceProfilesForRole, DeleteInstanceProfile and Add/RemoveRoleToInstanceProfile
+//! (the tag calls: [`super::tags`]).
 
 use hourglass_store::InstanceProfile;
 
-use super::roles::{Shape, tag_keys, write_role, write_tag_page};
+use super::roles::{Shape, write_role};
 use super::{page_request, write_page_tail, write_tags};
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
@@ -95,32 +95,4 @@ pub async fn role(ctx: &Ctx<'_>, add: bool) -> ApiResult {
         )
         .await?;
     Ok(None)
-}
-
-pub async fn tag(ctx: &Ctx<'_>) -> ApiResult {
-    let tags = ctx.tags("Tags")?;
-    ctx.identity
-        .tag_instance_profile(ctx.caller()?, ctx.required("InstanceProfileName")?, &tags)
-        .await?;
-    Ok(None)
-}
-
-pub async fn untag(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.identity
-        .untag_instance_profile(
-            ctx.caller()?,
-            ctx.required("InstanceProfileName")?,
-            &tag_keys(ctx),
-        )
-        .await?;
-    Ok(None)
-}
-
-pub async fn list_tags(ctx: &Ctx<'_>) -> ApiResult {
-    let request = page_request(ctx)?;
-    let tags = ctx
-        .identity
-        .list_instance_profile_tags(ctx.caller()?, ctx.required("InstanceProfileName")?)
-        .await?;
-    Ok(Some(write_tag_page(&tags, &request)))
 }

@@ -17,9 +17,11 @@ mod saml;
 mod server_certs;
 mod service_linked_roles;
 mod simulator;
+mod tags;
 mod user_credentials;
 mod users;
 
+use hourglass_iam::Taggable;
 use hourglass_store::{CredentialKind, EntityKind, Page, PageRequest, Tag};
 
 use crate::api::{ApiError, Ctx};
@@ -34,9 +36,9 @@ super::operations::operations! {
         ListUsers => users::list_users, [PathPrefix, Marker, MaxItems];
         UpdateUser => users::update_user, [UserName, NewPath, NewUserName];
         DeleteUser => users::delete_user, [UserName];
-        TagUser => users::tag_user, [UserName, Tags];
-        UntagUser => users::untag_user, [UserName, TagKeys];
-        ListUserTags => users::list_user_tags, [UserName, Marker, MaxItems];
+        TagUser => tags::tag(Taggable::User), [UserName, Tags];
+        UntagUser => tags::untag(Taggable::User), [UserName, TagKeys];
+        ListUserTags => tags::list(Taggable::User), [UserName, Marker, MaxItems];
         CreateAccessKey => access_keys::create, [UserName];
         ListAccessKeys => access_keys::list, [UserName, Marker, MaxItems];
         UpdateAccessKey => access_keys::update, [UserName, AccessKeyId, Status];
@@ -51,9 +53,9 @@ super::operations::operations! {
         UpdateRoleDescription => roles::update_role_description, [RoleName, Description];
         UpdateAssumeRolePolicy => roles::update_assume_role_policy, [RoleName, PolicyDocument];
         DeleteRole => roles::delete_role, [RoleName];
-        TagRole => roles::tag_role, [RoleName, Tags];
-        UntagRole => roles::untag_role, [RoleName, TagKeys];
-        ListRoleTags => roles::list_role_tags, [RoleName, Marker, MaxItems];
+        TagRole => tags::tag(Taggable::Role), [RoleName, Tags];
+        UntagRole => tags::untag(Taggable::Role), [RoleName, TagKeys];
+        ListRoleTags => tags::list(Taggable::Role), [RoleName, Marker, MaxItems];
         CreatePolicy => policies::create_policy,
             [PolicyName, Path, PolicyDocument, Description, Tags];
         GetPolicy => policies::get_policy, [PolicyArn];
@@ -66,9 +68,9 @@ super::operations::operations! {
         ListPolicyVersions => policies::list_policy_versions, [PolicyArn, Marker, MaxItems];
         SetDefaultPolicyVersion => policies::set_default_policy_version, [PolicyArn, VersionId];
         DeletePolicyVersion => policies::delete_policy_version, [PolicyArn, VersionId];
-        TagPolicy => policies::tag_policy, [PolicyArn, Tags];
-        UntagPolicy => policies::untag_policy, [PolicyArn, TagKeys];
-        ListPolicyTags => policies::list_policy_tags, [PolicyArn, Marker, MaxItems];
+        TagPolicy => tags::tag(Taggable::Policy), [PolicyArn, Tags];
+        UntagPolicy => tags::untag(Taggable::Policy), [PolicyArn, TagKeys];
+        ListPolicyTags => tags::list(Taggable::Policy), [PolicyArn, Marker, MaxItems];
         ListEntitiesForPolicy => policies::list_entities_for_policy,
             [PolicyArn, EntityFilter, PathPrefix, PolicyUsageFilter, Marker, MaxItems];
         AttachUserPolicy => attachments::attach(EntityKind::User), [UserName, PolicyArn];
@@ -126,9 +128,11 @@ super::operations::operations! {
             [OpenIDConnectProviderArn, ClientID];
         UpdateOpenIDConnectProviderThumbprint => oidc::update_thumbprint,
             [OpenIDConnectProviderArn, ThumbprintList];
-        TagOpenIDConnectProvider => oidc::tag, [OpenIDConnectProviderArn, Tags];
-        UntagOpenIDConnectProvider => oidc::untag, [OpenIDConnectProviderArn, TagKeys];
-        ListOpenIDConnectProviderTags => oidc::list_tags,
+        TagOpenIDConnectProvider => tags::tag(Taggable::OpenIdConnectProvider),
+            [OpenIDConnectProviderArn, Tags];
+        UntagOpenIDConnectProvider => tags::untag(Taggable::OpenIdConnectProvider),
+            [OpenIDConnectProviderArn, TagKeys];
+        ListOpenIDConnectProviderTags => tags::list(Taggable::OpenIdConnectProvider),
             [OpenIDConnectProviderArn, Marker, MaxItems];
         CreateSAMLProvider => saml::create,
             [SAMLMetadataDocument, Name, Tags, AssertionEncryptionMode, AddPrivateKey];
@@ -138,9 +142,10 @@ super::operations::operations! {
             [SAMLMetadataDocument, SAMLProviderArn, AssertionEncryptionMode, AddPrivateKey,
              RemovePrivateKey];
         DeleteSAMLProvider => saml::delete, [SAMLProviderArn];
-        TagSAMLProvider => saml::tag, [SAMLProviderArn, Tags];
-        UntagSAMLProvider => saml::untag, [SAMLProviderArn, TagKeys];
-        ListSAMLProviderTags => saml::list_tags, [SAMLProviderArn, Marker, MaxItems];
+        TagSAMLProvider => tags::tag(Taggable::SamlProvider), [SAMLProviderArn, Tags];
+        UntagSAMLProvider => tags::untag(Taggable::SamlProvider), [SAMLProviderArn, TagKeys];
+        ListSAMLProviderTags => tags::list(Taggable::SamlProvider),
+            [SAMLProviderArn, Marker, MaxItems];
         UploadServerCertificate => server_certs::upload,
             [Path, ServerCertificateName, CertificateBody, PrivateKey, CertificateChain, Tags];
         GetServerCertificate => server_certs::get, [ServerCertificateName];
@@ -148,9 +153,11 @@ super::operations::operations! {
         UpdateServerCertificate => server_certs::update,
             [ServerCertificateName, NewPath, NewServerCertificateName];
         DeleteServerCertificate => server_certs::delete, [ServerCertificateName];
-        TagServerCertificate => server_certs::tag, [ServerCertificateName, Tags];
-        UntagServerCertificate => server_certs::untag, [ServerCertificateName, TagKeys];
-        ListServerCertificateTags => server_certs::list_tags,
+        TagServerCertificate => tags::tag(Taggable::ServerCertificate),
+            [ServerCertificateName, Tags];
+        UntagServerCertificate => tags::untag(Taggable::ServerCertificate),
+            [ServerCertificateName, TagKeys];
+        ListServerCertificateTags => tags::list(Taggable::ServerCertificate),
             [ServerCertificateName, Marker, MaxItems];
         CreateInstanceProfile => instance_profiles::create, [InstanceProfileName, Path, Tags];
         GetInstanceProfile => instance_profiles::get, [InstanceProfileName];
@@ -161,9 +168,10 @@ super::operations::operations! {
         AddRoleToInstanceProfile => instance_profiles::role(true), [InstanceProfileName, RoleName];
         RemoveRoleFromInstanceProfile => instance_profiles::role(false),
             [InstanceProfileName, RoleName];
-        TagInstanceProfile => instance_profiles::tag, [InstanceProfileName, Tags];
-        UntagInstanceProfile => instance_profiles::untag, [InstanceProfileName, TagKeys];
-        ListInstanceProfileTags => instance_profiles::list_tags,
+        TagInstanceProfile => tags::tag(Taggable::InstanceProfile), [InstanceProfileName, Tags];
+        UntagInstanceProfile => tags::untag(Taggable::InstanceProfile),
+            [InstanceProfileName, TagKeys];
+        ListInstanceProfileTags => tags::list(Taggable::InstanceProfile),
             [InstanceProfileName, Marker, MaxItems];
         CreateAccountAlias => account_settings::create_alias, [AccountAlias];
         DeleteAccountAlias => account_settings::delete_alias, [AccountAlias];

@@ -2,8 +2,7 @@
 
 use hourglass_iam::federation::providers::CreateOidcProvider;
 
-use super::roles::{tag_keys, write_tag_page};
-use super::{page_request, write_tags};
+use super::write_tags;
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
@@ -37,12 +36,7 @@ pub async fn create(ctx: &Ctx<'_>) -> ApiResult {
         .identity
         .create_oidc_provider(ctx.caller()?, input)
         .await?;
-    let mut x = Xml::new();
-    x.text("OpenIDConnectProviderArn", &p.arn);
-    if !p.tags.is_empty() {
-        write_tags(&mut x, "Tags", &p.tags);
-    }
-    Ok(Some(x.finish()))
+    super::tags::created_provider("OpenIDConnectProviderArn", &p.arn, &p.tags)
 }
 
 pub async fn get(ctx: &Ctx<'_>) -> ApiResult {
@@ -112,28 +106,4 @@ pub async fn update_thumbprint(ctx: &Ctx<'_>) -> ApiResult {
         )
         .await?;
     Ok(None)
-}
-
-pub async fn tag(ctx: &Ctx<'_>) -> ApiResult {
-    let tags = ctx.tags("Tags")?;
-    ctx.identity
-        .tag_oidc_provider(ctx.caller()?, ctx.required(ARN)?, &tags)
-        .await?;
-    Ok(None)
-}
-
-pub async fn untag(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.identity
-        .untag_oidc_provider(ctx.caller()?, ctx.required(ARN)?, &tag_keys(ctx))
-        .await?;
-    Ok(None)
-}
-
-pub async fn list_tags(ctx: &Ctx<'_>) -> ApiResult {
-    let request = page_request(ctx)?;
-    let tags = ctx
-        .identity
-        .list_oidc_provider_tags(ctx.caller()?, ctx.required(ARN)?)
-        .await?;
-    Ok(Some(write_tag_page(&tags, &request)))
 }

@@ -1,10 +1,9 @@
 //! CreatePolicy, GetPolicy, ListPolicies, DeletePolicy, the policy version operations,
-//! TagPolicy, UntagPolicy, ListPolicyTags, ListEntitiesForPolicy.
+//! ListEntitiesForPolicy (the tag calls: [`super::tags`]).
 
 use hourglass_iam::policies::{CreatePolicy, ListPolicies};
 use hourglass_store::{EntityKind, ManagedPolicy, PolicyEntity, PolicyVersion};
 
-use super::roles::{tag_keys, write_tag_page};
 use super::{page_request, write_page_tail, write_tags};
 use crate::api::{ApiError, ApiResult, Ctx};
 use crate::query::xml::Xml;
@@ -178,30 +177,6 @@ pub async fn delete_policy_version(ctx: &Ctx<'_>) -> ApiResult {
         )
         .await?;
     Ok(None)
-}
-
-pub async fn tag_policy(ctx: &Ctx<'_>) -> ApiResult {
-    let tags = ctx.tags("Tags")?;
-    ctx.identity
-        .tag_policy(ctx.caller()?, ctx.required("PolicyArn")?, &tags)
-        .await?;
-    Ok(None)
-}
-
-pub async fn untag_policy(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.identity
-        .untag_policy(ctx.caller()?, ctx.required("PolicyArn")?, &tag_keys(ctx))
-        .await?;
-    Ok(None)
-}
-
-pub async fn list_policy_tags(ctx: &Ctx<'_>) -> ApiResult {
-    let request = page_request(ctx)?;
-    let tags = ctx
-        .identity
-        .list_policy_tags(ctx.caller()?, ctx.required("PolicyArn")?)
-        .await?;
-    Ok(Some(write_tag_page(&tags, &request)))
 }
 
 pub async fn list_entities_for_policy(ctx: &Ctx<'_>) -> ApiResult {

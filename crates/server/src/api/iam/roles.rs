@@ -1,8 +1,8 @@
 //! CreateRole, GetRole, ListRoles, UpdateRole, UpdateRoleDescription,
-//! UpdateAssumeRolePolicy, DeleteRole, TagRole, UntagRole, ListRoleTags.
+//! UpdateAssumeRolePolicy, DeleteRole (the tag calls: [`super::tags`]).
 
 use hourglass_iam::roles::CreateRole;
-use hourglass_store::{PageRequest, Role, Tag};
+use hourglass_store::Role;
 
 use super::{page_request, write_page_tail, write_tags};
 use crate::api::{ApiResult, Ctx};
@@ -59,35 +59,6 @@ fn role_result(r: &Role, shape: Shape) -> ApiResult {
     write_role(&mut x, r, shape);
     x.close("Role");
     Ok(Some(x.finish()))
-}
-
-/// One page of a short, fully loaded tag list; the marker is an offset.
-pub(super) fn write_tag_page(tags: &[Tag], request: &PageRequest) -> String {
-    let start = request
-        .marker
-        .as_deref()
-        .and_then(|m| m.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(tags.len());
-    let end = start
-        .saturating_add(request.max_items as usize)
-        .min(tags.len());
-    let mut x = Xml::new();
-    write_tags(&mut x, "Tags", &tags[start..end]);
-    x.bool("IsTruncated", end < tags.len());
-    if end < tags.len() {
-        x.text("Marker", &end.to_string());
-    }
-    x.finish()
-}
-
-/// `TagKeys.member.N` as owned strings.
-pub(super) fn tag_keys(ctx: &Ctx<'_>) -> Vec<String> {
-    ctx.params
-        .list("TagKeys")
-        .into_iter()
-        .map(str::to_owned)
-        .collect()
 }
 
 pub async fn create_role(ctx: &Ctx<'_>) -> ApiResult {
@@ -168,28 +139,4 @@ pub async fn delete_role(ctx: &Ctx<'_>) -> ApiResult {
         .delete_role(ctx.caller()?, ctx.required("RoleName")?)
         .await?;
     Ok(None)
-}
-
-pub async fn tag_role(ctx: &Ctx<'_>) -> ApiResult {
-    let tags = ctx.tags("Tags")?;
-    ctx.identity
-        .tag_role(ctx.caller()?, ctx.required("RoleName")?, &tags)
-        .await?;
-    Ok(None)
-}
-
-pub async fn untag_role(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.identity
-        .untag_role(ctx.caller()?, ctx.required("RoleName")?, &tag_keys(ctx))
-        .await?;
-    Ok(None)
-}
-
-pub async fn list_role_tags(ctx: &Ctx<'_>) -> ApiResult {
-    let request = page_request(ctx)?;
-    let tags = ctx
-        .identity
-        .list_role_tags(ctx.caller()?, ctx.required("RoleName")?)
-        .await?;
-    Ok(Some(write_tag_page(&tags, &request)))
 }

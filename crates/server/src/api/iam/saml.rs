@@ -3,8 +3,7 @@
 use hourglass_iam::IamError;
 use hourglass_iam::federation::saml::providers::CreateSamlProvider;
 
-use super::roles::{tag_keys, write_tag_page};
-use super::{page_request, write_tags};
+use super::write_tags;
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
@@ -42,12 +41,7 @@ pub async fn create(ctx: &Ctx<'_>) -> ApiResult {
         .identity
         .create_saml_provider(ctx.caller()?, input)
         .await?;
-    let mut x = Xml::new();
-    x.text("SAMLProviderArn", &p.arn);
-    if !p.tags.is_empty() {
-        write_tags(&mut x, "Tags", &p.tags);
-    }
-    Ok(Some(x.finish()))
+    super::tags::created_provider("SAMLProviderArn", &p.arn, &p.tags)
 }
 
 pub async fn get(ctx: &Ctx<'_>) -> ApiResult {
@@ -101,28 +95,4 @@ pub async fn delete(ctx: &Ctx<'_>) -> ApiResult {
         .delete_saml_provider(ctx.caller()?, ctx.required(ARN)?)
         .await?;
     Ok(None)
-}
-
-pub async fn tag(ctx: &Ctx<'_>) -> ApiResult {
-    let tags = ctx.tags("Tags")?;
-    ctx.identity
-        .tag_saml_provider(ctx.caller()?, ctx.required(ARN)?, &tags)
-        .await?;
-    Ok(None)
-}
-
-pub async fn untag(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.identity
-        .untag_saml_provider(ctx.caller()?, ctx.required(ARN)?, &tag_keys(ctx))
-        .await?;
-    Ok(None)
-}
-
-pub async fn list_tags(ctx: &Ctx<'_>) -> ApiResult {
-    let request = page_request(ctx)?;
-    let tags = ctx
-        .identity
-        .list_saml_provider_tags(ctx.caller()?, ctx.required(ARN)?)
-        .await?;
-    Ok(Some(write_tag_page(&tags, &request)))
 }

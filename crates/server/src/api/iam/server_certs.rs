@@ -4,7 +4,6 @@
 use hourglass_iam::server_certs::UploadServerCertificate;
 use hourglass_store::{Secret, ServerCertificate};
 
-use super::roles::{tag_keys, write_tag_page};
 use super::{page_request, write_tags};
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
@@ -104,28 +103,4 @@ pub async fn delete(ctx: &Ctx<'_>) -> ApiResult {
         .delete_server_certificate(ctx.caller()?, ctx.required(NAME)?)
         .await?;
     Ok(None)
-}
-
-pub async fn tag(ctx: &Ctx<'_>) -> ApiResult {
-    let tags = ctx.tags("Tags")?;
-    ctx.identity
-        .tag_server_certificate(ctx.caller()?, ctx.required(NAME)?, &tags)
-        .await?;
-    Ok(None)
-}
-
-pub async fn untag(ctx: &Ctx<'_>) -> ApiResult {
-    ctx.identity
-        .untag_server_certificate(ctx.caller()?, ctx.required(NAME)?, &tag_keys(ctx))
-        .await?;
-    Ok(None)
-}
-
-pub async fn list_tags(ctx: &Ctx<'_>) -> ApiResult {
-    let request = page_request(ctx)?;
-    let tags = ctx
-        .identity
-        .list_server_certificate_tags(ctx.caller()?, ctx.required(NAME)?)
-        .await?;
-    Ok(Some(write_tag_page(&tags, &request)))
 }

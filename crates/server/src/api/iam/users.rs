@@ -1,4 +1,4 @@
-//! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, TagUser, UntagUser, ListUserTags.
+//! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser (the tag calls: [`super::tags`]).
 
 use hourglass_iam::users::{CreateUser, UserView};
 use hourglass_store::User;
@@ -93,48 +93,4 @@ pub async fn delete_user(ctx: &Ctx<'_>) -> ApiResult {
         .delete_user(ctx.caller()?, ctx.required("UserName")?)
         .await?;
     Ok(None)
-}
-
-pub async fn tag_user(ctx: &Ctx<'_>) -> ApiResult {
-    let tags = ctx.tags("Tags")?;
-    ctx.identity
-        .tag_user(ctx.caller()?, ctx.required("UserName")?, &tags)
-        .await?;
-    Ok(None)
-}
-
-pub async fn untag_user(ctx: &Ctx<'_>) -> ApiResult {
-    let keys: Vec<String> = ctx
-        .params
-        .list("TagKeys")
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    ctx.identity
-        .untag_user(ctx.caller()?, ctx.required("UserName")?, &keys)
-        .await?;
-    Ok(None)
-}
-
-pub async fn list_user_tags(ctx: &Ctx<'_>) -> ApiResult {
-    let request = page_request(ctx)?;
-    let tags = ctx
-        .identity
-        .list_user_tags(ctx.caller()?, ctx.required("UserName")?)
-        .await?;
-    // Tags are at most 50, so the page is cut here rather than in the store.
-    let start = request
-        .marker
-        .as_deref()
-        .and_then(|m| m.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(tags.len());
-    let end = (start + request.max_items as usize).min(tags.len());
-    let mut x = Xml::new();
-    write_tags(&mut x, "Tags", &tags[start..end]);
-    x.bool("IsTruncated", end < tags.len());
-    if end < tags.len() {
-        x.text("Marker", &end.to_string());
-    }
-    Ok(Some(x.finish()))
 }

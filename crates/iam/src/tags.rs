@@ -1,0 +1,263 @@
+//! Tag{Kind}, Untag{Kind} and List{Kind}Tags for every taggable IAM resource. The calls
+//! are the same for all seven kinds; [`Taggable`] holds what differs: the parameter naming
+//! the resource, the action names, the tag quota, the order AWS checks the request in, and
+//! how the ARN authorized against is found.
+
+use hourglass_store::{Tag, TagTarget};
+
+use crate::authz::Access;
+use crate::error::IamResult;
+use crate::policies::check_policy_arn;
+use crate::principal::Caller;
+use crate::{Identity, validate};
+
+/// A kind of IAM resource that carries tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Taggable {
+    User,
+    Role,
+    Policy,
+    OpenIdConnectProvider,
+    SamlProvider,
+    ServerCertificate,
+    InstanceProfile,
+}
+
+impl Taggable {
+    /// The request parameter naming the resource, also the member validation errors name.
+    pub fn param(self) -> &'static str {
+        match self {
+            Self::User => "UserName",
+            Self::Role => "RoleName",
+            Self::Policy => "PolicyArn",
+            Self::OpenIdConnectProvider => "OpenIDConnectProviderArn",
+            Self::SamlProvider => "SAMLProviderArn",
+            Self::ServerCertificate => "ServerCertificateName",
+            Self::InstanceProfile => "InstanceProfileName",
+        }
+    }
+
+    fn tag_action(self) -> String {
+        format!("iam:Tag{}", self.noun())
+    }
+
+    fn untag_action(self) -> String {
+        format!("iam:Untag{}", self.noun())
+    }
+
+    fn list_action(self) -> String {
+        format!("iam:List{}Tags", self.noun())
+    }
+
+    /// The kind as the action names spell it.
+    fn noun(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::Role => "Role",
+            Self::Policy => "Policy",
+            Self::OpenIdConnectProvider => "OpenIDConnectProvider",
+            Self::SamlProvider => "SAMLProvider",
+            Self::ServerCertificate => "ServerCertificate",
+            Self::InstanceProfile => "InstanceProfile",
+        }
+    }
+
+    /// The quota a request of more than 50 tags is refused under.
+    fn quota(self) -> &'static str {
+        match self {
+            Self::User => "TagsPerUser",
+            Self::Role => "TagsPerRole",
+            Self::Policy => "TagsPerPolicy",
+            Self::OpenIdConnectProvider => "TagsPerOpenIdConnectProvider",
+            Self::SamlProvider => "TagsPerSAMLProvider",
+            Self::ServerCertificate => "TagsPerServerCertificate",
+            Self::InstanceProfile => "TagsPerInstanceProfile",
+        }
+    }
+
+    /// AWS validates a user's name and a policy's ARN before the tags or keys, and the
+    /// other kinds' names after them; which error a doubly bad request gets depends on it.
+    fn checks_name_first(self) -> bool {
+        matches!(self, Self::User | Self::Policy)
+    }
+
+    fn target(self, id: &str) -> TagTarget {
+        let id = id.to_owned();
+        match self {
+            Self::User => TagTarget::User(id),
+            Self::Role => TagTarget::Role(id),
+            Self::Policy => TagTarget::Policy(id),
+            Self::OpenIdConnectProvider => TagTarget::OidcProvider(id),
+            Self::SamlProvider => TagTarget::SamlProvider(id),
+            Self::ServerCertificate => TagTarget::ServerCertificate(id),
+            Self::InstanceProfile => TagTarget::InstanceProfile(id),
+        }
+    }
+}
+
+pub(crate) fn to_tags(pairs: &[(String, String)]) -> Vec<Tag> {
+    pairs.iter().map(|(k, v)| Tag::new(k, v)).collect()
+}
+
+impl Identity {
+    /// The shape of the name or ARN naming a `kind` resource.
+    fn check_tagged_id(kind: Taggable, id: &str) -> IamResult<()> {
+        match kind {
+            Taggable::Policy => check_policy_arn(id, kind.param()),
+            Taggable::OpenIdConnectProvider | Taggable::SamlProvider => {
+                validate::arn(id, kind.param())
+            }
+            Taggable::User
+            | Taggable::Role
+            | Taggable::ServerCertificate
+            | Taggable::InstanceProfile => validate::name(id, kind.param(), 128),
+        }
+    }
+
+    /// Checks the name and, around it in AWS's order, the rest of the request (`check`).
+    fn check_tagging(
+        kind: Taggable,
+        id: &str,
+        check: impl FnOnce() -> IamResult<()>,
+    ) -> IamResult<()> {
+        if kind.checks_name_first() {
+            Self::check_tagged_id(kind, id)?;
+            check()
+        } else {
+            check()?;
+            Self::check_tagged_id(kind, id)
+        }
+    }
+
+    /// Authorizes `access`, built for the resource's ARN (the path-less one of a missing
+    /// named resource), then refuses a missing role or instance profile with its own
+    /// NoSuchEntity; for the other kinds the store reports a missing resource.
+    async fn authorize_tagging(
+        &self,
+        caller: &Caller,
+        kind: Taggable,
+        id: &str,
+        access: impl FnOnce(&str) -> Access,
+    ) -> IamResult<()> {
+        let (arn, missing) = match kind {
+            Taggable::User => (self.user_resource(id).await?.0, None),
+            Taggable::Role => {
+                let (arn, role) = self.role_resource(id).await?;
+                (arn, role.is_none().then(|| crate::roles::no_such_role(id)))
+            }
+            Taggable::InstanceProfile => {
+                let (arn, profile) = self.instance_profile_resource(id).await?;
+                (
+                    arn,
+                    profile
+                        .is_none()
+                        .then(|| crate::instance_profiles::no_such_profile(id)),
+                )
+            }
+            Taggable::ServerCertificate => (self.server_certificate_resource(id).await.0, None),
+            Taggable::Policy | Taggable::OpenIdConnectProvider | Taggable::SamlProvider => {
+                (id.to_owned(), None)
+            }
+        };
+        self.authorize(caller, &access(&arn)).await?;
+        if let Some(e) = missing {
+            return Err(e);
+        }
+        if kind == Taggable::Policy {
+            self.ensure_aws_managed_policy(id).await?;
+        }
+        Ok(())
+    }
+
+    /// A create call that carries tags also needs Tag{Kind} on the new resource's ARN.
+    pub(crate) async fn authorize_create_tags(
+        &self,
+        caller: &Caller,
+        kind: Taggable,
+        arn: &str,
+        tags: &[(String, String)],
+    ) -> IamResult<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.authorize(
+            caller,
+            &Access::new(&kind.tag_action(), arn).with_request_tags(tags),
+        )
+        .await
+    }
+
+    /// Tag{Kind}: adds or replaces tags on the resource `id` (a name or an ARN).
+    pub async fn tag_resource(
+        &self,
+        caller: &Caller,
+        kind: Taggable,
+        id: &str,
+        tags: &[(String, String)],
+    ) -> IamResult<()> {
+        Self::check_tagging(kind, id, || {
+            validate::tags_with_quota(tags, kind.quota())?;
+            validate::non_empty_tags(tags)
+        })?;
+        let action = kind.tag_action();
+        self.authorize_tagging(caller, kind, id, |arn| {
+            Access::new(&action, arn).with_request_tags(tags)
+        })
+        .await?;
+        Ok(self
+            .store
+            .tag_resource(&self.account_id, &kind.target(id), &to_tags(tags))
+            .await?)
+    }
+
+    /// Untag{Kind}: removes tags by key; keys the resource does not have are ignored.
+    pub async fn untag_resource(
+        &self,
+        caller: &Caller,
+        kind: Taggable,
+        id: &str,
+        keys: &[String],
+    ) -> IamResult<()> {
+        Self::check_tagging(kind, id, || validate::tag_keys(keys))?;
+        let action = kind.untag_action();
+        self.authorize_tagging(caller, kind, id, |arn| {
+            Access::new(&action, arn).with_values("aws:TagKeys", keys.to_vec())
+        })
+        .await?;
+        Ok(self
+            .store
+            .untag_resource(&self.account_id, &kind.target(id), keys)
+            .await?)
+    }
+
+    /// List{Kind}Tags: every tag of the resource (paging is the caller's).
+    pub async fn list_resource_tags(
+        &self,
+        caller: &Caller,
+        kind: Taggable,
+        id: &str,
+    ) -> IamResult<Vec<Tag>> {
+        Self::check_tagged_id(kind, id)?;
+        let action = kind.list_action();
+        self.authorize_tagging(caller, kind, id, |arn| Access::new(&action, arn))
+            .await?;
+        Ok(self
+            .store
+            .list_tags(&self.account_id, &kind.target(id))
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_follow_the_kind() {
+        assert_eq!(
+            Taggable::OpenIdConnectProvider.list_action(),
+            "iam:ListOpenIDConnectProviderTags"
+        );
+        assert_eq!(Taggable::SamlProvider.quota(), "TagsPerSAMLProvider");
+    }
+}

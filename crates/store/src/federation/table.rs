@@ -1,0 +1,90 @@
+//! What the OIDC and SAML provider tables share: rows keyed by account and ARN, a quota of
+//! providers per account, and the same get, list and delete.
+
+use crate::error::{Quota, ResourceKind, Result, StoreError};
+use crate::sql::{Row, Tx, accounts};
+
+/// One provider table and how its rows read.
+pub(crate) struct ProviderTable<T> {
+    pub name: &'static str,
+    pub columns: &'static str,
+    pub kind: ResourceKind,
+    pub quota: Quota,
+    pub per_account: u32,
+    pub from_row: fn(&Row) -> Result<T>,
+}
+
+impl<T> ProviderTable<T> {
+    /// Before an insert: the account exists, the ARN is free (`AlreadyExists` names the
+    /// provider as AWS does, `shown`) and the account has room for one more.
+    pub(crate) async fn check_new(
+        &self,
+        tx: &mut dyn Tx,
+        account_id: &str,
+        arn: &str,
+        shown: String,
+    ) -> Result<()> {
+        accounts::require(tx, account_id).await?;
+        if tx
+            .exists(
+                &format!("SELECT 1 FROM {} WHERE arn = $1", self.name),
+                &params![arn],
+            )
+            .await?
+        {
+            return Err(StoreError::already_exists(self.kind, shown));
+        }
+        tx.ensure_room(
+            &format!("SELECT COUNT(*) FROM {} WHERE account_id = $1", self.name),
+            &params![account_id],
+            self.quota,
+            self.per_account,
+        )
+        .await
+    }
+
+    pub(crate) async fn get(&self, tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<T> {
+        let row = tx
+            .query_opt(
+                &format!(
+                    "SELECT {} FROM {} WHERE account_id = $1 AND arn = $2",
+                    self.columns, self.name
+                ),
+                &params![account_id, arn],
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found(self.kind, arn))?;
+        (self.from_row)(&row)
+    }
+
+    /// Every provider of the account, ordered by ARN.
+    pub(crate) async fn list(&self, tx: &mut dyn Tx, account_id: &str) -> Result<Vec<T>> {
+        tx.query(
+            &format!(
+                "SELECT {} FROM {} WHERE account_id = $1 ORDER BY arn",
+                self.columns, self.name
+            ),
+            &params![account_id],
+        )
+        .await?
+        .iter()
+        .map(self.from_row)
+        .collect()
+    }
+
+    pub(crate) async fn delete(&self, tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<()> {
+        let n = tx
+            .execute(
+                &format!(
+                    "DELETE FROM {} WHERE account_id = $1 AND arn = $2",
+                    self.name
+                ),
+                &params![account_id, arn],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::not_found(self.kind, arn));
+        }
+        Ok(())
+    }
+}
