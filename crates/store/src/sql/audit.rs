@@ -26,16 +26,57 @@ fn row_from(row: &Row) -> Result<AuditEventRow> {
     })
 }
 
+/// Rows per multi-row INSERT: batches go in pieces of 64, 32, …, 1 rows, so a handful of
+/// statement shapes (each prepared once) serve any batch, and PostgreSQL gets one round
+/// trip per piece instead of one per event (the per-row round trips held its audit writer,
+/// and through the bounded queue every request, to a few thousand events a second).
+const PIECES: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
+
+/// `INSERT … VALUES ($1, …), ($k+1, …), …` for `rows` rows of `width` values.
+fn multi_row_insert(head: &str, width: usize, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 5);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * width + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
+/// Splits `len` rows into [`PIECES`]-sized runs.
+fn pieces(mut len: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    for piece in PIECES {
+        while len >= piece {
+            out.push(piece);
+            len -= piece;
+        }
+    }
+    out
+}
+
 pub(crate) async fn append(tx: &mut dyn Tx, events: &[AuditEventRow]) -> Result<()> {
-    for e in events {
-        let resources = serde_json::to_string(&e.resources)
-            .map_err(|err| StoreError::Backend(format!("audit resources: {err}")))?;
-        tx.execute(
-            &format!(
-                "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                 $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING"
-            ),
-            &params![
+    let mut rest = events;
+    for n in pieces(events.len()) {
+        let (chunk, after) = rest.split_at(n);
+        rest = after;
+        let mut values = Vec::with_capacity(n * 12);
+        for e in chunk {
+            let resources = serde_json::to_string(&e.resources)
+                .map_err(|err| StoreError::Backend(format!("audit resources: {err}")))?;
+            values.extend(params![
                 &e.event_id,
                 &e.account_id,
                 e.event_time_ms,
@@ -48,17 +89,42 @@ pub(crate) async fn append(tx: &mut dyn Tx, events: &[AuditEventRow]) -> Result<
                 e.origin_key_id.as_deref(),
                 resources,
                 &e.record,
-            ],
-        )
-        .await?;
-        for (kind, name) in &e.resources {
-            tx.execute(
-                "INSERT INTO audit_event_resources (event_id, account_id, event_time, \
-                 resource_type, resource_name) VALUES ($1, $2, $3, $4, $5)",
-                &params![&e.event_id, &e.account_id, e.event_time_ms, kind, name],
-            )
-            .await?;
+            ]);
         }
+        let sql = multi_row_insert(
+            &format!("INSERT INTO audit_events ({COLUMNS})"),
+            12,
+            n,
+            " ON CONFLICT (event_id) DO NOTHING",
+        );
+        tx.execute(&sql, &values).await?;
+    }
+    let resources: Vec<(&AuditEventRow, &(String, String))> = events
+        .iter()
+        .flat_map(|e| e.resources.iter().map(move |r| (e, r)))
+        .collect();
+    let mut rest = resources.as_slice();
+    for n in pieces(resources.len()) {
+        let (chunk, after) = rest.split_at(n);
+        rest = after;
+        let mut values = Vec::with_capacity(n * 5);
+        for (e, (kind, name)) in chunk {
+            values.extend(params![
+                &e.event_id,
+                &e.account_id,
+                e.event_time_ms,
+                kind,
+                name
+            ]);
+        }
+        let sql = multi_row_insert(
+            "INSERT INTO audit_event_resources (event_id, account_id, event_time, \
+             resource_type, resource_name)",
+            5,
+            n,
+            "",
+        );
+        tx.execute(&sql, &values).await?;
     }
     Ok(())
 }
@@ -288,5 +354,23 @@ pub(crate) async fn get_report(
             content: r.text(1)?,
         })),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_split_into_few_statement_shapes() {
+        assert_eq!(pieces(0), Vec::<usize>::new());
+        assert_eq!(pieces(1), vec![1]);
+        assert_eq!(pieces(100), vec![64, 32, 4]);
+        assert_eq!(pieces(200), vec![64, 64, 64, 8]);
+        assert_eq!(pieces(127).iter().sum::<usize>(), 127);
+        assert_eq!(
+            multi_row_insert("INSERT INTO t (a, b)", 2, 2, " ON CONFLICT DO NOTHING"),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
+        );
     }
 }
