@@ -293,14 +293,7 @@ impl DataStore {
                         None => return Ok(None),
                         // At most one sealed chunk: decrypted here, no thread hop.
                         Some(Source::Inline(data, len, from, to)) => {
-                            let mut reader = sealed::ChunkReader::open(
-                                std::io::Cursor::new(data),
-                                &st.ring,
-                                len,
-                                from,
-                                to,
-                            )?;
-                            let plain = reader.read(usize::MAX)?;
+                            let plain = sealed::open_inline(&data, &st.ring, len, from, to)?;
                             if plain.is_empty() {
                                 continue;
                             }

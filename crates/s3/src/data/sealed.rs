@@ -145,6 +145,35 @@ impl FileKey {
     }
 }
 
+/// Plaintext `[from, to)` of an inline segment: sealed bytes of a header and one chunk
+/// holding `len` plaintext bytes, opened from memory in one pass.
+pub fn open_inline(
+    data: &[u8],
+    ring: &KeyRing,
+    len: u64,
+    from: u64,
+    to: u64,
+) -> std::io::Result<Vec<u8>> {
+    let mut reader = data;
+    let (key, header) = FileKey::read_header(&mut reader, ring)?;
+    if chunk_count(len) != 1 {
+        return Err(err("inline object data holds more than one chunk"));
+    }
+    let mut sealed = data
+        .get(usize::try_from(header).unwrap_or(usize::MAX)..)
+        .ok_or_else(|| err("inline object data is shorter than its header"))?
+        .to_vec();
+    let plain = key.open_chunk(0, true, &mut sealed)?;
+    if plain.len() as u64 != len {
+        return Err(err("inline object data does not match its record"));
+    }
+    let range = usize::try_from(from).unwrap_or(usize::MAX)..usize::try_from(to).unwrap_or(0);
+    plain
+        .get(range)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| err("inline object data range out of bounds"))
+}
+
 /// Number of chunks of a file holding `len` plaintext bytes.
 pub fn chunk_count(len: u64) -> u64 {
     len.div_ceil(CHUNK as u64).max(1)
