@@ -188,7 +188,12 @@ async fn clear_null(tx: &mut dyn Tx, bucket: &str, key: &str) -> Result<Vec<Segm
 /// replaces only the `null` version.
 pub(crate) async fn write(tx: &mut dyn Tx, o: &Object) -> Result<Written> {
     let state = state(tx, &o.bucket).await?;
-    let seq = next_seq(tx, &o.bucket, &o.key).await?;
+    // A bucket that never had versioning holds no other entry of the key to order against
+    // (versioning cannot be turned off once on), so its one entry needs no sequence query.
+    let seq = match state {
+        Some(_) => next_seq(tx, &o.bucket, &o.key).await?,
+        None => 1,
+    };
     let (freed, vid) = match state.as_deref() {
         Some("Enabled") => {
             demote_current(tx, &o.bucket, &o.key).await?;
