@@ -179,10 +179,9 @@ pub fn chunk_count(len: u64) -> u64 {
     len.div_ceil(CHUNK as u64).max(1)
 }
 
-/// Reads chunks of an encrypted file (or of an inline segment's bytes) in order, yielding
-/// the plaintext of `[from, to)`.
-pub struct ChunkReader<R = std::fs::File> {
-    pub file: R,
+/// Reads chunks of an encrypted file in order, yielding the plaintext of `[from, to)`.
+pub struct ChunkReader {
+    pub file: std::fs::File,
     pub key: FileKey,
     /// Next chunk to read.
     pub next: u64,
@@ -194,16 +193,16 @@ pub struct ChunkReader<R = std::fs::File> {
     pub remaining: u64,
 }
 
-impl<R: Read + std::io::Seek> ChunkReader<R> {
+impl ChunkReader {
     /// Opens `file` for plaintext bytes `[from, to)` of a file holding `len` bytes.
     pub fn open(
-        mut file: R,
+        mut file: std::fs::File,
         ring: &KeyRing,
         len: u64,
         from: u64,
         to: u64,
-    ) -> std::io::Result<ChunkReader<R>> {
-        use std::io::SeekFrom;
+    ) -> std::io::Result<ChunkReader> {
+        use std::io::{Seek, SeekFrom};
         let (key, header) = FileKey::read_header(&mut file, ring)?;
         let first = from / CHUNK as u64;
         let offset = first
@@ -263,7 +262,7 @@ impl<R: Read + std::io::Seek> ChunkReader<R> {
 }
 
 /// Reads until `buf` is full or the file ends; a file longer than `buf` is corrupt.
-fn read_to_end_limited(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_to_end_limited(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         let n = file.read(&mut buf[filled..])?;
