@@ -33,6 +33,18 @@ def assert_not_on_disk(srv, body: bytes) -> None:
         assert body[i : i + 32] not in on_disk, f"plaintext at offset {i} found on disk"
 
 
+def rotate_server_key(srv):
+    """Stops the server, rotates its key ring with the CLI, starts it again; a new client."""
+    assert srv.stop() == 0
+    p = subprocess.run(
+        [str(hg.binary_path()), "rotate-server-key", "--data-dir", str(srv.data_dir)],
+        env=hg.clean_env(), capture_output=True, text=True, timeout=30,
+    )
+    assert p.returncode == 0, p.stderr
+    srv.start()
+    return s3_client(srv.endpoint, full_access(srv))
+
+
 def sse(resp) -> str | None:
     return resp["ResponseMetadata"]["HTTPHeaders"].get("x-amz-server-side-encryption")
 
@@ -143,14 +155,7 @@ def test_objects_survive_restart_and_key_rotation(fresh_server):
     s3 = s3_client(srv.endpoint, full_access(srv))
     assert s3.get_object(Bucket=b, Key="before")["Body"].read() == before
 
-    assert srv.stop() == 0
-    p = subprocess.run(
-        [str(hg.binary_path()), "rotate-server-key", "--data-dir", str(srv.data_dir)],
-        env=hg.clean_env(), capture_output=True, text=True, timeout=30,
-    )
-    assert p.returncode == 0, p.stderr
-    srv.start()
-    s3 = s3_client(srv.endpoint, full_access(srv))
+    s3 = rotate_server_key(srv)
     assert s3.get_object(Bucket=b, Key="before")["Body"].read() == before
     after = os.urandom(CHUNK + 1)
     s3.put_object(Bucket=b, Key="after", Body=after)
@@ -233,14 +238,7 @@ def test_small_objects_live_in_their_record(fresh_server):
     s3.delete_object(Bucket=b, Key="v", VersionId=latest["DeleteMarkers"][0]["VersionId"])
     assert s3.get_object(Bucket=b, Key="v")["Body"].read() == b"first"
 
-    assert srv.stop() == 0
-    p = subprocess.run(
-        [str(hg.binary_path()), "rotate-server-key", "--data-dir", str(srv.data_dir)],
-        env=hg.clean_env(), capture_output=True, text=True, timeout=30,
-    )
-    assert p.returncode == 0, p.stderr
-    srv.start()
-    s3 = s3_client(srv.endpoint, full_access(srv))
+    s3 = rotate_server_key(srv)
     for key, body in (("small", small), ("edge", edge), ("empty", b""), ("copied", small)):
         assert s3.get_object(Bucket=b, Key=key)["Body"].read() == body
     assert s3.get_object(Bucket=b, Key="v", VersionId=v1)["Body"].read() == b"first"
