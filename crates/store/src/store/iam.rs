@@ -287,45 +287,47 @@ store_api! {
     /// Sets a server setting (insert or replace).
     write fn put_setting(key: &str, value: &str) -> ()
         = |tx| accounts::put_setting(tx, &key, &value);
-}
 
-impl Store {
     /// Users whose path starts with `path_prefix`, ordered by lowercase name.
     /// `InvalidInput` for a marker this store did not issue.
-    pub async fn list_users(
-        &self,
+    read fn list_users(
         account_id: &str,
-        path_prefix: Option<&str>,
+        path_prefix: Option<&str> => path_prefix.map(str::to_owned),
         page: &PageRequest,
-    ) -> Result<Page<User>> {
-        let path_prefix = path_prefix.map(str::to_owned);
-        run!(
-            self.read,
-            [account_id, path_prefix, page],
-            |tx| users::list(tx, &account_id, path_prefix.as_deref(), &page)
-        )
-    }
+    ) -> Page<User>
+        = |tx| users::list(tx, &account_id, path_prefix.as_deref(), &page);
 
     /// Sets (`Some(arn)`) or removes (`None`, idempotent) the user's permissions boundary.
     /// `NotFound(User)`; `NotFound(Policy)` for an unknown policy.
-    pub async fn set_user_permissions_boundary(
-        &self,
+    write fn set_user_permissions_boundary(
         account_id: &str,
         name: &str,
-        policy_arn: Option<&str>,
-    ) -> Result<()> {
-        let policy_arn = policy_arn.map(str::to_owned);
-        run!(self.write, [account_id, name, policy_arn], |tx| {
-            entities::set_boundary(
-                tx,
-                &account_id,
-                EntityKind::User,
-                &name,
-                policy_arn.as_deref(),
-            )
-        })
-    }
+        policy_arn: Option<&str> => policy_arn.map(str::to_owned),
+    ) -> ()
+        = |tx| entities::set_boundary(
+            tx, &account_id, EntityKind::User, &name, policy_arn.as_deref(),
+        );
 
+    /// Roles whose path starts with `path_prefix`, ordered by lowercase name.
+    read fn list_roles(
+        account_id: &str,
+        path_prefix: Option<&str> => path_prefix.map(str::to_owned),
+        page: &PageRequest,
+    ) -> Page<Role>
+        = |tx| roles::list(tx, &account_id, path_prefix.as_deref(), &page);
+
+    /// As [`Store::set_user_permissions_boundary`], for roles (`NotFound(Role)`).
+    write fn set_role_permissions_boundary(
+        account_id: &str,
+        name: &str,
+        policy_arn: Option<&str> => policy_arn.map(str::to_owned),
+    ) -> ()
+        = |tx| entities::set_boundary(
+            tx, &account_id, EntityKind::Role, &name, policy_arn.as_deref(),
+        );
+}
+
+impl Store {
     /// Stores a new `Active` key with its secret sealed (AAD = key id).
     /// `NotFound(User)` if the owner user does not exist (named by its id); `NotFound(Account)`;
     /// `LimitExceeded(AccessKeysPerUser)` if the owner already has the maximum (also for root);
@@ -362,40 +364,6 @@ impl Store {
     ) -> Result<()> {
         run!(self.write_untracked, [access_key_id, used], |tx| {
             keys::record_use(tx, &access_key_id, &used)
-        })
-    }
-
-    /// Roles whose path starts with `path_prefix`, ordered by lowercase name.
-    pub async fn list_roles(
-        &self,
-        account_id: &str,
-        path_prefix: Option<&str>,
-        page: &PageRequest,
-    ) -> Result<Page<Role>> {
-        let path_prefix = path_prefix.map(str::to_owned);
-        run!(
-            self.read,
-            [account_id, path_prefix, page],
-            |tx| roles::list(tx, &account_id, path_prefix.as_deref(), &page)
-        )
-    }
-
-    /// As [`Store::set_user_permissions_boundary`], for roles (`NotFound(Role)`).
-    pub async fn set_role_permissions_boundary(
-        &self,
-        account_id: &str,
-        name: &str,
-        policy_arn: Option<&str>,
-    ) -> Result<()> {
-        let policy_arn = policy_arn.map(str::to_owned);
-        run!(self.write, [account_id, name, policy_arn], |tx| {
-            entities::set_boundary(
-                tx,
-                &account_id,
-                EntityKind::Role,
-                &name,
-                policy_arn.as_deref(),
-            )
         })
     }
 

@@ -50,19 +50,37 @@ macro_rules! run {
 /// `pub async fn name(&self, args…) -> Result<T>`: the typed API stays one line per
 /// operation, and the plumbing (owned copies of the arguments, retry-safe closure, timing)
 /// is written once.
+///
+/// Two optional parts: `arg: Option<&str> => arg.map(str::to_owned)` says how to own an
+/// argument `to_owned` cannot (the closure outlives the call), and `-> T as MetaError`
+/// returns `Result<T, MetaError>` (S3's error type) instead of the store's `Result<T>`.
 macro_rules! store_api {
     ($(
         $(#[$meta:meta])*
-        $mode:ident fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty
-            = |$tx:ident $(, $q:ident)?| $body:expr;
+        $mode:ident fn $name:ident($($arg:ident: $ty:ty $(=> $owned:expr)?),* $(,)?) -> $ret:ty
+            $(as $err:ty)? = |$tx:ident $(, $q:ident)?| $body:expr;
     )*) => {
         impl Store {
             $(
-                $(#[$meta])*
-                pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
-                    run!(self.$mode, [$($arg),*], |$tx $(, $q)?| $body)
-                }
+                store_api!(@method [$(#[$meta])*] $mode $name
+                    [$($arg: $ty $(=> $owned)?),*] [$ret] [$($err)?] |$tx $(, $q)?| $body);
             )*
+        }
+    };
+    (@method [$($attr:tt)*] $mode:ident $name:ident
+        [$($arg:ident: $ty:ty $(=> $owned:expr)?),*] [$ret:ty] [] |$tx:ident $(, $q:ident)?| $body:expr) => {
+        $($attr)*
+        pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+            $($(let $arg = $owned;)?)*
+            run!(self.$mode, [$($arg),*], |$tx $(, $q)?| $body)
+        }
+    };
+    (@method [$($attr:tt)*] $mode:ident $name:ident
+        [$($arg:ident: $ty:ty $(=> $owned:expr)?),*] [$ret:ty] [$err:ty] |$tx:ident $(, $q:ident)?| $body:expr) => {
+        $($attr)*
+        pub async fn $name(&self, $($arg: $ty),*) -> std::result::Result<$ret, $err> {
+            $($(let $arg = $owned;)?)*
+            Ok(run!(self.$mode, [$($arg),*], |$tx $(, $q)?| $body)?)
         }
     };
 }
