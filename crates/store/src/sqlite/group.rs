@@ -25,10 +25,19 @@ type Finish = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 /// running because the transaction could not be opened) and returns its finisher.
 type Job = Box<dyn FnOnce(Option<&mut Connection>) -> Finish + Send>;
 
-/// The writes waiting for the writer connection.
+/// The writes waiting for the writer connection, and whether a drainer is on them.
 #[derive(Default)]
 pub(super) struct WriteQueue {
-    jobs: Mutex<Vec<Job>>,
+    state: Mutex<Queued>,
+}
+
+#[derive(Default)]
+struct Queued {
+    jobs: Vec<Job>,
+    /// A blocking thread is running [`WriteQueue::drain_all`]. One drainer serves every
+    /// writer: a thread per write, each parked on the writer's lock, was 30-odd threads
+    /// (and their allocator arenas, > 100 MiB resident) under 32 concurrent PUTs.
+    draining: bool,
 }
 
 fn poisoned() -> StoreError {
@@ -36,15 +45,16 @@ fn poisoned() -> StoreError {
 }
 
 impl WriteQueue {
-    /// Queues `f` and returns the receiver of its result. The caller must then run
-    /// [`WriteQueue::drain`] on a blocking thread: whichever drain takes the writer first
-    /// runs every queued write, so each queued write is run by its own drain at the latest.
+    /// Queues `f` and returns the receiver of its result, and whether the caller must start
+    /// [`WriteQueue::drain_all`] on a blocking thread (no drainer was running). The flag is
+    /// set and cleared under the queue's lock, so a write is always either seen by the
+    /// running drainer before it stops or starts a new one.
     pub(super) fn push<T: Send + 'static>(
         &self,
         f: TxFn<T>,
         track: bool,
         generation: Arc<Generation>,
-    ) -> Result<tokio::sync::oneshot::Receiver<Result<T>>> {
+    ) -> Result<(tokio::sync::oneshot::Receiver<Result<T>>, bool)> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
             let outcome = match conn {
@@ -68,56 +78,117 @@ impl WriteQueue {
                 let _ = reply.send(result);
             })
         });
-        self.jobs.lock().map_err(|_| poisoned())?.push(job);
-        Ok(rx)
+        let mut state = self.state.lock().map_err(|_| poisoned())?;
+        state.jobs.push(job);
+        let start = !state.draining;
+        state.draining = true;
+        Ok((rx, start))
     }
 
-    /// Runs the queued writes (up to [`MAX_GROUP`]) as one transaction on the writer.
-    pub(super) fn drain(&self, writer: &Mutex<Connection>) -> Result<()> {
+    /// Runs groups until the queue is empty, then stops (clearing the drainer flag under
+    /// the queue's lock). Should it fail, the writes still queued are failed rather than
+    /// left waiting for a drainer that is gone.
+    pub(super) fn drain_all(&self, writer: &Mutex<Connection>) {
+        // Clears the flag and fails what is queued however this returns, unwinding
+        // included: a drainer gone with the flag still set would leave every later write
+        // waiting forever.
+        struct Stop<'a> {
+            queue: &'a WriteQueue,
+            armed: bool,
+        }
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                if !self.armed {
+                    return;
+                }
+                let mut state = self.queue.state.lock().unwrap_or_else(|p| p.into_inner());
+                state.draining = false;
+                let stranded: Vec<Job> = state.jobs.drain(..).collect();
+                drop(state);
+                for job in stranded {
+                    job(None)(Err("the sqlite writer stopped".into()));
+                }
+            }
+        }
+        let mut stop = Stop {
+            queue: self,
+            armed: true,
+        };
+        loop {
+            let jobs: Vec<Job> = {
+                let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                if state.jobs.is_empty() {
+                    // Cleared under the lock that `push` takes: the next write starts a
+                    // new drainer (which `stop`, disarmed, must not disturb).
+                    state.draining = false;
+                    stop.armed = false;
+                    return;
+                }
+                let n = state.jobs.len().min(MAX_GROUP);
+                state.jobs.drain(..n).collect()
+            };
+            let Ok(mut conn) = writer.lock() else {
+                for job in jobs {
+                    job(None)(Err("sqlite connection lock poisoned".into()));
+                }
+                return;
+            };
+            run_group(&mut conn, jobs);
+        }
+    }
+
+    /// Runs the queued writes (up to [`MAX_GROUP`]) as one group, if any: the test's view
+    /// of one step of [`WriteQueue::drain_all`].
+    #[cfg(test)]
+    fn drain(&self, writer: &Mutex<Connection>) -> Result<()> {
         let mut conn = writer
             .lock()
             .map_err(|_| StoreError::Backend("sqlite connection lock poisoned".into()))?;
         let jobs: Vec<Job> = {
-            let mut queued = self.jobs.lock().map_err(|_| poisoned())?;
-            let n = queued.len().min(MAX_GROUP);
-            queued.drain(..n).collect()
+            let mut state = self.state.lock().map_err(|_| poisoned())?;
+            let n = state.jobs.len().min(MAX_GROUP);
+            state.jobs.drain(..n).collect()
         };
-        if jobs.is_empty() {
-            return Ok(());
-        }
-        if let Err(e) = run_statement(&conn, "BEGIN IMMEDIATE") {
-            let message = e.to_string();
-            for job in jobs {
-                job(None)(Err(message.clone()));
-            }
-            return Ok(());
-        }
-        let mut finishers = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            if conn.is_autocommit() {
-                // An error made SQLite roll the whole transaction back: what follows must
-                // not run outside it (it would commit on its own yet be reported failed).
-                finishers.push(job(None));
-            } else {
-                finishers.push(job(Some(&mut conn)));
-            }
-        }
-        let committed = if conn.is_autocommit() {
-            Err("sqlite transaction was rolled back".to_owned())
-        } else {
-            run_statement(&conn, "COMMIT").map_err(|e| e.to_string())
-        };
-        if committed.is_err()
-            && !conn.is_autocommit()
-            && let Err(e) = conn.execute_batch("ROLLBACK")
-        {
-            tracing::error!(error = %backend_error(e), "sqlite rollback failed");
-        }
-        drop(conn);
-        for finish in finishers {
-            finish(committed.clone());
-        }
+        run_group(&mut conn, jobs);
         Ok(())
+    }
+}
+
+/// Runs `jobs` as one transaction with one `COMMIT` on the writer, then answers each.
+fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
+    if jobs.is_empty() {
+        return;
+    }
+    if let Err(e) = run_statement(conn, "BEGIN IMMEDIATE") {
+        let message = e.to_string();
+        for job in jobs {
+            job(None)(Err(message.clone()));
+        }
+        return;
+    }
+    let mut finishers = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        if conn.is_autocommit() {
+            // An error made SQLite roll the whole transaction back: what follows must
+            // not run outside it (it would commit on its own yet be reported failed).
+            finishers.push(job(None));
+        } else {
+            finishers.push(job(Some(&mut *conn)));
+        }
+    }
+    let committed = if conn.is_autocommit() {
+        Err("sqlite transaction was rolled back".to_owned())
+    } else {
+        run_statement(conn, "COMMIT").map_err(|e| e.to_string())
+    };
+    if committed.is_err()
+        && !conn.is_autocommit()
+        && let Err(e) = conn.execute_batch("ROLLBACK")
+    {
+        tracing::error!(error = %backend_error(e), "sqlite rollback failed");
+    }
+    for finish in finishers {
+        finish(committed.clone());
     }
 }
 
@@ -161,6 +232,7 @@ mod tests {
                 queue
                     .push(insert(v), v == 3, Arc::clone(&generation))
                     .unwrap()
+                    .0
             })
             .collect();
         // One drain runs all four in one transaction; the others find nothing to do.
@@ -184,5 +256,46 @@ mod tests {
         // The counted write bumped the counter and this node observed it.
         assert_eq!(generation.token(), Some(1));
         assert!(conn.is_autocommit());
+    }
+
+    #[test]
+    fn one_drainer_serves_every_queued_write_then_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("d.db")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (v INTEGER PRIMARY KEY);
+             CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )
+        .unwrap();
+        let writer = Mutex::new(conn);
+        let queue = WriteQueue::default();
+        let generation = Arc::new(Generation::default());
+        let mut starts = 0;
+        let rx: Vec<_> = (1..=200)
+            .map(|v| {
+                let (rx, start) = queue
+                    .push(insert(v), false, Arc::clone(&generation))
+                    .unwrap();
+                starts += usize::from(start);
+                rx
+            })
+            .collect();
+        // Only the first write asks for a drainer; it runs all 200 (in groups of 64).
+        assert_eq!(starts, 1);
+        queue.drain_all(&writer);
+        assert!(rx.into_iter().all(|r| r.blocking_recv().unwrap().is_ok()));
+        // Stopped with the queue empty: the next write starts a new drainer.
+        let (rx, start) = queue
+            .push(insert(500), false, Arc::clone(&generation))
+            .unwrap();
+        assert!(start);
+        queue.drain_all(&writer);
+        assert!(rx.blocking_recv().unwrap().is_ok());
+        let count: i64 = writer
+            .lock()
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 201);
     }
 }

@@ -255,10 +255,13 @@ impl SqliteBackend {
 
     /// A write through the group commit ([`group`]).
     async fn write_counted<T: Send + 'static>(&self, f: TxFn<T>, track: bool) -> Result<T> {
-        let rx = self.queue.push(f, track, Arc::clone(&self.generation))?;
-        let writer = Arc::clone(&self.writer);
-        let queue = Arc::clone(&self.queue);
-        blocking(move || queue.drain(&writer)).await?;
+        let (rx, start_drainer) = self.queue.push(f, track, Arc::clone(&self.generation))?;
+        if start_drainer {
+            let writer = Arc::clone(&self.writer);
+            let queue = Arc::clone(&self.queue);
+            // Detached: the drainer answers every write it runs, this one included.
+            tokio::task::spawn_blocking(move || queue.drain_all(&writer));
+        }
         rx.await
             .map_err(|_| StoreError::Backend("sqlite write was dropped".into()))?
     }
