@@ -95,19 +95,10 @@ impl Identity {
     }
 }
 
-/// Pages a short, fully loaded list with a numeric offset as marker. A marker that is not
-/// an offset we issued restarts from the beginning rather than failing: the lists this
-/// serves are tiny and re-reading them is harmless.
+/// Pages a short, fully loaded list with a numeric offset as marker
+/// ([`PageRequest::offset_window`]).
 pub(crate) fn slice_page<T>(items: Vec<T>, page: &PageRequest) -> Page<T> {
-    let start = page
-        .marker
-        .as_deref()
-        .and_then(|m| m.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(items.len());
-    let end = start
-        .saturating_add(page.max_items as usize)
-        .min(items.len());
+    let std::ops::Range { start, end } = page.offset_window(items.len());
     let next_marker = (end < items.len()).then(|| end.to_string());
     let items = items.into_iter().skip(start).take(end - start).collect();
     Page { items, next_marker }

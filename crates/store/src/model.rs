@@ -492,6 +492,21 @@ impl PageRequest {
             max_items,
         }
     }
+
+    /// The window of a short, fully loaded list of `len` items that this page covers, when
+    /// the marker is the offset of the next item. A marker that is not such an offset
+    /// restarts from the beginning rather than failing: the lists paged this way are tiny
+    /// and re-reading them is harmless. More follow when `end < len`, at offset `end`.
+    pub fn offset_window(&self, len: usize) -> std::ops::Range<usize> {
+        let start = self
+            .marker
+            .as_deref()
+            .and_then(|m| m.parse::<usize>().ok())
+            .unwrap_or(0)
+            .min(len);
+        let end = start.saturating_add(self.max_items as usize).min(len);
+        start..end
+    }
 }
 
 impl Default for PageRequest {

@@ -66,15 +66,7 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult {
         .list_server_certificates(ctx.caller()?, ctx.get("PathPrefix"))
         .await?;
     // A short list (≤ 20 per account), paged by offset.
-    let start = request
-        .marker
-        .as_deref()
-        .and_then(|m| m.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(all.len());
-    let end = start
-        .saturating_add(request.max_items as usize)
-        .min(all.len());
+    let std::ops::Range { start, end } = request.offset_window(all.len());
     let mut x = Xml::new();
     x.list("ServerCertificateMetadataList", &all[start..end], |x, c| {
         write_metadata(x, c);

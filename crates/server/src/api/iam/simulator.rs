@@ -45,15 +45,7 @@ fn write_position(x: &mut Xml, name: &str, p: Position) {
 
 fn write_results(ctx: &Ctx<'_>, results: &[EvaluationResult]) -> ApiResult {
     let request = page_request(ctx)?;
-    let start = request
-        .marker
-        .as_deref()
-        .and_then(|m| m.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(results.len());
-    let end = start
-        .saturating_add(request.max_items as usize)
-        .min(results.len());
+    let std::ops::Range { start, end } = request.offset_window(results.len());
     let mut x = Xml::new();
     x.list("EvaluationResults", &results[start..end], |x, r| {
         x.text("EvalActionName", &r.action)

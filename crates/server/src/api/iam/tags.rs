@@ -51,15 +51,7 @@ pub(super) fn created_provider(member: &str, arn: &str, tags: &[Tag]) -> ApiResu
 /// One page of `tags`. A resource has at most 50 tags, so the page is cut here rather than
 /// in the store, and the marker is the index of the next tag.
 fn write_tag_page(tags: &[Tag], request: &PageRequest) -> String {
-    let start = request
-        .marker
-        .as_deref()
-        .and_then(|m| m.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(tags.len());
-    let end = start
-        .saturating_add(request.max_items as usize)
-        .min(tags.len());
+    let std::ops::Range { start, end } = request.offset_window(tags.len());
     let mut x = Xml::new();
     write_tags(&mut x, "Tags", tags.get(start..end).unwrap_or_default());
     x.bool("IsTruncated", end < tags.len());

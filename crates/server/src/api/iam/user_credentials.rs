@@ -12,16 +12,9 @@ fn page_of<'a>(
     ctx: &Ctx<'_>,
 ) -> Result<(&'a [UserCredential], Option<usize>), crate::api::ApiError> {
     let request = page_request(ctx)?;
-    let start = request
-        .marker
-        .as_deref()
-        .and_then(|m| m.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(items.len());
-    let end = start
-        .saturating_add(request.max_items as usize)
-        .min(items.len());
-    Ok((&items[start..end], (end < items.len()).then_some(end)))
+    let window = request.offset_window(items.len());
+    let next = (window.end < items.len()).then_some(window.end);
+    Ok((&items[window], next))
 }
 
 fn tail(x: &mut Xml, next: Option<usize>) {
