@@ -136,22 +136,6 @@ impl WriteQueue {
             run_group(&mut conn, jobs);
         }
     }
-
-    /// Runs the queued writes (up to [`MAX_GROUP`]) as one group, if any: the test's view
-    /// of one step of [`WriteQueue::drain_all`].
-    #[cfg(test)]
-    fn drain(&self, writer: &Mutex<Connection>) -> Result<()> {
-        let mut conn = writer
-            .lock()
-            .map_err(|_| StoreError::Backend("sqlite connection lock poisoned".into()))?;
-        let jobs: Vec<Job> = {
-            let mut state = self.state.lock().map_err(|_| poisoned())?;
-            let n = state.jobs.len().min(MAX_GROUP);
-            state.jobs.drain(..n).collect()
-        };
-        run_group(&mut conn, jobs);
-        Ok(())
-    }
 }
 
 /// Runs `jobs` as one transaction with one `COMMIT` on the writer, then answers each.
@@ -214,16 +198,21 @@ mod tests {
         })
     }
 
-    #[test]
-    fn a_group_commits_together_and_a_failing_write_fails_alone() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A writer connection on a database with the test table and the change counter's.
+    fn writer(dir: &tempfile::TempDir) -> Mutex<Connection> {
         let conn = Connection::open(dir.path().join("g.db")).unwrap();
         conn.execute_batch(
             "CREATE TABLE t (v INTEGER PRIMARY KEY);
              CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )
         .unwrap();
-        let writer = Mutex::new(conn);
+        Mutex::new(conn)
+    }
+
+    #[test]
+    fn a_group_commits_together_and_a_failing_write_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir);
         let queue = WriteQueue::default();
         let generation = Arc::new(Generation::default());
         let rx: Vec<_> = [1, -2, 3, 1]
@@ -235,9 +224,9 @@ mod tests {
                     .0
             })
             .collect();
-        // One drain runs all four in one transaction; the others find nothing to do.
-        queue.drain(&writer).unwrap();
-        queue.drain(&writer).unwrap();
+        // One drain runs all four in one transaction; another finds nothing to do.
+        queue.drain_all(&writer);
+        queue.drain_all(&writer);
         let results: Vec<_> = rx.into_iter().map(|r| r.blocking_recv().unwrap()).collect();
         assert!(results[0].is_ok());
         assert!(results[1].is_err());
@@ -261,13 +250,7 @@ mod tests {
     #[test]
     fn one_drainer_serves_every_queued_write_then_stops() {
         let dir = tempfile::tempdir().unwrap();
-        let conn = Connection::open(dir.path().join("d.db")).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE t (v INTEGER PRIMARY KEY);
-             CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
-        )
-        .unwrap();
-        let writer = Mutex::new(conn);
+        let writer = writer(&dir);
         let queue = WriteQueue::default();
         let generation = Arc::new(Generation::default());
         let mut starts = 0;

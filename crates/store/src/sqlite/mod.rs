@@ -206,6 +206,15 @@ fn poisoned() -> StoreError {
     StoreError::Backend("sqlite connection lock poisoned".into())
 }
 
+/// Returns a reader connection to the pool after use. A connection left inside a
+/// transaction (a failed ROLLBACK) is not reused.
+fn check_in(readers: &Mutex<Vec<Connection>>, conn: Connection) -> Result<()> {
+    if conn.is_autocommit() {
+        readers.lock().map_err(|_| poisoned())?.push(conn);
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn write<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
@@ -240,9 +249,7 @@ impl Backend for SqliteBackend {
             return self.read_single(f).await;
         };
         let result = run_transaction(&mut conn, None, f);
-        if conn.is_autocommit() {
-            self.readers.lock().map_err(|_| poisoned())?.push(conn);
-        }
+        check_in(&self.readers, conn)?;
         drop(permit);
         result
     }
@@ -285,10 +292,7 @@ impl SqliteBackend {
                 None => open_connection(&path)?,
             };
             let result = job(&mut conn);
-            // A connection left inside a transaction (a failed ROLLBACK) is not reused.
-            if conn.is_autocommit() {
-                readers.lock().map_err(|_| poisoned())?.push(conn);
-            }
+            check_in(&readers, conn)?;
             drop(permit);
             result
         })
