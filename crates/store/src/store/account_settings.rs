@@ -1,7 +1,6 @@
 //! The account-settings methods of [`Store`]: alias and password policy.
 
 use super::Store;
-use crate::error::Result;
 #[allow(unused_imports)] // used by rustdoc links
 use crate::error::{ResourceKind, StoreError};
 use crate::sql::{Backend, account_settings, tx_fn};

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::Store;
 use crate::audit::{AuditEventRow, AuditQuery, CredentialReport};
-use crate::error::Result;
 use crate::sql::{Backend, audit, tx_fn};
 
 store_api! {

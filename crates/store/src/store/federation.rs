@@ -1,7 +1,6 @@
 //! The federation methods of [`Store`].
 
 use super::Store;
-use crate::error::Result;
 use crate::federation::{OidcChange, OidcProvider, SamlChange, SamlProvider, saml_sql, sql};
 use crate::sql::{Backend, tx_fn};
 

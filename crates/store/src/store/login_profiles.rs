@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 
 use super::Store;
-use crate::error::Result;
 #[allow(unused_imports)] // used by rustdoc links
 use crate::error::{ResourceKind, StoreError};
 use crate::records::{LoginProfile, LoginProfileUpdate};

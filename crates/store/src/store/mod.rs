@@ -68,21 +68,16 @@ macro_rules! store_api {
         }
     };
     (@method [$($attr:tt)*] $mode:ident $name:ident
-        [$($arg:ident: $ty:ty $(=> $owned:expr)?),*] [$ret:ty] [] |$tx:ident $(, $q:ident)?| $body:expr) => {
+        [$($arg:ident: $ty:ty $(=> $owned:expr)?),*] [$ret:ty] [$($err:ty)?] |$tx:ident $(, $q:ident)?| $body:expr) => {
         $($attr)*
-        pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
-            $($(let $arg = $owned;)?)*
-            run!(self.$mode, [$($arg),*], |$tx $(, $q)?| $body)
-        }
-    };
-    (@method [$($attr:tt)*] $mode:ident $name:ident
-        [$($arg:ident: $ty:ty $(=> $owned:expr)?),*] [$ret:ty] [$err:ty] |$tx:ident $(, $q:ident)?| $body:expr) => {
-        $($attr)*
-        pub async fn $name(&self, $($arg: $ty),*) -> std::result::Result<$ret, $err> {
+        pub async fn $name(&self, $($arg: $ty),*)
+            -> std::result::Result<$ret, store_api!(@error $($err)?)> {
             $($(let $arg = $owned;)?)*
             Ok(run!(self.$mode, [$($arg),*], |$tx $(, $q)?| $body)?)
         }
     };
+    (@error) => { crate::error::StoreError };
+    (@error $err:ty) => { $err };
 }
 
 mod account_settings;

@@ -1,7 +1,6 @@
 //! The CloudTrail trail methods of [`Store`].
 
 use super::Store;
-use crate::error::Result;
 use crate::sql::{Backend, tx_fn};
 use crate::trails::{self, TrailRow};
 
