@@ -154,15 +154,13 @@ pub fn open_inline(
     from: u64,
     to: u64,
 ) -> std::io::Result<Vec<u8>> {
-    let mut reader = data;
-    let (key, header) = FileKey::read_header(&mut reader, ring)?;
+    // Reading the header advances `body` to the sealed chunk.
+    let mut body = data;
+    let (key, _) = FileKey::read_header(&mut body, ring)?;
     if chunk_count(len) != 1 {
         return Err(err("inline object data holds more than one chunk"));
     }
-    let mut sealed = data
-        .get(usize::try_from(header).unwrap_or(usize::MAX)..)
-        .ok_or_else(|| err("inline object data is shorter than its header"))?
-        .to_vec();
+    let mut sealed = body.to_vec();
     let plain = key.open_chunk(0, true, &mut sealed)?;
     if plain.len() as u64 != len {
         return Err(err("inline object data does not match its record"));

@@ -441,10 +441,9 @@ pub(crate) async fn get_version(
     let Some(row) = found else {
         return Ok(None);
     };
+    // A delete marker has no segment, so nothing to attach.
     let (mut version, _) = version_from(&row)?;
-    if !version.delete_marker {
-        attach_data(&mut version.object, row.opt_bytes(15)?)?;
-    }
+    attach_data(&mut version.object, row.opt_bytes(15)?)?;
     Ok(Some(version))
 }
 
