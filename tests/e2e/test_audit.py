@@ -348,7 +348,7 @@ def test_no_secret_or_session_token_in_any_event_log_or_database(fresh_server):
     for s in secrets + [sig]:
         assert s not in dump
     srv.stop()
-    db = sqlite3.connect(srv.data_dir / "hourglass.db")
+    db = sqlite3.connect(srv.data_dir / "hourglass-audit.db")
     rows = db.execute("SELECT record, resources FROM audit_events").fetchall()
     db.close()
     assert len(rows) >= len(everything)

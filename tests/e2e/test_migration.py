@@ -148,7 +148,7 @@ def change_and_restart(srv: hg.HourglassServer) -> None:
 
 
 # The latest migration in crates/store/src/sql/schema.rs.
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 
 def test_sqlite_v0_1_data_dir_is_migrated(server_factory):

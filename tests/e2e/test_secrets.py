@@ -282,7 +282,7 @@ def test_database_never_holds_a_value_in_clear(fresh_server):
     fresh_server.stop()
     raw = b""
     for f in fresh_server.data_dir.iterdir():
-        if f.name.startswith("hourglass.db"):
+        if f.name.startswith(("hourglass.db", "hourglass-audit.db")):
             raw += f.read_bytes()
     assert raw, "no database files found"
     for needle in [marker.encode(), base64.b64encode(marker.encode())]:

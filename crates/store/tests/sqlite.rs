@@ -70,7 +70,13 @@ async fn secret_not_in_database_files() {
     drop(store);
     let needle = key.secret.expose().as_bytes();
     for entry in std::fs::read_dir(h.path.parent().unwrap()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        // A `-wal` file may go while this runs: the write's committing thread closes the
+        // last connection (checkpointing the WAL into its database file) just after the
+        // store is dropped.
+        let bytes = match std::fs::read(entry.unwrap().path()) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            read => read.unwrap(),
+        };
         assert!(!bytes.windows(needle.len()).any(|w| w == needle));
     }
 }
@@ -232,4 +238,117 @@ async fn refuses_a_foreign_s3_file() {
     );
     assert_eq!(versions(&main), vec![1]);
     assert!(legacy.is_file());
+}
+
+/// The main file's audit tables as releases before schema version 16 kept them.
+const PRE_V16_AUDIT_DDL: &str = "
+    CREATE TABLE audit_events (event_id TEXT PRIMARY KEY, account_id TEXT NOT NULL,
+        event_time BIGINT NOT NULL, event_name TEXT NOT NULL, event_source TEXT NOT NULL,
+        read_only INTEGER NOT NULL, management INTEGER NOT NULL, access_key_id TEXT,
+        username TEXT, origin_key_id TEXT, resources TEXT NOT NULL, record TEXT NOT NULL);
+    CREATE INDEX audit_events_by_read_only ON audit_events (account_id, read_only, event_time, event_id);
+    CREATE TABLE audit_event_resources (event_id TEXT NOT NULL, account_id TEXT NOT NULL,
+        event_time BIGINT NOT NULL, resource_type TEXT NOT NULL, resource_name TEXT NOT NULL);
+    INSERT INTO audit_events VALUES ('e1', '123456789012', 1000, 'CreateUser',
+        'iam.amazonaws.com', 0, 1, 'AKIAOLD', 'alice', 'AKIAOLD',
+        '[[\"AWS::IAM::User\",\"bob\"]]', '{\"eventID\":\"e1\"}');
+    INSERT INTO audit_events VALUES ('e2', '123456789012', 2000, 'GetUser',
+        'iam.amazonaws.com', 1, 1, 'AKIAOLD', 'alice', 'AKIAOLD', '[]', '{\"eventID\":\"e2\"}');
+    INSERT INTO audit_event_resources VALUES ('e1', '123456789012', 1000, 'AWS::IAM::User', 'bob');
+    DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (15);
+";
+
+fn log_query(
+    attribute: Option<(hourglass_store::AuditAttribute, &str)>,
+) -> hourglass_store::AuditQuery {
+    hourglass_store::AuditQuery {
+        account_id: "123456789012".into(),
+        attribute: attribute.map(|(a, v)| (a, v.to_owned())),
+        start_ms: 0,
+        end_ms: i64::MAX,
+        after: None,
+        limit: 50,
+        include_data_events: true,
+    }
+}
+
+fn table_names(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut st = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+/// A database from before version 16 kept the audit log in the main file: the first start
+/// moves every event (and its resources) to `…-audit.db` and drops the old tables, and a
+/// start interrupted after the copy (the old tables still there, the log already filled)
+/// neither loses nor duplicates an event.
+#[tokio::test]
+async fn moves_the_audit_log_into_its_own_file() {
+    use hourglass_store::AuditAttribute;
+    let h = harness().await.unwrap();
+    drop(h.open().await);
+    let log = h.path.with_file_name("iam-audit.db");
+    assert!(
+        log.is_file(),
+        "the log's file is created beside the main one"
+    );
+    assert!(!table_names(&h.path).contains(&"audit_events".to_owned()));
+    let pre_v16 = || {
+        rusqlite::Connection::open(&h.path)
+            .unwrap()
+            .execute_batch(PRE_V16_AUDIT_DDL)
+            .unwrap();
+    };
+    pre_v16();
+    for round in 0..2 {
+        let store = h.open().await;
+        let all = store.lookup_audit_events(&log_query(None)).await.unwrap();
+        let ids: Vec<&str> = all.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, ["e2", "e1"], "round {round}");
+        let by_resource = store
+            .lookup_audit_events(&log_query(Some((AuditAttribute::ResourceName, "bob"))))
+            .await
+            .unwrap();
+        assert_eq!(by_resource.len(), 1, "round {round}");
+        assert_eq!(
+            by_resource[0].resources,
+            [("AWS::IAM::User".into(), "bob".into())]
+        );
+        let reads = store
+            .lookup_audit_events(&log_query(Some((AuditAttribute::ReadOnly, "true"))))
+            .await
+            .unwrap();
+        assert_eq!(reads.len(), 1, "round {round}");
+        drop(store);
+        assert!(!table_names(&h.path).contains(&"audit_events".to_owned()));
+        assert_eq!(versions(&h.path), [latest_version().await]);
+        // As if the copy had committed and the migration had not: the old tables are back,
+        // the log keeps its rows.
+        pre_v16();
+    }
+    let conn = rusqlite::Connection::open(&log).unwrap();
+    let resources: i64 = conn
+        .query_row("SELECT COUNT(*) FROM audit_event_resources", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(resources, 1);
+}
+
+/// An audit log file written by a newer build is refused rather than misread.
+#[tokio::test]
+async fn refuses_a_newer_audit_log() {
+    let h = harness().await.unwrap();
+    drop(h.open().await);
+    rusqlite::Connection::open(h.path.with_file_name("iam-audit.db"))
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    let err = Store::open(&h.path, h.keyring()).await.err().unwrap();
+    assert!(err.to_string().contains("newer"), "{err}");
 }

@@ -126,6 +126,16 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn read_point<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
         self.read_single(f).await
     }
+    /// A write to the audit log (untracked). A backend may keep the log apart, as SQLite
+    /// does (its own file and writer), so that event inserts never queue behind the writes
+    /// requests wait for.
+    async fn log_write<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        self.write_untracked(f).await
+    }
+    /// A read of the audit log, from wherever [`Backend::log_write`] puts it.
+    async fn log_read<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        self.read(f).await
+    }
 }
 
 /// A [`Tx`] that lets one statement through and fails on any further one: the guard of

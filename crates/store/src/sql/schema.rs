@@ -40,11 +40,17 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (13, V13_SERVER_CERTIFICATES),
     (14, V14_CLOUDTRAIL_TRAILS),
     (15, V15_INLINE_OBJECT_DATA),
+    (16, V16_AUDIT_INDEXES),
 ];
 
 /// The version that added the S3 tables: a SQLite database migrating to it imports v0.1's
 /// separate S3 file (see `sqlite::legacy`).
 pub(crate) const S3_TABLES_VERSION: i64 = 2;
+
+/// The version from which a SQLite database keeps its audit log in a file of its own (see
+/// `sqlite::audit_log`): migrating to it drops the main file's audit tables, whose rows
+/// were copied into the log's file just before.
+pub(crate) const AUDIT_LOG_FILE_VERSION: i64 = 16;
 
 pub(crate) const CREATE_VERSION_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL PRIMARY KEY)";
@@ -574,4 +580,11 @@ CREATE TABLE IF NOT EXISTS cloudtrail_trails (
 const V15_INLINE_OBJECT_DATA: &str = r#"
 ALTER TABLE s3_objects ADD COLUMN data {blob};
 ALTER TABLE s3_versions ADD COLUMN data {blob};
+"#;
+
+/// A ReadOnly lookup walks the time index and filters on the flag: every event is one or
+/// the other, so a page of the rarer kind scans a few thousand index entries at worst, and
+/// the flag's own index cost every event one more insert.
+const V16_AUDIT_INDEXES: &str = r#"
+DROP INDEX IF EXISTS audit_events_by_read_only;
 "#;

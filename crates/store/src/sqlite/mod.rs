@@ -1,4 +1,5 @@
-//! The embedded SQLite backend: one file (`DATA_DIR/hourglass.db`) for IAM and S3 metadata.
+//! The embedded SQLite backend: one file (`DATA_DIR/hourglass.db`) for IAM and S3 metadata,
+//! and the audit log in a file of its own (`DATA_DIR/hourglass-audit.db`, see [`audit_log`]).
 //!
 //! - One writer connection behind a mutex: SQLite allows one writer at a time anyway, and
 //!   serializing writes in-process makes every limit check trivially atomic. Writes start with
@@ -18,6 +19,7 @@
 //!   may lose the last commits on power loss). Concurrent writes share that fsync: they are
 //!   committed in groups ([`group`]), each answered only after its group's `COMMIT`.
 
+mod audit_log;
 mod group;
 mod legacy;
 mod tx;
@@ -42,6 +44,10 @@ use self::tx::{backend_error, run_transaction};
 
 /// How long a connection waits for a lock held by another connection or process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reader connections of the audit log's file: LookupEvents, the log-file delivery and the
+/// leaked-key response read it, none of them on a request's hot path.
+const LOG_READ_CONNECTIONS: usize = 2;
 
 /// Prepared statements cached per connection. The SQL text varies with the number of `IN`
 /// placeholders and optional filters; all the statements of the hot paths fit many times.
@@ -79,6 +85,9 @@ pub(crate) struct SqliteBackend {
     generation: Arc<Generation>,
     /// Writes waiting to be committed together (see [`group`]).
     queue: Arc<group::WriteQueue>,
+    /// The audit log's file, with its own writer and readers ([`audit_log`]); `None` in
+    /// the log's backend itself.
+    log: Option<Box<SqliteBackend>>,
 }
 
 impl Store {
@@ -95,26 +104,42 @@ impl Store {
         config: SqliteConfig,
     ) -> Result<Store> {
         let path = path.as_ref().to_owned();
-        let opened = path.clone();
-        let legacy_s3 = config.legacy_s3_path.clone();
-        let writer = tokio::task::spawn_blocking(move || -> Result<Connection> {
+        let log_path = audit_log::path_for(&path);
+        // The log's file first: migrating an older main file copies its events there.
+        let opened = log_path.clone();
+        let log_writer = blocking(move || {
             let mut conn = open_connection(&opened)?;
-            migrate(&mut conn, legacy_s3.as_deref())?;
+            audit_log::migrate(&mut conn)?;
             Ok(conn)
         })
-        .await
-        .map_err(|e| StoreError::Backend(format!("sqlite open task failed: {e}")))??;
+        .await?;
+        let opened = path.clone();
+        let legacy_s3 = config.legacy_s3_path.clone();
+        let adopted_log = log_path.clone();
+        let writer = blocking(move || {
+            let mut conn = open_connection(&opened)?;
+            migrate(&mut conn, legacy_s3.as_deref(), &adopted_log)?;
+            Ok(conn)
+        })
+        .await?;
         let generation = Generation::with_file(&changes_path(&path)).map_err(|e| {
             StoreError::Backend(format!("cannot open the change counter file: {e}"))
         })?;
-        let backend = SqliteBackend {
+        let generation = Arc::new(generation);
+        let log = SqliteBackend::new(
+            log_path,
+            log_writer,
+            LOG_READ_CONNECTIONS,
+            Arc::clone(&generation),
+            None,
+        );
+        let backend = SqliteBackend::new(
             path,
-            writer: Arc::new(Mutex::new(writer)),
-            readers: Arc::new(Mutex::new(Vec::new())),
-            read_permits: Arc::new(Semaphore::new(config.read_connections.max(1))),
-            generation: Arc::new(generation),
-            queue: Arc::new(group::WriteQueue::default()),
-        };
+            writer,
+            config.read_connections,
+            generation,
+            Some(Box::new(log)),
+        );
         Ok(Store::new(Engine::Sqlite(backend), keyring, config.quotas))
     }
 }
@@ -147,10 +172,11 @@ fn open_connection(path: &Path) -> Result<Connection> {
 }
 
 /// Brings the schema to the latest version (importing v0.1's S3 file on the way, see
-/// [`legacy`]).
-fn migrate(conn: &mut Connection, legacy_s3: Option<&Path>) -> Result<()> {
+/// [`legacy`], and moving the audit log to its file `log`, see [`audit_log`]).
+fn migrate(conn: &mut Connection, legacy_s3: Option<&Path>, log: &Path) -> Result<()> {
     conn.execute_batch(schema::CREATE_VERSION_TABLE)
         .map_err(backend_error)?;
+    audit_log::adopt(conn, current_version(conn)?, log)?;
     let attached = legacy::attach(conn, legacy_s3)?;
     let applied = apply_migrations(conn, legacy_s3.filter(|_| attached));
     if attached {
@@ -164,10 +190,7 @@ fn apply_migrations(conn: &mut Connection, legacy_s3: Option<&Path>) -> Result<(
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(backend_error)?;
-    let current: Option<i64> = tx
-        .query_row(schema::CURRENT_VERSION, [], |row| row.get(0))
-        .map_err(backend_error)?;
-    let current = current.unwrap_or(0);
+    let current = current_version(&tx)?;
     if current > schema::latest_version() {
         return Err(StoreError::Backend(format!(
             "database schema version {current} is newer than this build supports ({})",
@@ -186,12 +209,24 @@ fn apply_migrations(conn: &mut Connection, legacy_s3: Option<&Path>) -> Result<(
         {
             legacy::import(&tx, path)?;
         }
+        if *version == schema::AUDIT_LOG_FILE_VERSION {
+            tx.execute_batch(audit_log::DROP_OLD_TABLES)
+                .map_err(backend_error)?;
+        }
         tx.execute(clear_version, []).map_err(backend_error)?;
         tx.execute(&record_version.replace('$', "?"), [version])
             .map_err(backend_error)?;
         tracing::info!(version, "applied sqlite schema migration");
     }
     tx.commit().map_err(backend_error)
+}
+
+/// The recorded schema version; 0 for a new file.
+fn current_version(conn: &Connection) -> Result<i64> {
+    let current: Option<i64> = conn
+        .query_row(schema::CURRENT_VERSION, [], |row| row.get(0))
+        .map_err(backend_error)?;
+    Ok(current.unwrap_or(0))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -253,9 +288,41 @@ impl Backend for SqliteBackend {
         drop(permit);
         result
     }
+
+    async fn log_write<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        match &self.log {
+            Some(log) => log.write_untracked(f).await,
+            None => self.write_untracked(f).await,
+        }
+    }
+
+    async fn log_read<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        match &self.log {
+            Some(log) => log.read(f).await,
+            None => self.read(f).await,
+        }
+    }
 }
 
 impl SqliteBackend {
+    fn new(
+        path: PathBuf,
+        writer: Connection,
+        read_connections: usize,
+        generation: Arc<Generation>,
+        log: Option<Box<SqliteBackend>>,
+    ) -> SqliteBackend {
+        SqliteBackend {
+            path,
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            read_permits: Arc::new(Semaphore::new(read_connections.max(1))),
+            generation,
+            queue: Arc::new(group::WriteQueue::default()),
+            log,
+        }
+    }
+
     pub(crate) fn generation(&self) -> &Arc<Generation> {
         &self.generation
     }

@@ -12,27 +12,28 @@ store_api! {
     /// event id already stored is skipped, so a retried batch does not duplicate events.
     /// Untracked: no cache depends on the log, and bumping the change counter here would
     /// throw away every node's authorization snapshot once per batch. Shared, so that
-    /// neither the writer's retries nor the transaction's copy duplicate the batch.
-    write_untracked fn append_audit_events(events: Arc<Vec<AuditEventRow>>) -> ()
+    /// neither the writer's retries nor the transaction's copy duplicate the batch. On
+    /// SQLite it goes to the log's own file and writer ([`Backend::log_write`]).
+    log_write fn append_audit_events(events: Arc<Vec<AuditEventRow>>) -> ()
         = |tx| audit::append(tx, &events);
 
     /// One page of LookupEvents, newest first.
-    read fn lookup_audit_events(query: &AuditQuery) -> Vec<AuditEventRow>
+    log_read fn lookup_audit_events(query: &AuditQuery) -> Vec<AuditEventRow>
         = |tx| audit::lookup(tx, &query);
 
     /// Events made with `origin_key_id` or any session descending from it, oldest first,
     /// at most `limit`.
-    read fn audit_events_by_origin(origin_key_id: &str, limit: u32) -> Vec<AuditEventRow>
+    log_read fn audit_events_by_origin(origin_key_id: &str, limit: u32) -> Vec<AuditEventRow>
         = |tx| audit::by_origin(tx, &origin_key_id, limit);
 
     /// Events after the `(event_time_ms, event_id)` position `after`, up to `until_ms`, of
     /// every account, oldest first: the log-file delivery's scan.
-    read fn audit_events_after(after: Option<(i64, String)>, until_ms: i64, limit: u32)
+    log_read fn audit_events_after(after: Option<(i64, String)>, until_ms: i64, limit: u32)
         -> Vec<AuditEventRow>
         = |tx| audit::after(tx, after.as_ref(), until_ms, limit);
 
     /// Deletes events older than `before_ms`; returns how many went.
-    write_untracked fn purge_audit_events(before_ms: i64) -> u64
+    log_write fn purge_audit_events(before_ms: i64) -> u64
         = |tx| audit::purge(tx, before_ms);
 
     /// Marks every session descending from `access_key_id` and issued before `at_ms` as

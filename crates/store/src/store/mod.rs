@@ -148,7 +148,7 @@ impl Store {
         };
         let started = Instant::now();
         let result = transaction.await;
-        let kind = if mode.starts_with("write") {
+        let kind = if mode.contains("write") {
             "write"
         } else {
             "read"
@@ -259,6 +259,20 @@ impl Backend for Engine {
         match self {
             Engine::Sqlite(b) => b.read_point(f).await,
             Engine::Postgres(b) => b.read_point(f).await,
+        }
+    }
+
+    async fn log_write<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        match self {
+            Engine::Sqlite(b) => b.log_write(f).await,
+            Engine::Postgres(b) => b.log_write(f).await,
+        }
+    }
+
+    async fn log_read<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        match self {
+            Engine::Sqlite(b) => b.log_read(f).await,
+            Engine::Postgres(b) => b.log_read(f).await,
         }
     }
 }
