@@ -341,7 +341,7 @@ impl Identity {
         let Some(origin) = claims.origin_key_id.as_deref() else {
             return Ok(());
         };
-        match self.store.key_origin_revoked_at(origin).await {
+        match self.snapshot_origin_revoked_at(origin).await {
             Ok(Some(at)) if claims.issued_ms <= at => Err(AuthError::InvalidToken),
             Ok(_) => Ok(()),
             Err(e) => {

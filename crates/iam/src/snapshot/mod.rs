@@ -40,6 +40,9 @@ pub(crate) struct Snapshot {
     /// The organization's controls and keys, by account id (organization writes are
     /// counted like IAM writes).
     orgs: SnapshotMap<String, Arc<AccountOrg>>,
+    /// When the leaked-key response revoked the sessions descending from a key (`None`:
+    /// never), by that origin key id: every session request asks.
+    revoked_origins: SnapshotMap<String, Arc<Option<i64>>>,
 }
 
 impl Default for Snapshot {
@@ -52,6 +55,7 @@ impl Default for Snapshot {
             user_names: SnapshotMap::new(CAPACITY),
             policies: SnapshotMap::new(CAPACITY),
             orgs: SnapshotMap::new(CAPACITY),
+            revoked_origins: SnapshotMap::new(CAPACITY),
         }
     }
 }
@@ -174,6 +178,19 @@ impl Identity {
             compile_set(&self.policies, entity_arn, &policies)
         })
         .await
+    }
+
+    /// When sessions descending from `origin_key_id` were revoked, as
+    /// [`hourglass_store::Store::key_origin_revoked_at`] (a revocation is a counted write).
+    pub(crate) async fn snapshot_origin_revoked_at(
+        &self,
+        origin_key_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let at = cached(self, &self.snapshot.revoked_origins, origin_key_id, || {
+            self.store.key_origin_revoked_at(origin_key_id)
+        })
+        .await?;
+        Ok(*at)
     }
 
     /// The organization's view of an account (see [`crate::scp`]).

@@ -22,12 +22,12 @@ pub(crate) async fn authorize(ctx: &Ctx<'_>, bucket: &str, action: &str) -> S3Re
 pub(crate) async fn load<T: DeserializeOwned>(
     svc: &S3Service,
     bucket: &str,
-    doc: &str,
+    doc: &'static str,
     what: &str,
 ) -> S3Result<Option<T>> {
     match svc
-        .meta
-        .bucket_config(bucket, doc)
+        .buckets
+        .bucket_config(&svc.meta, bucket, doc)
         .await
         .map_err(meta_err)?
     {

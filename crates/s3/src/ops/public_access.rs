@@ -75,9 +75,9 @@ fn render(b: &Block, ns: Option<&str>) -> String {
     w.finish("PublicAccessBlockConfiguration")
 }
 
-fn decode(json: Option<String>) -> S3Result<Option<Block>> {
+fn decode(json: Option<impl AsRef<str>>) -> S3Result<Option<Block>> {
     json.map(|j| {
-        serde_json::from_str(&j)
+        serde_json::from_str(j.as_ref())
             .map_err(|e| S3Error::internal(format!("stored public access block: {e}")))
     })
     .transpose()
@@ -87,14 +87,14 @@ impl S3Service {
     /// The bucket's setting OR its owner account's.
     pub(crate) async fn public_access_block(&self, b: &Bucket) -> S3Result<Block> {
         let bucket = decode(
-            self.meta
-                .bucket_config(&b.name, DOC)
+            self.buckets
+                .bucket_config(&self.meta, &b.name, DOC)
                 .await
                 .map_err(meta_err)?,
         )?;
         let account = decode(
-            self.meta
-                .account_config(&b.owner, DOC)
+            self.buckets
+                .account_config(&self.meta, &b.owner, DOC)
                 .await
                 .map_err(meta_err)?,
         )?;

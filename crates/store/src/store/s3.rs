@@ -48,7 +48,7 @@ store_api! {
 
     /// One version or delete marker by id, or (`None`) the newest entry of the key, with
     /// its inline data.
-    read fn get_version(
+    read_point fn get_version(
         bucket: &str,
         key: &str,
         version_id: Option<&str> => version_id.map(str::to_owned),
