@@ -98,6 +98,32 @@ def test_client_checksum_kept_with_its_type(s3, bucket):
     expect_error(s3.head_object, Bucket=bucket, Key="bad", code="404", status=404)
 
 
+def test_large_bodies_digested_beside_the_write(s3, plain, bucket):
+    # Bodies of 1 MiB and more are hashed on a thread of their own: the same ETag, default
+    # checksum and refusals as small ones, whatever the framing.
+    import hashlib
+    body = os.urandom(3 * MIB + 17)
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    put = plain.put_object(Bucket=bucket, Key="big", Body=body, ContentMD5=md5)
+    assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    assert put["ChecksumCRC64NVME"] == crc64nvme_b64(body)
+    assert plain.get_object(Bucket=bucket, Key="big")["Body"].read() == body
+    # boto3's default: aws-chunked with a CRC32 trailer.
+    put = s3.put_object(Bucket=bucket, Key="big-crc32", Body=body)
+    assert put["ChecksumCRC32"] == crc32_b64(body)
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    expect_error(
+        plain.put_object, Bucket=bucket, Key="bad-md5", Body=body, ContentMD5=wrong,
+        code="BadDigest", status=400, message="The Content-MD5 you specified did not match what we received.",
+    )
+    expect_error(
+        s3.put_object, Bucket=bucket, Key="bad-crc", Body=body, ChecksumCRC32=crc32_b64(b"other"),
+        code="BadDigest", status=400, message="The CRC32 you specified did not match the calculated checksum.",
+    )
+    for key in ("bad-md5", "bad-crc"):
+        expect_error(plain.head_object, Bucket=bucket, Key=key, code="404", status=404)
+
+
 def _parts(client, bucket, key, uid, datas, **kw):
     out = []
     for i, d in enumerate(datas, start=1):

@@ -405,3 +405,17 @@ def test_anonymous_is_denied_without_policy(server, bucket, s3):
     expect_error(anon.list_buckets, code="AccessDenied", status=403)
     r = requests.get(f"{server.endpoint}/{bucket}/private", timeout=10)
     assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text
+
+
+def test_empty_put_then_large_put_on_one_connection(server, creds, bucket):
+    # botocore sends `Expect: 100-continue` with every PutObject; an empty one is answered
+    # without the interim 100, and botocore would then misparse the next answer on that
+    # connection (it keeps the early answer's status line). The server closes such a
+    # connection, so the SDK's next PUT starts afresh.
+    client = s3_client(server.endpoint, creds, request_checksum_calculation="when_required")
+    for i in range(2):
+        assert client.put_object(Bucket=bucket, Key=f"empty-{i}", Body=b"")["ETag"]
+        body = os.urandom(2 * MIB)
+        put = client.put_object(Bucket=bucket, Key=f"big-{i}", Body=body)
+        assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+        assert client.get_object(Bucket=bucket, Key=f"big-{i}")["Body"].read() == body

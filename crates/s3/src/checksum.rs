@@ -131,6 +131,72 @@ impl Digests {
     }
 }
 
+/// Bodies declaring at least this many bytes have their digests computed on a thread of
+/// their own while the request's task receives, encrypts and writes them: MD5 runs
+/// at ≈ 500 MB/s on one core and was 58 % of a 256 MiB PUT's samples. Smaller bodies keep
+/// them inline, where a thread hand-off would cost more than it saves.
+pub const DIGESTS_APART_FROM: u64 = 1 << 20;
+
+/// Chunks queued for the digest thread at most (hyper's chunks are at most a few hundred
+/// KiB, so this bounds the memory a slow digest can hold).
+const DIGEST_QUEUE: usize = 32;
+
+/// [`Digests`] of a body being received: computed on the receiving task, or on a blocking
+/// thread fed the (reference-counted) chunks, so that hashing and encrypting a large body
+/// use both cores.
+pub enum BodyDigests {
+    Here(Box<Digests>),
+    Apart {
+        tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
+        task: tokio::task::JoinHandle<Digests>,
+    },
+}
+
+impl BodyDigests {
+    /// Inline unless the body declares at least [`DIGESTS_APART_FROM`] bytes.
+    pub fn new(algorithm: Option<ChecksumAlgorithm>, declared: Option<u64>) -> Self {
+        let digests = Digests::new(algorithm);
+        if declared.is_none_or(|n| n < DIGESTS_APART_FROM) {
+            return BodyDigests::Here(Box::new(digests));
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(DIGEST_QUEUE);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut digests = digests;
+            while let Some(chunk) = rx.blocking_recv() {
+                digests.update(&chunk);
+            }
+            digests
+        });
+        BodyDigests::Apart { tx, task }
+    }
+
+    pub async fn update(&mut self, chunk: &bytes::Bytes) -> S3Result<()> {
+        match self {
+            BodyDigests::Here(d) => {
+                d.update(chunk);
+                Ok(())
+            }
+            BodyDigests::Apart { tx, .. } => tx
+                .send(chunk.clone())
+                .await
+                .map_err(|_| S3Error::internal("the digest thread stopped")),
+        }
+    }
+
+    /// As [`Digests::finish`], once every chunk is digested.
+    pub async fn finish(self, expected: &Expected) -> S3Result<([u8; 16], Option<StoredChecksum>)> {
+        let digests = match self {
+            BodyDigests::Here(d) => *d,
+            BodyDigests::Apart { tx, task } => {
+                drop(tx);
+                task.await
+                    .map_err(|e| S3Error::internal(format!("digest thread failed: {e}")))?
+            }
+        };
+        digests.finish(expected)
+    }
+}
+
 pub fn etag(md5: &[u8; 16]) -> String {
     format!("\"{}\"", hex::encode(md5))
 }

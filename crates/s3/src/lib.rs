@@ -173,6 +173,16 @@ impl S3Service {
                     .headers()
                     .get(http::header::CONTENT_LENGTH)
                     .is_some_and(|v| v.as_bytes() != b"0"));
+        // botocore sends `Expect: 100-continue` with every PutObject, even an empty one, and
+        // hyper answers a request without a body with no interim 100 (RFC 9110 allows
+        // that). botocore then keeps that answer's status line for the next response on the
+        // connection (it resets it only for requests without Expect), so its next PUT there
+        // fails to parse. Closing the connection makes it start afresh.
+        let expect_without_body = !has_body
+            && req
+                .headers()
+                .get(http::header::EXPECT)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         let req = req.map(|b| {
             b.map_err(|e| std::io::Error::other(e.to_string()))
                 .boxed_unsync()
@@ -200,6 +210,12 @@ impl S3Service {
         };
         if let Some(c) = &cors {
             ops::cors::decorate(self, c, &mut resp).await;
+        }
+        if expect_without_body {
+            resp.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
         }
         let h = resp.headers_mut();
         if let Ok(v) = http::HeaderValue::from_str(&request_id) {

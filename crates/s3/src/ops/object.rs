@@ -9,7 +9,7 @@ use super::versions;
 use super::{Ctx, MAX_OBJECT_SIZE, http_date, iso_date, meta_err, no_content, set_header, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, object_arn};
-use crate::checksum::{self, ChecksumType, Digests};
+use crate::checksum::{self, BodyDigests, ChecksumType};
 use crate::data::Placement;
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, ObjectHeaders, Segment, StoredChecksum, Tag};
@@ -33,15 +33,22 @@ pub async fn receive(
     placement: Placement,
 ) -> S3Result<Received> {
     let expected = checksum::expected(|n| ctx.header(n))?;
+    let declared = ctx
+        .header("x-amz-decoded-content-length")
+        .or_else(|| ctx.header("content-length"))
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let mut reader = ctx.payload(MAX_OBJECT_SIZE)?;
-    let mut digests = Digests::new(expected.checksum.as_ref().map(|c| c.0).or(default));
+    let mut digests = BodyDigests::new(
+        expected.checksum.as_ref().map(|c| c.0).or(default),
+        declared,
+    );
     let mut writer = ctx.svc.data.writer(placement).map_err(S3Error::internal)?;
     let result = async {
         while let Some(chunk) = reader.next().await? {
-            digests.update(&chunk);
+            digests.update(&chunk).await?;
             writer.write(&chunk).await.map_err(S3Error::internal)?;
         }
-        digests.finish(&expected)
+        digests.finish(&expected).await
     }
     .await;
     let (md5, mut stored) = match result {
