@@ -2,7 +2,8 @@
 build with everything in place: users, keys, groups, policies, roles, buckets, objects and an
 in-progress multipart upload. The fixtures come from tests/fixtures/make_v0_1.py run with the
 v0.1 binary; the PostgreSQL one is a schema dump loaded into a fresh schema (needs psql and
-HOURGLASS_TEST_DATABASE_URL)."""
+HOURGLASS_TEST_DATABASE_URL). A data directory written at schema version 15
+(tests/fixtures/make_v15_audit.py) checks the move of the SQLite audit log to its own file."""
 
 from __future__ import annotations
 
@@ -195,3 +196,31 @@ def test_postgres_v0_1_schema_is_migrated(server_factory):
         srv.close()
     finally:
         psql("-c", f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_sqlite_v15_audit_log_moves_to_its_own_file(server_factory):
+    # Written by the release at schema version 15 (tests/fixtures/make_v15_audit.py), whose
+    # audit log lived in hourglass.db: the first start moves every event to
+    # hourglass-audit.db, and LookupEvents finds them there beside the new ones.
+    srv = server_factory()
+    manifest = unpack(FIXTURES / "datadir-v15-audit.tar.gz", srv.data_dir)
+    assert not (srv.data_dir / "hourglass-audit.db").exists()
+    srv.start()
+    with sqlite3.connect(f"file:{srv.data_dir / 'hourglass.db'}?mode=ro", uri=True) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "audit_events" not in tables and "audit_event_resources" not in tables
+    ct = hg.client("cloudtrail", srv.endpoint, srv.root)
+    srv.iam().create_user(UserName=unique("after-move"))
+    events = ct.lookup_events(MaxResults=50)["Events"]
+    found = {e["EventId"]: e["EventName"] for e in events}
+    assert manifest["events"].items() <= found.items()
+    assert "CreateUser" in [e["EventName"] for e in events if e["EventId"] not in manifest["events"]]
+    by_resource = ct.lookup_events(LookupAttributes=[
+        {"AttributeKey": "ResourceName", "AttributeValue": "audit-fixture-user"}])["Events"]
+    assert {e["EventName"] for e in by_resource} >= {"CreateUser", "TagUser"}
+    # A restart neither copies again nor loses anything.
+    srv.restart()
+    again = hg.client("cloudtrail", srv.endpoint, srv.root).lookup_events(MaxResults=50)["Events"]
+    ids = [e["EventId"] for e in again]
+    assert set(found) <= set(ids) and len(ids) == len(set(ids))
