@@ -92,8 +92,11 @@ impl Default for AuditConfig {
         Self {
             enabled: true,
             queue_capacity: 10_000,
-            batch_max: 512,
-            commit_interval: Duration::from_millis(10),
+            // Measured (docs/performance.md, "AssumeRole and memory are bound by the audit
+            // writer"): 50 ms and 4000 instead of 10 ms and 512 made AssumeRole 1.20× and
+            // GetCallerIdentity 1.09× faster, as a backlog drains in fewer, larger commits.
+            batch_max: 4000,
+            commit_interval: Duration::from_millis(50),
             when_full: WhenFull::Block,
             retention_days: 90,
             lookup_data_events: true,
