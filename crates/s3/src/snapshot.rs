@@ -7,8 +7,6 @@
 //! other nodes within the documented bound, see the change. What is missing is cached too
 //! (as `None`): creating it is a counted write.
 
-use std::future::Future;
-use std::hash::Hash;
 use std::sync::Arc;
 
 use hourglass_store::{SnapshotMap, Store};
@@ -35,40 +33,15 @@ impl Default for BucketSnapshot {
     }
 }
 
-/// Reads `key` from `map` at the current generation, or loads it and caches it under the
-/// generation taken *before* the load (so a change committed meanwhile is never hidden).
-async fn cached<K, V, F, Fut>(
-    store: &Store,
-    map: &SnapshotMap<K, V>,
-    key: K,
-    load: F,
-) -> MetaResult<V>
-where
-    K: Eq + Hash + Clone,
-    V: Clone,
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = MetaResult<V>>,
-{
-    let token = store.generation().token();
-    if let Some(generation) = token
-        && let Some(hit) = map.get(generation, &key)
-    {
-        return Ok(hit);
-    }
-    let value = load().await?;
-    if let Some(generation) = token {
-        map.insert(generation, key, value.clone());
-    }
-    Ok(value)
-}
-
 impl BucketSnapshot {
     /// The bucket as [`hourglass_store::Store::get_bucket`] returns it.
     pub(crate) async fn get(&self, store: &Store, name: &str) -> MetaResult<Option<Bucket>> {
-        let bucket = cached(store, &self.buckets, name.to_owned(), || async {
-            Ok(store.get_bucket(name).await?.map(Arc::new))
-        })
-        .await?;
+        let bucket = self
+            .buckets
+            .get_or_load(store.generation(), name, || async {
+                store.get_bucket(name).await.map(|b| b.map(Arc::new))
+            })
+            .await?;
         Ok(bucket.as_deref().cloned())
     }
 
@@ -79,13 +52,15 @@ impl BucketSnapshot {
         bucket: &str,
         doc: &'static str,
     ) -> MetaResult<Option<Arc<str>>> {
-        cached(
-            store,
-            &self.bucket_configs,
-            (bucket.to_owned(), doc),
-            || async { Ok(store.bucket_config(bucket, doc).await?.map(Arc::from)) },
-        )
-        .await
+        let key = (bucket.to_owned(), doc);
+        self.bucket_configs
+            .get_or_load(store.generation(), &key, || async {
+                store
+                    .bucket_config(bucket, doc)
+                    .await
+                    .map(|d| d.map(Arc::from))
+            })
+            .await
     }
 
     /// An account's S3 configuration document, as
@@ -96,12 +71,14 @@ impl BucketSnapshot {
         account: &str,
         doc: &'static str,
     ) -> MetaResult<Option<Arc<str>>> {
-        cached(
-            store,
-            &self.account_configs,
-            (account.to_owned(), doc),
-            || async { Ok(store.account_config(account, doc).await?.map(Arc::from)) },
-        )
-        .await
+        let key = (account.to_owned(), doc);
+        self.account_configs
+            .get_or_load(store.generation(), &key, || async {
+                store
+                    .account_config(account, doc)
+                    .await
+                    .map(|d| d.map(Arc::from))
+            })
+            .await
     }
 }

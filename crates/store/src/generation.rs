@@ -258,11 +258,61 @@ impl<K: Eq + Hash + Clone, V: Clone> SnapshotMap<K, V> {
             Arc::new(Tagged { generation, map })
         });
     }
+
+    /// The cached value for `key` at `changes`' current generation, or `load`'s, cached
+    /// under the generation taken *before* the load (so a change committed meanwhile is
+    /// never hidden). With the counter unreadable ([`Generation::token`] `None`) it loads
+    /// and caches nothing.
+    pub async fn get_or_load<Q, E, Fut>(
+        &self,
+        changes: &Generation,
+        key: &Q,
+        load: impl FnOnce() -> Fut,
+    ) -> std::result::Result<V, E>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        Fut: std::future::Future<Output = std::result::Result<V, E>>,
+    {
+        let token = changes.token();
+        if let Some(generation) = token
+            && let Some(hit) = self.get(generation, key)
+        {
+            return Ok(hit);
+        }
+        let value = load().await?;
+        if let Some(generation) = token {
+            self.insert(generation, key.to_owned(), value.clone());
+        }
+        Ok(value)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value is loaded once per generation; a new generation loads again.
+    #[tokio::test]
+    async fn get_or_load_loads_once_per_generation() {
+        let changes = Generation::default();
+        let m: SnapshotMap<String, u32> = SnapshotMap::new(10);
+        let loads = std::cell::Cell::new(0);
+        let load = || async {
+            loads.set(loads.get() + 1);
+            Ok::<u32, ()>(7)
+        };
+        assert_eq!(m.get_or_load(&changes, "k", load).await, Ok(7));
+        assert_eq!(m.get_or_load(&changes, "k", load).await, Ok(7));
+        assert_eq!(loads.get(), 1);
+        changes.observe(1);
+        assert_eq!(m.get_or_load(&changes, "k", load).await, Ok(7));
+        assert_eq!(loads.get(), 2);
+        // A failed load caches nothing.
+        let fail = || async { Err::<u32, ()>(()) };
+        assert_eq!(m.get_or_load(&changes, "other", fail).await, Err(()));
+        assert_eq!(m.get(1, "other"), None);
+    }
 
     #[test]
     fn map_serves_only_its_generation() {

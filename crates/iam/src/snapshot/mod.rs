@@ -60,8 +60,7 @@ impl Default for Snapshot {
     }
 }
 
-/// Reads `key` from `map` at the current generation, or loads it and caches it under the
-/// generation taken *before* the load (so a change committed meanwhile is never hidden).
+/// [`SnapshotMap::get_or_load`] at the store's generation, the loaded value shared.
 async fn cached<V, E, F, Fut>(
     identity: &Identity,
     map: &SnapshotMap<String, Arc<V>>,
@@ -72,17 +71,10 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<V, E>>,
 {
-    let token = identity.store.generation().token();
-    if let Some(generation) = token
-        && let Some(hit) = map.get(generation, key)
-    {
-        return Ok(hit);
-    }
-    let value = Arc::new(load().await?);
-    if let Some(generation) = token {
-        map.insert(generation, key.to_owned(), Arc::clone(&value));
-    }
-    Ok(value)
+    map.get_or_load(identity.store.generation(), key, || async {
+        Ok(Arc::new(load().await?))
+    })
+    .await
 }
 
 impl Identity {

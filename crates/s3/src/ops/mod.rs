@@ -127,13 +127,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// The payload's length as the client declares it (aws-chunked bodies declare their
+    /// decoded length apart from the framed one).
+    pub fn declared_length(&self) -> Option<u64> {
+        self.header("x-amz-decoded-content-length")
+            .or_else(|| self.header("content-length"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    }
+
     /// The decoded payload, streaming; checks size against `limit` up front when the
     /// length is declared.
     pub fn payload(&mut self, limit: u64) -> S3Result<PayloadReader> {
-        let declared = self
-            .header("x-amz-decoded-content-length")
-            .or_else(|| self.header("content-length"))
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let declared = self.declared_length();
         if declared.is_some_and(|d| d > limit) {
             return Err(crate::body::too_large(limit));
         }

@@ -33,10 +33,7 @@ pub async fn receive(
     placement: Placement,
 ) -> S3Result<Received> {
     let expected = checksum::expected(|n| ctx.header(n))?;
-    let declared = ctx
-        .header("x-amz-decoded-content-length")
-        .or_else(|| ctx.header("content-length"))
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = ctx.declared_length();
     let mut reader = ctx.payload(MAX_OBJECT_SIZE)?;
     let mut digests = BodyDigests::new(
         expected.checksum.as_ref().map(|c| c.0).or(default),
