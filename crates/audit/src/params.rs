@@ -199,9 +199,25 @@ pub fn java_date(t: &DateTime<Utc>, style: DateStyle) -> String {
     }
 }
 
+/// Counts what is written to it; measuring a value's JSON text needs no copy of the text.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn bounded(v: Value) -> Option<Value> {
-    let size = serde_json::to_string(&v).map(|s| s.len()).unwrap_or(0);
-    if size > MAX_ELEMENT_BYTES {
+    let mut size = Counter(0);
+    // Serializing a `Value` into a writer that cannot fail does not fail.
+    let _ = serde_json::to_writer(&mut size, &v);
+    if size.0 > MAX_ELEMENT_BYTES {
         let mut m = Map::new();
         m.insert("omitted".into(), Value::Bool(true));
         return Some(Value::Object(m));

@@ -230,6 +230,33 @@ impl Identity {
             .await
     }
 
+    /// UpdateUser / UpdateGroup: the entity's name and path after the call. A rename or a
+    /// move gives the entity a new ARN, and policies and trust conditions that match on the
+    /// ARN (`aws:PrincipalArn` `user/admins/*`) would see it differently afterwards, so AWS
+    /// requires `action` on the new ARN too (the caller has checked the current one).
+    pub(crate) async fn authorize_rename(
+        &self,
+        caller: &Caller,
+        action: &str,
+        kind: &str,
+        (name, path, arn): (&str, &str, &str),
+        new_name: Option<&str>,
+        new_path: Option<&str>,
+    ) -> IamResult<hourglass_store::Rename> {
+        let name = new_name.unwrap_or(name).to_owned();
+        let path = new_path.unwrap_or(path).to_owned();
+        let new_arn = crate::principal::entity_arn(&self.account_id, kind, &path, &name);
+        if new_arn != arn {
+            self.authorize(caller, &Access::new(action, &new_arn))
+                .await?;
+        }
+        Ok(hourglass_store::Rename {
+            name,
+            path,
+            arn: new_arn,
+        })
+    }
+
     /// Decides one access for the caller against identity policies only (IAM and STS calls).
     pub async fn authorize(&self, caller: &Caller, access: &Access) -> IamResult<()> {
         self.authorize_with(Some(caller), access, None).await

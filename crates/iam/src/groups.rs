@@ -2,7 +2,7 @@
 //! AddUserToGroup, RemoveUserFromGroup, UpdateGroup, DeleteGroup. Groups are not
 //! principals: their policies apply to member users only.
 
-use hourglass_store::{Group, NewGroup, Page, PageRequest, Rename, StoreError, User};
+use hourglass_store::{Group, NewGroup, Page, PageRequest, StoreError, User};
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
@@ -101,14 +101,8 @@ impl Identity {
         page: PageRequest,
     ) -> IamResult<Page<Group>> {
         validate::name(user, "UserName", 128)?;
-        let (arn, found) = self.user_resource(user).await?;
-        self.authorize(caller, &Access::new("iam:ListGroupsForUser", &arn))
+        self.authorized_user(caller, "iam:ListGroupsForUser", user)
             .await?;
-        if found.is_none() {
-            return Err(IamError::NoSuchEntity(format!(
-                "The user with name {user} cannot be found."
-            )));
-        }
         Ok(self
             .store
             .list_groups_for_user(&self.account_id, user, &page)
@@ -160,18 +154,16 @@ impl Identity {
         let current = self
             .authorized_group(caller, "iam:UpdateGroup", name)
             .await?;
-        let name_after = new_name.unwrap_or(&current.name).to_owned();
-        let path_after = new_path.unwrap_or(&current.path).to_owned();
-        let arn = self.group_arn(&path_after, &name_after);
-        if arn != current.arn {
-            self.authorize(caller, &Access::new("iam:UpdateGroup", &arn))
-                .await?;
-        }
-        let update = Rename {
-            name: name_after,
-            path: path_after,
-            arn,
-        };
+        let update = self
+            .authorize_rename(
+                caller,
+                "iam:UpdateGroup",
+                "group",
+                (&current.name, &current.path, &current.arn),
+                new_name,
+                new_path,
+            )
+            .await?;
         Ok(self
             .store
             .update_group(&self.account_id, name, update)

@@ -113,14 +113,7 @@ impl Identity {
         action: &str,
     ) -> IamResult<()> {
         validate::name(user, "UserName", 128)?;
-        let (arn, found) = self.user_resource(user).await?;
-        self.authorize(caller, &Access::new(action, &arn)).await?;
-        if found.is_none() {
-            return Err(IamError::NoSuchEntity(format!(
-                "The user with name {user} cannot be found."
-            )));
-        }
-        Ok(())
+        self.authorized_user(caller, action, user).await.map(drop)
     }
 
     pub async fn create_login_profile(

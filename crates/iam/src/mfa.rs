@@ -226,14 +226,7 @@ impl Identity {
         } else {
             "iam:EnableMFADevice"
         };
-        let (user_arn, found) = self.user_resource(user).await?;
-        self.authorize(caller, &Access::new(action, &user_arn))
-            .await?;
-        if found.is_none() {
-            return Err(IamError::NoSuchEntity(format!(
-                "The user with name {user} cannot be found."
-            )));
-        }
+        self.authorized_user(caller, action, user).await?;
         let (seed, last) = match self.store.mfa_seed(&self.account_id, serial).await {
             Ok(s) => s,
             Err(StoreError::NotFound { .. }) => {
@@ -281,14 +274,8 @@ impl Identity {
     ) -> IamResult<()> {
         validate::name(user, "UserName", 128)?;
         check_serial(serial, "SerialNumber")?;
-        let (user_arn, found) = self.user_resource(user).await?;
-        self.authorize(caller, &Access::new("iam:DeactivateMFADevice", &user_arn))
+        self.authorized_user(caller, "iam:DeactivateMFADevice", user)
             .await?;
-        if found.is_none() {
-            return Err(IamError::NoSuchEntity(format!(
-                "The user with name {user} cannot be found."
-            )));
-        }
         Ok(self
             .store
             .deactivate_mfa_device(&self.account_id, user, serial)
@@ -335,14 +322,8 @@ impl Identity {
                 next_marker: None,
             });
         };
-        let (user_arn, found) = self.user_resource(&user).await?;
-        self.authorize(caller, &Access::new("iam:ListMFADevices", &user_arn))
+        self.authorized_user(caller, "iam:ListMFADevices", &user)
             .await?;
-        if found.is_none() {
-            return Err(IamError::NoSuchEntity(format!(
-                "The user with name {user} cannot be found."
-            )));
-        }
         Ok(self
             .store
             .list_mfa_devices(&self.account_id, Some(&user), MfaAssignment::Any, &page)

@@ -8,7 +8,6 @@ use hourglass_store::{CredentialKind, NewUserCredential, Secret, StoreError, Use
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
-use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::random_alnum;
 use crate::principal::Principal;
@@ -178,17 +177,6 @@ impl Identity {
         }
     }
 
-    async fn authorize_on_user(&self, caller: &Caller, user: &str, action: &str) -> IamResult<()> {
-        let (arn, found) = self.user_resource(user).await?;
-        self.authorize(caller, &Access::new(action, &arn)).await?;
-        if found.is_none() {
-            return Err(IamError::NoSuchEntity(format!(
-                "The user with name {user} cannot be found."
-            )));
-        }
-        Ok(())
-    }
-
     /// UploadSSHPublicKey / UploadSigningCertificate.
     pub async fn upload_user_key(
         &self,
@@ -210,7 +198,7 @@ impl Identity {
             }
             _ => hex::encode(Sha256::digest(pem_certificate_der(body)?)),
         };
-        self.authorize_on_user(caller, &user, action).await?;
+        self.authorized_user(caller, action, &user).await?;
         let id = match kind {
             CredentialKind::SshPublicKey => {
                 format!("APKA{}", random_alnum(17).to_ascii_uppercase())
@@ -253,7 +241,7 @@ impl Identity {
                 "Unrecognized encoding {encoding}"
             )));
         }
-        self.authorize_on_user(caller, user, "iam:GetSSHPublicKey")
+        self.authorized_user(caller, "iam:GetSSHPublicKey", user)
             .await?;
         let mut key = self
             .store
@@ -282,7 +270,7 @@ impl Identity {
         if let Some(s) = service {
             validate::one_of(s, "ServiceName", SERVICES)?;
         }
-        self.authorize_on_user(caller, &user, action).await?;
+        self.authorized_user(caller, action, &user).await?;
         Ok(self
             .store
             .list_user_credentials(&self.account_id, &user, kind, service)
@@ -305,7 +293,7 @@ impl Identity {
         validate::one_of(status, "Status", &["Active", "Inactive"])?;
         validate::length(id, "Id", 20, 128)?;
         let user = self.target_user(caller, user)?;
-        self.authorize_on_user(caller, &user, action).await?;
+        self.authorized_user(caller, action, &user).await?;
         Ok(self
             .store
             .set_user_credential_status(&self.account_id, &user, kind, id, status)
@@ -326,7 +314,7 @@ impl Identity {
         };
         validate::length(id, "Id", 20, 128)?;
         let user = self.target_user(caller, user)?;
-        self.authorize_on_user(caller, &user, action).await?;
+        self.authorized_user(caller, action, &user).await?;
         Ok(self
             .store
             .delete_user_credential(&self.account_id, &user, kind, id)
@@ -346,7 +334,7 @@ impl Identity {
                 "No such service {service} is supported for Service-Specific Credentials"
             )));
         }
-        self.authorize_on_user(caller, user, "iam:CreateServiceSpecificCredential")
+        self.authorized_user(caller, "iam:CreateServiceSpecificCredential", user)
             .await?;
         let stored = self.store.get_user(&self.account_id, user).await?;
         let password = Secret::new(format!("{}{}", crate::ids::new_secret(), random_alnum(4)));
@@ -373,7 +361,7 @@ impl Identity {
     ) -> IamResult<(UserCredential, Secret)> {
         validate::length(id, "ServiceSpecificCredentialId", 20, 128)?;
         let user = self.target_user(caller, user)?;
-        self.authorize_on_user(caller, &user, "iam:ResetServiceSpecificCredential")
+        self.authorized_user(caller, "iam:ResetServiceSpecificCredential", &user)
             .await?;
         let password = Secret::new(format!("{}{}", crate::ids::new_secret(), random_alnum(4)));
         let c = self

@@ -1,6 +1,6 @@
 //! IAM users: CreateUser, GetUser, ListUsers, UpdateUser and DeleteUser (tags: [`crate::tags`]).
 
-use hourglass_store::{NewUser, Page, PageRequest, Rename, User};
+use hourglass_store::{NewUser, Page, PageRequest, User};
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
@@ -46,6 +46,20 @@ impl Identity {
         }
     }
 
+    /// The user an operation about `name` acts on. Authorization comes first, against the
+    /// path-less ARN when the user is missing, so a caller without the permission cannot
+    /// learn whether the user exists.
+    pub(crate) async fn authorized_user(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: &str,
+    ) -> IamResult<User> {
+        let (arn, user) = self.user_resource(name).await?;
+        self.authorize(caller, &Access::new(action, &arn)).await?;
+        user.ok_or_else(|| no_such_user(name))
+    }
+
     pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> IamResult<User> {
         let path = input.path.unwrap_or_else(|| "/".to_owned());
         validate::all([
@@ -85,12 +99,8 @@ impl Identity {
         match name {
             Some(name) => {
                 validate::name(name, "UserName", 128)?;
-                let (arn, user) = self.user_resource(name).await?;
-                self.authorize(caller, &Access::new("iam:GetUser", &arn))
-                    .await?;
-                user.map(UserView::User).ok_or_else(|| {
-                    IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
-                })
+                let user = self.authorized_user(caller, "iam:GetUser", name).await?;
+                Ok(UserView::User(user))
             }
             None => match &caller.principal {
                 Principal::Root { account_id } => {
@@ -160,21 +170,16 @@ impl Identity {
         };
         self.authorize(caller, &Access::new("iam:UpdateUser", &current.arn))
             .await?;
-        let name_after = new_name.unwrap_or(&current.name).to_owned();
-        let path_after = new_path.unwrap_or(&current.path).to_owned();
-        let arn = self.user_arn(&path_after, &name_after);
-        // A rename or a path move gives the user a new identity: policies and trust
-        // conditions that match on the ARN (`aws:PrincipalArn` `user/admins/*`) would
-        // see it differently afterwards, so AWS requires permission on both ARNs.
-        if arn != current.arn {
-            self.authorize(caller, &Access::new("iam:UpdateUser", &arn))
-                .await?;
-        }
-        let update = Rename {
-            name: name_after,
-            path: path_after,
-            arn,
-        };
+        let update = self
+            .authorize_rename(
+                caller,
+                "iam:UpdateUser",
+                "user",
+                (&current.name, &current.path, &current.arn),
+                new_name,
+                new_path,
+            )
+            .await?;
         Ok(self
             .store
             .update_user(&self.account_id, name, update)
@@ -188,4 +193,8 @@ impl Identity {
             .await?;
         Ok(self.store.delete_user(&self.account_id, name).await?)
     }
+}
+
+pub(crate) fn no_such_user(name: &str) -> IamError {
+    IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
 }

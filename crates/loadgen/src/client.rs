@@ -84,6 +84,11 @@ impl Conn {
         }
     }
 
+    /// The server this connection talks to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     async fn open(&mut self) -> Result<&mut BufReader<TcpStream>, ClientError> {
         if self.stream.is_none() {
             let stream =

@@ -107,6 +107,9 @@ struct RunArgs {
     /// `sts:*`, assume it, and sign the scenario with the session's credentials.
     #[arg(long)]
     session: bool,
+    /// Keys in the `s3-list` bucket (`BUCKET-list`, filled on first use).
+    #[arg(long, default_value_t = 100_000)]
+    list_keys: u64,
     /// Sign S3 request bodies as `UNSIGNED-PAYLOAD` (the server then does not hash them).
     #[arg(long)]
     unsigned_payload: bool,
@@ -225,6 +228,7 @@ fn cmd_run(args: RunArgs) -> Result<(), CliError> {
             large_size: args.large_size,
             bucket: args.bucket,
             unsigned_payload: args.unsigned_payload,
+            list_keys: args.list_keys,
         };
         let name = args.scenario.name();
         let mut conn = Conn::new(addr);

@@ -5,7 +5,7 @@ use clap::ValueEnum;
 
 use crate::client::{Conn, Response};
 use crate::request::{Op, Target};
-use crate::setup::{SetupError, call, call_ok, create_assumer, member_session};
+use crate::setup::{SetupError, call, call_ok, create_assumer, fill_bucket, member_session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
@@ -29,6 +29,9 @@ pub enum Scenario {
     /// `OrganizationAccountAccessRole` session: every request also passes the account's
     /// service control policies (two levels, one custom SCP beside `FullAWSAccess`).
     S3GetMember,
+    /// S3 ListObjectsV2 pages of 1,000 keys from anywhere in a bucket of `--list-keys` keys
+    /// (filled on first use).
+    S3List,
 }
 
 impl Scenario {
@@ -43,6 +46,7 @@ impl Scenario {
             Self::S3PutLarge => "s3-put-large",
             Self::S3GetLarge => "s3-get-large",
             Self::S3GetMember => "s3-get-member",
+            Self::S3List => "s3-list",
         }
     }
 
@@ -61,6 +65,8 @@ pub struct ScenarioOpts {
     pub bucket: String,
     /// Sign S3 bodies as `UNSIGNED-PAYLOAD`.
     pub unsigned_payload: bool,
+    /// Keys in the `s3-list` bucket.
+    pub list_keys: u64,
 }
 
 /// How each request is derived from the template.
@@ -74,6 +80,9 @@ pub enum Prepared {
         prefix: String,
         keys: u64,
     },
+    /// A ListObjectsV2 page of `page` keys starting after a key spread over `keys` keys
+    /// named by [`list_key`], so pages come from the whole bucket.
+    PagePerRequest { template: Op, keys: u64, page: u64 },
 }
 
 impl Prepared {
@@ -87,8 +96,29 @@ impl Prepared {
             } => std::borrow::Cow::Owned(
                 template.with_path(format!("{prefix}{worker}-{}", seq % (*keys).max(1))),
             ),
+            Self::PagePerRequest {
+                template,
+                keys,
+                page,
+            } => {
+                // Stride by a prime so consecutive requests read far-apart pages.
+                let starts = keys.saturating_sub(*page).max(1);
+                let at = (worker as u64)
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add(seq.wrapping_mul(7_919))
+                    % starts;
+                std::borrow::Cow::Owned(Op {
+                    query: format!("list-type=2&max-keys={page}&start-after={}", list_key(at)),
+                    ..template.clone()
+                })
+            }
         }
     }
+}
+
+/// The `n`th key of the `s3-list` bucket: fixed width, so names sort as numbers do.
+pub fn list_key(n: u64) -> String {
+    format!("key-{n:06}")
 }
 
 /// Setup either prepares the run or finds the target does not implement the scenario.
@@ -115,6 +145,29 @@ fn not_implemented(resp: &Response) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Creates `bucket` unless the caller has it; `Some(why)` when the server has no S3.
+async fn create_bucket(
+    conn: &mut Conn,
+    target: &Target,
+    bucket: &str,
+) -> Result<Option<String>, SetupError> {
+    let create = Op::s3("PUT", format!("/{bucket}"), Bytes::new());
+    let resp = call(conn, target, &create).await?;
+    if let Some(why) = not_implemented(&resp) {
+        return Ok(Some(format!("CreateBucket: {why}")));
+    }
+    let ok = (200..300).contains(&resp.status)
+        || resp.error_code().as_deref() == Some("BucketAlreadyOwnedByYou");
+    if !ok {
+        return Err(SetupError::Refused {
+            step: "CreateBucket".into(),
+            status: resp.status,
+            body: resp.snippet(),
+        });
+    }
+    Ok(None)
 }
 
 /// Creates what the scenario needs and checks one request of it succeeds.
@@ -185,20 +238,21 @@ pub async fn prepare(
             run_as = Some(member);
             Prepared::Fixed(Op::s3("GET", path, Bytes::new()))
         }
-        Scenario::S3Put | Scenario::S3Get | Scenario::S3PutLarge | Scenario::S3GetLarge => {
-            let create = Op::s3("PUT", format!("/{}", opts.bucket), Bytes::new());
-            let resp = call(conn, target, &create).await?;
-            if let Some(why) = not_implemented(&resp) {
-                return Ok(Setup::Skip(format!("CreateBucket: {why}")));
+        Scenario::S3List => {
+            let bucket = format!("{}-list", opts.bucket);
+            if let Some(why) = create_bucket(conn, target, &bucket).await? {
+                return Ok(Setup::Skip(why));
             }
-            let ok = (200..300).contains(&resp.status)
-                || resp.error_code().as_deref() == Some("BucketAlreadyOwnedByYou");
-            if !ok {
-                return Err(SetupError::Refused {
-                    step: "CreateBucket".into(),
-                    status: resp.status,
-                    body: resp.snippet(),
-                });
+            fill_bucket(conn, target, &bucket, opts.list_keys).await?;
+            Prepared::PagePerRequest {
+                template: Op::s3("GET", format!("/{bucket}"), Bytes::new()),
+                keys: opts.list_keys,
+                page: 1000,
+            }
+        }
+        Scenario::S3Put | Scenario::S3Get | Scenario::S3PutLarge | Scenario::S3GetLarge => {
+            if let Some(why) = create_bucket(conn, target, &opts.bucket).await? {
+                return Ok(Setup::Skip(why));
             }
             let put = |path: String, size: usize| {
                 let op = Op::s3("PUT", path, Bytes::from(vec![b'x'; size]));

@@ -1,6 +1,8 @@
 //! Setup calls made before a run: signed calls that must succeed, and the IAM user, role and
 //! AssumeRole session the scenarios and `--session` run under.
 
+use bytes::Bytes;
+
 use crate::client::{ClientError, Conn, Response, xml_element};
 use crate::request::{Op, Target};
 
@@ -290,4 +292,57 @@ fn unique_suffix() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     format!("{:x}{:x}", std::process::id(), nanos % 0xffff_ffff)
+}
+
+/// Connections [`fill_bucket`] writes over.
+const FILL_CONNECTIONS: u64 = 32;
+
+/// Puts keys `list_key(0)` to `list_key(keys - 1)` (16 bytes each) into `bucket` over
+/// [`FILL_CONNECTIONS`] connections, unless the first and last are there already (a rerun
+/// against the same server).
+pub async fn fill_bucket(
+    conn: &mut Conn,
+    target: &Target,
+    bucket: &str,
+    keys: u64,
+) -> Result<(), SetupError> {
+    use crate::scenario::list_key;
+    let Some(last) = keys.checked_sub(1) else {
+        return Ok(());
+    };
+    let mut present = true;
+    for n in [0, last] {
+        // GET, not HEAD: the client reads a body as long as Content-Length says.
+        let get = Op::s3("GET", format!("/{bucket}/{}", list_key(n)), Bytes::new());
+        present &= call(conn, target, &get).await?.status == 200;
+    }
+    if present {
+        return Ok(());
+    }
+    let addr = conn.addr();
+    let body = Bytes::from_static(b"0123456789abcdef");
+    let mut tasks = tokio::task::JoinSet::new();
+    for lane in 0..FILL_CONNECTIONS.min(keys) {
+        let target = target.clone();
+        let template = Op::s3("PUT", String::new(), body.clone());
+        let bucket = bucket.to_owned();
+        tasks.spawn(async move {
+            let mut conn = Conn::new(addr);
+            let mut n = lane;
+            while n < keys {
+                let op = template.with_path(format!("/{bucket}/{}", list_key(n)));
+                call_ok(&mut conn, &target, &op, "PutObject", &[]).await?;
+                n += FILL_CONNECTIONS;
+            }
+            Ok::<(), SetupError>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.map_err(|e| SetupError::Refused {
+            step: "PutObject".into(),
+            status: 0,
+            body: format!("fill task failed: {e}"),
+        })??;
+    }
+    Ok(())
 }

@@ -30,6 +30,25 @@ pub(crate) struct FederatedRequest<'a> {
 }
 
 impl Identity {
+    /// A federated session's tags (the claims' or assertion's, later keys replacing
+    /// earlier ones) and its packed policy size, once the session policies passed with the
+    /// call are found to exist and the whole fits, as AssumeRole requires.
+    pub(crate) async fn federated_session_tags(
+        &self,
+        account_id: &str,
+        policy: Option<&str>,
+        policy_arns: &[String],
+        tags: &[(String, String)],
+    ) -> IamResult<(Vec<(String, String)>, usize)> {
+        self.passed_session_policies(account_id, policy, policy_arns)
+            .await?;
+        let mut session_tags = Vec::new();
+        crate::authz::merge_tags(&mut session_tags, tags);
+        let packed = crate::sts::packed_policy_percent(policy, policy_arns, &session_tags);
+        crate::sts::packed_policy_fits(packed)?;
+        Ok((session_tags, packed))
+    }
+
     /// Evaluates the role's trust policy with `provider_keys` (the provider-specific keys,
     /// first) and the keys every AssumeRole carries. `Err(AccessDenied)` when the trust
     /// policy does not allow; the caller turns it into its operation's message.

@@ -8,13 +8,10 @@ use serde_json::Value;
 
 use super::trust::FederatedRequest;
 use super::{FederationError, issuer_key_prefix, token};
-use crate::authz::merge_tags;
 use crate::error::{IamError, IamResult};
 use crate::principal::AssumedRole;
 use crate::session::FederatedSession;
-use crate::sts::{
-    AssumeRoleInput, Credentials, SessionGrant, packed_policy_fits, packed_policy_percent,
-};
+use crate::sts::{AssumeRoleInput, Credentials, SessionGrant};
 use crate::{Identity, validate};
 
 const DEFAULT_DURATION: i64 = 3600;
@@ -203,17 +200,14 @@ impl Identity {
                     .into(),
             ));
         }
-        self.passed_session_policies(
-            &role.account_id,
-            input.policy.as_deref(),
-            &input.policy_arns,
-        )
-        .await?;
-        let mut session_tags = Vec::new();
-        merge_tags(&mut session_tags, &tags);
-        let packed =
-            packed_policy_percent(input.policy.as_deref(), &input.policy_arns, &session_tags);
-        packed_policy_fits(packed)?;
+        let (session_tags, packed) = self
+            .federated_session_tags(
+                &role.account_id,
+                input.policy.as_deref(),
+                &input.policy_arns,
+                &tags,
+            )
+            .await?;
 
         let credentials = self.issue_session(
             SessionGrant {

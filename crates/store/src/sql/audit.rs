@@ -67,9 +67,31 @@ fn pieces(mut len: usize) -> Vec<usize> {
     out
 }
 
+/// [`pieces`], or single rows where the engine prefers them ([`Tx::batches_rows`]).
+fn runs(tx: &dyn Tx, len: usize) -> Vec<usize> {
+    if tx.batches_rows() {
+        pieces(len)
+    } else {
+        vec![1; len]
+    }
+}
+
+/// The statement for `n` rows, rebuilt only when `n` changes (pieces come sorted).
+fn statement(
+    cached: &mut Option<(usize, String)>,
+    n: usize,
+    build: impl FnOnce() -> String,
+) -> &str {
+    if cached.as_ref().is_none_or(|(m, _)| *m != n) {
+        *cached = Some((n, build()));
+    }
+    cached.as_ref().map_or("", |(_, sql)| sql.as_str())
+}
+
 pub(crate) async fn append(tx: &mut dyn Tx, events: &[AuditEventRow]) -> Result<()> {
     let mut rest = events;
-    for n in pieces(events.len()) {
+    let mut sql = None;
+    for n in runs(tx, events.len()) {
         let (chunk, after) = rest.split_at(n);
         rest = after;
         let mut values = Vec::with_capacity(n * 12);
@@ -91,20 +113,23 @@ pub(crate) async fn append(tx: &mut dyn Tx, events: &[AuditEventRow]) -> Result<
                 &e.record,
             ]);
         }
-        let sql = multi_row_insert(
-            &format!("INSERT INTO audit_events ({COLUMNS})"),
-            12,
-            n,
-            " ON CONFLICT (event_id) DO NOTHING",
-        );
-        tx.execute(&sql, &values).await?;
+        let sql = statement(&mut sql, n, || {
+            multi_row_insert(
+                &format!("INSERT INTO audit_events ({COLUMNS})"),
+                12,
+                n,
+                " ON CONFLICT (event_id) DO NOTHING",
+            )
+        });
+        tx.execute(sql, &values).await?;
     }
     let resources: Vec<(&AuditEventRow, &(String, String))> = events
         .iter()
         .flat_map(|e| e.resources.iter().map(move |r| (e, r)))
         .collect();
     let mut rest = resources.as_slice();
-    for n in pieces(resources.len()) {
+    let mut sql = None;
+    for n in runs(tx, resources.len()) {
         let (chunk, after) = rest.split_at(n);
         rest = after;
         let mut values = Vec::with_capacity(n * 5);
@@ -117,14 +142,16 @@ pub(crate) async fn append(tx: &mut dyn Tx, events: &[AuditEventRow]) -> Result<
                 name
             ]);
         }
-        let sql = multi_row_insert(
-            "INSERT INTO audit_event_resources (event_id, account_id, event_time, \
-             resource_type, resource_name)",
-            5,
-            n,
-            "",
-        );
-        tx.execute(&sql, &values).await?;
+        let sql = statement(&mut sql, n, || {
+            multi_row_insert(
+                "INSERT INTO audit_event_resources (event_id, account_id, event_time, \
+                 resource_type, resource_name)",
+                5,
+                n,
+                "",
+            )
+        });
+        tx.execute(sql, &values).await?;
     }
     Ok(())
 }

@@ -67,6 +67,13 @@ where
 pub(crate) trait Tx: Send {
     async fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>>;
     async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64>;
+
+    /// Whether one statement inserting many rows beats one statement a row. True over a
+    /// network (PostgreSQL: one round trip instead of many); SQLite has no round trips, and
+    /// a many-row statement there keeps a statement journal of every page it touches.
+    fn batches_rows(&self) -> bool {
+        true
+    }
 }
 
 impl dyn Tx + '_ {

@@ -83,6 +83,10 @@ impl Tx for SqliteTx<'_> {
             .map_err(backend_error)?;
         Ok(changed as u64)
     }
+
+    fn batches_rows(&self) -> bool {
+        false
+    }
 }
 
 /// Polls a future that must complete without waiting. Everything the domain logic awaits on a
@@ -140,16 +144,20 @@ pub(super) fn run_transaction<T>(
     result
 }
 
-/// Runs `f` inside the open transaction under a savepoint: on failure only its own changes
-/// are rolled back, exactly as if it had run in a transaction of its own (the group commit
-/// of [`super::group`]). With `track`, the change counter is incremented under the same
-/// savepoint.
+/// Runs `f` inside the open transaction (the group commit of [`super::group`]). When it
+/// `shared` the transaction with other writes it runs under a savepoint, so a failure rolls
+/// back only its own changes, exactly as if it had run in a transaction of its own; alone, a
+/// failure rolls the whole transaction back. With `track`, the change counter is
+/// incremented in the same write.
 pub(super) fn run_savepoint<T>(
     conn: &mut Connection,
     mut f: TxFn<T>,
     track: bool,
+    shared: bool,
 ) -> Result<(T, Option<u64>)> {
-    run_cached(conn, "SAVEPOINT job")?;
+    if shared {
+        run_cached(conn, "SAVEPOINT job")?;
+    }
     let result = {
         let mut tx = SqliteTx { conn: &mut *conn };
         complete_now(f(&mut tx)).and_then(|r| r).and_then(|value| {
@@ -161,14 +169,20 @@ pub(super) fn run_savepoint<T>(
         })
     };
     let result = result.and_then(|value| {
-        run_cached(conn, "RELEASE job")?;
+        if shared {
+            run_cached(conn, "RELEASE job")?;
+        }
         Ok(value)
     });
-    if result.is_err()
-        && !conn.is_autocommit()
-        && let Err(e) = conn.execute_batch("ROLLBACK TO job; RELEASE job")
-    {
-        tracing::error!(error = %e, "sqlite savepoint rollback failed");
+    if result.is_err() && !conn.is_autocommit() {
+        let undo = if shared {
+            "ROLLBACK TO job; RELEASE job"
+        } else {
+            "ROLLBACK"
+        };
+        if let Err(e) = conn.execute_batch(undo) {
+            tracing::error!(error = %e, "sqlite savepoint rollback failed");
+        }
     }
     result
 }

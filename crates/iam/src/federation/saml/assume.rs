@@ -10,15 +10,12 @@ use sha1::{Digest, Sha1};
 
 use super::metadata;
 use super::response::{self, Claims};
-use crate::authz::merge_tags;
 use crate::error::{IamError, IamResult};
 use crate::federation::FederationError;
 use crate::federation::trust::FederatedRequest;
 use crate::principal::AssumedRole;
 use crate::session::FederatedSession;
-use crate::sts::{
-    AssumeRoleInput, Credentials, SessionGrant, packed_policy_fits, packed_policy_percent,
-};
+use crate::sts::{AssumeRoleInput, Credentials, SessionGrant};
 use crate::{Identity, validate};
 
 const DEFAULT_DURATION: i64 = 3600;
@@ -319,17 +316,14 @@ impl Identity {
                 .min(i64::from(role.max_session_duration)),
         };
         let expires = effective_expiry(now, requested, claims.session_not_on_or_after)?;
-        self.passed_session_policies(
-            &role.account_id,
-            input.policy.as_deref(),
-            &input.policy_arns,
-        )
-        .await?;
-        let mut session_tags = Vec::new();
-        merge_tags(&mut session_tags, &tags);
-        let packed =
-            packed_policy_percent(input.policy.as_deref(), &input.policy_arns, &session_tags);
-        packed_policy_fits(packed)?;
+        let (session_tags, packed) = self
+            .federated_session_tags(
+                &role.account_id,
+                input.policy.as_deref(),
+                &input.policy_arns,
+                &tags,
+            )
+            .await?;
 
         let credentials = self.issue_session(
             SessionGrant {
