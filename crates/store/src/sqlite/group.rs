@@ -204,6 +204,15 @@ mod tests {
         })
     }
 
+    fn values(conn: &Connection) -> Vec<i64> {
+        conn.prepare("SELECT v FROM t ORDER BY v")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
     /// A writer connection on a database with the test table and the change counter's.
     fn writer(dir: &tempfile::TempDir) -> Mutex<Connection> {
         let conn = Connection::open(dir.path().join("g.db")).unwrap();
@@ -240,13 +249,7 @@ mod tests {
         // The duplicate key fails like it would in a transaction of its own.
         assert!(results[3].is_err());
         let conn = writer.lock().unwrap();
-        let rows: Vec<i64> = conn
-            .prepare("SELECT v FROM t ORDER BY v")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
+        let rows = values(&conn);
         assert_eq!(rows, vec![1, 3]);
         // The counted write bumped the counter and this node observed it.
         assert_eq!(generation.token(), Some(1));
@@ -270,13 +273,7 @@ mod tests {
         assert!(run(-5, true).is_err());
         assert!(run(7, true).is_ok());
         let conn = writer.lock().unwrap();
-        let rows: Vec<i64> = conn
-            .prepare("SELECT v FROM t ORDER BY v")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
+        let rows = values(&conn);
         assert_eq!(rows, vec![7]);
         // Only the write that committed counted.
         assert_eq!(generation.token(), Some(1));
