@@ -202,14 +202,7 @@ async fn put_request(ctx: &mut Ctx<'_>, b: &Bucket, object: bool) -> S3Result<Op
 
 pub async fn get_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:GetBucketAcl",
-            &bucket_arn(name),
-            &Conditions::default(),
-        )
-        .await?;
+    let b = ctx.bucket_op(name, "s3:GetBucketAcl").await?;
     let canned = b.acl.as_deref().filter(|_| acls_enabled(&b));
     Ok(xml_ok(document(&b.owner, canned)))
 }
@@ -311,14 +304,7 @@ pub fn ownership_header(ctx: &Ctx<'_>) -> S3Result<Option<String>> {
 
 pub async fn get_ownership(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:GetBucketOwnershipControls",
-            &bucket_arn(name),
-            &Conditions::default(),
-        )
-        .await?;
+    let b = ctx.bucket_op(name, "s3:GetBucketOwnershipControls").await?;
     let setting = match b.ownership.as_deref() {
         None => ENFORCED,
         Some("") => {
@@ -341,12 +327,7 @@ pub async fn get_ownership(ctx: &Ctx<'_>) -> S3Result<Response> {
 pub async fn put_ownership(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
     let b = ctx
-        .bucket_for(
-            &name,
-            "s3:PutBucketOwnershipControls",
-            &bucket_arn(&name),
-            &Conditions::default(),
-        )
+        .bucket_op(&name, "s3:PutBucketOwnershipControls")
         .await?;
     let body = ctx.xml_body(super::body_limits::TAGGING).await?;
     let setting = parse_ownership(&body)?;
@@ -368,13 +349,7 @@ pub async fn put_ownership(ctx: &mut Ctx<'_>) -> S3Result<Response> {
 
 pub async fn delete_ownership(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:PutBucketOwnershipControls",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
+    ctx.bucket_op(name, "s3:PutBucketOwnershipControls").await?;
     ctx.svc
         .meta
         .set_bucket_config(name, "ownership", Some(""))

@@ -186,14 +186,7 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
 
 pub async fn head(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:ListBucket",
-            &bucket_arn(name),
-            &Conditions::default(),
-        )
-        .await?;
+    let b = ctx.bucket_op(name, "s3:ListBucket").await?;
     let mut r = no_content(200);
     set_header(&mut r, "x-amz-bucket-region", &b.region);
     Ok(r)
@@ -201,13 +194,7 @@ pub async fn head(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:DeleteBucket",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
+    ctx.bucket_op(name, "s3:DeleteBucket").await?;
     ctx.svc
         .meta
         .delete_bucket(name)
@@ -221,14 +208,7 @@ pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn location(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:GetBucketLocation",
-            &bucket_arn(name),
-            &Conditions::default(),
-        )
-        .await?;
+    let b = ctx.bucket_op(name, "s3:GetBucketLocation").await?;
     // us-east-1 is reported as an empty constraint, as AWS does.
     let region = if b.region == "us-east-1" {
         ""

@@ -388,14 +388,7 @@ pub async fn upload_page(
 
 pub async fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:ListBucketMultipartUploads",
-            &bucket_arn(name),
-            &Conditions::default(),
-        )
-        .await?;
+    let b = ctx.bucket_op(name, "s3:ListBucketMultipartUploads").await?;
     let prefix = ctx.query("prefix").unwrap_or("");
     let delimiter = ctx.query("delimiter");
     let key_marker = ctx.query("key-marker").unwrap_or("");

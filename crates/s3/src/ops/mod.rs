@@ -127,6 +127,17 @@ impl Ctx<'_> {
         }
     }
 
+    /// [`Ctx::bucket_for`] on the bucket itself, with no conditions beyond the request's.
+    pub async fn bucket_op(&self, name: &str, action: &str) -> S3Result<Bucket> {
+        self.bucket_for(
+            name,
+            action,
+            &crate::authz::bucket_arn(name),
+            &Conditions::default(),
+        )
+        .await
+    }
+
     /// The payload's length as the client declares it (aws-chunked bodies declare their
     /// decoded length apart from the framed one).
     pub fn declared_length(&self) -> Option<u64> {

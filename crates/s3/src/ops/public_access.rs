@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Ctx, bucket_config, meta_err, no_content, xml_ok};
-use crate::authz::{Conditions, bucket_arn};
+use crate::authz::Conditions;
 use crate::errors::{S3Error, S3Result};
 use crate::meta::Bucket;
 use crate::xml::{self, Writer};
@@ -210,13 +210,7 @@ pub fn policy_is_public(document: &str) -> bool {
 
 pub async fn get_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:GetBucketPublicAccessBlock",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
+    ctx.bucket_op(name, "s3:GetBucketPublicAccessBlock").await?;
     match decode(
         ctx.svc
             .meta
@@ -252,14 +246,7 @@ pub async fn delete_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn policy_status(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:GetBucketPolicyStatus",
-            &bucket_arn(name),
-            &Conditions::default(),
-        )
-        .await?;
+    let b = ctx.bucket_op(name, "s3:GetBucketPolicyStatus").await?;
     let Some(policy) = &b.policy else {
         return Err(S3Error::new(
             404,

@@ -2,7 +2,7 @@
 
 use super::{Ctx, meta_err, no_content, xml_ok};
 use crate::Response;
-use crate::authz::{Conditions, bucket_arn};
+use crate::authz::Conditions;
 use crate::errors::{S3Error, S3Result};
 use crate::meta::Tag;
 use crate::xml::{self, Writer};
@@ -89,14 +89,7 @@ fn tagging_xml(tags: &[Tag]) -> String {
 
 pub async fn get_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:GetBucketTagging",
-            &bucket_arn(name),
-            &Conditions::default(),
-        )
-        .await?;
+    let b = ctx.bucket_op(name, "s3:GetBucketTagging").await?;
     match b.tags {
         Some(t) if !t.is_empty() => Ok(xml_ok(tagging_xml(&t))),
         _ => Err(
@@ -107,13 +100,7 @@ pub async fn get_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn put_bucket(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
-    ctx.bucket_for(
-        &name,
-        "s3:PutBucketTagging",
-        &bucket_arn(&name),
-        &Conditions::default(),
-    )
-    .await?;
+    ctx.bucket_op(&name, "s3:PutBucketTagging").await?;
     let body = ctx.xml_body(super::body_limits::TAGGING).await?;
     let tags = parse_tagging_xml(&body, 50)?;
     ctx.svc
@@ -126,13 +113,7 @@ pub async fn put_bucket(ctx: &mut Ctx<'_>) -> S3Result<Response> {
 
 pub async fn delete_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    ctx.bucket_for(
-        name,
-        "s3:PutBucketTagging",
-        &bucket_arn(name),
-        &Conditions::default(),
-    )
-    .await?;
+    ctx.bucket_op(name, "s3:PutBucketTagging").await?;
     ctx.svc
         .meta
         .set_bucket_tags(name, None)

@@ -163,14 +163,7 @@ pub fn header_for(b: &Bucket, o: &Object) -> Option<String> {
 
 pub async fn get_versioning(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name();
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:GetBucketVersioning",
-            &bucket_arn(name),
-            &Conditions::default(),
-        )
-        .await?;
+    let b = ctx.bucket_op(name, "s3:GetBucketVersioning").await?;
     let mut w = Writer::new("VersioningConfiguration");
     if let Some(s) = &b.versioning {
         w.elem("Status", s);
@@ -180,13 +173,7 @@ pub async fn get_versioning(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 pub async fn put_versioning(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
-    ctx.bucket_for(
-        &name,
-        "s3:PutBucketVersioning",
-        &bucket_arn(&name),
-        &Conditions::default(),
-    )
-    .await?;
+    ctx.bucket_op(&name, "s3:PutBucketVersioning").await?;
     let body = ctx.xml_body(super::body_limits::TAGGING).await?;
     let doc = xml::parse(&body)?;
     if doc.name != "VersioningConfiguration" {
