@@ -15,6 +15,31 @@ use crate::routing::{Op, has};
 use crate::xml::Writer;
 use hourglass_store::Store;
 
+/// Whether keys come back URL-encoded (`encoding-type=url`, the only value S3 takes).
+pub(super) fn url_encoding(ctx: &Ctx<'_>) -> S3Result<bool> {
+    match ctx.query("encoding-type") {
+        None => Ok(false),
+        Some(e) if e.eq_ignore_ascii_case("url") => Ok(true),
+        Some(_) => Err(S3Error::invalid_argument(
+            "Invalid Encoding Method specified in Request",
+        )),
+    }
+}
+
+/// The condition keys a listing is authorized with (`s3:prefix` only when the request names
+/// a prefix, as AWS sets it).
+pub(super) fn listing_conditions(ctx: &Ctx<'_>, prefix: &str, max: usize) -> Conditions {
+    let mut cond = Conditions::default();
+    if has(&ctx.q, "prefix") {
+        cond.set("s3:prefix", prefix);
+    }
+    if let Some(d) = ctx.query("delimiter") {
+        cond.set("s3:delimiter", d);
+    }
+    cond.set("s3:max-keys", max.to_string());
+    cond
+}
+
 /// Keys come back percent-encoded like botocore's `quote(key, safe='/~')`.
 pub(crate) const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -182,25 +207,14 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
     let prefix = ctx.query("prefix").unwrap_or("");
     let delimiter = ctx.query("delimiter").filter(|d| !d.is_empty());
     let max = max_keys(ctx, "max-keys")?;
-    let url = match ctx.query("encoding-type") {
-        None => false,
-        Some(e) if e.eq_ignore_ascii_case("url") => true,
-        Some(_) => {
-            return Err(S3Error::invalid_argument(
-                "Invalid Encoding Method specified in Request",
-            ));
-        }
-    };
-    let mut cond = Conditions::default();
-    if has(&ctx.q, "prefix") {
-        cond.set("s3:prefix", prefix);
-    }
-    if let Some(d) = ctx.query("delimiter") {
-        cond.set("s3:delimiter", d);
-    }
-    cond.set("s3:max-keys", max.to_string());
+    let url = url_encoding(ctx)?;
     let bucket = ctx
-        .bucket_for(name, "s3:ListBucket", &bucket_arn(name), &cond)
+        .bucket_for(
+            name,
+            "s3:ListBucket",
+            &bucket_arn(name),
+            &listing_conditions(ctx, prefix, max),
+        )
         .await?;
 
     let token = ctx.query("continuation-token");

@@ -127,6 +127,27 @@ impl Ctx<'_> {
         }
     }
 
+    /// Records `obj`, whose data is `segment`, and frees the data it replaced. Should the
+    /// record fail, the new data is freed instead: nothing points at it.
+    pub async fn commit_object(
+        &self,
+        obj: &crate::meta::Object,
+        segment: crate::meta::Segment,
+    ) -> S3Result<crate::meta::Written> {
+        let mut written = match self.svc.meta.put_object(obj).await {
+            Ok(w) => w,
+            Err(e) => {
+                self.svc.data.remove(vec![segment]).await;
+                return Err(meta_err(e));
+            }
+        };
+        self.svc
+            .data
+            .remove(std::mem::take(&mut written.freed))
+            .await;
+        Ok(written)
+    }
+
     /// [`Ctx::bucket_for`] on the bucket itself, with no conditions beyond the request's.
     pub async fn bucket_op(&self, name: &str, action: &str) -> S3Result<Bucket> {
         self.bucket_for(

@@ -170,14 +170,7 @@ pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
         version_id: versions::new_version_id(),
         acl: acl.clone(),
     };
-    let written = match ctx.svc.meta.put_object(&obj).await {
-        Ok(w) => w,
-        Err(e) => {
-            ctx.svc.data.remove(vec![got.segment]).await;
-            return Err(meta_err(e));
-        }
-    };
-    ctx.svc.data.remove(written.freed).await;
+    let written = ctx.commit_object(&obj, got.segment).await?;
     let mut r = no_content(200);
     set_header(&mut r, "etag", &obj.etag);
     versions::version_header(&mut r, written.version_id.as_deref());
@@ -708,14 +701,7 @@ pub async fn copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         version_id: versions::new_version_id(),
         acl: acl.clone(),
     };
-    let written = match ctx.svc.meta.put_object(&obj).await {
-        Ok(w) => w,
-        Err(e) => {
-            ctx.svc.data.remove(vec![segment]).await;
-            return Err(meta_err(e));
-        }
-    };
-    ctx.svc.data.remove(written.freed).await;
+    let written = ctx.commit_object(&obj, segment).await?;
     let mut w = Writer::new("CopyObjectResult");
     w.elem("LastModified", &iso_date(obj.modified))
         .elem("ETag", &obj.etag);

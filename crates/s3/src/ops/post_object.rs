@@ -18,7 +18,7 @@ use sha1::Sha1;
 use sha2::Sha256;
 
 use super::tagging::parse_tagging_xml;
-use super::{Ctx, MAX_OBJECT_SIZE, meta_err, no_content, post_policy, set_header, versions};
+use super::{Ctx, MAX_OBJECT_SIZE, no_content, post_policy, set_header, versions};
 use crate::Response;
 use crate::auth::AuthInfo;
 use crate::authz::{Conditions, object_arn};
@@ -380,14 +380,7 @@ async fn upload(
         version_id: versions::new_version_id(),
         acl: acl.clone(),
     };
-    let written = match ctx.svc.meta.put_object(&obj).await {
-        Ok(w) => w,
-        Err(e) => {
-            ctx.svc.data.remove(vec![segment]).await;
-            return Err(meta_err(e));
-        }
-    };
-    ctx.svc.data.remove(written.freed).await;
+    let written = ctx.commit_object(&obj, segment).await?;
     respond(ctx, fields, &obj, written.version_id.as_deref())
 }
 

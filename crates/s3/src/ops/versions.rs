@@ -3,13 +3,12 @@
 //! delete markers as AWS answers them (404 with `x-amz-delete-marker` for the current
 //! entry, 405 when named by id).
 
-use super::list::{KEY_ENCODE, max_keys, prefix_successor};
+use super::list::{KEY_ENCODE, listing_conditions, max_keys, prefix_successor, url_encoding};
 use super::{Ctx, iso_date, meta_err, no_content, owner_xml, set_header, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, bucket_arn, object_arn};
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Bucket, Object, Version};
-use crate::routing::has;
 use crate::xml::{self, Writer};
 
 pub const NULL_VERSION: &str = "null";
@@ -317,15 +316,7 @@ pub async fn list(ctx: &Ctx<'_>) -> S3Result<Response> {
     let prefix = ctx.query("prefix").unwrap_or("");
     let delimiter = ctx.query("delimiter").filter(|d| !d.is_empty());
     let max = max_keys(ctx, "max-keys")?;
-    let url = match ctx.query("encoding-type") {
-        None => false,
-        Some(e) if e.eq_ignore_ascii_case("url") => true,
-        Some(_) => {
-            return Err(S3Error::invalid_argument(
-                "Invalid Encoding Method specified in Request",
-            ));
-        }
-    };
+    let url = url_encoding(ctx)?;
     let key_marker = ctx.query("key-marker").unwrap_or("");
     let version_marker = ctx.query("version-id-marker").filter(|v| !v.is_empty());
     if let Some(v) = version_marker {
@@ -342,16 +333,13 @@ pub async fn list(ctx: &Ctx<'_>) -> S3Result<Response> {
                 .with("ArgumentValue", v));
         }
     }
-    let mut cond = Conditions::default();
-    if has(&ctx.q, "prefix") {
-        cond.set("s3:prefix", prefix);
-    }
-    if let Some(d) = ctx.query("delimiter") {
-        cond.set("s3:delimiter", d);
-    }
-    cond.set("s3:max-keys", max.to_string());
     let b = ctx
-        .bucket_for(name, "s3:ListBucketVersions", &bucket_arn(name), &cond)
+        .bucket_for(
+            name,
+            "s3:ListBucketVersions",
+            &bucket_arn(name),
+            &listing_conditions(ctx, prefix, max),
+        )
         .await?;
     let page = page(
         ctx,
