@@ -103,11 +103,7 @@ pub(crate) async fn create_secret(ctx: &JsonCtx<'_>) -> JsonResult {
         })
         .await
         .map_err(sm_error)?;
-    let mut out = json!({"ARN": w.arn, "Name": w.name});
-    if let Some(v) = w.version_id {
-        out["VersionId"] = Value::from(v);
-    }
-    Ok(out)
+    Ok(written(w))
 }
 
 #[derive(Deserialize)]
@@ -218,11 +214,7 @@ pub(crate) async fn update_secret(ctx: &JsonCtx<'_>) -> JsonResult {
         )
         .await
         .map_err(sm_error)?;
-    let mut out = json!({"ARN": w.arn, "Name": w.name});
-    if let Some(v) = w.version_id {
-        out["VersionId"] = Value::from(v);
-    }
-    Ok(out)
+    Ok(written(w))
 }
 
 #[derive(Deserialize)]
@@ -377,4 +369,13 @@ pub(crate) async fn replication_unsupported(ctx: &JsonCtx<'_>) -> JsonResult {
     Err(sm_error(SmError::invalid_request(
         "Replication to other regions is not supported by this server.",
     )))
+}
+
+/// CreateSecret's and UpdateSecret's answer: `VersionId` only when a value was written.
+fn written(w: hourglass_secrets::service::Written) -> Value {
+    let mut out = json!({"ARN": w.arn, "Name": w.name});
+    if let Some(v) = w.version_id {
+        out["VersionId"] = Value::from(v);
+    }
+    out
 }
