@@ -156,20 +156,7 @@ impl Identity {
         if let Some(p) = new_path {
             validate::path(p, "NewPath")?;
         }
-        let current = self.store.get_user(&self.account_id, name).await;
-        let current = match current {
-            Ok(u) => u,
-            Err(e) => {
-                self.authorize(
-                    caller,
-                    &Access::new("iam:UpdateUser", &self.user_arn("/", name)),
-                )
-                .await?;
-                return Err(e.into());
-            }
-        };
-        self.authorize(caller, &Access::new("iam:UpdateUser", &current.arn))
-            .await?;
+        let current = self.authorized_user(caller, "iam:UpdateUser", name).await?;
         let update = self
             .authorize_rename(
                 caller,
@@ -188,9 +175,7 @@ impl Identity {
 
     pub async fn delete_user(&self, caller: &Caller, name: &str) -> IamResult<()> {
         validate::name(name, "UserName", 128)?;
-        let (arn, _) = self.user_resource(name).await?;
-        self.authorize(caller, &Access::new("iam:DeleteUser", &arn))
-            .await?;
+        self.authorized_user(caller, "iam:DeleteUser", name).await?;
         Ok(self.store.delete_user(&self.account_id, name).await?)
     }
 }

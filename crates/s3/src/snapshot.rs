@@ -17,10 +17,10 @@ const CAPACITY: usize = 100_000;
 
 pub(crate) struct BucketSnapshot {
     buckets: SnapshotMap<String, Option<Arc<Bucket>>>,
-    /// Bucket documents (lifecycle, CORS, public access block) by `(bucket, document)`.
-    bucket_configs: SnapshotMap<(String, &'static str), Option<Arc<str>>>,
-    /// Account documents (public access block) by `(account, document)`.
-    account_configs: SnapshotMap<(String, &'static str), Option<Arc<str>>>,
+    /// Bucket documents (lifecycle, CORS, public access block).
+    bucket_configs: Documents,
+    /// Account documents (public access block).
+    account_configs: Documents,
 }
 
 impl Default for BucketSnapshot {
@@ -52,15 +52,8 @@ impl BucketSnapshot {
         bucket: &str,
         doc: &'static str,
     ) -> MetaResult<Option<Arc<str>>> {
-        let key = (bucket.to_owned(), doc);
-        self.bucket_configs
-            .get_or_load(store.generation(), &key, || async {
-                store
-                    .bucket_config(bucket, doc)
-                    .await
-                    .map(|d| d.map(Arc::from))
-            })
-            .await
+        let load = store.bucket_config(bucket, doc);
+        document(&self.bucket_configs, store, bucket, doc, load).await
     }
 
     /// An account's S3 configuration document, as
@@ -71,14 +64,24 @@ impl BucketSnapshot {
         account: &str,
         doc: &'static str,
     ) -> MetaResult<Option<Arc<str>>> {
-        let key = (account.to_owned(), doc);
-        self.account_configs
-            .get_or_load(store.generation(), &key, || async {
-                store
-                    .account_config(account, doc)
-                    .await
-                    .map(|d| d.map(Arc::from))
-            })
-            .await
+        let load = store.account_config(account, doc);
+        document(&self.account_configs, store, account, doc, load).await
     }
+}
+
+/// Configuration documents by `(owner, document)`, the owner a bucket or an account.
+type Documents = SnapshotMap<(String, &'static str), Option<Arc<str>>>;
+
+/// `owner`'s document `doc` from `map`, or `load`'s (a future, so awaited only on a miss).
+async fn document(
+    map: &Documents,
+    store: &Store,
+    owner: &str,
+    doc: &'static str,
+    load: impl Future<Output = MetaResult<Option<String>>>,
+) -> MetaResult<Option<Arc<str>>> {
+    map.get_or_load(store.generation(), &(owner.to_owned(), doc), || async {
+        load.await.map(|d| d.map(Arc::from))
+    })
+    .await
 }
