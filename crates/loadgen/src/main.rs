@@ -153,6 +153,10 @@ struct StartupArgs {
     /// Also print the result as one JSON line on stdout.
     #[arg(long)]
     json: bool,
+    /// After each first start, stop the server and start it again on what it left (same
+    /// data directory, same `{rand}`), and time that restart too.
+    #[arg(long)]
+    restart: bool,
     /// The server command; `{listen}`, `{data}` (a fresh empty directory) and `{rand}` (a
     /// unique token) are replaced on every start.
     #[arg(last = true, required = true)]
@@ -318,9 +322,21 @@ fn cmd_startup(args: StartupArgs) -> Result<(), CliError> {
         secret_access_key: args.creds.secret_key,
         session_token: args.creds.session_token,
         region: args.creds.region,
+        restart: args.restart,
     };
     let rt = runtime(Some(1))?;
-    let runs = rt.block_on(startup::measure(&opts))?;
+    let (runs, restarts) = rt.block_on(startup::measure(&opts))?;
+    let mut restart_first: Vec<f64> = restarts.iter().map(|r| r.first_call_ms).collect();
+    let restart_ms = startup::median(&mut restart_first);
+    if !restarts.is_empty() {
+        println!(
+            "{} restart (median of {}): first GetCallerIdentity {restart_ms:.1} ms (min {:.1}, max {:.1})",
+            args.label,
+            restarts.len(),
+            restart_first.first().copied().unwrap_or_default(),
+            restart_first.last().copied().unwrap_or_default(),
+        );
+    }
     let mut health: Vec<f64> = runs.iter().map(|r| r.health_ms).collect();
     let mut first: Vec<f64> = runs.iter().map(|r| r.first_call_ms).collect();
     let mut rss: Vec<f64> = runs.iter().map(|r| r.rss_kib as f64).collect();
@@ -348,6 +364,9 @@ fn cmd_startup(args: StartupArgs) -> Result<(), CliError> {
                 "first_call_min_ms": first.first(),
                 "first_call_max_ms": first.last(),
                 "rss_kib": m,
+                "restart_first_call_ms": (!restarts.is_empty()).then_some(restart_ms),
+                "restart_first_call_min_ms": restart_first.first(),
+                "restart_first_call_max_ms": restart_first.last(),
             })
         );
     }

@@ -37,6 +37,8 @@ pub struct StartupOpts {
     pub secret_access_key: String,
     pub session_token: Option<String>,
     pub region: String,
+    /// Also time a second start on what each first start left (a restart).
+    pub restart: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -107,29 +109,22 @@ impl Drop for Cleanup {
     }
 }
 
-async fn one_run(opts: &StartupOpts, i: usize) -> Result<StartupRun, StartupError> {
-    let token = unique_token(i);
-    let port = free_port()?;
-    let listen = format!("127.0.0.1:{port}");
-    let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], port));
-    let data = std::env::temp_dir().join(format!("hg-startup-{token}"));
-    let log_path = std::env::temp_dir().join(format!("hg-startup-{token}.log"));
-    std::fs::create_dir_all(&data)?;
-    let mut guard = Cleanup {
-        child: None,
-        paths: vec![data.clone(), log_path.clone()],
-    };
-    let args: Vec<String> = opts
-        .command
-        .iter()
-        .map(|a| {
-            a.replace("{listen}", &listen)
-                .replace("{data}", &data.to_string_lossy())
-                .replace("{rand}", &token)
-        })
-        .collect();
+/// Times one start of the command (already expanded) until its first answers.
+async fn start_once(
+    opts: &StartupOpts,
+    args: &[String],
+    listen: &str,
+    log_path: &Path,
+    guard: &mut Cleanup,
+) -> Result<StartupRun, StartupError> {
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| std::io::Error::other(format!("bad listen address {listen}")))?;
     let (program, rest) = args.split_first().ok_or(StartupError::NoCommand)?;
-    let log = std::fs::File::create(&log_path)?;
+    let log = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(log_path)?;
     let log_err = log.try_clone()?;
 
     let started = Instant::now();
@@ -143,13 +138,13 @@ async fn one_run(opts: &StartupOpts, i: usize) -> Result<StartupRun, StartupErro
     let child = guard.child.insert(child);
 
     let target = Target {
-        host: listen.clone(),
+        host: listen.to_owned(),
         access_key_id: opts.access_key_id.clone(),
         secret_access_key: opts.secret_access_key.clone(),
         session_token: opts.session_token.clone(),
         region: opts.region.clone(),
     };
-    let health = plain_get(&listen, "/_hourglass/health");
+    let health = plain_get(listen, "/_hourglass/health");
     let gci = Op::query("sts", "GetCallerIdentity", &[]);
     let mut conn = Conn::new(addr);
     let mut health_ms = None;
@@ -157,7 +152,7 @@ async fn one_run(opts: &StartupOpts, i: usize) -> Result<StartupRun, StartupErro
         if let Some(status) = child.try_wait()? {
             return Err(StartupError::Exited {
                 status: status.to_string(),
-                log: read_log(&log_path),
+                log: read_log(log_path),
             });
         }
         if started.elapsed() > opts.timeout {
@@ -168,7 +163,7 @@ async fn one_run(opts: &StartupOpts, i: usize) -> Result<StartupRun, StartupErro
                     "GetCallerIdentity"
                 },
                 secs: opts.timeout.as_secs(),
-                log: read_log(&log_path),
+                log: read_log(log_path),
             });
         }
         let resp = match health_ms {
@@ -197,10 +192,49 @@ async fn one_run(opts: &StartupOpts, i: usize) -> Result<StartupRun, StartupErro
     })
 }
 
-pub async fn measure(opts: &StartupOpts) -> Result<Vec<StartupRun>, StartupError> {
+/// One first start on a fresh data directory (and fresh `{rand}`); with `opts.restart`,
+/// then a second start of the same command on what the first one left, as a node restarts.
+async fn one_run(
+    opts: &StartupOpts,
+    i: usize,
+) -> Result<(StartupRun, Option<StartupRun>), StartupError> {
+    let token = unique_token(i);
+    let port = free_port()?;
+    let listen = format!("127.0.0.1:{port}");
+    let data = std::env::temp_dir().join(format!("hg-startup-{token}"));
+    let log_path = std::env::temp_dir().join(format!("hg-startup-{token}.log"));
+    std::fs::create_dir_all(&data)?;
+    let mut guard = Cleanup {
+        child: None,
+        paths: vec![data.clone(), log_path.clone()],
+    };
+    let args: Vec<String> = opts
+        .command
+        .iter()
+        .map(|a| {
+            a.replace("{listen}", &listen)
+                .replace("{data}", &data.to_string_lossy())
+                .replace("{rand}", &token)
+        })
+        .collect();
+    let first = start_once(opts, &args, &listen, &log_path, &mut guard).await?;
+    if !opts.restart {
+        return Ok((first, None));
+    }
+    if let Some(mut child) = guard.child.take() {
+        stop(&mut child);
+    }
+    let again = start_once(opts, &args, &listen, &log_path, &mut guard).await?;
+    Ok((first, Some(again)))
+}
+
+pub async fn measure(
+    opts: &StartupOpts,
+) -> Result<(Vec<StartupRun>, Vec<StartupRun>), StartupError> {
     let mut runs = Vec::with_capacity(opts.runs);
+    let mut restarts = Vec::new();
     for i in 0..opts.runs {
-        let run = one_run(opts, i).await?;
+        let (run, again) = one_run(opts, i).await?;
         eprintln!(
             "start-up run {}: health {:.1} ms, first GetCallerIdentity {:.1} ms, idle VmRSS {} KiB",
             i + 1,
@@ -209,8 +243,15 @@ pub async fn measure(opts: &StartupOpts) -> Result<Vec<StartupRun>, StartupError
             run.rss_kib
         );
         runs.push(run);
+        if let Some(again) = again {
+            eprintln!(
+                "  restart: health {:.1} ms, first GetCallerIdentity {:.1} ms, idle VmRSS {} KiB",
+                again.health_ms, again.first_call_ms, again.rss_kib
+            );
+            restarts.push(again);
+        }
     }
-    Ok(runs)
+    Ok((runs, restarts))
 }
 
 /// Median of a list (mean of the two middle values for an even count).

@@ -9,10 +9,13 @@
 //! - Read transactions run at `REPEATABLE READ, READ ONLY`: one consistent snapshot.
 //! - A single-statement read (an access key by id) runs without an explicit transaction: one
 //!   statement sees one snapshot, and it saves the BEGIN and COMMIT round trips.
-//! - A fixed pool of connections, each with its own prepared-statement cache; broken
-//!   connections are replaced on next use. A request waits for a permit of a semaphore sized
-//!   to the pool and then takes whichever connection is free (first come, first served),
-//!   rather than queueing on one particular connection.
+//! - A pool of up to `pool_size` connections, each with its own prepared-statement cache.
+//!   Only the first is opened at start (each costs PostgreSQL a backend process, a few
+//!   milliseconds on a small machine); the others are opened the first time concurrency
+//!   needs them, and a broken one is replaced on next use. A request waits for a permit of
+//!   a semaphore sized to the pool and then takes the lowest free slot (first come, first
+//!   served), rather than queueing on one particular connection, so an idle node keeps few
+//!   connections open.
 //! - An optional schema isolates a deployment (or a test run): it is created if absent and
 //!   set as `search_path` on every connection.
 //! - Connections are plain TCP (`NoTls`); use a local socket, a private network or a TLS
@@ -23,11 +26,10 @@ mod tx;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, Semaphore, SemaphorePermit};
 use tokio_postgres::{Client, IsolationLevel, NoTls, Statement};
 
 use crate::error::{Result, StoreError};
@@ -76,10 +78,10 @@ struct Conn {
 /// The PostgreSQL engine behind a [`Store`] opened with [`Store::connect`]: the one pool of
 /// the process, serving IAM and S3 alike.
 pub(crate) struct PostgresBackend {
-    conns: Vec<Mutex<Conn>>,
-    /// One permit per connection: a holder always finds a connection unlocked.
+    /// The pool's slots; `None` until first needed, or after its connection broke.
+    conns: Vec<Mutex<Option<Conn>>>,
+    /// One permit per slot: a holder always finds a slot unlocked.
     permits: Semaphore,
-    next: AtomicUsize,
     url: String,
     schema: Option<String>,
     generation: Arc<Generation>,
@@ -92,16 +94,12 @@ impl Store {
         if let Some(schema) = &config.schema {
             validate_schema_name(schema)?;
         }
-        let mut conns = Vec::new();
-        for _ in 0..config.pool_size.max(1) {
-            conns.push(Mutex::new(
-                connect(&config.url, config.schema.as_deref()).await?,
-            ));
-        }
+        let conns: Vec<_> = (0..config.pool_size.max(1))
+            .map(|_| Mutex::new(None))
+            .collect();
         let backend = PostgresBackend {
             permits: Semaphore::new(conns.len()),
             conns,
-            next: AtomicUsize::new(0),
             url: config.url,
             schema: config.schema,
             generation: Arc::new(Generation::default()),
@@ -205,34 +203,38 @@ async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<()> {
 
 /// A connection taken from the pool; the lock is released before the permit (field order).
 struct Pooled<'a> {
-    conn: MutexGuard<'a, Conn>,
+    conn: MappedMutexGuard<'a, Conn>,
     _permit: SemaphorePermit<'a>,
 }
 
 impl PostgresBackend {
-    /// Waits for a free connection (first come, first served); reconnects a connection the
-    /// server closed.
+    /// Waits for a free slot (first come, first served), the lowest first so that the
+    /// connections already open are reused; opens the slot's connection if it has none yet
+    /// or the server closed it.
     async fn acquire(&self) -> Result<Pooled<'_>> {
         let permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| StoreError::Backend("postgres pool closed".into()))?;
-        let n = self.conns.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let free = (0..n).find_map(|i| self.conns.get((start + i) % n)?.try_lock().ok());
-        let mut conn = match free {
+        let free = self.conns.iter().find_map(|slot| slot.try_lock().ok());
+        let mut slot = match free {
             Some(guard) => guard,
             // Unreachable while every lock is taken under a permit; wait rather than fail.
-            None => match self.conns.get(start % n) {
-                Some(conn) => conn.lock().await,
+            None => match self.conns.first() {
+                Some(slot) => slot.lock().await,
                 None => return Err(StoreError::Backend("empty connection pool".into())),
             },
         };
-        if conn.client.is_closed() {
+        if slot.as_ref().is_some_and(|c| c.client.is_closed()) {
             tracing::info!("reconnecting to postgres");
-            *conn = connect(&self.url, self.schema.as_deref()).await?;
+            *slot = None;
         }
+        if slot.is_none() {
+            *slot = Some(connect(&self.url, self.schema.as_deref()).await?);
+        }
+        let conn = MutexGuard::try_map(slot, Option::as_mut)
+            .map_err(|_| StoreError::Backend("postgres connection slot empty".into()))?;
         Ok(Pooled {
             conn,
             _permit: permit,
