@@ -392,11 +392,11 @@ mod tests {
     /// Another process's counter (written to the shared file) is seen once the last read
     /// of the file is `FILE_RECHECK` old, and never moves the view backwards.
     #[test]
-    fn a_change_in_the_counter_file_is_seen_within_the_recheck_bound() {
-        let dir = tempfile::tempdir().expect("temp dir");
+    fn a_change_in_the_counter_file_is_seen_within_the_recheck_bound() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("changes");
-        let ours = Generation::with_file(&path).expect("open");
-        let theirs = Generation::with_file(&path).expect("open");
+        let ours = Generation::with_file(&path)?;
+        let theirs = Generation::with_file(&path)?;
         assert_eq!(ours.token(), Some(0));
         theirs.committed(7);
         std::thread::sleep(FILE_RECHECK + Duration::from_millis(1));
@@ -405,5 +405,6 @@ mod tests {
         theirs.committed(8);
         std::thread::sleep(FILE_RECHECK + Duration::from_millis(1));
         assert_eq!(ours.token(), Some(9));
+        Ok(())
     }
 }
