@@ -16,6 +16,7 @@ import time
 import pytest
 
 import hg
+import s3util
 
 # Nothing from the caller's AWS configuration may leak into boto3 in this process.
 for _k in list(os.environ):
@@ -161,3 +162,25 @@ def sts(server):
 def aws_cli(server):
     """aws_cli(args, creds=None, **kw) -> CliResult(rc, stdout, stderr, json) on the module server."""
     return lambda args, creds=None, **kw: server.cli(args, creds, **kw)
+
+
+# The S3 suites' common callers: a module defining its own `creds`, `s3` or `bucket` keeps
+# it; `BUCKET_PREFIX` in a module names its buckets.
+@pytest.fixture(scope="module")
+def creds(server):
+    """Keys of an IAM user allowed everything on the module server."""
+    return s3util.full_access(server)
+
+
+@pytest.fixture(scope="module")
+def s3(server, creds):
+    """A boto3 S3 client signed with `creds`."""
+    return s3util.s3_client(server.endpoint, creds)
+
+
+@pytest.fixture
+def bucket(s3, request):
+    """A new bucket, named from the module's `BUCKET_PREFIX` (default `b`)."""
+    name = hg.unique(getattr(request.module, "BUCKET_PREFIX", "b"))
+    s3.create_bucket(Bucket=name)
+    return name

@@ -16,24 +16,10 @@ import pytest
 import requests
 
 from hg import expect_error, unique
-from s3util import allow, assume_role, full_access, s3_client
+from s3util import allow, assume_role, s3_client
 
 
-@pytest.fixture(scope="module")
-def creds(server):
-    return full_access(server)
-
-
-@pytest.fixture(scope="module")
-def s3(server, creds):
-    return s3_client(server.endpoint, creds)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = unique("cors")
-    s3.create_bucket(Bucket=name)
-    return name
+BUCKET_PREFIX = "cors"
 
 
 RULES = [

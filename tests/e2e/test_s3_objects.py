@@ -16,24 +16,10 @@ from botocore.exceptions import ClientError
 
 import hg
 from hg import expect_error, unique
-from s3util import MIB, full_access, s3_client, signed_chunked_put
+from s3util import MIB, s3_client, signed_chunked_put
 
 
-@pytest.fixture(scope="module")
-def creds(server):
-    return full_access(server)
-
-
-@pytest.fixture(scope="module")
-def s3(server, creds):
-    return s3_client(server.endpoint, creds)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = unique("b")
-    s3.create_bucket(Bucket=name)
-    return name
+BUCKET_PREFIX = "b"
 
 
 def crc32_b64(data: bytes) -> str:

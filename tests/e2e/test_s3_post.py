@@ -11,29 +11,13 @@ import hashlib
 import hmac
 import json
 
-import pytest
 import requests
 
-import hg
-from hg import expect_error, unique
-from s3util import allow, assume_role, doc, full_access, s3_client
+from hg import unique
+from s3util import allow, assume_role, doc, s3_client
 
 
-@pytest.fixture(scope="module")
-def creds(server):
-    return full_access(server)
-
-
-@pytest.fixture(scope="module")
-def s3(server, creds):
-    return s3_client(server.endpoint, creds)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = unique("post")
-    s3.create_bucket(Bucket=name)
-    return name
+BUCKET_PREFIX = "post"
 
 
 def presigned(s3, bucket, key, fields=None, conditions=None, expires=300):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 from botocore.config import Config
 import boto3
@@ -16,21 +15,7 @@ from hg import ACCOUNT_ID, expect_error, unique
 from s3util import allow, assume_role, doc, full_access, s3_client
 
 
-@pytest.fixture(scope="module")
-def creds(server):
-    return full_access(server)
-
-
-@pytest.fixture(scope="module")
-def s3(server, creds):
-    return s3_client(server.endpoint, creds)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = unique("pab")
-    s3.create_bucket(Bucket=name)
-    return name
+BUCKET_PREFIX = "pab"
 
 
 ALL = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
