@@ -1,7 +1,8 @@
-"""MFA for real: virtual MFA devices (Create/Enable/Resync/Deactivate/Delete, ListMFADevices,
-ListVirtualMFADevices) verified with RFC 6238 TOTP computed here, and GetSessionToken /
-AssumeRole with SerialNumber + TokenCode setting aws:MultiFactorAuthPresent and
-aws:MultiFactorAuthAge; wrong, replayed and stale codes are refused."""
+"""MFA for real: virtual MFA devices (Create/Enable/Resync/Deactivate/Delete, GetMFADevice,
+ListMFADevices, ListVirtualMFADevices, Tag/Untag/ListMFADeviceTags) verified with RFC 6238
+TOTP computed here, and GetSessionToken / AssumeRole with SerialNumber + TokenCode setting
+aws:MultiFactorAuthPresent and aws:MultiFactorAuthAge; wrong, replayed and stale codes are
+refused."""
 
 from __future__ import annotations
 
@@ -305,3 +306,228 @@ def test_aws_cli(server, iam, tmp_path):
     assert got["Credentials"]["AccessKeyId"].startswith("ASIA")
     res = server.cli(["sts", "get-session-token", "--serial-number", serial, "--token-code", totp(seed, t + 1)], creds=creds)
     assert res.rc != 0 and "AccessDenied" in res.stderr
+
+
+def no_such_device(serial: str) -> str:
+    return f"VirtualMFADevice with serial number {serial} doesn't exist."
+
+
+def tags_of(c, serial):
+    return [(t["Key"], t["Value"]) for t in c.list_mfa_device_tags(SerialNumber=serial)["Tags"]]
+
+
+def virtual_device(c, serial):
+    devices = c.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus="Any")
+    return next((d for page in devices for d in page["VirtualMFADevices"] if d["SerialNumber"] == serial), None)
+
+
+def test_tags_from_create_to_delete(iam):
+    c = iam()
+    created = c.create_virtual_mfa_device(
+        VirtualMFADeviceName=unique("dev"), Tags=[{"Key": "team", "Value": "a"}]
+    )["VirtualMFADevice"]
+    serial = created["SerialNumber"]
+    assert created["Tags"] == [{"Key": "team", "Value": "a"}]
+    assert tags_of(c, serial) == [("team", "a")]
+    # Keys are case-insensitive: the new key's case and value win.
+    c.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "Team", "Value": "b"}, {"Key": "env", "Value": "dev"}])
+    assert tags_of(c, serial) == [("env", "dev"), ("Team", "b")]
+    assert virtual_device(c, serial)["Tags"] == [{"Key": "env", "Value": "dev"}, {"Key": "Team", "Value": "b"}]
+    c.untag_mfa_device(SerialNumber=serial, TagKeys=["TEAM", "not-there"])
+    assert tags_of(c, serial) == [("env", "dev")]
+    c.untag_mfa_device(SerialNumber=serial, TagKeys=["env"])
+    listed = c.list_mfa_device_tags(SerialNumber=serial)
+    assert listed["Tags"] == [] and listed["IsTruncated"] is False
+    assert "Tags" not in virtual_device(c, serial)
+    # Deleting the device deletes its tags: a new device of the same serial starts bare.
+    c.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "left", "Value": "over"}])
+    c.delete_virtual_mfa_device(SerialNumber=serial)
+    expect_error(c.list_mfa_device_tags, SerialNumber=serial, code="NoSuchEntity", status=404, message=no_such_device(serial))
+    again = c.create_virtual_mfa_device(VirtualMFADeviceName=serial.rsplit("/", 1)[1])["VirtualMFADevice"]
+    assert "Tags" not in again
+    assert tags_of(c, serial) == []
+
+
+def test_list_tags_pages(iam):
+    c = iam()
+    serial = c.create_virtual_mfa_device(VirtualMFADeviceName=unique("dev"))["VirtualMFADevice"]["SerialNumber"]
+    keys = [f"k{i:02d}" for i in range(5)]
+    c.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": k, "Value": "v"} for k in reversed(keys)])
+    first = c.list_mfa_device_tags(SerialNumber=serial, MaxItems=2)
+    assert [t["Key"] for t in first["Tags"]] == keys[:2] and first["IsTruncated"] is True
+    second = c.list_mfa_device_tags(SerialNumber=serial, MaxItems=2, Marker=first["Marker"])
+    assert [t["Key"] for t in second["Tags"]] == keys[2:4]
+    pages = c.get_paginator("list_mfa_device_tags").paginate(SerialNumber=serial, PaginationConfig={"PageSize": 2})
+    assert [t["Key"] for page in pages for t in page["Tags"]] == keys
+    raw = iam(validate=False)
+    for bad in [0, 1001]:
+        expect_error(raw.list_mfa_device_tags, SerialNumber=serial, MaxItems=bad, code="ValidationError", status=400)
+
+
+def test_bad_tag_requests_change_nothing(iam):
+    c = iam()
+    raw = iam(validate=False)
+    serial = c.create_virtual_mfa_device(
+        VirtualMFADeviceName=unique("dev"), Tags=[{"Key": "keep", "Value": "1"}]
+    )["VirtualMFADevice"]["SerialNumber"]
+    fifty = [{"Key": f"k{i}", "Value": "v"} for i in range(50)]
+    expect_error(
+        c.tag_mfa_device,
+        SerialNumber=serial,
+        Tags=fifty,
+        code="LimitExceeded",
+        status=409,
+        message="Cannot exceed quota for TagsPerMFADevice: 50",
+    )
+    expect_error(
+        raw.tag_mfa_device,
+        SerialNumber=serial,
+        Tags=fifty + [{"Key": "one-more", "Value": "v"}],
+        code="LimitExceeded",
+        status=409,
+        message="Cannot exceed quota for TagsPerMFADevice: 50",
+    )
+    expect_error(
+        c.tag_mfa_device,
+        SerialNumber=serial,
+        Tags=[{"Key": "aws:x", "Value": "1"}],
+        code="InvalidInput",
+        status=400,
+        message="User-defined tags can't start with 'aws:'. This prefix is reserved for AWS-generated tags.",
+    )
+    expect_error(
+        c.tag_mfa_device,
+        SerialNumber=serial,
+        Tags=[{"Key": "env", "Value": "a"}, {"Key": "ENV", "Value": "b"}],
+        code="InvalidInput",
+        status=400,
+        message="Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+    )
+    expect_error(raw.tag_mfa_device, SerialNumber=serial, Tags=[], code="ValidationError", status=400)
+    expect_error(raw.untag_mfa_device, SerialNumber=serial, TagKeys=[f"k{i}" for i in range(51)], code="ValidationError", status=400)
+    for bad_serial in ["short", "arn:aws:iam::1:mfa/a b"]:
+        expect_error(raw.tag_mfa_device, SerialNumber=bad_serial, Tags=[{"Key": "a", "Value": "b"}], code="ValidationError", status=400)
+        expect_error(raw.list_mfa_device_tags, SerialNumber=bad_serial, code="ValidationError", status=400)
+    assert tags_of(c, serial) == [("keep", "1")]
+
+    ghost = f"arn:aws:iam::{ACCOUNT_ID}:mfa/{unique('ghost')}"
+    for call, kw in [
+        (c.tag_mfa_device, {"Tags": [{"Key": "a", "Value": "b"}]}),
+        (c.untag_mfa_device, {"TagKeys": ["a"]}),
+        (c.list_mfa_device_tags, {}),
+    ]:
+        expect_error(call, SerialNumber=ghost, **kw, code="NoSuchEntity", status=404, message=no_such_device(ghost))
+
+    # Too many or bad tags at creation: no device is created.
+    name = unique("dev")
+    expect_error(
+        raw.create_virtual_mfa_device,
+        VirtualMFADeviceName=name,
+        Tags=fifty + [{"Key": "one-more", "Value": "v"}],
+        code="LimitExceeded",
+        status=409,
+    )
+    expect_error(
+        c.create_virtual_mfa_device,
+        VirtualMFADeviceName=name,
+        Tags=[{"Key": "aws:x", "Value": "1"}],
+        code="InvalidInput",
+        status=400,
+    )
+    assert virtual_device(c, f"arn:aws:iam::{ACCOUNT_ID}:mfa/{name}") is None
+
+
+def test_tag_permissions(iam):
+    c = iam()
+    name, creds, _ = hg.create_user_with_key(c)
+    mine = c.create_virtual_mfa_device(VirtualMFADeviceName=unique("mine"))["VirtualMFADevice"]["SerialNumber"]
+    theirs = c.create_virtual_mfa_device(VirtualMFADeviceName=unique("theirs"))["VirtualMFADevice"]["SerialNumber"]
+    u = iam(creds)
+    team = [{"Key": "team", "Value": "a"}]
+    for call, kw in [(u.tag_mfa_device, {"Tags": team}), (u.untag_mfa_device, {"TagKeys": ["team"]}), (u.list_mfa_device_tags, {})]:
+        expect_error(call, SerialNumber=mine, **kw, code="AccessDenied", status=403)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["iam:TagMFADevice", "iam:UntagMFADevice"],
+                "Resource": mine,
+                "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}},
+            },
+            {"Effect": "Allow", "Action": "iam:ListMFADeviceTags", "Resource": mine},
+            {"Effect": "Allow", "Action": "iam:CreateVirtualMFADevice", "Resource": "*"},
+        ],
+    }
+    c.put_user_policy(UserName=name, PolicyName="mfa-tags", PolicyDocument=json.dumps(policy))
+    u.tag_mfa_device(SerialNumber=mine, Tags=team)
+    assert tags_of(u, mine) == [("team", "a")]
+    # Another device, or a key the condition does not allow: denied, and nothing changes.
+    expect_error(u.tag_mfa_device, SerialNumber=theirs, Tags=team, code="AccessDenied", status=403)
+    expect_error(u.list_mfa_device_tags, SerialNumber=theirs, code="AccessDenied", status=403)
+    expect_error(u.tag_mfa_device, SerialNumber=mine, Tags=[{"Key": "cost", "Value": "1"}], code="AccessDenied", status=403)
+    expect_error(u.untag_mfa_device, SerialNumber=mine, TagKeys=["cost"], code="AccessDenied", status=403)
+    assert tags_of(c, theirs) == []
+    u.untag_mfa_device(SerialNumber=mine, TagKeys=["team"])
+    assert tags_of(c, mine) == []
+    # Creating with tags also needs iam:TagMFADevice on the new device.
+    dev = unique("new")
+    expect_error(u.create_virtual_mfa_device, VirtualMFADeviceName=dev, Tags=team, code="AccessDenied", status=403)
+    assert virtual_device(c, f"arn:aws:iam::{ACCOUNT_ID}:mfa/{dev}") is None
+    u.create_virtual_mfa_device(VirtualMFADeviceName=dev)
+
+
+def test_get_mfa_device(iam):
+    c = iam()
+    name, creds, serial, _, _ = enabled_user(c)
+    got = c.get_mfa_device(SerialNumber=serial, UserName=name)
+    assert (got["UserName"], got["SerialNumber"]) == (name, serial)
+    assert "EnableDate" in got and "Certifications" not in got
+    listed = c.list_mfa_devices(UserName=name)["MFADevices"][0]
+    assert got["EnableDate"] == listed["EnableDate"]
+    # A user reads its own device without naming itself, with permission on itself.
+    u = iam(creds)
+    expect_error(u.get_mfa_device, SerialNumber=serial, code="AccessDenied", status=403)
+    c.put_user_policy(
+        UserName=name,
+        PolicyName="own-mfa",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": {
+                    "Effect": "Allow",
+                    "Action": "iam:GetMFADevice",
+                    "Resource": f"arn:aws:iam::{ACCOUNT_ID}:user/${{aws:username}}",
+                },
+            }
+        ),
+    )
+    assert u.get_mfa_device(SerialNumber=serial)["UserName"] == name
+    # Someone else's device, an unassigned one and a missing one all look the same.
+    other, _, _ = hg.create_user_with_key(c)
+    expect_error(c.get_mfa_device, SerialNumber=serial, UserName=other, code="NoSuchEntity", status=404, message=no_such_device(serial))
+    free = c.create_virtual_mfa_device(VirtualMFADeviceName=unique("free"))["VirtualMFADevice"]["SerialNumber"]
+    expect_error(c.get_mfa_device, SerialNumber=free, UserName=name, code="NoSuchEntity", status=404, message=no_such_device(free))
+    ghost = f"arn:aws:iam::{ACCOUNT_ID}:mfa/{unique('ghost')}"
+    expect_error(u.get_mfa_device, SerialNumber=ghost, code="NoSuchEntity", status=404, message=no_such_device(ghost))
+    # Root has no devices here.
+    expect_error(c.get_mfa_device, SerialNumber=serial, code="NoSuchEntity", status=404, message=no_such_device(serial))
+    nobody = unique("nobody")
+    expect_error(c.get_mfa_device, SerialNumber=serial, UserName=nobody, code="NoSuchEntity", status=404, message=hg.user_not_found(nobody))
+    # Another user's device needs permission on that user.
+    expect_error(u.get_mfa_device, SerialNumber=serial, UserName=other, code="AccessDenied", status=403)
+    raw = iam(validate=False)
+    expect_error(raw.get_mfa_device, SerialNumber="short", code="ValidationError", status=400)
+    expect_error(raw.get_mfa_device, SerialNumber=serial, UserName="u" * 65, code="ValidationError", status=400)
+
+
+def test_tags_and_get_with_the_aws_cli(server, iam):
+    c = iam()
+    name, _, serial, _, _ = enabled_user(c)
+    server.cli(["iam", "tag-mfa-device", "--serial-number", serial, "--tags", "Key=env,Value=prod"]).ok()
+    out = server.cli(["iam", "list-mfa-device-tags", "--serial-number", serial]).ok()
+    assert out["Tags"] == [{"Key": "env", "Value": "prod"}]
+    server.cli(["iam", "untag-mfa-device", "--serial-number", serial, "--tag-keys", "env"]).ok()
+    assert tags_of(c, serial) == []
+    got = server.cli(["iam", "get-mfa-device", "--serial-number", serial, "--user-name", name]).ok()
+    assert got["SerialNumber"] == serial and got["UserName"] == name

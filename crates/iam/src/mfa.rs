@@ -15,6 +15,7 @@ use totp_rs::{Algorithm, TOTP};
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::principal::{Principal, entity_arn};
+use crate::tags::{Taggable, to_tags};
 use crate::{Caller, Identity, validate};
 
 /// Seconds per TOTP time step.
@@ -24,6 +25,13 @@ const DRIFT_STEPS: i64 = 1;
 
 const INVALID_CODE: &str = "MultiFactorAuthentication failed with invalid MFA one time pass code.";
 const UNKNOWN_DEVICE: &str = "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.";
+
+/// NoSuchEntity for a virtual device that is not in the account.
+pub(crate) fn no_such_device(serial: &str) -> IamError {
+    IamError::NoSuchEntity(format!(
+        "VirtualMFADevice with serial number {serial} doesn't exist."
+    ))
+}
 
 /// A new virtual device as CreateVirtualMFADevice returns it: the only time the seed
 /// leaves the server.
@@ -88,6 +96,16 @@ pub fn check_serial(serial: &str, member: &str) -> IamResult<()> {
         )));
     }
     Ok(())
+}
+
+/// The user whose devices a call without `UserName` means: the calling IAM user, signing
+/// with its own keys. Root and sessions have none here.
+fn device_owner(caller: &Caller, user: Option<&str>) -> Option<String> {
+    match (user, &caller.principal) {
+        (Some(u), _) => Some(u.to_owned()),
+        (None, Principal::User(u)) if caller.session.is_none() => Some(u.name.clone()),
+        _ => None,
+    }
 }
 
 /// The otpauth URI authenticator apps read from the QR code.
@@ -157,12 +175,19 @@ impl Identity {
         caller: &Caller,
         name: &str,
         path: Option<&str>,
+        tags: &[(String, String)],
     ) -> IamResult<CreatedMfaDevice> {
         validate::name(name, "VirtualMFADeviceName", 226)?;
         let path = path.unwrap_or("/");
         validate::path(path, "Path")?;
+        validate::tags_with_quota(tags, "TagsPerMFADevice")?;
         let serial = self.mfa_arn(path, name);
-        self.authorize(caller, &Access::new("iam:CreateVirtualMFADevice", &serial))
+        self.authorize(
+            caller,
+            &Access::new("iam:CreateVirtualMFADevice", &serial).with_request_tags(tags),
+        )
+        .await?;
+        self.authorize_create_tags(caller, Taggable::MfaDevice, &serial, tags)
             .await?;
         let raw: [u8; 20] = rand::random();
         let seed = Secret::new(totp_rs::Secret::Raw(raw.to_vec()).to_encoded().to_string());
@@ -177,6 +202,7 @@ impl Identity {
                 path: path.to_owned(),
                 create_date: self.clock.now(),
                 seed: seed.clone(),
+                tags: to_tags(tags),
             })
             .await?;
         Ok(CreatedMfaDevice {
@@ -229,11 +255,7 @@ impl Identity {
         self.authorized_user(caller, action, user).await?;
         let (seed, last) = match self.store.mfa_seed(&self.account_id, serial).await {
             Ok(s) => s,
-            Err(StoreError::NotFound { .. }) => {
-                return Err(IamError::NoSuchEntity(format!(
-                    "VirtualMFADevice with serial number {serial} doesn't exist."
-                )));
-            }
+            Err(StoreError::NotFound { .. }) => return Err(no_such_device(serial)),
             Err(e) => return Err(e.into()),
         };
         let bytes = seed_bytes(&seed)?;
@@ -291,9 +313,7 @@ impl Identity {
             .delete_virtual_mfa_device(&self.account_id, serial)
             .await
         {
-            Err(StoreError::NotFound { .. }) => Err(IamError::NoSuchEntity(format!(
-                "VirtualMFADevice with serial number {serial} doesn't exist."
-            ))),
+            Err(StoreError::NotFound { .. }) => Err(no_such_device(serial)),
             other => Ok(other?),
         }
     }
@@ -308,12 +328,7 @@ impl Identity {
         if let Some(u) = user {
             validate::name(u, "UserName", 128)?;
         }
-        let user = match (user, &caller.principal) {
-            (Some(u), _) => Some(u.to_owned()),
-            (None, Principal::User(u)) if caller.session.is_none() => Some(u.name.clone()),
-            _ => None,
-        };
-        let Some(user) = user else {
+        let Some(user) = device_owner(caller, user) else {
             self.authorize(caller, &Access::new("iam:ListMFADevices", &caller.arn()))
                 .await?;
             // Root and sessions: no devices of their own here.
@@ -328,6 +343,39 @@ impl Identity {
             .store
             .list_mfa_devices(&self.account_id, Some(&user), MfaAssignment::Any, &page)
             .await?)
+    }
+
+    /// GetMFADevice: the device `serial` as enabled for the named user, or for the caller
+    /// when no user is named. A device that exists but is not that user's is NoSuchEntity
+    /// like a missing one, so the answer does not tell who else holds it.
+    pub async fn get_mfa_device(
+        &self,
+        caller: &Caller,
+        serial: &str,
+        user: Option<&str>,
+    ) -> IamResult<MfaDevice> {
+        check_serial(serial, "SerialNumber")?;
+        if let Some(u) = user {
+            validate::name(u, "UserName", 64)?;
+        }
+        let Some(user) = device_owner(caller, user) else {
+            self.authorize(caller, &Access::new("iam:GetMFADevice", &caller.arn()))
+                .await?;
+            // Root and sessions: no devices of their own here.
+            return Err(no_such_device(serial));
+        };
+        let owner = self
+            .authorized_user(caller, "iam:GetMFADevice", &user)
+            .await?;
+        let device = match self.store.get_mfa_device(&self.account_id, serial).await {
+            Ok(d) => d,
+            Err(StoreError::NotFound { .. }) => return Err(no_such_device(serial)),
+            Err(e) => return Err(e.into()),
+        };
+        match &device.user {
+            Some(u) if u.user_id == owner.user_id => Ok(device),
+            _ => Err(no_such_device(serial)),
+        }
     }
 
     pub async fn list_virtual_mfa_devices(

@@ -1,12 +1,12 @@
 //! Tag{Kind}, Untag{Kind} and List{Kind}Tags for every taggable IAM resource. The calls
-//! are the same for all seven kinds; [`Taggable`] holds what differs: the parameter naming
+//! are the same for all eight kinds; [`Taggable`] holds what differs: the parameter naming
 //! the resource, the action names, the tag quota, the order AWS checks the request in, and
 //! how the ARN authorized against is found.
 
-use hourglass_store::{Tag, TagTarget};
+use hourglass_store::{StoreError, Tag, TagTarget};
 
 use crate::authz::Access;
-use crate::error::IamResult;
+use crate::error::{IamError, IamResult};
 use crate::policies::check_policy_arn;
 use crate::principal::Caller;
 use crate::{Identity, validate};
@@ -21,6 +21,8 @@ pub enum Taggable {
     SamlProvider,
     ServerCertificate,
     InstanceProfile,
+    /// A virtual MFA device, named by its serial number.
+    MfaDevice,
 }
 
 impl Taggable {
@@ -34,6 +36,7 @@ impl Taggable {
             Self::SamlProvider => "SAMLProviderArn",
             Self::ServerCertificate => "ServerCertificateName",
             Self::InstanceProfile => "InstanceProfileName",
+            Self::MfaDevice => "SerialNumber",
         }
     }
 
@@ -59,6 +62,7 @@ impl Taggable {
             Self::SamlProvider => "SAMLProvider",
             Self::ServerCertificate => "ServerCertificate",
             Self::InstanceProfile => "InstanceProfile",
+            Self::MfaDevice => "MFADevice",
         }
     }
 
@@ -72,6 +76,7 @@ impl Taggable {
             Self::SamlProvider => "TagsPerSAMLProvider",
             Self::ServerCertificate => "TagsPerServerCertificate",
             Self::InstanceProfile => "TagsPerInstanceProfile",
+            Self::MfaDevice => "TagsPerMFADevice",
         }
     }
 
@@ -91,6 +96,16 @@ impl Taggable {
             Self::SamlProvider => TagTarget::SamlProvider(id),
             Self::ServerCertificate => TagTarget::ServerCertificate(id),
             Self::InstanceProfile => TagTarget::InstanceProfile(id),
+            Self::MfaDevice => TagTarget::MfaDevice(id),
+        }
+    }
+
+    /// A store error of a call on the resource `id`, with the kind's own NoSuchEntity
+    /// message where the store's generic one is not what AWS says.
+    fn store_error(self, id: &str, e: StoreError) -> IamError {
+        match (self, e) {
+            (Self::MfaDevice, StoreError::NotFound { .. }) => crate::mfa::no_such_device(id),
+            (_, e) => e.into(),
         }
     }
 }
@@ -107,6 +122,7 @@ impl Identity {
             Taggable::OpenIdConnectProvider | Taggable::SamlProvider => {
                 validate::arn(id, kind.param())
             }
+            Taggable::MfaDevice => crate::mfa::check_serial(id, kind.param()),
             Taggable::User
             | Taggable::Role
             | Taggable::ServerCertificate
@@ -155,9 +171,10 @@ impl Identity {
                 )
             }
             Taggable::ServerCertificate => (self.server_certificate_resource(id).await.0, None),
-            Taggable::Policy | Taggable::OpenIdConnectProvider | Taggable::SamlProvider => {
-                (id.to_owned(), None)
-            }
+            Taggable::Policy
+            | Taggable::OpenIdConnectProvider
+            | Taggable::SamlProvider
+            | Taggable::MfaDevice => (id.to_owned(), None),
         };
         self.authorize(caller, &access(&arn)).await?;
         if let Some(e) = missing {
@@ -204,10 +221,10 @@ impl Identity {
             Access::new(&action, arn).with_request_tags(tags)
         })
         .await?;
-        Ok(self
-            .store
+        self.store
             .tag_resource(&self.account_id, &kind.target(id), &to_tags(tags))
-            .await?)
+            .await
+            .map_err(|e| kind.store_error(id, e))
     }
 
     /// Untag{Kind}: removes tags by key; keys the resource does not have are ignored.
@@ -224,10 +241,10 @@ impl Identity {
             Access::new(&action, arn).with_values("aws:TagKeys", keys.to_vec())
         })
         .await?;
-        Ok(self
-            .store
+        self.store
             .untag_resource(&self.account_id, &kind.target(id), keys)
-            .await?)
+            .await
+            .map_err(|e| kind.store_error(id, e))
     }
 
     /// List{Kind}Tags: every tag of the resource (paging is the caller's).
@@ -241,10 +258,10 @@ impl Identity {
         let action = kind.list_action();
         self.authorize_tagging(caller, kind, id, |arn| Access::new(&action, arn))
             .await?;
-        Ok(self
-            .store
+        self.store
             .list_tags(&self.account_id, &kind.target(id))
-            .await?)
+            .await
+            .map_err(|e| kind.store_error(id, e))
     }
 }
 
@@ -259,5 +276,26 @@ mod tests {
             "iam:ListOpenIDConnectProviderTags"
         );
         assert_eq!(Taggable::SamlProvider.quota(), "TagsPerSAMLProvider");
+        assert_eq!(Taggable::MfaDevice.tag_action(), "iam:TagMFADevice");
+        assert_eq!(Taggable::MfaDevice.untag_action(), "iam:UntagMFADevice");
+        assert_eq!(Taggable::MfaDevice.list_action(), "iam:ListMFADeviceTags");
+        assert_eq!(Taggable::MfaDevice.quota(), "TagsPerMFADevice");
+    }
+
+    #[test]
+    fn a_missing_mfa_device_is_named_as_aws_names_it() {
+        let serial = "arn:aws:iam::123456789012:mfa/gone";
+        let e = Taggable::MfaDevice.store_error(
+            serial,
+            StoreError::NotFound {
+                kind: hourglass_store::ResourceKind::MfaDevice,
+                name: serial.into(),
+            },
+        );
+        assert!(
+            matches!(&e, IamError::NoSuchEntity(m)
+                if m == &format!("VirtualMFADevice with serial number {serial} doesn't exist.")),
+            "{e:?}"
+        );
     }
 }

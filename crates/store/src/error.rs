@@ -88,6 +88,7 @@ pub enum Quota {
     ServiceSpecificCredentialsPerUserPerService,
     ServerCertificatesPerAccount,
     TagsPerServerCertificate,
+    TagsPerMfaDevice,
 }
 
 impl Quota {
@@ -123,6 +124,7 @@ impl Quota {
             }
             Quota::ServerCertificatesPerAccount => "ServerCertificatesPerAccount",
             Quota::TagsPerServerCertificate => "TagsPerServerCertificate",
+            Quota::TagsPerMfaDevice => "TagsPerMFADevice",
         }
     }
 

@@ -363,7 +363,7 @@ impl EntityRef {
 }
 
 /// A taggable resource: users, roles, instance profiles and server certificates by name;
-/// managed policies and identity providers by ARN.
+/// managed policies and identity providers by ARN; virtual MFA devices by serial number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TagTarget {
     User(String),
@@ -377,6 +377,8 @@ pub enum TagTarget {
     SamlProvider(String),
     /// A server certificate, by name (case-insensitive).
     ServerCertificate(String),
+    /// A virtual MFA device, by serial number (its ARN).
+    MfaDevice(String),
 }
 
 /// A managed policy attached to an entity (ListAttached…Policies).

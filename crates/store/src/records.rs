@@ -43,6 +43,7 @@ pub struct MfaDevice {
     pub create_date: DateTime<Utc>,
     pub user: Option<User>,
     pub enable_date: Option<DateTime<Utc>>,
+    pub tags: Vec<Tag>,
 }
 
 /// Input of [`Store::create_virtual_mfa_device`](crate::Store::create_virtual_mfa_device):
@@ -56,6 +57,7 @@ pub struct NewMfaDevice {
     pub create_date: DateTime<Utc>,
     /// The Base32 TOTP seed.
     pub seed: Secret,
+    pub tags: Vec<Tag>,
 }
 
 /// Which virtual devices ListVirtualMFADevices returns.

@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn every_entry_round_trips_name_and_enum() {
         let ops = all();
-        assert_eq!(IamOperation::ALL.len(), 148);
+        assert_eq!(IamOperation::ALL.len(), 152);
         assert_eq!(StsOperation::ALL.len(), 8);
         for op in &ops {
             assert_eq!(Operation::parse(op.service(), op.name()).unwrap(), *op);

@@ -1,12 +1,13 @@
 //! Virtual MFA devices: creation with a sealed seed, enabling for a user, the newest
-//! accepted TOTP time step (replay protection), listing.
+//! accepted TOTP time step (replay protection), listing, and their tags (in the `tags`
+//! table under the serial number).
 
 use chrono::{DateTime, Utc};
 
 use crate::error::{DeleteConflict, Quota, ResourceKind, Result, StoreError};
-use crate::model::{EntityKind, Page, PageRequest};
-use crate::records::{MfaAssignment, MfaDevice};
-use crate::sql::{Row, Tx, Val, accounts, entities, paging, users};
+use crate::model::{EntityKind, Page, PageRequest, Quotas};
+use crate::records::{MfaAssignment, MfaDevice, NewMfaDevice};
+use crate::sql::{Row, Tx, Val, accounts, entities, paging, tags, users};
 
 /// AWS's quota of MFA devices per user.
 pub(crate) const DEVICES_PER_USER: u32 = 8;
@@ -15,6 +16,8 @@ const COLUMNS: &str =
     "d.serial, d.account_id, d.name, d.path, d.create_date, d.user_id, d.enable_date";
 
 async fn complete(tx: &mut dyn Tx, rows: &[Row]) -> Result<Vec<MfaDevice>> {
+    let serials = rows.iter().map(|r| r.text(0)).collect::<Result<Vec<_>>>()?;
+    let mut all_tags = tags::load_many(tx, &serials).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let account_id = row.text(1)?;
@@ -22,8 +25,10 @@ async fn complete(tx: &mut dyn Tx, rows: &[Row]) -> Result<Vec<MfaDevice>> {
             Some(id) => Some(users::get_by_id(tx, &account_id, &id).await?),
             None => None,
         };
+        let serial = row.text(0)?;
         out.push(MfaDevice {
-            serial: row.text(0)?,
+            tags: all_tags.remove(&serial).unwrap_or_default(),
+            serial,
             account_id,
             name: row.text(2)?,
             path: row.text(3)?,
@@ -35,16 +40,22 @@ async fn complete(tx: &mut dyn Tx, rows: &[Row]) -> Result<Vec<MfaDevice>> {
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// `sealed_seed` is `device.seed` sealed by the key ring; the clear seed is not written.
 pub(crate) async fn create(
     tx: &mut dyn Tx,
-    account_id: &str,
-    serial: &str,
-    name: &str,
-    path: &str,
-    create_date: DateTime<Utc>,
+    quotas: &Quotas,
+    device: &NewMfaDevice,
     sealed_seed: &str,
 ) -> Result<MfaDevice> {
+    let NewMfaDevice {
+        account_id,
+        serial,
+        name,
+        path,
+        create_date,
+        tags: new_tags,
+        ..
+    } = device;
     accounts::require(tx, account_id).await?;
     if tx
         .exists(
@@ -64,11 +75,12 @@ pub(crate) async fn create(
             name,
             path,
             sealed_seed,
-            create_date,
+            *create_date,
             0i64
         ],
     )
     .await?;
+    tags::put(tx, quotas, serial, new_tags, tags::MFA_DEVICE).await?;
     get(tx, account_id, serial).await
 }
 
@@ -86,6 +98,20 @@ pub(crate) async fn get(tx: &mut dyn Tx, account_id: &str, serial: &str) -> Resu
         .await?
         .pop()
         .ok_or_else(|| StoreError::not_found(ResourceKind::MfaDevice, serial))
+}
+
+/// The device must be in the account. `NotFound(MfaDevice)`.
+pub(crate) async fn require(tx: &mut dyn Tx, account_id: &str, serial: &str) -> Result<()> {
+    if !tx
+        .exists(
+            "SELECT 1 FROM mfa_devices WHERE account_id = $1 AND serial = $2",
+            &params![account_id, serial],
+        )
+        .await?
+    {
+        return Err(StoreError::not_found(ResourceKind::MfaDevice, serial));
+    }
+    Ok(())
 }
 
 /// The sealed seed and the newest accepted time step. `NotFound(MfaDevice)`.
@@ -204,6 +230,7 @@ pub(crate) async fn delete(tx: &mut dyn Tx, account_id: &str, serial: &str) -> R
     if device.user.is_some() {
         return Err(StoreError::DeleteConflict(DeleteConflict::MfaDeviceInUse));
     }
+    tags::remove_all(tx, serial).await?;
     tx.execute(
         "DELETE FROM mfa_devices WHERE serial = $1",
         &params![serial],

@@ -1,6 +1,6 @@
-//! Tags of every taggable IAM resource: users, roles, managed policies and instance profiles
-//! in one table keyed by resource id; providers and server certificates in a JSON column of
-//! their own record.
+//! Tags of every taggable IAM resource: users, roles, managed policies, instance profiles
+//! and virtual MFA devices in one table keyed by resource id (a device's is its serial
+//! number); providers and server certificates in a JSON column of their own record.
 
 use std::collections::HashMap;
 
@@ -8,7 +8,7 @@ use crate::error::{Quota, Result, StoreError};
 use crate::federation::{OidcChange, SamlChange, saml_sql, sql as oidc_sql};
 use crate::model::{EntityKind, Quotas, Tag, TagTarget};
 use crate::server_certs::{ServerCertificateChange, sql as server_cert_sql};
-use crate::sql::{Row, Tx, Val, entities, instance_profiles, policies};
+use crate::sql::{Row, Tx, Val, entities, instance_profiles, mfa, policies};
 
 /// Tags kept as a JSON column of their record (`[[key, value], …]`), for the records that
 /// carry their tags with them (providers, server certificates).
@@ -68,6 +68,10 @@ pub(crate) const ROLE: TagRules = TagRules {
 pub(crate) const INSTANCE_PROFILE: TagRules = TagRules {
     case_insensitive: true,
     quota: Quota::TagsPerInstanceProfile,
+};
+pub(crate) const MFA_DEVICE: TagRules = TagRules {
+    case_insensitive: true,
+    quota: Quota::TagsPerMfaDevice,
 };
 pub(crate) const POLICY: TagRules = TagRules {
     case_insensitive: false,
@@ -214,7 +218,8 @@ pub(crate) async fn edit(
         TagTarget::User(_)
         | TagTarget::Role(_)
         | TagTarget::Policy(_)
-        | TagTarget::InstanceProfile(_) => {
+        | TagTarget::InstanceProfile(_)
+        | TagTarget::MfaDevice(_) => {
             let (id, rules) = resolve(tx, account_id, target, true).await?;
             match edit {
                 TagEdit::Put(tags) => put(tx, quotas, &id, &tags, rules).await?,
@@ -240,7 +245,8 @@ pub(crate) async fn list(
         TagTarget::User(_)
         | TagTarget::Role(_)
         | TagTarget::Policy(_)
-        | TagTarget::InstanceProfile(_) => {
+        | TagTarget::InstanceProfile(_)
+        | TagTarget::MfaDevice(_) => {
             let (id, _) = resolve(tx, account_id, target, false).await?;
             load(tx, &id).await?
         }
@@ -272,6 +278,10 @@ async fn resolve(
             instance_profiles::id_by_name(tx, account_id, name).await?,
             INSTANCE_PROFILE,
         ),
+        TagTarget::MfaDevice(serial) => {
+            mfa::require(tx, account_id, serial).await?;
+            (serial.clone(), MFA_DEVICE)
+        }
         TagTarget::Policy(arn) => {
             let id = if for_write {
                 policies::writable_id(tx, account_id, arn).await?

@@ -266,9 +266,10 @@ store_api! {
     read fn principal_policies(account_id: &str, principal: &PrincipalRef) -> PrincipalPolicies
         = |tx| authz::principal_policies(tx, &account_id, &principal);
 
-    /// Adds or replaces tags (user, role and instance profile keys case-insensitively: the
-    /// new key's case wins). `NotFound` of the target's kind; `LimitExceeded(TagsPer<kind>)`
-    /// when the result would exceed the quota; `Unmodifiable` for AWS-managed policies.
+    /// Adds or replaces tags (user, role, instance profile and MFA device keys
+    /// case-insensitively: the new key's case wins). `NotFound` of the target's kind;
+    /// `LimitExceeded(TagsPer<kind>)` when the result would exceed the quota; `Unmodifiable`
+    /// for AWS-managed policies.
     write fn tag_resource(account_id: &str, target: &TagTarget, new_tags: &[Tag]) -> ()
         = |tx, q| tags::edit(tx, &q, &account_id, &target, tags::TagEdit::Put(new_tags.to_vec()));
 
@@ -276,7 +277,7 @@ store_api! {
     write fn untag_resource(account_id: &str, target: &TagTarget, keys: &[String]) -> ()
         = |tx, q| tags::edit(tx, &q, &account_id, &target, tags::TagEdit::Remove(keys.to_vec()));
 
-    /// Tags sorted by key (lowercase key for users, roles, policies and instance profiles).
+    /// Tags sorted by key (lowercase key for users, roles, instance profiles and MFA devices).
     /// `NotFound` of the target's kind.
     read fn list_tags(account_id: &str, target: &TagTarget) -> Vec<Tag>
         = |tx| tags::list(tx, &account_id, &target);

@@ -13,7 +13,7 @@ use crate::records::{MfaAssignment, MfaDevice, NewMfaDevice};
 use crate::sql::{Backend, mfa, tx_fn};
 
 store_api! {
-    /// `NotFound(MfaDevice)`.
+    /// With its user and tags. `NotFound(MfaDevice)`.
     read fn get_mfa_device(account_id: &str, serial: &str) -> MfaDevice
         = |tx| mfa::get(tx, &account_id, &serial);
 
@@ -50,24 +50,15 @@ store_api! {
 }
 
 impl Store {
-    /// `NotFound(Account)`; `AlreadyExists(MfaDevice)` for a serial number in use.
+    /// `NotFound(Account)`; `AlreadyExists(MfaDevice)` for a serial number in use;
+    /// `LimitExceeded(TagsPerMfaDevice)`.
     pub async fn create_virtual_mfa_device(&self, device: NewMfaDevice) -> Result<MfaDevice> {
         let sealed = self
             .keyring
             .seal_secret(&device.seed, device.serial.as_bytes())?;
-        let NewMfaDevice {
-            account_id,
-            serial,
-            name,
-            path,
-            create_date,
-            ..
-        } = device;
-        run!(
-            self.write,
-            [account_id, serial, name, path, create_date, sealed],
-            |tx| mfa::create(tx, &account_id, &serial, &name, &path, create_date, &sealed)
-        )
+        run!(self.write, [device, sealed], |tx, q| mfa::create(
+            tx, &q, &device, &sealed
+        ))
     }
 
     /// The opened seed and the newest accepted time step. `NotFound(MfaDevice)`.

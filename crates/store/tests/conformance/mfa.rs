@@ -14,6 +14,7 @@ fn device(serial: &str) -> NewMfaDevice {
         path: "/".into(),
         create_date: at(0),
         seed: Secret::new("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+        tags: Vec::new(),
     }
 }
 
@@ -114,4 +115,99 @@ pub async fn seed_encrypted_at_rest(h: &dyn Harness) {
         )
         .await;
     assert_err!(other.mfa_seed(ACCT, serial).await, StoreError::KeyRing(_));
+}
+
+pub async fn tags_created_listed_and_removed_with_the_device(h: &dyn Harness) {
+    let store = store_with_accounts(h).await;
+    let serial = "arn:aws:iam::123456789012:mfa/tagged";
+    let mut new = device(serial);
+    new.tags = vec![Tag::new("team", "a")];
+    let created = store.create_virtual_mfa_device(new).await.unwrap();
+    assert_eq!(created.tags, vec![Tag::new("team", "a")]);
+
+    let target = TagTarget::MfaDevice(serial.into());
+    // Keys are case-insensitive: the new key's case wins.
+    store
+        .tag_resource(
+            ACCT,
+            &target,
+            &[Tag::new("Team", "b"), Tag::new("env", "dev")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_tags(ACCT, &target).await.unwrap(),
+        vec![Tag::new("env", "dev"), Tag::new("Team", "b")]
+    );
+    let listed = store
+        .list_mfa_devices(ACCT, None, MfaAssignment::Any, &page(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.items[0].tags.len(), 2);
+    store
+        .untag_resource(ACCT, &target, &["TEAM".into(), "absent".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_mfa_device(ACCT, serial).await.unwrap().tags,
+        vec![Tag::new("env", "dev")]
+    );
+
+    let more: Vec<Tag> = (0..50).map(|i| Tag::new(format!("k{i:02}"), "v")).collect();
+    let err = store.tag_resource(ACCT, &target, &more).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Cannot exceed quota for TagsPerMFADevice: 50"
+    );
+    assert_eq!(
+        store.list_tags(ACCT, &target).await.unwrap().len(),
+        1,
+        "a refused tag call changes nothing"
+    );
+    // Too many tags at creation: no device either.
+    let mut crowded = device("arn:aws:iam::123456789012:mfa/crowded");
+    crowded.tags = (0..51).map(|i| Tag::new(format!("k{i:02}"), "v")).collect();
+    assert_err!(
+        store.create_virtual_mfa_device(crowded).await,
+        StoreError::LimitExceeded { .. }
+    );
+    assert_err!(
+        store
+            .get_mfa_device(ACCT, "arn:aws:iam::123456789012:mfa/crowded")
+            .await,
+        StoreError::NotFound { .. }
+    );
+
+    // Another account's device, and a missing one, are not found.
+    for (account, serial) in [
+        (OTHER, serial),
+        (ACCT, "arn:aws:iam::123456789012:mfa/nope"),
+    ] {
+        let target = TagTarget::MfaDevice(serial.into());
+        assert_err!(
+            store.list_tags(account, &target).await,
+            StoreError::NotFound {
+                kind: ResourceKind::MfaDevice,
+                ..
+            }
+        );
+        assert_err!(
+            store
+                .tag_resource(account, &target, &[Tag::new("a", "b")])
+                .await,
+            StoreError::NotFound {
+                kind: ResourceKind::MfaDevice,
+                ..
+            }
+        );
+    }
+
+    // Deleting the device deletes its tags: a new device of the same serial starts bare.
+    store.delete_virtual_mfa_device(ACCT, serial).await.unwrap();
+    let again = store
+        .create_virtual_mfa_device(device(serial))
+        .await
+        .unwrap();
+    assert!(again.tags.is_empty());
+    assert!(store.list_tags(ACCT, &target).await.unwrap().is_empty());
 }

@@ -82,7 +82,11 @@ macro_rules! conformance_suite {
             organizations: [organization_and_member_accounts, units_policies_and_controls],
             instance_profiles: [lifecycle_and_one_role, list_pages_and_tags],
             account_settings: [alias_and_password_policy],
-            mfa: [lifecycle_and_replay_guard, seed_encrypted_at_rest],
+            mfa: [
+                lifecycle_and_replay_guard,
+                seed_encrypted_at_rest,
+                tags_created_listed_and_removed_with_the_device,
+            ],
             login_profiles: [lifecycle_and_history],
             server_certs: [lifecycle_and_quota],
             trails: [lifecycle],

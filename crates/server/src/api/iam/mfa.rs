@@ -1,21 +1,23 @@
 //! CreateVirtualMFADevice, Enable/Deactivate/ResyncMFADevice, DeleteVirtualMFADevice,
-//! ListMFADevices and ListVirtualMFADevices.
+//! GetMFADevice, ListMFADevices and ListVirtualMFADevices (the tag calls: [`super::tags`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hourglass_store::MfaDevice;
 
-use super::{page_request, write_page_tail};
+use super::{page_request, write_page_tail, write_tags};
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
 pub async fn create_virtual(ctx: &Ctx<'_>) -> ApiResult {
+    let tags = ctx.tags("Tags")?;
     let created = ctx
         .identity
         .create_virtual_mfa_device(
             ctx.caller()?,
             ctx.required("VirtualMFADeviceName")?,
             ctx.get("Path"),
+            &tags,
         )
         .await?;
     let mut x = Xml::new();
@@ -26,8 +28,11 @@ pub async fn create_virtual(ctx: &Ctx<'_>) -> ApiResult {
             "Base32StringSeed",
             &STANDARD.encode(created.seed.expose().as_bytes()),
         )
-        .text("QRCodePNG", &STANDARD.encode(&created.qr_png))
-        .close("VirtualMFADevice");
+        .text("QRCodePNG", &STANDARD.encode(&created.qr_png));
+    if !created.device.tags.is_empty() {
+        write_tags(&mut x, "Tags", &created.device.tags);
+    }
+    x.close("VirtualMFADevice");
     Ok(Some(x.finish()))
 }
 
@@ -61,6 +66,27 @@ pub async fn delete_virtual(ctx: &Ctx<'_>) -> ApiResult {
         .delete_virtual_mfa_device(ctx.caller()?, ctx.required("SerialNumber")?)
         .await?;
     Ok(None)
+}
+
+/// GetMFADevice: no `Certifications`, which AWS gives only for FIDO security keys.
+pub async fn get(ctx: &Ctx<'_>) -> ApiResult {
+    let device = ctx
+        .identity
+        .get_mfa_device(
+            ctx.caller()?,
+            ctx.required("SerialNumber")?,
+            ctx.get("UserName"),
+        )
+        .await?;
+    let mut x = Xml::new();
+    if let Some(u) = &device.user {
+        x.text("UserName", &u.name);
+    }
+    x.text("SerialNumber", &device.serial);
+    if let Some(at) = &device.enable_date {
+        x.date("EnableDate", at);
+    }
+    Ok(Some(x.finish()))
 }
 
 pub async fn list(ctx: &Ctx<'_>) -> ApiResult {
@@ -105,6 +131,9 @@ pub async fn list_virtual(ctx: &Ctx<'_>) -> ApiResult {
         }
         if let Some(at) = &d.enable_date {
             x.date("EnableDate", at);
+        }
+        if !d.tags.is_empty() {
+            write_tags(x, "Tags", &d.tags);
         }
     });
     write_page_tail(&mut x, &page);

@@ -182,7 +182,7 @@ super::operations::operations! {
              PasswordReusePrevention, HardExpiry];
         GetAccountPasswordPolicy => account_settings::get_password_policy, [];
         DeleteAccountPasswordPolicy => account_settings::delete_password_policy, [];
-        CreateVirtualMFADevice => mfa::create_virtual, [VirtualMFADeviceName, Path];
+        CreateVirtualMFADevice => mfa::create_virtual, [VirtualMFADeviceName, Path, Tags];
         EnableMFADevice => mfa::enable(false),
             [UserName, SerialNumber, AuthenticationCode1, AuthenticationCode2];
         ResyncMFADevice => mfa::enable(true),
@@ -191,6 +191,10 @@ super::operations::operations! {
         DeleteVirtualMFADevice => mfa::delete_virtual, [SerialNumber];
         ListMFADevices => mfa::list, [UserName, Marker, MaxItems];
         ListVirtualMFADevices => mfa::list_virtual, [AssignmentStatus, Marker, MaxItems];
+        GetMFADevice => mfa::get, [SerialNumber, UserName];
+        TagMFADevice => tags::tag(Taggable::MfaDevice), [SerialNumber, Tags];
+        UntagMFADevice => tags::untag(Taggable::MfaDevice), [SerialNumber, TagKeys];
+        ListMFADeviceTags => tags::list(Taggable::MfaDevice), [SerialNumber, Marker, MaxItems];
         CreateLoginProfile => login_profiles::create,
             [UserName, Password, PasswordResetRequired];
         GetLoginProfile => login_profiles::get, [UserName];
