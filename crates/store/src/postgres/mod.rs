@@ -8,7 +8,9 @@
 //!   serializable by default.
 //! - Read transactions run at `REPEATABLE READ, READ ONLY`: one consistent snapshot.
 //! - A single-statement read (an access key by id) runs without an explicit transaction: one
-//!   statement sees one snapshot, and it saves the BEGIN and COMMIT round trips.
+//!   statement sees one snapshot, and it saves the BEGIN and COMMIT round trips. Point reads
+//!   (an object's record on every GET) go further: they share two connections, on which
+//!   concurrent reads are pipelined, rather than each holding a pooled connection.
 //! - A pool of up to `pool_size` connections, each with its own prepared-statement cache.
 //!   Only the first is opened at start (each costs PostgreSQL a backend process, a few
 //!   milliseconds on a small machine); the others are opened the first time concurrency
@@ -26,8 +28,10 @@ mod tx;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
 use async_trait::async_trait;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, Semaphore, SemaphorePermit};
 use tokio_postgres::{Client, IsolationLevel, NoTls, Statement};
@@ -39,7 +43,7 @@ use crate::model::Quotas;
 use crate::sql::{Backend, SingleStatement, Tx, TxFn, Val, schema};
 use crate::store::{Engine, Store};
 
-use self::tx::{PgTx, pg_error};
+use self::tx::{PgTx, Statements, pg_error};
 
 /// Attempts of a transaction that keeps losing serialization races before giving up with
 /// [`StoreError::Conflict`].
@@ -75,6 +79,24 @@ struct Conn {
     statements: HashMap<String, Statement>,
 }
 
+/// Point reads (an object's record, a bucket) share a few connections instead of taking a
+/// pooled one each: one query is short, so pipelining them costs PostgreSQL fewer backend
+/// wake-ups and system calls than as many connections each sending one query.
+const SHARED_CONNECTIONS: usize = 2;
+
+/// A connection the point reads share (see [`SHARED_CONNECTIONS`]).
+struct SharedConn {
+    client: Client,
+    statements: std::sync::Mutex<HashMap<String, Statement>>,
+}
+
+/// A slot of a shared connection: `None` until first used.
+#[derive(Default)]
+struct SharedSlot {
+    conn: ArcSwapOption<SharedConn>,
+    connecting: Mutex<()>,
+}
+
 /// The PostgreSQL engine behind a [`Store`] opened with [`Store::connect`]: the one pool of
 /// the process, serving IAM and S3 alike.
 pub(crate) struct PostgresBackend {
@@ -82,6 +104,8 @@ pub(crate) struct PostgresBackend {
     conns: Vec<Mutex<Option<Conn>>>,
     /// One permit per slot: a holder always finds a slot unlocked.
     permits: Semaphore,
+    shared: Vec<SharedSlot>,
+    next_shared: AtomicUsize,
     url: String,
     schema: Option<String>,
     generation: Arc<Generation>,
@@ -100,6 +124,10 @@ impl Store {
         let backend = PostgresBackend {
             permits: Semaphore::new(conns.len()),
             conns,
+            shared: (0..SHARED_CONNECTIONS)
+                .map(|_| SharedSlot::default())
+                .collect(),
+            next_shared: AtomicUsize::new(0),
             url: config.url,
             schema: config.schema,
             generation: Arc::new(Generation::default()),
@@ -275,7 +303,7 @@ impl PostgresBackend {
                     .map_err(pg_error)?;
                 let mut pg = PgTx {
                     client: &tx,
-                    statements,
+                    statements: Statements::Held(statements),
                 };
                 let mut result = f(&mut pg).await.map(|value| (value, None));
                 if track && let Ok((_, counter)) = &mut result {
@@ -335,9 +363,46 @@ impl PostgresBackend {
         let Conn { client, statements } = &mut *pooled.conn;
         let mut pg = PgTx {
             client: &*client,
-            statements,
+            statements: Statements::Held(statements),
         };
         f(&mut SingleStatement::new(&mut pg)).await
+    }
+
+    /// Runs a point read on one of the shared connections, where concurrent point reads
+    /// are pipelined (tokio-postgres sends each query as soon as it is issued and matches
+    /// the answers in order) instead of each waiting for a pooled connection of its own.
+    async fn run_point<T: Send + 'static>(&self, mut f: TxFn<T>) -> Result<T> {
+        let conn = self.shared_connection().await?;
+        let mut pg = PgTx {
+            client: &conn.client,
+            statements: Statements::Shared(&conn.statements),
+        };
+        f(&mut SingleStatement::new(&mut pg)).await
+    }
+
+    /// The next shared connection (round robin), opened on first use and replaced once the
+    /// server closed it; one task reconnects while the others wait for it.
+    async fn shared_connection(&self) -> Result<Arc<SharedConn>> {
+        let n = self.shared.len().max(1);
+        let i = self.next_shared.fetch_add(1, Ordering::Relaxed) % n;
+        let Some(slot) = self.shared.get(i) else {
+            return Err(StoreError::Backend("no shared postgres connection".into()));
+        };
+        let usable = |c: &Option<Arc<SharedConn>>| c.clone().filter(|c| !c.client.is_closed());
+        if let Some(conn) = usable(&slot.conn.load_full()) {
+            return Ok(conn);
+        }
+        let _connecting = slot.connecting.lock().await;
+        if let Some(conn) = usable(&slot.conn.load_full()) {
+            return Ok(conn);
+        }
+        let Conn { client, statements } = connect(&self.url, self.schema.as_deref()).await?;
+        let conn = Arc::new(SharedConn {
+            client,
+            statements: std::sync::Mutex::new(statements),
+        });
+        slot.conn.store(Some(Arc::clone(&conn)));
+        Ok(conn)
     }
 }
 
@@ -364,6 +429,10 @@ impl Backend for PostgresBackend {
 
     async fn read_single<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
         self.run_single(f).await
+    }
+
+    async fn read_point<T: Send + 'static>(&self, f: TxFn<T>) -> Result<T> {
+        self.run_point(f).await
     }
 }
 

@@ -2,6 +2,7 @@
 //! declared types, row decoding, and error classification.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
@@ -114,22 +115,57 @@ fn decode(row: &tokio_postgres::Row, i: usize) -> Result<Val> {
     })
 }
 
+/// A connection's prepared statements: its own while a pooled connection is held, or
+/// shared by the point reads pipelined on one connection (locked only to look up or insert).
+pub(super) enum Statements<'a> {
+    Held(&'a mut HashMap<String, Statement>),
+    Shared(&'a Mutex<HashMap<String, Statement>>),
+}
+
+impl Statements<'_> {
+    fn get(&mut self, sql: &str) -> Option<Statement> {
+        match self {
+            Statements::Held(map) => map.get(sql).cloned(),
+            Statements::Shared(map) => lock(map).get(sql).cloned(),
+        }
+    }
+
+    fn insert(&mut self, sql: &str, stmt: Statement) {
+        let mut shared;
+        let map = match self {
+            Statements::Held(map) => &mut **map,
+            Statements::Shared(map) => {
+                shared = lock(map);
+                &mut *shared
+            }
+        };
+        if map.len() >= STATEMENT_CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(sql.to_owned(), stmt);
+    }
+}
+
+/// A poisoned cache is still a valid cache (a panic cannot leave a half-inserted entry).
+fn lock(map: &Mutex<HashMap<String, Statement>>) -> MutexGuard<'_, HashMap<String, Statement>> {
+    map.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Statements over a transaction, or over the bare connection for a single-statement read.
 pub(super) struct PgTx<'a, C> {
     pub(super) client: &'a C,
-    pub(super) statements: &'a mut HashMap<String, Statement>,
+    pub(super) statements: Statements<'a>,
 }
 
 impl<C: GenericClient + Sync> PgTx<'_, C> {
     async fn statement(&mut self, sql: &str) -> Result<Statement> {
         if let Some(stmt) = self.statements.get(sql) {
-            return Ok(stmt.clone());
+            return Ok(stmt);
         }
+        // Two point reads may prepare the same text at once on a shared connection; both
+        // statements are valid and the second insert simply replaces the first.
         let stmt = self.client.prepare(sql).await.map_err(pg_error)?;
-        if self.statements.len() >= STATEMENT_CACHE_LIMIT {
-            self.statements.clear();
-        }
-        self.statements.insert(sql.to_owned(), stmt.clone());
+        self.statements.insert(sql, stmt.clone());
         Ok(stmt)
     }
 
