@@ -3,13 +3,14 @@
 //! when root calls).
 
 use hourglass_store::{
-    AccessKeyMetadata, AccessKeyStatus, KeyOwner, NewAccessKey, Secret, StoreError, User,
+    AccessKeyMetadata, AccessKeyStatus, KeyOwner, NewAccessKey, Secret, StoreError, Tag, User,
 };
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id, new_secret};
 use crate::principal::{Caller, Principal, root_arn};
+use crate::tags::Taggable;
 use crate::{Identity, validate};
 
 /// The name IAM reports as the owner of root's keys.
@@ -35,6 +36,8 @@ struct Target {
     owner: KeyOwner,
     user_name: String,
     arn: String,
+    /// The user's tags (none for root or a missing user).
+    tags: Vec<Tag>,
 }
 
 impl Identity {
@@ -54,6 +57,7 @@ impl Identity {
                             owner: KeyOwner::User(String::new()),
                             user_name: name.to_owned(),
                             arn: self.user_arn("/", name),
+                            tags: Vec::new(),
                         },
                         Some(e.into()),
                     )),
@@ -66,6 +70,7 @@ impl Identity {
                         owner: KeyOwner::Root,
                         user_name: ROOT_KEY_USER_NAME.to_owned(),
                         arn: root_arn(account_id),
+                        tags: Vec::new(),
                     },
                     None,
                 )),
@@ -88,8 +93,11 @@ impl Identity {
         user_name: Option<&str>,
     ) -> IamResult<Target> {
         let (target, missing) = self.key_target(caller, user_name).await?;
-        self.authorize(caller, &Access::new(action, &target.arn))
-            .await?;
+        self.authorize(
+            caller,
+            &Access::new(action, &target.arn).with_resource_tags(Taggable::User, &target.tags),
+        )
+        .await?;
         match missing {
             Some(e) => Err(e),
             None => Ok(target),
@@ -199,15 +207,23 @@ impl Identity {
             Ok(_) | Err(StoreError::NotFound { .. }) => return Err(denied()),
             Err(e) => return Err(e.into()),
         };
-        let (user_name, arn) = match &key.owner {
-            KeyOwner::Root => (ROOT_KEY_USER_NAME.to_owned(), root_arn(&self.account_id)),
+        let (user_name, arn, tags) = match &key.owner {
+            KeyOwner::Root => (
+                ROOT_KEY_USER_NAME.to_owned(),
+                root_arn(&self.account_id),
+                Vec::new(),
+            ),
             KeyOwner::User(id) => {
                 let u = self.store.get_user_by_id(&self.account_id, id).await?;
-                (u.name, u.arn)
+                (u.name, u.arn, u.tags)
             }
         };
-        self.authorize(caller, &Access::new("iam:GetAccessKeyLastUsed", &arn))
-            .await?;
+        self.authorize(
+            caller,
+            &Access::new("iam:GetAccessKeyLastUsed", &arn)
+                .with_resource_tags(Taggable::User, &tags),
+        )
+        .await?;
         Ok(KeyView {
             user_name,
             metadata: key,
@@ -220,5 +236,6 @@ fn user_target(u: &User) -> Target {
         owner: KeyOwner::User(u.user_id.clone()),
         user_name: u.name.clone(),
         arn: u.arn.clone(),
+        tags: u.tags.clone(),
     }
 }

@@ -2,11 +2,12 @@
 //! ListAttached{User,Role,Group}Policies. The store checks the ten-per-entity quota in the
 //! attach transaction.
 
-use hourglass_store::{AttachedPolicy, EntityRef, Page, PageRequest};
+use hourglass_store::{AttachedPolicy, EntityRef, Page, PageRequest, Tag};
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::policies::check_policy_arn;
+use crate::tags::Taggable;
 use crate::{Caller, Identity, validate};
 
 /// `iam:AttachUserPolicy`, `iam:ListAttachedRolePolicies`, … for an entity kind.
@@ -26,14 +27,17 @@ pub(crate) struct EntityTarget {
     missing: Option<IamError>,
     /// The entity's permissions boundary (users and roles).
     pub(crate) boundary: Option<String>,
+    /// The entity's tags (users and roles; groups carry none).
+    tags: Option<(Taggable, Vec<Tag>)>,
 }
 
 impl EntityTarget {
-    fn found(arn: String, boundary: Option<String>) -> Self {
+    fn found(arn: String, boundary: Option<String>, tags: Option<(Taggable, Vec<Tag>)>) -> Self {
         Self {
             arn,
             missing: None,
             boundary,
+            tags,
         }
     }
 
@@ -42,6 +46,15 @@ impl EntityTarget {
             arn,
             missing: Some(IamError::NoSuchEntity(message)),
             boundary: None,
+            tags: None,
+        }
+    }
+
+    /// `access` for the entity's ARN, with the entity's tags.
+    fn access(&self, access: impl FnOnce(&str) -> Access) -> Access {
+        match &self.tags {
+            Some((kind, tags)) => access(&self.arn).with_resource_tags(*kind, tags),
+            None => access(&self.arn),
         }
     }
 
@@ -64,7 +77,11 @@ impl Identity {
                 validate::name(name, "UserName", 128)?;
                 let (arn, user) = self.user_resource(name).await?;
                 Ok(match user {
-                    Some(u) => EntityTarget::found(arn, u.permissions_boundary),
+                    Some(u) => EntityTarget::found(
+                        arn,
+                        u.permissions_boundary,
+                        Some((Taggable::User, u.tags)),
+                    ),
                     None => EntityTarget::missing(
                         arn,
                         format!("The user with name {name} cannot be found."),
@@ -75,7 +92,11 @@ impl Identity {
                 validate::name(name, "RoleName", 128)?;
                 let (arn, role) = self.role_resource(name).await?;
                 Ok(match role {
-                    Some(r) => EntityTarget::found(arn, r.permissions_boundary),
+                    Some(r) => EntityTarget::found(
+                        arn,
+                        r.permissions_boundary,
+                        Some((Taggable::Role, r.tags)),
+                    ),
                     None => EntityTarget::missing(
                         arn,
                         format!("The role with name {name} cannot be found."),
@@ -86,7 +107,7 @@ impl Identity {
                 validate::name(name, "GroupName", 128)?;
                 let (arn, group) = self.group_resource(name).await?;
                 Ok(match group {
-                    Some(_) => EntityTarget::found(arn, None),
+                    Some(_) => EntityTarget::found(arn, None, None),
                     None => EntityTarget::missing(
                         arn,
                         format!("The group with name {name} cannot be found."),
@@ -104,7 +125,7 @@ impl Identity {
         access: impl FnOnce(&str) -> Access,
     ) -> IamResult<()> {
         let target = self.entity_resource(entity).await?;
-        self.authorize(caller, &access(&target.arn)).await?;
+        self.authorize(caller, &target.access(access)).await?;
         target.into_result()
     }
 
@@ -118,7 +139,7 @@ impl Identity {
         access: impl FnOnce(&str) -> Access,
     ) -> IamResult<()> {
         let target = self.entity_resource(entity).await?;
-        let mut access = access(&target.arn);
+        let mut access = target.access(access);
         if let Some(b) = &target.boundary {
             access = access.with("iam:PermissionsBoundary", b);
         }

@@ -7,12 +7,13 @@ use hourglass_policy::{
     AssumeRoleRequest, AttachedPolicy, DecisionEffect, EvaluationInput, PolicyCache, PolicyKind,
     PolicyType, RequestContext, Values, evaluate, evaluate_assume_role,
 };
-use hourglass_store::{PrincipalPolicies, PrincipalRef, StoreError};
+use hourglass_store::{PrincipalPolicies, PrincipalRef, StoreError, Tag};
 
 use crate::Identity;
 use crate::error::{IamError, IamResult};
 use crate::principal::{Caller, Principal, root_arn};
 use crate::session::{SessionClaims, SessionKind};
+use crate::tags::Taggable;
 
 /// One authorization question: may the caller perform `action` on `resource`?
 #[derive(Debug, Clone)]
@@ -56,6 +57,24 @@ impl Access {
             "aws:TagKeys".to_owned(),
             tags.iter().map(|(k, _)| k.clone()).collect(),
         ));
+        self
+    }
+
+    /// The target resource's current tags: `aws:ResourceTag/<key>` for every taggable kind,
+    /// and `iam:ResourceTag/<key>` for users and roles only, the two resource types AWS's
+    /// service authorization reference gives that key. Callers pass no tags for a resource
+    /// that does not exist (yet): Create* calls, and calls that report NoSuchEntity after
+    /// authorization.
+    pub(crate) fn with_resource_tags(mut self, kind: Taggable, tags: &[Tag]) -> Self {
+        let iam_key = matches!(kind, Taggable::User | Taggable::Role);
+        for t in tags {
+            self.context
+                .push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
+            if iam_key {
+                self.context
+                    .push((format!("iam:ResourceTag/{}", t.key), vec![t.value.clone()]));
+            }
+        }
         self
     }
 }
@@ -233,22 +252,22 @@ impl Identity {
     /// UpdateUser / UpdateGroup: the entity's name and path after the call. A rename or a
     /// move gives the entity a new ARN, and policies and trust conditions that match on the
     /// ARN (`aws:PrincipalArn` `user/admins/*`) would see it differently afterwards, so AWS
-    /// requires `action` on the new ARN too (the caller has checked the current one).
+    /// requires the access `access` builds for the new ARN too (the caller has checked the
+    /// current one). The entity keeps its tags, so the access carries them on both ARNs.
     pub(crate) async fn authorize_rename(
         &self,
         caller: &Caller,
-        action: &str,
         kind: &str,
         (name, path, arn): (&str, &str, &str),
         new_name: Option<&str>,
         new_path: Option<&str>,
+        access: impl FnOnce(&str) -> Access,
     ) -> IamResult<hourglass_store::Rename> {
         let name = new_name.unwrap_or(name).to_owned();
         let path = new_path.unwrap_or(path).to_owned();
         let new_arn = crate::principal::entity_arn(&self.account_id, kind, &path, &name);
         if new_arn != arn {
-            self.authorize(caller, &Access::new(action, &new_arn))
-                .await?;
+            self.authorize(caller, &access(&new_arn)).await?;
         }
         Ok(hourglass_store::Rename {
             name,

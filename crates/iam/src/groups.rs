@@ -157,11 +157,11 @@ impl Identity {
         let update = self
             .authorize_rename(
                 caller,
-                "iam:UpdateGroup",
                 "group",
                 (&current.name, &current.path, &current.arn),
                 new_name,
                 new_path,
+                |arn| Access::new("iam:UpdateGroup", arn),
             )
             .await?;
         Ok(self

@@ -36,7 +36,8 @@ impl Identity {
         }
     }
 
-    /// Authorizes `action` on the profile's ARN, then returns the profile or NoSuchEntity.
+    /// Authorizes `action` on the profile's ARN, with the profile's tags, then returns the
+    /// profile or NoSuchEntity.
     async fn authorized_profile(
         &self,
         caller: &Caller,
@@ -45,7 +46,12 @@ impl Identity {
     ) -> IamResult<InstanceProfile> {
         validate::name(name, "InstanceProfileName", 128)?;
         let (arn, found) = self.instance_profile_resource(name).await?;
-        self.authorize(caller, &access(&arn)).await?;
+        let tags = found.as_ref().map_or(&[][..], |p| &p.tags);
+        self.authorize(
+            caller,
+            &access(&arn).with_resource_tags(Taggable::InstanceProfile, tags),
+        )
+        .await?;
         found.ok_or_else(|| no_such_profile(name))
     }
 
@@ -117,15 +123,10 @@ impl Identity {
         page: PageRequest,
     ) -> IamResult<Page<InstanceProfile>> {
         validate::name(role, "RoleName", 64)?;
-        let (arn, found) = self.role_resource(role).await?;
-        self.authorize(
-            caller,
-            &Access::new("iam:ListInstanceProfilesForRole", &arn),
-        )
+        self.authorized_role(caller, role, |arn| {
+            Access::new("iam:ListInstanceProfilesForRole", arn)
+        })
         .await?;
-        if found.is_none() {
-            return Err(crate::roles::no_such_role(role));
-        }
         Ok(self
             .store
             .list_instance_profiles(&self.account_id, None, Some(role), &page)
@@ -145,7 +146,8 @@ impl Identity {
 
     /// AddRoleToInstanceProfile (`add`) or RemoveRoleFromInstanceProfile. Adding also needs
     /// `iam:PassRole` on the role, as on AWS: whoever can launch with the profile acts as the
-    /// role.
+    /// role. PassRole's resource is the role, so it carries the role's tags, and a policy can
+    /// limit which roles may be passed by their tags.
     pub async fn instance_profile_role(
         &self,
         caller: &Caller,
@@ -161,12 +163,10 @@ impl Identity {
         };
         self.authorized_profile(caller, profile, |arn| Access::new(action, arn))
             .await?;
-        let (role_arn, found) = self.role_resource(role).await?;
         if add {
-            self.authorize(caller, &Access::new("iam:PassRole", &role_arn))
+            self.authorized_role(caller, role, |arn| Access::new("iam:PassRole", arn))
                 .await?;
-        }
-        if found.is_none() {
+        } else if self.role_resource(role).await?.1.is_none() {
             return Err(crate::roles::no_such_role(role));
         }
         if add {

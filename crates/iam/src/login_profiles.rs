@@ -12,6 +12,7 @@ use crate::account_settings::PasswordPolicy;
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::principal::Principal;
+use crate::tags::Taggable;
 use crate::{Caller, Identity, validate};
 
 const POLICY_VIOLATION: &str = "Password does not conform to the account password policy.";
@@ -198,8 +199,12 @@ impl Identity {
         };
         let (policy, _) = self.effective_password_policy().await?;
         if !policy.allow_users_to_change_password {
-            self.authorize(caller, &Access::new("iam:ChangePassword", &user.arn))
-                .await?;
+            self.authorize(
+                caller,
+                &Access::new("iam:ChangePassword", &user.arn)
+                    .with_resource_tags(Taggable::User, &user.tags),
+            )
+            .await?;
         }
         let current = match self
             .store

@@ -306,8 +306,13 @@ impl Identity {
 
     pub async fn delete_virtual_mfa_device(&self, caller: &Caller, serial: &str) -> IamResult<()> {
         check_serial(serial, "SerialNumber")?;
-        self.authorize(caller, &Access::new("iam:DeleteVirtualMFADevice", serial))
-            .await?;
+        self.authorize_tagged(
+            caller,
+            Taggable::MfaDevice,
+            serial,
+            Access::new("iam:DeleteVirtualMFADevice", serial),
+        )
+        .await?;
         match self
             .store
             .delete_virtual_mfa_device(&self.account_id, serial)

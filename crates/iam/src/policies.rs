@@ -143,7 +143,8 @@ impl Identity {
         Ok(self.store.create_policy(policy).await?)
     }
 
-    /// Authorizes `action` on the policy ARN after checking its shape.
+    /// Authorizes `action` on the policy ARN, with the policy's tags, after checking its
+    /// shape.
     pub(crate) async fn authorize_policy(
         &self,
         caller: &crate::Caller,
@@ -151,7 +152,8 @@ impl Identity {
         arn: &str,
     ) -> IamResult<()> {
         check_policy_arn(arn, "PolicyArn")?;
-        self.authorize(caller, &Access::new(action, arn)).await?;
+        self.authorize_tagged(caller, Taggable::Policy, arn, Access::new(action, arn))
+            .await?;
         self.ensure_aws_managed_policy(arn).await
     }
 
@@ -245,8 +247,13 @@ impl Identity {
             validate::path_prefix(p)?;
         }
         let usage = parse_usage(usage)?;
-        self.authorize(caller, &Access::new("iam:ListEntitiesForPolicy", arn))
-            .await?;
+        self.authorize_tagged(
+            caller,
+            Taggable::Policy,
+            arn,
+            Access::new("iam:ListEntitiesForPolicy", arn),
+        )
+        .await?;
         self.ensure_aws_managed_policy(arn).await?;
         let kind = match entity_filter {
             Some("User") => Some(EntityKind::User),

@@ -57,8 +57,9 @@ impl Identity {
         }
     }
 
-    /// Authorizes `access` built for the role's ARN, then returns the role or NoSuchEntity.
-    async fn authorized_role(
+    /// Authorizes `access` built for the role's ARN, with the role's tags, then returns the
+    /// role or NoSuchEntity.
+    pub(crate) async fn authorized_role(
         &self,
         caller: &Caller,
         name: &str,
@@ -66,7 +67,12 @@ impl Identity {
     ) -> IamResult<Role> {
         validate::name(name, "RoleName", 128)?;
         let (arn, role) = self.role_resource(name).await?;
-        self.authorize(caller, &access(&arn)).await?;
+        let tags = role.as_ref().map_or(&[][..], |r| &r.tags);
+        self.authorize(
+            caller,
+            &access(&arn).with_resource_tags(Taggable::Role, tags),
+        )
+        .await?;
         role.ok_or_else(|| no_such_role(name))
     }
 

@@ -338,7 +338,12 @@ impl Identity {
     ) -> IamResult<ServerCertificate> {
         check_name(name, "ServerCertificateName")?;
         let (arn, found) = self.server_certificate_resource(name).await;
-        self.authorize(caller, &Access::new(action, &arn)).await?;
+        let tags = found.as_ref().map_or(&[][..], |c| &c.tags);
+        self.authorize(
+            caller,
+            &Access::new(action, &arn).with_resource_tags(Taggable::ServerCertificate, tags),
+        )
+        .await?;
         Ok(found?)
     }
 
@@ -416,8 +421,13 @@ impl Identity {
             new_name.unwrap_or(&current.name),
         );
         if target != current.arn {
-            self.authorize(caller, &Access::new("iam:UpdateServerCertificate", &target))
-                .await?;
+            // The certificate keeps its tags under the new name.
+            self.authorize(
+                caller,
+                &Access::new("iam:UpdateServerCertificate", &target)
+                    .with_resource_tags(Taggable::ServerCertificate, &current.tags),
+            )
+            .await?;
         }
         let updated = self
             .store

@@ -230,10 +230,11 @@ impl Identity {
         name: &str,
     ) -> IamResult<String> {
         validate::name(name, "RoleName", 64)?;
-        let (arn, found) = self.role_resource(name).await?;
-        self.authorize(caller, &Access::new("iam:DeleteServiceLinkedRole", &arn))
+        let role = self
+            .authorized_role(caller, name, |arn| {
+                Access::new("iam:DeleteServiceLinkedRole", arn)
+            })
             .await?;
-        let role = found.ok_or_else(|| crate::roles::no_such_role(name))?;
         if !is_service_linked(&role.arn) {
             return Err(IamError::InvalidInput(format!(
                 "{} is not a service-linked role.",

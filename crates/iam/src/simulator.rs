@@ -13,6 +13,7 @@ use hourglass_store::{EntityRef, PrincipalPolicies, PrincipalRef};
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
+use crate::tags::Taggable;
 use crate::{Caller, Identity, validate};
 
 /// A `ContextEntries` member.
@@ -451,6 +452,31 @@ impl Identity {
         )
     }
 
+    /// `action` on the simulated entity `source_arn`, with its tags when it is a user or
+    /// role of this account (resolved by name, as [`Identity::principal_sources`] resolves
+    /// it); groups carry none, and anything else is refused after authorization.
+    async fn source_access(&self, action: &str, source_arn: &str) -> IamResult<Access> {
+        let access = Access::new(action, source_arn);
+        let own = format!("arn:aws:iam::{}:", self.account_id);
+        let Some(rest) = source_arn.strip_prefix(&own) else {
+            return Ok(access);
+        };
+        let name = rest.rsplit('/').next().unwrap_or(rest);
+        Ok(if rest.starts_with("user/") {
+            match self.user_resource(name).await?.1 {
+                Some(u) => access.with_resource_tags(Taggable::User, &u.tags),
+                None => access,
+            }
+        } else if rest.starts_with("role/") {
+            match self.role_resource(name).await?.1 {
+                Some(r) => access.with_resource_tags(Taggable::Role, &r.tags),
+                None => access,
+            }
+        } else {
+            access
+        })
+    }
+
     /// The user's or role's own policies (as AWS names them in results), its boundary, and
     /// its unique id.
     async fn principal_sources(&self, arn: &str) -> IamResult<(Vec<Source>, Vec<Source>, String)> {
@@ -586,11 +612,10 @@ impl Identity {
         input: &SimulationInput,
     ) -> IamResult<Vec<EvaluationResult>> {
         validate::length(source_arn, "PolicySourceArn", 20, 2048)?;
-        self.authorize(
-            caller,
-            &Access::new("iam:SimulatePrincipalPolicy", source_arn),
-        )
-        .await?;
+        let access = self
+            .source_access("iam:SimulatePrincipalPolicy", source_arn)
+            .await?;
+        self.authorize(caller, &access).await?;
         let (mut sources, mut boundaries, id) = match self.principal_sources(source_arn).await {
             Err(IamError::NoSuchEntity(_)) => {
                 return Err(IamError::NoSuchEntity(format!(
@@ -638,11 +663,10 @@ impl Identity {
         source_arn: &str,
         policies: &[&str],
     ) -> IamResult<Vec<String>> {
-        self.authorize(
-            caller,
-            &Access::new("iam:GetContextKeysForPrincipalPolicy", source_arn),
-        )
-        .await?;
+        let access = self
+            .source_access("iam:GetContextKeysForPrincipalPolicy", source_arn)
+            .await?;
+        self.authorize(caller, &access).await?;
         let (sources, _, _) = match self.principal_sources(source_arn).await {
             Err(IamError::NoSuchEntity(_)) => {
                 return Err(IamError::NoSuchEntity(format!(

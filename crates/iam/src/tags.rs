@@ -145,9 +145,40 @@ impl Identity {
         }
     }
 
+    /// The current tags of the `kind` resource `id` (a name or an ARN), for a call about a
+    /// resource not otherwise read before authorization. A missing resource has none: the
+    /// call reports it only after authorization, so that a caller without permission cannot
+    /// tell whether it exists.
+    pub(crate) async fn current_tags(&self, kind: Taggable, id: &str) -> IamResult<Vec<Tag>> {
+        match self
+            .store
+            .list_tags(&self.account_id, &kind.target(id))
+            .await
+        {
+            Ok(tags) => Ok(tags),
+            Err(StoreError::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Authorizes `access` on the `kind` resource `id` with its current tags
+    /// ([`Identity::current_tags`]).
+    pub(crate) async fn authorize_tagged(
+        &self,
+        caller: &Caller,
+        kind: Taggable,
+        id: &str,
+        access: Access,
+    ) -> IamResult<()> {
+        let tags = self.current_tags(kind, id).await?;
+        self.authorize(caller, &access.with_resource_tags(kind, &tags))
+            .await
+    }
+
     /// Authorizes `access`, built for the resource's ARN (the path-less one of a missing
-    /// named resource), then refuses a missing role or instance profile with its own
-    /// NoSuchEntity; for the other kinds the store reports a missing resource.
+    /// named resource) and carrying the resource's current tags, then refuses a missing
+    /// role or instance profile with its own NoSuchEntity; for the other kinds the store
+    /// reports a missing resource.
     async fn authorize_tagging(
         &self,
         caller: &Caller,
@@ -155,28 +186,34 @@ impl Identity {
         id: &str,
         access: impl FnOnce(&str) -> Access,
     ) -> IamResult<()> {
-        let (arn, missing) = match kind {
-            Taggable::User => (self.user_resource(id).await?.0, None),
+        let (arn, tags, missing) = match kind {
+            Taggable::User => {
+                let (arn, user) = self.user_resource(id).await?;
+                (arn, user.map(|u| u.tags).unwrap_or_default(), None)
+            }
             Taggable::Role => {
                 let (arn, role) = self.role_resource(id).await?;
-                (arn, role.is_none().then(|| crate::roles::no_such_role(id)))
+                let missing = role.is_none().then(|| crate::roles::no_such_role(id));
+                (arn, role.map(|r| r.tags).unwrap_or_default(), missing)
             }
             Taggable::InstanceProfile => {
                 let (arn, profile) = self.instance_profile_resource(id).await?;
-                (
-                    arn,
-                    profile
-                        .is_none()
-                        .then(|| crate::instance_profiles::no_such_profile(id)),
-                )
+                let missing = profile
+                    .is_none()
+                    .then(|| crate::instance_profiles::no_such_profile(id));
+                (arn, profile.map(|p| p.tags).unwrap_or_default(), missing)
             }
-            Taggable::ServerCertificate => (self.server_certificate_resource(id).await.0, None),
+            Taggable::ServerCertificate => {
+                let (arn, found) = self.server_certificate_resource(id).await;
+                (arn, found.map(|c| c.tags).unwrap_or_default(), None)
+            }
             Taggable::Policy
             | Taggable::OpenIdConnectProvider
             | Taggable::SamlProvider
-            | Taggable::MfaDevice => (id.to_owned(), None),
+            | Taggable::MfaDevice => (id.to_owned(), self.current_tags(kind, id).await?, None),
         };
-        self.authorize(caller, &access(&arn)).await?;
+        self.authorize(caller, &access(&arn).with_resource_tags(kind, &tags))
+            .await?;
         if let Some(e) = missing {
             return Err(e);
         }

@@ -56,7 +56,12 @@ impl Identity {
         name: &str,
     ) -> IamResult<User> {
         let (arn, user) = self.user_resource(name).await?;
-        self.authorize(caller, &Access::new(action, &arn)).await?;
+        let tags = user.as_ref().map_or(&[][..], |u| &u.tags);
+        self.authorize(
+            caller,
+            &Access::new(action, &arn).with_resource_tags(Taggable::User, tags),
+        )
+        .await?;
         user.ok_or_else(|| no_such_user(name))
     }
 
@@ -117,8 +122,12 @@ impl Identity {
                     ))
                 }
                 Principal::User(u) => {
-                    self.authorize(caller, &Access::new("iam:GetUser", &u.arn))
-                        .await?;
+                    self.authorize(
+                        caller,
+                        &Access::new("iam:GetUser", &u.arn)
+                            .with_resource_tags(Taggable::User, &u.tags),
+                    )
+                    .await?;
                     Ok(UserView::User(
                         self.snapshot_user_by_id(&self.account_id, &u.user_id)
                             .await?,
@@ -160,11 +169,14 @@ impl Identity {
         let update = self
             .authorize_rename(
                 caller,
-                "iam:UpdateUser",
                 "user",
                 (&current.name, &current.path, &current.arn),
                 new_name,
                 new_path,
+                |arn| {
+                    Access::new("iam:UpdateUser", arn)
+                        .with_resource_tags(Taggable::User, &current.tags)
+                },
             )
             .await?;
         Ok(self

@@ -134,7 +134,13 @@ impl Identity {
         arn: &str,
     ) -> IamResult<OidcProvider> {
         validate::arn(arn, "OpenIDConnectProviderArn")?;
-        self.authorize(caller, &Access::new(action, arn)).await?;
+        self.authorize_tagged(
+            caller,
+            Taggable::OpenIdConnectProvider,
+            arn,
+            Access::new(action, arn),
+        )
+        .await?;
         Ok(self.store.get_oidc_provider(&self.account_id, arn).await?)
     }
 
@@ -151,8 +157,13 @@ impl Identity {
 
     pub async fn delete_oidc_provider(&self, caller: &Caller, arn: &str) -> IamResult<()> {
         validate::arn(arn, "OpenIDConnectProviderArn")?;
-        self.authorize(caller, &Access::new("iam:DeleteOpenIDConnectProvider", arn))
-            .await?;
+        self.authorize_tagged(
+            caller,
+            Taggable::OpenIdConnectProvider,
+            arn,
+            Access::new("iam:DeleteOpenIDConnectProvider", arn),
+        )
+        .await?;
         self.store
             .delete_oidc_provider(&self.account_id, arn)
             .await?;
@@ -169,7 +180,13 @@ impl Identity {
         change: OidcChange,
     ) -> IamResult<OidcProvider> {
         validate::arn(arn, "OpenIDConnectProviderArn")?;
-        self.authorize(caller, &Access::new(action, arn)).await?;
+        self.authorize_tagged(
+            caller,
+            Taggable::OpenIdConnectProvider,
+            arn,
+            Access::new(action, arn),
+        )
+        .await?;
         Ok(self
             .store
             .update_oidc_provider(&self.account_id, arn, change)

@@ -107,7 +107,13 @@ impl Identity {
         arn: &str,
     ) -> IamResult<SamlProvider> {
         validate::arn(arn, ARN_MEMBER)?;
-        self.authorize(caller, &Access::new(action, arn)).await?;
+        self.authorize_tagged(
+            caller,
+            Taggable::SamlProvider,
+            arn,
+            Access::new(action, arn),
+        )
+        .await?;
         Ok(self.store.get_saml_provider(&self.account_id, arn).await?)
     }
 
@@ -124,8 +130,13 @@ impl Identity {
 
     pub async fn delete_saml_provider(&self, caller: &Caller, arn: &str) -> IamResult<()> {
         validate::arn(arn, ARN_MEMBER)?;
-        self.authorize(caller, &Access::new("iam:DeleteSAMLProvider", arn))
-            .await?;
+        self.authorize_tagged(
+            caller,
+            Taggable::SamlProvider,
+            arn,
+            Access::new("iam:DeleteSAMLProvider", arn),
+        )
+        .await?;
         self.store
             .delete_saml_provider(&self.account_id, arn)
             .await?;
@@ -142,8 +153,13 @@ impl Identity {
     ) -> IamResult<SamlProvider> {
         validate::arn(arn, ARN_MEMBER)?;
         let valid_until = check_metadata(document, self.clock.now())?;
-        self.authorize(caller, &Access::new("iam:UpdateSAMLProvider", arn))
-            .await?;
+        self.authorize_tagged(
+            caller,
+            Taggable::SamlProvider,
+            arn,
+            Access::new("iam:UpdateSAMLProvider", arn),
+        )
+        .await?;
         let updated = self
             .store
             .update_saml_provider(
