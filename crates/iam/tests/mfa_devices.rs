@@ -3,79 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod common;
 
-use hourglass_iam::{Caller, IamError, Identity, Principal, Taggable};
-use hourglass_store::{EntityRef, KeyRing, NewUser, SizeCheck, Store, Tag};
-
-const ACCOUNT: &str = "123456789012";
-
-async fn identity(dir: &tempfile::TempDir) -> Identity {
-    let ring = Arc::new(KeyRing::generate("test").unwrap());
-    let store = Store::open(dir.path().join("iam.db"), ring).await.unwrap();
-    let identity = Identity::new(Arc::new(store), ACCOUNT);
-    identity.ensure_account().await.unwrap();
-    identity
-}
-
-fn caller(principal: Principal) -> Caller {
-    Caller {
-        principal,
-        access_key_id: "AKIAEXAMPLEEXAMPLE00".into(),
-        region: "us-east-1".into(),
-        source_ip: "127.0.0.1".parse().unwrap(),
-        secure_transport: false,
-        user_agent: None,
-        session: None,
-    }
-}
-
-fn root() -> Caller {
-    caller(Principal::Root {
-        account_id: ACCOUNT.into(),
-    })
-}
-
-/// A user whose only permissions are the inline policy `document`.
-async fn user(identity: &Identity, name: &str, document: &str) -> Caller {
-    let store = identity.store();
-    let user = store
-        .create_user(NewUser {
-            account_id: ACCOUNT.into(),
-            user_id: format!("AIDA{:X<17}", name.to_ascii_uppercase()),
-            name: name.into(),
-            path: "/".into(),
-            arn: format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
-            create_date: chrono::Utc::now(),
-            permissions_boundary: None,
-            tags: vec![],
-        })
-        .await
-        .unwrap();
-    store
-        .put_inline_policy(
-            ACCOUNT,
-            &EntityRef::User(name.into()),
-            "p",
-            document,
-            SizeCheck {
-                size: 0,
-                limit: u32::MAX,
-            },
-        )
-        .await
-        .unwrap();
-    caller(Principal::User(user))
-}
+use common::{ACCOUNT, identity, pairs, root, user};
+use hourglass_iam::{IamError, Taggable};
+use hourglass_store::Tag;
 
 fn serial(name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:mfa/{name}")
-}
-
-fn pairs(tags: &[(&str, &str)]) -> Vec<(String, String)> {
-    tags.iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
 }
 
 fn no_such_device(result: Result<impl std::fmt::Debug, IamError>, serial: &str) {

@@ -5,78 +5,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod common;
 
+use common::{identity, pairs, root, user};
 use hourglass_iam::federation::providers::CreateOidcProvider;
 use hourglass_iam::policies::CreatePolicy;
 use hourglass_iam::roles::CreateRole;
 use hourglass_iam::users::CreateUser;
-use hourglass_iam::{Caller, IamError, Identity, Principal, Taggable};
-use hourglass_store::{EntityRef, KeyRing, NewUser, SizeCheck, Store};
-
-const ACCOUNT: &str = "123456789012";
+use hourglass_iam::{IamError, Identity, Taggable};
+use hourglass_store::EntityRef;
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 const DOCUMENT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
-
-async fn identity(dir: &tempfile::TempDir) -> Identity {
-    let ring = Arc::new(KeyRing::generate("test").unwrap());
-    let store = Store::open(dir.path().join("iam.db"), ring).await.unwrap();
-    let identity = Identity::new(Arc::new(store), ACCOUNT);
-    identity.ensure_account().await.unwrap();
-    identity
-}
-
-fn caller(principal: Principal) -> Caller {
-    Caller {
-        principal,
-        access_key_id: "AKIAEXAMPLEEXAMPLE00".into(),
-        region: "us-east-1".into(),
-        source_ip: "127.0.0.1".parse().unwrap(),
-        secure_transport: false,
-        user_agent: None,
-        session: None,
-    }
-}
-
-fn root() -> Caller {
-    caller(Principal::Root {
-        account_id: ACCOUNT.into(),
-    })
-}
-
-/// A caller whose only permissions are the inline policy `document`.
-async fn user(identity: &Identity, name: &str, document: &str) -> Caller {
-    let store = identity.store();
-    let user = store
-        .create_user(NewUser {
-            account_id: ACCOUNT.into(),
-            user_id: format!("AIDA{:X<17}", name.to_ascii_uppercase()),
-            name: name.into(),
-            path: "/".into(),
-            arn: format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
-            create_date: chrono::Utc::now(),
-            permissions_boundary: None,
-            tags: vec![],
-        })
-        .await
-        .unwrap();
-    store
-        .put_inline_policy(
-            ACCOUNT,
-            &EntityRef::User(name.into()),
-            "p",
-            document,
-            SizeCheck {
-                size: 0,
-                limit: u32::MAX,
-            },
-        )
-        .await
-        .unwrap();
-    caller(Principal::User(user))
-}
 
 /// A policy document of the given statements.
 fn policy(statements: &str) -> String {
@@ -98,12 +39,6 @@ fn deny_if(action: &str, key: &str, value: &str) -> String {
 }
 
 const ALLOW_ALL: &str = r#"{"Effect":"Allow","Action":"iam:*","Resource":"*"}"#;
-
-fn pairs(tags: &[(&str, &str)]) -> Vec<(String, String)> {
-    tags.iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
 
 #[track_caller]
 fn denied<T: std::fmt::Debug>(result: Result<T, IamError>) {
