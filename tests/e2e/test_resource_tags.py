@@ -171,3 +171,30 @@ def test_pass_role_by_the_roles_tags(server):
         match="iam:AddRoleToInstanceProfile",
     )
     assert root.get_instance_profile(InstanceProfileName=other)["InstanceProfile"]["Roles"] == []
+
+
+def test_assume_role_by_the_roles_tags(server):
+    """The caller's identity policy may allow sts:AssumeRole by the role's tags, under
+    either key; the role's trust policy trusts the account."""
+    root = server.iam()
+    trust = json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+            "Action": "sts:AssumeRole",
+        }],
+    })
+    blue, red = unique("blue"), unique("red")
+    blue_arn = root.create_role(RoleName=blue, AssumeRolePolicyDocument=trust,
+                                Tags=tags(team="blue"))["Role"]["Arn"]
+    red_arn = root.create_role(RoleName=red, AssumeRolePolicyDocument=trust,
+                               Tags=tags(team="red"))["Role"]["Arn"]
+    for key in ("aws:ResourceTag/team", "iam:ResourceTag/team"):
+        name, creds, _ = hg.create_user_with_key(root, unique("abac"))
+        root.put_user_policy(UserName=name, PolicyName="abac",
+                             PolicyDocument=doc(when_tagged("Allow", "sts:AssumeRole", key, "blue")))
+        sts = server.sts(creds)
+        got = sts.assume_role(RoleArn=blue_arn, RoleSessionName="sess")
+        assert got["AssumedRoleUser"]["Arn"].endswith(f"assumed-role/{blue}/sess")
+        denied(sts.assume_role, RoleArn=red_arn, RoleSessionName="sess")

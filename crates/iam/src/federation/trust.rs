@@ -70,6 +70,7 @@ impl Identity {
         push_request_tag_keys(&mut keys, req.tags, req.transitive_keys);
         for t in &role.tags {
             keys.push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
+            keys.push((format!("iam:ResourceTag/{}", t.key), vec![t.value.clone()]));
         }
         keys.push((
             "aws:ResourceAccount".to_owned(),

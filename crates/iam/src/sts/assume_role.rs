@@ -368,8 +368,11 @@ impl Identity {
             .map(|t| (t.key.clone(), t.value.clone()))
             .collect();
         merge_tags(&mut resource_tags, &inherited);
+        // The role is an IAM resource: its tags are also `iam:ResourceTag/…` (the service
+        // authorization reference lists both for sts:AssumeRole).
         for (k, v) in &resource_tags {
             keys.push((format!("aws:ResourceTag/{k}"), vec![v.clone()]));
+            keys.push((format!("iam:ResourceTag/{k}"), vec![v.clone()]));
         }
         keys.push((
             "aws:ResourceAccount".to_owned(),
