@@ -133,6 +133,12 @@ impl Identity {
         action: &str,
         arn: &str,
     ) -> IamResult<OidcProvider> {
+        self.authorize_provider(caller, action, arn).await?;
+        Ok(self.store.get_oidc_provider(&self.account_id, arn).await?)
+    }
+
+    /// Checks the ARN's form, then authorizes `action` on the provider with its tags.
+    async fn authorize_provider(&self, caller: &Caller, action: &str, arn: &str) -> IamResult<()> {
         validate::arn(arn, "OpenIDConnectProviderArn")?;
         self.authorize_tagged(
             caller,
@@ -140,8 +146,7 @@ impl Identity {
             arn,
             Access::new(action, arn),
         )
-        .await?;
-        Ok(self.store.get_oidc_provider(&self.account_id, arn).await?)
+        .await
     }
 
     pub async fn get_oidc_provider(&self, caller: &Caller, arn: &str) -> IamResult<OidcProvider> {
@@ -156,14 +161,8 @@ impl Identity {
     }
 
     pub async fn delete_oidc_provider(&self, caller: &Caller, arn: &str) -> IamResult<()> {
-        validate::arn(arn, "OpenIDConnectProviderArn")?;
-        self.authorize_tagged(
-            caller,
-            Taggable::OpenIdConnectProvider,
-            arn,
-            Access::new("iam:DeleteOpenIDConnectProvider", arn),
-        )
-        .await?;
+        self.authorize_provider(caller, "iam:DeleteOpenIDConnectProvider", arn)
+            .await?;
         self.store
             .delete_oidc_provider(&self.account_id, arn)
             .await?;
@@ -179,14 +178,7 @@ impl Identity {
         arn: &str,
         change: OidcChange,
     ) -> IamResult<OidcProvider> {
-        validate::arn(arn, "OpenIDConnectProviderArn")?;
-        self.authorize_tagged(
-            caller,
-            Taggable::OpenIdConnectProvider,
-            arn,
-            Access::new(action, arn),
-        )
-        .await?;
+        self.authorize_provider(caller, action, arn).await?;
         Ok(self
             .store
             .update_oidc_provider(&self.account_id, arn, change)
