@@ -1,6 +1,6 @@
 //! Timestamp formats and the time windows AWS applies.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 /// Maximum clock skew accepted for header authentication, and how far in the future a
 /// presigned request may be dated: 15 minutes.
@@ -22,9 +22,23 @@ pub fn parse_amz_date(value: &str) -> Option<DateTime<Utc>> {
     if !shape_ok {
         return None;
     }
-    NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%SZ")
-        .ok()
-        .map(|naive| naive.and_utc())
+    // The shape is checked, so the fields are digits at fixed places: read them directly
+    // (chrono's pattern parser was 1.5 % of a loaded server's samples, once per request).
+    let field = |from: usize, to: usize| -> Option<u32> {
+        bytes.get(from..to)?.iter().try_fold(0u32, |n, b| {
+            n.checked_mul(10)?.checked_add(u32::from(b - b'0'))
+        })
+    };
+    let year = i32::try_from(field(0, 4)?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, field(4, 6)?, field(6, 8)?)?;
+    let (hour, minute, second) = (field(9, 11)?, field(11, 13)?, field(13, 15)?);
+    // `%S` accepts a leap second (60) as chrono represents it: 59 s and 10⁹ ns.
+    let time = if second == 60 {
+        NaiveTime::from_hms_nano_opt(hour, minute, 59, 1_000_000_000)?
+    } else {
+        NaiveTime::from_hms_opt(hour, minute, second)?
+    };
+    Some(NaiveDateTime::new(date, time).and_utc())
 }
 
 /// Formats a time as `YYYYMMDD'T'HHMMSS'Z'`.
@@ -61,6 +75,33 @@ mod tests {
             "",
         ] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
+        }
+    }
+
+    /// The direct reader agrees with chrono's `%Y%m%dT%H%M%SZ` on valid, invalid and
+    /// edge-case dates.
+    #[test]
+    fn amz_date_agrees_with_the_pattern_parser() {
+        for v in [
+            "20150830T123600Z",
+            "20000229T000000Z",
+            "19000229T000000Z",
+            "20241231T235959Z",
+            "20241231T235960Z",
+            "20150230T000000Z",
+            "20151301T000000Z",
+            "20150001T000000Z",
+            "20150100T000000Z",
+            "20150101T240000Z",
+            "20150101T006000Z",
+            "20150101T000061Z",
+            "00000101T000000Z",
+            "99991231T235959Z",
+        ] {
+            let pattern = NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%SZ")
+                .ok()
+                .map(|n| n.and_utc());
+            assert_eq!(parse_amz_date(v), pattern, "{v}");
         }
     }
 
