@@ -66,17 +66,30 @@ impl Access {
     /// that does not exist (yet): Create* calls, and calls that report NoSuchEntity after
     /// authorization.
     pub(crate) fn with_resource_tags(mut self, kind: Taggable, tags: &[Tag]) -> Self {
-        let iam_key = matches!(kind, Taggable::User | Taggable::Role);
-        for t in tags {
-            self.context
-                .push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
-            if iam_key {
-                self.context
-                    .push((format!("iam:ResourceTag/{}", t.key), vec![t.value.clone()]));
-            }
-        }
+        self.context.extend(resource_tag_keys(
+            kind,
+            tags.iter().map(|t| (t.key.as_str(), t.value.as_str())),
+        ));
         self
     }
+}
+
+/// The condition keys of a resource's tags: `aws:ResourceTag/<key>` for every taggable
+/// kind, and `iam:ResourceTag/<key>` too for users and roles (see
+/// [`Access::with_resource_tags`]; AssumeRole's trust checks use the same keys for the role).
+pub(crate) fn resource_tag_keys<'a>(
+    kind: Taggable,
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<(String, Vec<String>)> {
+    let iam_key = matches!(kind, Taggable::User | Taggable::Role);
+    let mut keys = Vec::new();
+    for (k, v) in tags {
+        keys.push((format!("aws:ResourceTag/{k}"), vec![v.to_owned()]));
+        if iam_key {
+            keys.push((format!("iam:ResourceTag/{k}"), vec![v.to_owned()]));
+        }
+    }
+    keys
 }
 
 /// A principal's identity policies, compiled.

@@ -309,8 +309,8 @@ impl Identity {
         self.authorize_tagged(
             caller,
             Taggable::MfaDevice,
+            "iam:DeleteVirtualMFADevice",
             serial,
-            Access::new("iam:DeleteVirtualMFADevice", serial),
         )
         .await?;
         match self

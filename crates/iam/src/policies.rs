@@ -152,7 +152,7 @@ impl Identity {
         arn: &str,
     ) -> IamResult<()> {
         check_policy_arn(arn, "PolicyArn")?;
-        self.authorize_tagged(caller, Taggable::Policy, arn, Access::new(action, arn))
+        self.authorize_tagged(caller, Taggable::Policy, action, arn)
             .await?;
         self.ensure_aws_managed_policy(arn).await
     }
@@ -247,13 +247,8 @@ impl Identity {
             validate::path_prefix(p)?;
         }
         let usage = parse_usage(usage)?;
-        self.authorize_tagged(
-            caller,
-            Taggable::Policy,
-            arn,
-            Access::new("iam:ListEntitiesForPolicy", arn),
-        )
-        .await?;
+        self.authorize_tagged(caller, Taggable::Policy, "iam:ListEntitiesForPolicy", arn)
+            .await?;
         self.ensure_aws_managed_policy(arn).await?;
         let kind = match entity_filter {
             Some("User") => Some(EntityKind::User),

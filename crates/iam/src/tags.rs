@@ -161,18 +161,21 @@ impl Identity {
         }
     }
 
-    /// Authorizes `access` on the `kind` resource `id` with its current tags
+    /// Authorizes `action` on the `kind` resource `id` (an ARN) with its current tags
     /// ([`Identity::current_tags`]).
     pub(crate) async fn authorize_tagged(
         &self,
         caller: &Caller,
         kind: Taggable,
+        action: &str,
         id: &str,
-        access: Access,
     ) -> IamResult<()> {
         let tags = self.current_tags(kind, id).await?;
-        self.authorize(caller, &access.with_resource_tags(kind, &tags))
-            .await
+        self.authorize(
+            caller,
+            &Access::new(action, id).with_resource_tags(kind, &tags),
+        )
+        .await
     }
 
     /// Authorizes `access`, built for the resource's ARN (the path-less one of a missing

@@ -140,13 +140,8 @@ impl Identity {
     /// Checks the ARN's form, then authorizes `action` on the provider with its tags.
     async fn authorize_provider(&self, caller: &Caller, action: &str, arn: &str) -> IamResult<()> {
         validate::arn(arn, "OpenIDConnectProviderArn")?;
-        self.authorize_tagged(
-            caller,
-            Taggable::OpenIdConnectProvider,
-            arn,
-            Access::new(action, arn),
-        )
-        .await
+        self.authorize_tagged(caller, Taggable::OpenIdConnectProvider, action, arn)
+            .await
     }
 
     pub async fn get_oidc_provider(&self, caller: &Caller, arn: &str) -> IamResult<OidcProvider> {

@@ -7,9 +7,10 @@ use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest};
 use hourglass_store::Role;
 
 use crate::Identity;
-use crate::authz::{CallerPolicies, load_keys};
+use crate::authz::{CallerPolicies, load_keys, resource_tag_keys};
 use crate::error::IamResult;
 use crate::sts::push_request_tag_keys;
+use crate::tags::Taggable;
 
 /// One federated AssumeRole* request, as its trust evaluation sees it.
 pub(crate) struct FederatedRequest<'a> {
@@ -68,10 +69,10 @@ impl Identity {
             keys.push(("sts:SourceIdentity".to_owned(), vec![si.to_owned()]));
         }
         push_request_tag_keys(&mut keys, req.tags, req.transitive_keys);
-        for t in &role.tags {
-            keys.push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
-            keys.push((format!("iam:ResourceTag/{}", t.key), vec![t.value.clone()]));
-        }
+        keys.extend(resource_tag_keys(
+            Taggable::Role,
+            role.tags.iter().map(|t| (t.key.as_str(), t.value.as_str())),
+        ));
         keys.push((
             "aws:ResourceAccount".to_owned(),
             vec![role.account_id.clone()],

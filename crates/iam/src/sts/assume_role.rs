@@ -9,10 +9,11 @@ use hourglass_store::{Role, StoreError};
 
 use super::violations::{Violations, name_char};
 use super::{Credentials, SessionGrant};
-use crate::authz::{load_keys, merge_tags, policy_principal};
+use crate::authz::{load_keys, merge_tags, policy_principal, resource_tag_keys};
 use crate::error::{IamError, IamResult};
 use crate::principal::{AssumedRole, Caller};
 use crate::session::SessionClaims;
+use crate::tags::Taggable;
 use crate::{Identity, validate};
 
 /// Longest session a chained AssumeRole may ask for (seconds).
@@ -368,12 +369,10 @@ impl Identity {
             .map(|t| (t.key.clone(), t.value.clone()))
             .collect();
         merge_tags(&mut resource_tags, &inherited);
-        // The role is an IAM resource: its tags are also `iam:ResourceTag/…` (the service
-        // authorization reference lists both for sts:AssumeRole).
-        for (k, v) in &resource_tags {
-            keys.push((format!("aws:ResourceTag/{k}"), vec![v.clone()]));
-            keys.push((format!("iam:ResourceTag/{k}"), vec![v.clone()]));
-        }
+        keys.extend(resource_tag_keys(
+            Taggable::Role,
+            resource_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ));
         keys.push((
             "aws:ResourceAccount".to_owned(),
             vec![role.account_id.clone()],

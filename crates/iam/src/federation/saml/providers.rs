@@ -107,13 +107,8 @@ impl Identity {
         arn: &str,
     ) -> IamResult<SamlProvider> {
         validate::arn(arn, ARN_MEMBER)?;
-        self.authorize_tagged(
-            caller,
-            Taggable::SamlProvider,
-            arn,
-            Access::new(action, arn),
-        )
-        .await?;
+        self.authorize_tagged(caller, Taggable::SamlProvider, action, arn)
+            .await?;
         Ok(self.store.get_saml_provider(&self.account_id, arn).await?)
     }
 
@@ -133,8 +128,8 @@ impl Identity {
         self.authorize_tagged(
             caller,
             Taggable::SamlProvider,
+            "iam:DeleteSAMLProvider",
             arn,
-            Access::new("iam:DeleteSAMLProvider", arn),
         )
         .await?;
         self.store
@@ -156,8 +151,8 @@ impl Identity {
         self.authorize_tagged(
             caller,
             Taggable::SamlProvider,
+            "iam:UpdateSAMLProvider",
             arn,
-            Access::new("iam:UpdateSAMLProvider", arn),
         )
         .await?;
         let updated = self
