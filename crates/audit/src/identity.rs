@@ -103,8 +103,7 @@ impl UserIdentity {
 pub fn creation_date(issued_ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(issued_ms)
         .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]

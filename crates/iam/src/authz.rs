@@ -543,7 +543,7 @@ impl Identity {
         let now = self.clock.now();
         keys.push((
             "aws:CurrentTime".to_owned(),
-            vec![now.format("%Y-%m-%dT%H:%M:%SZ").to_string()],
+            vec![hourglass_sigv4::time::format_iso8601(now)],
         ));
         keys.push((
             "aws:EpochTime".to_owned(),
@@ -618,7 +618,7 @@ impl Identity {
         let now = self.clock.now();
         ctx.set(
             "aws:CurrentTime",
-            now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            hourglass_sigv4::time::format_iso8601(now),
         );
         ctx.set("aws:EpochTime", now.timestamp().to_string());
         load_keys(ctx, &access.context);

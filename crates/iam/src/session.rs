@@ -163,7 +163,7 @@ impl SessionClaims {
 
     /// `aws:TokenIssueTime`, ISO-8601 at second precision as AWS renders it.
     pub fn token_issue_time(&self) -> String {
-        self.issued_at().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        hourglass_sigv4::time::format_iso8601(self.issued_at())
     }
 
     /// Whether the session was created with session policies (which then must allow).

@@ -46,9 +46,12 @@ pub fn format_amz_date(time: DateTime<Utc>) -> String {
     time.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// Formats a time as ISO-8601 with a `Z` suffix, as S3 renders `ServerTime`/`Expires`.
+/// Formats a time as ISO-8601 with a `Z` suffix at second precision, as S3 renders
+/// `ServerTime`/`Expires` and IAM `aws:CurrentTime`. Written field by field: chrono's
+/// pattern formatter parses its pattern on every call, and this runs on every authorized
+/// request.
 pub fn format_iso8601(time: DateTime<Utc>) -> String {
-    time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Parses an HTTP `Date` header (RFC 1123 / RFC 2822 with `GMT`).
@@ -61,6 +64,22 @@ pub(crate) fn parse_http_date(value: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso8601_renders_as_the_pattern_did() {
+        for ms in [
+            0_i64,
+            1_441_000_000_123,
+            1_764_806_400_999,
+            253_402_300_799_000,
+        ] {
+            let t = DateTime::from_timestamp_millis(ms).unwrap_or_default();
+            assert_eq!(
+                format_iso8601(t),
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
+        }
+    }
 
     #[test]
     fn amz_date_round_trip_and_strictness() {

@@ -79,7 +79,7 @@ impl Identity {
         ));
         keys.push((
             "aws:CurrentTime".to_owned(),
-            vec![req.now.format("%Y-%m-%dT%H:%M:%SZ").to_string()],
+            vec![hourglass_sigv4::time::format_iso8601(req.now)],
         ));
         keys.push((
             "aws:EpochTime".to_owned(),

@@ -286,12 +286,35 @@ pub(crate) fn set_header(r: &mut Response, name: &str, value: &str) {
     }
 }
 
+/// `Sun, 06 Nov 1994 08:49:37 GMT` (IMF-fixdate). Written field by field rather than
+/// through chrono's pattern formatter, which parses its pattern on every call (every GET
+/// and HEAD answers with one); years past four digits keep the pattern's rendering.
 pub(crate) fn http_date(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    use chrono::{Datelike, Timelike};
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (day, month) = (
+        DAYS.get(t.weekday().num_days_from_monday() as usize),
+        MONTHS.get(t.month0() as usize),
+    );
+    match (day, month) {
+        (Some(day), Some(month)) if (0..=9999).contains(&t.year()) => format!(
+            "{day}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
+            t.day(),
+            t.year(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        _ => t.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+    }
 }
 
+/// `2024-01-01T00:00:00.000Z`, as S3 lists `LastModified`.
 pub(crate) fn iso_date(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 pub(crate) fn owner_xml(w: &mut Writer, name: &str, account: &str) {
@@ -500,5 +523,35 @@ pub(crate) async fn dispatch(
         Op::CompleteMultipartUpload => multipart::complete(&mut ctx).await,
         Op::AbortMultipartUpload => multipart::abort(&ctx).await,
         Op::ListParts => list::list_parts(&ctx).await,
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    #![allow(clippy::unwrap_used)]
+    use chrono::{DateTime, Datelike, TimeZone, Utc};
+
+    #[test]
+    fn dates_render_as_the_patterns_did() {
+        let times: Vec<DateTime<Utc>> = vec![
+            Utc.timestamp_millis_opt(0).unwrap(),
+            Utc.timestamp_millis_opt(784_111_777_005).unwrap(),
+            Utc.timestamp_millis_opt(1_764_806_400_999).unwrap(),
+            Utc.with_ymd_and_hms(2026, 12, 6, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 1, 2, 3).unwrap(),
+            Utc.with_ymd_and_hms(12_000, 1, 1, 0, 0, 0).unwrap(),
+        ];
+        for t in times {
+            assert_eq!(
+                super::http_date(t),
+                t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+            );
+            if t.year_ce().1 <= 9999 {
+                assert_eq!(
+                    super::iso_date(t),
+                    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+                );
+            }
+        }
     }
 }

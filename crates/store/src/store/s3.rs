@@ -46,9 +46,9 @@ store_api! {
     read_point fn get_object(bucket: &str, key: &str) -> Option<Object> as MetaError
         = |tx| sql::get_object(tx, &bucket, &key);
 
-    /// One version or delete marker by id, or (`None`) the newest entry of the key, with
-    /// its inline data.
-    read_point fn get_version(
+    /// As [`Store::get_version`], asking the key's whole history (current object, older
+    /// versions and delete markers) in one statement.
+    read_point fn find_version(
         bucket: &str,
         key: &str,
         version_id: Option<&str> => version_id.map(str::to_owned),
@@ -180,6 +180,32 @@ store_api! {
     /// Ids of every data file a record names (parts and objects), read on one snapshot: the
     /// files a startup sweep must keep.
     read fn segment_ids() -> Vec<String> as MetaError = |tx| sql::segment_ids(tx);
+}
+
+impl Store {
+    /// One version or delete marker by id, or (`None`) the newest entry of the key, with
+    /// its inline data.
+    pub async fn get_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> MetaResult<Option<Version>> {
+        if version_id.is_none() {
+            // The current object, when there is one, is the key's newest entry (the
+            // invariant `versions::promote` keeps), so most reads end at its primary key.
+            // Only a miss asks the whole history whether a delete marker is newest; each
+            // read sees one committed state and the answer comes from one of them alone.
+            if let Some(object) = self.get_object(bucket, key).await? {
+                return Ok(Some(Version {
+                    object,
+                    delete_marker: false,
+                    latest: true,
+                }));
+            }
+        }
+        self.find_version(bucket, key, version_id).await
+    }
 }
 
 impl Store {

@@ -227,7 +227,7 @@ const POLICY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHAN
 
 /// `2024-01-01T00:00:00Z`.
 pub fn iso8601(at: &chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]
