@@ -2,7 +2,7 @@
 
 use crate::error::{Quota, ResourceKind, Result};
 use crate::federation::table::ProviderTable;
-use crate::federation::{SAML_PROVIDERS_PER_ACCOUNT, SamlChange, SamlProvider, TAGS_PER_PROVIDER};
+use crate::federation::{SAML_PROVIDERS_PER_ACCOUNT, SamlChange, SamlProvider};
 use crate::sql::{Row, Tx, tags};
 
 pub(crate) const TABLE: ProviderTable<SamlProvider> = ProviderTable {
@@ -11,6 +11,7 @@ pub(crate) const TABLE: ProviderTable<SamlProvider> = ProviderTable {
     kind: ResourceKind::SamlProvider,
     quota: Quota::SamlProvidersPerAccount,
     per_account: SAML_PROVIDERS_PER_ACCOUNT,
+    tag_quota: Quota::TagsPerSamlProvider,
     from_row: provider_from,
 };
 
@@ -67,14 +68,7 @@ pub(crate) async fn update(
             p.metadata = document.clone();
             p.valid_until = *valid_until;
         }
-        SamlChange::Tag(new) => {
-            tags::merge_into_record(
-                &mut p.tags,
-                new,
-                TAGS_PER_PROVIDER,
-                Quota::TagsPerSamlProvider,
-            )?;
-        }
+        SamlChange::Tag(new) => TABLE.tag(&mut p.tags, new)?,
         SamlChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
     }
     p.tags.sort_by(|a, b| a.key.cmp(&b.key));

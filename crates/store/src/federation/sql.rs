@@ -4,7 +4,6 @@ use crate::error::{Quota, ResourceKind, Result, StoreError};
 use crate::federation::table::ProviderTable;
 use crate::federation::{
     CLIENT_IDS_PER_PROVIDER, OIDC_PROVIDERS_PER_ACCOUNT, OidcChange, OidcProvider,
-    TAGS_PER_PROVIDER,
 };
 use crate::sql::{Row, Tx, tags};
 
@@ -14,6 +13,7 @@ pub(crate) const TABLE: ProviderTable<OidcProvider> = ProviderTable {
     kind: ResourceKind::OidcProvider,
     quota: Quota::OpenIdConnectProvidersPerAccount,
     per_account: OIDC_PROVIDERS_PER_ACCOUNT,
+    tag_quota: Quota::TagsPerOpenIdConnectProvider,
     from_row: provider_from,
 };
 
@@ -82,14 +82,7 @@ pub(crate) async fn update(
         }
         OidcChange::RemoveClientId(id) => p.client_ids.retain(|c| c != id),
         OidcChange::SetThumbprints(t) => p.thumbprints = t.clone(),
-        OidcChange::Tag(new) => {
-            tags::merge_into_record(
-                &mut p.tags,
-                new,
-                TAGS_PER_PROVIDER,
-                Quota::TagsPerOpenIdConnectProvider,
-            )?;
-        }
+        OidcChange::Tag(new) => TABLE.tag(&mut p.tags, new)?,
         OidcChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
     }
     p.tags.sort_by(|a, b| a.key.cmp(&b.key));
