@@ -53,6 +53,16 @@ pub fn parse(input: &[u8]) -> S3Result<Element> {
     hourglass_wire::xml::parse(input).map_err(|_| S3Error::malformed_xml())
 }
 
+/// Parses a request document whose root element must be `root`; another root is
+/// `MalformedXML`, as an unreadable document is.
+pub fn parse_document(input: &[u8], root: &str) -> S3Result<Element> {
+    let doc = parse(input)?;
+    if doc.name != root {
+        return Err(S3Error::malformed_xml());
+    }
+    Ok(doc)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -489,10 +489,7 @@ async fn delete_one(
 pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
     let body = ctx.xml_body(super::body_limits::DELETE_OBJECTS).await?;
-    let doc = xml::parse(&body)?;
-    if doc.name != "Delete" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(&body, "Delete")?;
     let quiet = doc
         .child_text("Quiet")
         .is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));

@@ -174,10 +174,7 @@ pub async fn put_versioning(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
     ctx.bucket_op(&name, "s3:PutBucketVersioning").await?;
     let body = ctx.xml_body(super::body_limits::TAGGING).await?;
-    let doc = xml::parse(&body)?;
-    if doc.name != "VersioningConfiguration" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(&body, "VersioningConfiguration")?;
     match doc.child_text("MfaDelete").map(str::trim) {
         None | Some("Disabled") => {}
         Some("Enabled") => {
