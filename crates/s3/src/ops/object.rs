@@ -71,6 +71,20 @@ pub async fn receive(
     })
 }
 
+/// AWS's bound on user metadata: `x-amz-meta-*` names and values together, in bytes.
+pub(super) fn check_user_metadata_size(size: usize) -> S3Result<()> {
+    if size > 2048 {
+        return Err(S3Error::new(
+            400,
+            "MetadataTooLarge",
+            "Your metadata headers exceed the maximum allowed metadata size",
+        )
+        .with("Size", size.to_string())
+        .with("MaxSizeAllowed", "2048"));
+    }
+    Ok(())
+}
+
 /// Content headers and `x-amz-meta-*` of a PUT/CreateMultipartUpload/CopyObject(REPLACE).
 pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
     let get = |n: &str| ctx.header(n).map(str::to_owned);
@@ -92,15 +106,7 @@ pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
             user.push((k.to_string(), v));
         }
     }
-    if user_size > 2048 {
-        return Err(S3Error::new(
-            400,
-            "MetadataTooLarge",
-            "Your metadata headers exceed the maximum allowed metadata size",
-        )
-        .with("Size", user_size.to_string())
-        .with("MaxSizeAllowed", "2048"));
-    }
+    check_user_metadata_size(user_size)?;
     user.sort();
     Ok(ObjectHeaders {
         content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),

@@ -236,15 +236,7 @@ fn object_headers(fields: &BTreeMap<String, String>) -> S3Result<ObjectHeaders> 
             user.push((name.to_owned(), v.clone()));
         }
     }
-    if user_size > 2048 {
-        return Err(S3Error::new(
-            400,
-            "MetadataTooLarge",
-            "Your metadata headers exceed the maximum allowed metadata size",
-        )
-        .with("Size", user_size.to_string())
-        .with("MaxSizeAllowed", "2048"));
-    }
+    super::object::check_user_metadata_size(user_size)?;
     Ok(ObjectHeaders {
         content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),
         content_encoding: get("content-encoding"),
