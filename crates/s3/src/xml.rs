@@ -84,6 +84,18 @@ mod tests {
     }
 
     #[test]
+    fn a_document_with_another_root_is_malformed_xml() {
+        assert_eq!(
+            parse_document(b"<Tagging/>", "Tagging").unwrap().name,
+            "Tagging"
+        );
+        assert_eq!(
+            parse_document(b"<Other/>", "Tagging").unwrap_err().code,
+            "MalformedXML"
+        );
+    }
+
+    #[test]
     fn unreadable_documents_are_malformed_xml() {
         for bad in [&b"<a><b></a>"[..], b"<!DOCTYPE x><a/>", b"<a>&bogus;</a>"] {
             assert_eq!(parse(bad).unwrap_err().code, "MalformedXML");

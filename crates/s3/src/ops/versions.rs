@@ -3,7 +3,7 @@
 //! delete markers as AWS answers them (404 with `x-amz-delete-marker` for the current
 //! entry, 405 when named by id).
 
-use super::list::{KEY_ENCODE, listing_conditions, max_keys, prefix_successor, url_encoding};
+use super::list::{KEY_ENCODE, listing_bucket, max_keys, prefix_successor, url_encoding};
 use super::{Ctx, iso_date, meta_err, no_content, owner_xml, set_header, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, bucket_arn, object_arn};
@@ -330,14 +330,7 @@ pub async fn list(ctx: &Ctx<'_>) -> S3Result<Response> {
                 .with("ArgumentValue", v));
         }
     }
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:ListBucketVersions",
-            &bucket_arn(name),
-            &listing_conditions(ctx, prefix, max),
-        )
-        .await?;
+    let b = listing_bucket(ctx, name, "s3:ListBucketVersions", prefix, max).await?;
     let page = page(
         ctx,
         name,
