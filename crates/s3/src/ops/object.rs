@@ -108,16 +108,26 @@ pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
     }
     check_user_metadata_size(user_size)?;
     user.sort();
-    Ok(ObjectHeaders {
+    Ok(stored_headers(get, encoding, user))
+}
+
+/// The headers an object keeps, from a request's content fields (`get`): `binary/octet-stream`
+/// when no type is given, and no storage class for `STANDARD`, as AWS reports them.
+pub(super) fn stored_headers(
+    get: impl Fn(&str) -> Option<String>,
+    content_encoding: Option<String>,
+    user: Vec<(String, String)>,
+) -> ObjectHeaders {
+    ObjectHeaders {
         content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),
-        content_encoding: encoding,
+        content_encoding,
         content_disposition: get("content-disposition"),
         content_language: get("content-language"),
         cache_control: get("cache-control"),
         expires: get("expires"),
         user,
         storage_class: get("x-amz-storage-class").filter(|s| s != "STANDARD"),
-    })
+    }
 }
 
 /// Checks the requested encryption, authorizes a write of the target object

@@ -237,16 +237,8 @@ fn object_headers(fields: &BTreeMap<String, String>) -> S3Result<ObjectHeaders> 
         }
     }
     super::object::check_user_metadata_size(user_size)?;
-    Ok(ObjectHeaders {
-        content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),
-        content_encoding: get("content-encoding"),
-        content_disposition: get("content-disposition"),
-        content_language: get("content-language"),
-        cache_control: get("cache-control"),
-        expires: get("expires"),
-        user,
-        storage_class: get("x-amz-storage-class").filter(|s| s != "STANDARD"),
-    })
+    let encoding = get("content-encoding");
+    Ok(super::object::stored_headers(get, encoding, user))
 }
 
 async fn upload(
