@@ -1,7 +1,7 @@
 //! SQL of the SAML provider records.
 
 use crate::error::{Quota, ResourceKind, Result};
-use crate::federation::table::ProviderTable;
+use crate::federation::table::{ProviderTable, tags_column};
 use crate::federation::{SAML_PROVIDERS_PER_ACCOUNT, SamlChange, SamlProvider};
 use crate::sql::{Row, Tx, tags};
 
@@ -32,8 +32,6 @@ pub(crate) async fn create(tx: &mut dyn Tx, p: &SamlProvider) -> Result<SamlProv
     TABLE
         .check_new(tx, &p.account_id, &p.arn, p.name.clone())
         .await?;
-    let mut tags = p.tags.clone();
-    tags.sort_by(|a, b| a.key.cmp(&b.key));
     tx.execute(
         "INSERT INTO saml_providers (account_id, arn, name, uuid, metadata, create_date, \
          valid_until, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -45,7 +43,7 @@ pub(crate) async fn create(tx: &mut dyn Tx, p: &SamlProvider) -> Result<SamlProv
             &p.metadata,
             p.create_date,
             p.valid_until,
-            tags::to_json_column(&tags)?
+            tags_column(&mut p.tags.clone())?
         ],
     )
     .await?;
@@ -71,7 +69,6 @@ pub(crate) async fn update(
         SamlChange::Tag(new) => TABLE.tag(&mut p.tags, new)?,
         SamlChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
     }
-    p.tags.sort_by(|a, b| a.key.cmp(&b.key));
     tx.execute(
         "UPDATE saml_providers SET metadata = $3, valid_until = $4, tags = $5 \
          WHERE account_id = $1 AND arn = $2",
@@ -80,7 +77,7 @@ pub(crate) async fn update(
             arn,
             &p.metadata,
             p.valid_until,
-            tags::to_json_column(&p.tags)?
+            tags_column(&mut p.tags)?
         ],
     )
     .await?;

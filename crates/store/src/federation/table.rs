@@ -98,3 +98,10 @@ impl<T> ProviderTable<T> {
         Ok(())
     }
 }
+
+/// A provider's tags as its JSON column holds them: sorted by key, in place, so the record
+/// returned after a write matches the one read back later.
+pub(crate) fn tags_column(tags: &mut [Tag]) -> Result<String> {
+    tags.sort_by(|a, b| a.key.cmp(&b.key));
+    tags::to_json_column(tags)
+}
