@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use hourglass_iam::Caller;
-use hourglass_iam::authn::CallerOrigin;
+use hourglass_iam::authn::{CallerOrigin, ResolvedKey};
 use hourglass_sigv4 as sigv4;
 use sigv4::{Auth, AuthLocation, PayloadMode, Verified};
 
@@ -72,29 +72,14 @@ impl S3Service {
             .map(|v| v.trim().to_string());
         let now = self.identity.clock().now();
         let auth = sigv4::parse_auth(&req).map_err(|e| from_sigv4(&e))?;
-        let anonymous = || AuthInfo {
-            caller: None,
-            payload: PayloadMode::Unsigned,
-            verified: None,
-            auth_type: "REST-HEADER",
-            signature_version: None,
-            signature_age_ms: None,
-            content_sha256: content_sha256.clone(),
-            source_ip: r.source_ip,
-            secure_transport: r.secure_transport,
-        };
         match auth {
-            Auth::Anonymous => {
-                let mut info = anonymous();
+            Auth::Anonymous => Ok(AuthInfo {
                 // An unsigned request may still declare its body hash; honour it.
-                if let Some(v) = &content_sha256
-                    && v.len() == 64
-                    && v.bytes().all(|b| b.is_ascii_hexdigit())
-                {
-                    info.payload = PayloadMode::Sha256(v.to_ascii_lowercase());
-                }
-                Ok(info)
-            }
+                payload: declared_sha256(content_sha256.as_deref())
+                    .unwrap_or(PayloadMode::Unsigned),
+                content_sha256,
+                ..AuthInfo::anonymous(r.source_ip, r.secure_transport)
+            }),
             Auth::V4(a) => {
                 if a.scope.service != "s3" {
                     return Err(S3Error::new(
@@ -106,16 +91,15 @@ impl S3Service {
                         ),
                     ));
                 }
-                let origin = CallerOrigin {
-                    region: &a.scope.region,
-                    source_ip: r.source_ip,
-                    secure_transport: r.secure_transport,
-                };
                 let resolved = self
-                    .identity
-                    .resolve_access_key(&a.access_key_id, a.security_token.as_deref(), &origin)
-                    .await
-                    .map_err(|e| from_auth(&e, Some(&a.access_key_id)))?;
+                    .resolve_key(
+                        &a.access_key_id,
+                        a.security_token.as_deref(),
+                        &a.scope.region,
+                        r.source_ip,
+                        r.secure_transport,
+                    )
+                    .await?;
                 let verified = sigv4::verify_v4(
                     &req,
                     &a,
@@ -130,10 +114,7 @@ impl S3Service {
                 Ok(AuthInfo {
                     caller: Some(resolved.caller),
                     payload: verified.payload.clone(),
-                    auth_type: match a.location {
-                        AuthLocation::Header => "REST-HEADER",
-                        AuthLocation::Query => "REST-QUERY-STRING",
-                    },
+                    auth_type: auth_type(a.location),
                     signature_version: Some("AWS4-HMAC-SHA256"),
                     signature_age_ms: Some((now - a.timestamp).num_milliseconds().max(0)),
                     verified: Some(verified),
@@ -143,16 +124,15 @@ impl S3Service {
                 })
             }
             Auth::V2(a) => {
-                let origin = CallerOrigin {
-                    region: &self.region,
-                    source_ip: r.source_ip,
-                    secure_transport: r.secure_transport,
-                };
                 let resolved = self
-                    .identity
-                    .resolve_access_key(&a.access_key_id, a.security_token.as_deref(), &origin)
-                    .await
-                    .map_err(|e| from_auth(&e, Some(&a.access_key_id)))?;
+                    .resolve_key(
+                        &a.access_key_id,
+                        a.security_token.as_deref(),
+                        &self.region,
+                        r.source_ip,
+                        r.secure_transport,
+                    )
+                    .await?;
                 let v2_path;
                 let path = match r.virtual_bucket {
                     Some(b) => {
@@ -177,17 +157,10 @@ impl S3Service {
                 Ok(AuthInfo {
                     caller: Some(resolved.caller),
                     // SigV2 never covers the body; a declared hash is still checked.
-                    payload: match &content_sha256 {
-                        Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                            PayloadMode::Sha256(v.to_ascii_lowercase())
-                        }
-                        _ => PayloadMode::Unsigned,
-                    },
+                    payload: declared_sha256(content_sha256.as_deref())
+                        .unwrap_or(PayloadMode::Unsigned),
                     verified: None,
-                    auth_type: match a.location {
-                        AuthLocation::Header => "REST-HEADER",
-                        AuthLocation::Query => "REST-QUERY-STRING",
-                    },
+                    auth_type: auth_type(a.location),
                     signature_version: Some("AWS"),
                     signature_age_ms: None,
                     content_sha256,
@@ -195,6 +168,65 @@ impl S3Service {
                     secure_transport: r.secure_transport,
                 })
             }
+        }
+    }
+
+    /// The secret and caller of an access key (and session token) signing for `region`;
+    /// a key that does not resolve is the S3 error `from_auth` names.
+    pub(crate) async fn resolve_key(
+        &self,
+        access_key_id: &str,
+        security_token: Option<&str>,
+        region: &str,
+        source_ip: IpAddr,
+        secure_transport: bool,
+    ) -> S3Result<ResolvedKey> {
+        let origin = CallerOrigin {
+            region,
+            source_ip,
+            secure_transport,
+        };
+        self.identity
+            .resolve_access_key(access_key_id, security_token, &origin)
+            .await
+            .map_err(|e| from_auth(&e, Some(access_key_id)))
+    }
+}
+
+/// `s3:authType` of a signed request.
+fn auth_type(location: AuthLocation) -> &'static str {
+    match location {
+        AuthLocation::Header => "REST-HEADER",
+        AuthLocation::Query => "REST-QUERY-STRING",
+    }
+}
+
+/// The payload check a declared `x-amz-content-sha256` asks for where the signature does
+/// not cover the body: only a well-formed SHA-256 (64 hex digits) is one.
+fn declared_sha256(content_sha256: Option<&str>) -> Option<PayloadMode> {
+    content_sha256
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|v| PayloadMode::Sha256(v.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_well_formed_sha256_is_a_declared_payload_hash() {
+        let hash = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
+        assert_eq!(
+            declared_sha256(Some(hash)),
+            Some(PayloadMode::Sha256(hash.to_ascii_lowercase()))
+        );
+        for other in [
+            None,
+            Some("UNSIGNED-PAYLOAD"),
+            Some(&hash[1..]),
+            Some("g".repeat(64).as_str()),
+        ] {
+            assert_eq!(declared_sha256(other), None);
         }
     }
 }

@@ -53,6 +53,16 @@ pub fn parse(input: &[u8]) -> S3Result<Element> {
     hourglass_wire::xml::parse(input).map_err(|_| S3Error::malformed_xml())
 }
 
+/// Parses a request document whose root element must be `root`; another root is
+/// `MalformedXML`, as an unreadable document is.
+pub fn parse_document(input: &[u8], root: &str) -> S3Result<Element> {
+    let doc = parse(input)?;
+    if doc.name != root {
+        return Err(S3Error::malformed_xml());
+    }
+    Ok(doc)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -71,6 +81,18 @@ mod tests {
         let tag = doc.child("TagSet").and_then(|s| s.child("Tag")).unwrap();
         assert_eq!(tag.child_text("Key"), Some("a<&>\"'\r\n\tb"));
         assert_eq!(tag.child("Value"), None);
+    }
+
+    #[test]
+    fn a_document_with_another_root_is_malformed_xml() {
+        assert_eq!(
+            parse_document(b"<Tagging/>", "Tagging").unwrap().name,
+            "Tagging"
+        );
+        assert_eq!(
+            parse_document(b"<Other/>", "Tagging").unwrap_err().code,
+            "MalformedXML"
+        );
     }
 
     #[test]

@@ -56,19 +56,10 @@ pub struct User {
     pub tags: Vec<Tag>,
 }
 
-/// Input of [`Store::create_user`](crate::Store::create_user).
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub account_id: String,
-    pub user_id: String,
-    pub name: String,
-    pub path: String,
-    pub arn: String,
-    pub create_date: DateTime<Utc>,
-    /// ARN of an existing managed policy (customer or AWS-managed).
-    pub permissions_boundary: Option<String>,
-    pub tags: Vec<Tag>,
-}
+/// Input of [`Store::create_user`](crate::Store::create_user): a user is created exactly as
+/// it is then stored; `permissions_boundary` must name an existing managed policy (customer
+/// or AWS-managed).
+pub type NewUser = User;
 
 /// The complete new identity of a renamed/moved user or group. The caller computes the final
 /// name, path and ARN (unchanged parts copied from the current record).

@@ -188,10 +188,7 @@ async fn put_request(ctx: &mut Ctx<'_>, b: &Bucket, object: bool) -> S3Result<Op
             "This request does not support content",
         ));
     }
-    let doc = xml::parse(&body)?;
-    if doc.name != "AccessControlPolicy" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(&body, "AccessControlPolicy")?;
     let grants = super::acl_grants::from_document(&doc, &b.owner)?;
     match super::acl_grants::canned(&grants, object) {
         Ok(c) => requested(ctx.svc, b, Some(c), false).await,
@@ -276,10 +273,7 @@ pub async fn put_object(ctx: &mut Ctx<'_>) -> S3Result<Response> {
 // ----- ownership controls -----
 
 pub fn parse_ownership(body: &[u8]) -> S3Result<String> {
-    let doc = xml::parse(body)?;
-    if doc.name != "OwnershipControls" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(body, "OwnershipControls")?;
     let rules: Vec<_> = doc.children_named("Rule").collect();
     let [rule] = rules.as_slice() else {
         return Err(S3Error::malformed_xml());

@@ -89,10 +89,7 @@ pub async fn create(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let body = ctx.xml_body(super::body_limits::CREATE_BUCKET).await?;
     let mut location = None;
     if !body.iter().all(u8::is_ascii_whitespace) {
-        let doc = xml::parse(&body)?;
-        if doc.name != "CreateBucketConfiguration" {
-            return Err(S3Error::malformed_xml());
-        }
+        let doc = xml::parse_document(&body, "CreateBucketConfiguration")?;
         location = doc
             .child_text("LocationConstraint")
             .map(str::to_owned)

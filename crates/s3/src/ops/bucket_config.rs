@@ -4,10 +4,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Ctx, meta_err};
-use crate::S3Service;
+use super::{Ctx, meta_err, no_content};
 use crate::authz::{Conditions, bucket_arn};
 use crate::errors::{S3Error, S3Result};
+use crate::{Response, S3Service};
 
 /// Authorizes `action` on the bucket itself (a missing bucket is reported only to callers
 /// allowed to act on it, as for every bucket operation).
@@ -53,4 +53,29 @@ pub(crate) async fn save<T: Serialize>(
         .set_bucket_config(bucket, doc, json.as_deref())
         .await
         .map_err(meta_err)
+}
+
+/// A Put… of a document: authorizes `action`, reads the body within `limit`, and stores
+/// what `parse` makes of it (a body it refuses stores nothing).
+pub(crate) async fn put<T: Serialize>(
+    ctx: &mut Ctx<'_>,
+    action: &str,
+    doc: &str,
+    limit: u64,
+    parse: fn(&[u8]) -> S3Result<T>,
+) -> S3Result<Response> {
+    let name = ctx.bucket_name().to_string();
+    authorize(ctx, &name, action).await?;
+    let body = ctx.xml_body(limit).await?;
+    let parsed = parse(&body)?;
+    save(ctx.svc, &name, doc, Some(&parsed)).await?;
+    Ok(no_content(200))
+}
+
+/// A Delete… of a document, authorized by `action` (AWS checks the Put… action).
+pub(crate) async fn delete(ctx: &Ctx<'_>, action: &str, doc: &str) -> S3Result<Response> {
+    let name = ctx.bucket_name();
+    authorize(ctx, name, action).await?;
+    save::<()>(ctx.svc, name, doc, None).await?;
+    Ok(no_content(204))
 }

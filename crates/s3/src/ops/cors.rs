@@ -54,10 +54,7 @@ impl Rule {
 }
 
 pub fn parse(body: &[u8]) -> S3Result<Vec<Rule>> {
-    let doc = xml::parse(body)?;
-    if doc.name != "CORSConfiguration" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(body, "CORSConfiguration")?;
     let mut rules = Vec::new();
     for r in doc.children_named("CORSRule") {
         let list = |name: &str| -> Vec<String> {
@@ -142,12 +139,8 @@ async fn rules(svc: &S3Service, bucket: &str) -> S3Result<Option<Vec<Rule>>> {
 }
 
 pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
-    let name = ctx.bucket_name().to_string();
-    bucket_config::authorize(ctx, &name, "s3:PutBucketCORS").await?;
-    let body = ctx.xml_body(super::body_limits::CORS).await?;
-    let parsed = parse(&body)?;
-    bucket_config::save(ctx.svc, &name, DOC, Some(&parsed)).await?;
-    Ok(no_content(200))
+    let limit = super::body_limits::CORS;
+    bucket_config::put(ctx, "s3:PutBucketCORS", DOC, limit, parse).await
 }
 
 pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
@@ -165,10 +158,7 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
 }
 
 pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let name = ctx.bucket_name();
-    bucket_config::authorize(ctx, name, "s3:PutBucketCORS").await?;
-    bucket_config::save::<()>(ctx.svc, name, DOC, None).await?;
-    Ok(no_content(204))
+    bucket_config::delete(ctx, "s3:PutBucketCORS", DOC).await
 }
 
 fn forbidden(message: &str) -> S3Error {

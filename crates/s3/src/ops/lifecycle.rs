@@ -9,7 +9,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, bucket_config, http_date, no_content, xml_ok};
+use super::{Ctx, bucket_config, http_date, xml_ok};
 use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, Tag, Version};
 use crate::xml::{self, Element, Writer};
@@ -109,10 +109,7 @@ fn filter_of(f: &Element) -> S3Result<Filter> {
 }
 
 pub fn parse(body: &[u8]) -> S3Result<Vec<Rule>> {
-    let doc = xml::parse(body)?;
-    if doc.name != "LifecycleConfiguration" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(body, "LifecycleConfiguration")?;
     let mut rules: Vec<Rule> = Vec::new();
     for r in doc.children_named("Rule") {
         let id = r.child_text("ID").unwrap_or("").to_owned();
@@ -319,12 +316,8 @@ async fn rules(svc: &S3Service, bucket: &str) -> S3Result<Option<Vec<Rule>>> {
 }
 
 pub async fn put(ctx: &mut Ctx<'_>) -> S3Result<Response> {
-    let name = ctx.bucket_name().to_string();
-    bucket_config::authorize(ctx, &name, "s3:PutLifecycleConfiguration").await?;
-    let body = ctx.xml_body(super::body_limits::LIFECYCLE).await?;
-    let parsed = parse(&body)?;
-    bucket_config::save(ctx.svc, &name, DOC, Some(&parsed)).await?;
-    Ok(no_content(200))
+    let limit = super::body_limits::LIFECYCLE;
+    bucket_config::put(ctx, "s3:PutLifecycleConfiguration", DOC, limit, parse).await
 }
 
 pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
@@ -342,10 +335,7 @@ pub async fn get(ctx: &Ctx<'_>) -> S3Result<Response> {
 }
 
 pub async fn delete(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let name = ctx.bucket_name();
-    bucket_config::authorize(ctx, name, "s3:PutLifecycleConfiguration").await?;
-    bucket_config::save::<()>(ctx.svc, name, DOC, None).await?;
-    Ok(no_content(204))
+    bucket_config::delete(ctx, "s3:PutLifecycleConfiguration", DOC).await
 }
 
 // ----- applying the rules -----

@@ -10,7 +10,7 @@ use super::{Ctx, iso_date, meta_err, owner_xml, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, bucket_arn};
 use crate::errors::{S3Error, S3Result};
-use crate::meta::{Object, Upload};
+use crate::meta::{Bucket, Object, Upload};
 use crate::routing::{Op, has};
 use crate::xml::Writer;
 use hourglass_store::Store;
@@ -26,9 +26,15 @@ pub(super) fn url_encoding(ctx: &Ctx<'_>) -> S3Result<bool> {
     }
 }
 
-/// The condition keys a listing is authorized with (`s3:prefix` only when the request names
-/// a prefix, as AWS sets it).
-pub(super) fn listing_conditions(ctx: &Ctx<'_>, prefix: &str, max: usize) -> Conditions {
+/// Loads the bucket named `name`, authorizing the listing `action` with a listing's
+/// condition keys (`s3:prefix` only when the request names a prefix, as AWS sets it).
+pub(super) async fn listing_bucket(
+    ctx: &Ctx<'_>,
+    name: &str,
+    action: &str,
+    prefix: &str,
+    max: usize,
+) -> S3Result<Bucket> {
     let mut cond = Conditions::default();
     if has(&ctx.q, "prefix") {
         cond.set("s3:prefix", prefix);
@@ -37,7 +43,7 @@ pub(super) fn listing_conditions(ctx: &Ctx<'_>, prefix: &str, max: usize) -> Con
         cond.set("s3:delimiter", d);
     }
     cond.set("s3:max-keys", max.to_string());
-    cond
+    ctx.bucket_for(name, action, &bucket_arn(name), &cond).await
 }
 
 /// Keys come back percent-encoded like botocore's `quote(key, safe='/~')`.
@@ -208,14 +214,7 @@ pub async fn list_objects(ctx: &Ctx<'_>) -> S3Result<Response> {
     let delimiter = ctx.query("delimiter").filter(|d| !d.is_empty());
     let max = max_keys(ctx, "max-keys")?;
     let url = url_encoding(ctx)?;
-    let bucket = ctx
-        .bucket_for(
-            name,
-            "s3:ListBucket",
-            &bucket_arn(name),
-            &listing_conditions(ctx, prefix, max),
-        )
-        .await?;
+    let bucket = listing_bucket(ctx, name, "s3:ListBucket", prefix, max).await?;
 
     let token = ctx.query("continuation-token");
     let marker = if v2 {

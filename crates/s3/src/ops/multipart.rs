@@ -282,10 +282,7 @@ fn invalid_part() -> S3Error {
 pub async fn complete(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let upload = upload_for(ctx, "s3:PutObject").await?;
     let body = ctx.xml_body(super::body_limits::COMPLETE_MULTIPART).await?;
-    let doc = xml::parse(&body)?;
-    if doc.name != "CompleteMultipartUpload" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(&body, "CompleteMultipartUpload")?;
     let mut requested = Vec::new();
     for p in doc.children_named("Part") {
         let n = p

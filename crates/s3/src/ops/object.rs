@@ -71,6 +71,20 @@ pub async fn receive(
     })
 }
 
+/// AWS's bound on user metadata: `x-amz-meta-*` names and values together, in bytes.
+pub(super) fn check_user_metadata_size(size: usize) -> S3Result<()> {
+    if size > 2048 {
+        return Err(S3Error::new(
+            400,
+            "MetadataTooLarge",
+            "Your metadata headers exceed the maximum allowed metadata size",
+        )
+        .with("Size", size.to_string())
+        .with("MaxSizeAllowed", "2048"));
+    }
+    Ok(())
+}
+
 /// Content headers and `x-amz-meta-*` of a PUT/CreateMultipartUpload/CopyObject(REPLACE).
 pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
     let get = |n: &str| ctx.header(n).map(str::to_owned);
@@ -92,26 +106,28 @@ pub fn headers_from_request(ctx: &Ctx<'_>) -> S3Result<ObjectHeaders> {
             user.push((k.to_string(), v));
         }
     }
-    if user_size > 2048 {
-        return Err(S3Error::new(
-            400,
-            "MetadataTooLarge",
-            "Your metadata headers exceed the maximum allowed metadata size",
-        )
-        .with("Size", user_size.to_string())
-        .with("MaxSizeAllowed", "2048"));
-    }
+    check_user_metadata_size(user_size)?;
     user.sort();
-    Ok(ObjectHeaders {
+    Ok(stored_headers(get, encoding, user))
+}
+
+/// The headers an object keeps, from a request's content fields (`get`): `binary/octet-stream`
+/// when no type is given, and no storage class for `STANDARD`, as AWS reports them.
+pub(super) fn stored_headers(
+    get: impl Fn(&str) -> Option<String>,
+    content_encoding: Option<String>,
+    user: Vec<(String, String)>,
+) -> ObjectHeaders {
+    ObjectHeaders {
         content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),
-        content_encoding: encoding,
+        content_encoding,
         content_disposition: get("content-disposition"),
         content_language: get("content-language"),
         cache_control: get("cache-control"),
         expires: get("expires"),
         user,
         storage_class: get("x-amz-storage-class").filter(|s| s != "STANDARD"),
-    })
+    }
 }
 
 /// Checks the requested encryption, authorizes a write of the target object
@@ -489,10 +505,7 @@ async fn delete_one(
 pub async fn delete_objects(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
     let body = ctx.xml_body(super::body_limits::DELETE_OBJECTS).await?;
-    let doc = xml::parse(&body)?;
-    if doc.name != "Delete" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(&body, "Delete")?;
     let quiet = doc
         .child_text("Quiet")
         .is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));

@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use chrono::{NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
-use hourglass_iam::authn::CallerOrigin;
 use hourglass_sigv4::{PayloadMode, derive_signing_key};
 use sha1::Sha1;
 use sha2::Sha256;
@@ -23,7 +22,7 @@ use crate::Response;
 use crate::auth::AuthInfo;
 use crate::authz::{Conditions, object_arn};
 use crate::checksum::{self, Digests};
-use crate::errors::{S3Error, S3Result, from_auth};
+use crate::errors::{S3Error, S3Result};
 use crate::meta::{Object, ObjectHeaders};
 use crate::routing::validate_key;
 use crate::xml::Writer;
@@ -174,17 +173,16 @@ async fn authenticate(ctx: &Ctx<'_>, fields: &BTreeMap<String, String>) -> S3Res
             ))
             .with("ArgumentName", "x-amz-credential"));
         }
-        let origin = CallerOrigin {
-            region,
-            source_ip: ctx.auth.source_ip,
-            secure_transport: ctx.auth.secure_transport,
-        };
         let resolved = ctx
             .svc
-            .identity
-            .resolve_access_key(akid, token, &origin)
-            .await
-            .map_err(|e| from_auth(&e, Some(akid)))?;
+            .resolve_key(
+                akid,
+                token,
+                region,
+                ctx.auth.source_ip,
+                ctx.auth.secure_transport,
+            )
+            .await?;
         let key = derive_signing_key(resolved.secret.expose(), day, region, "s3");
         let want = hex::decode(signature.trim()).map_err(|_| bad_signature())?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(S3Error::internal)?;
@@ -197,17 +195,16 @@ async fn authenticate(ctx: &Ctx<'_>, fields: &BTreeMap<String, String>) -> S3Res
     if let Some(akid) = get("awsaccesskeyid") {
         let policy = get("policy").ok_or_else(|| missing("policy"))?;
         let signature = get("signature").ok_or_else(|| missing("signature"))?;
-        let origin = CallerOrigin {
-            region: &ctx.svc.region,
-            source_ip: ctx.auth.source_ip,
-            secure_transport: ctx.auth.secure_transport,
-        };
         let resolved = ctx
             .svc
-            .identity
-            .resolve_access_key(akid, token, &origin)
-            .await
-            .map_err(|e| from_auth(&e, Some(akid)))?;
+            .resolve_key(
+                akid,
+                token,
+                &ctx.svc.region,
+                ctx.auth.source_ip,
+                ctx.auth.secure_transport,
+            )
+            .await?;
         use base64::Engine;
         let want = base64::engine::general_purpose::STANDARD
             .decode(signature.trim())
@@ -239,25 +236,9 @@ fn object_headers(fields: &BTreeMap<String, String>) -> S3Result<ObjectHeaders> 
             user.push((name.to_owned(), v.clone()));
         }
     }
-    if user_size > 2048 {
-        return Err(S3Error::new(
-            400,
-            "MetadataTooLarge",
-            "Your metadata headers exceed the maximum allowed metadata size",
-        )
-        .with("Size", user_size.to_string())
-        .with("MaxSizeAllowed", "2048"));
-    }
-    Ok(ObjectHeaders {
-        content_type: get("content-type").or_else(|| Some("binary/octet-stream".into())),
-        content_encoding: get("content-encoding"),
-        content_disposition: get("content-disposition"),
-        content_language: get("content-language"),
-        cache_control: get("cache-control"),
-        expires: get("expires"),
-        user,
-        storage_class: get("x-amz-storage-class").filter(|s| s != "STANDARD"),
-    })
+    super::object::check_user_metadata_size(user_size)?;
+    let encoding = get("content-encoding");
+    Ok(super::object::stored_headers(get, encoding, user))
 }
 
 async fn upload(

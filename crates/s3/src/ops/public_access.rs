@@ -46,10 +46,7 @@ impl Block {
 }
 
 pub fn parse(body: &[u8]) -> S3Result<Block> {
-    let doc = xml::parse(body)?;
-    if doc.name != "PublicAccessBlockConfiguration" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(body, "PublicAccessBlockConfiguration")?;
     let flag = |name: &str| match doc.child_text(name).map(str::trim) {
         None => Ok(false),
         Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
@@ -229,19 +226,12 @@ pub async fn get_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
 }
 
 pub async fn put_bucket(ctx: &mut Ctx<'_>) -> S3Result<Response> {
-    let name = ctx.bucket_name().to_string();
-    bucket_config::authorize(ctx, &name, "s3:PutBucketPublicAccessBlock").await?;
-    let body = ctx.xml_body(super::body_limits::TAGGING).await?;
-    let block = parse(&body)?;
-    bucket_config::save(ctx.svc, &name, DOC, Some(&block)).await?;
-    Ok(no_content(200))
+    let limit = super::body_limits::TAGGING;
+    bucket_config::put(ctx, "s3:PutBucketPublicAccessBlock", DOC, limit, parse).await
 }
 
 pub async fn delete_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let name = ctx.bucket_name();
-    bucket_config::authorize(ctx, name, "s3:PutBucketPublicAccessBlock").await?;
-    bucket_config::save::<()>(ctx.svc, name, DOC, None).await?;
-    Ok(no_content(204))
+    bucket_config::delete(ctx, "s3:PutBucketPublicAccessBlock", DOC).await
 }
 
 pub async fn policy_status(ctx: &Ctx<'_>) -> S3Result<Response> {

@@ -55,11 +55,8 @@ pub fn parse_tagging_header(v: &str) -> S3Result<Vec<Tag>> {
 }
 
 pub(crate) fn parse_tagging_xml(body: &[u8], max: usize) -> S3Result<Vec<Tag>> {
-    let doc = xml::parse(body)?;
-    let set = doc
-        .child("TagSet")
-        .filter(|_| doc.name == "Tagging")
-        .ok_or_else(S3Error::malformed_xml)?;
+    let doc = xml::parse_document(body, "Tagging")?;
+    let set = doc.child("TagSet").ok_or_else(S3Error::malformed_xml)?;
     let mut tags = Vec::new();
     for t in set.children_named("Tag") {
         tags.push(Tag {

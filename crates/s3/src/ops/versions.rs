@@ -3,7 +3,7 @@
 //! delete markers as AWS answers them (404 with `x-amz-delete-marker` for the current
 //! entry, 405 when named by id).
 
-use super::list::{KEY_ENCODE, listing_conditions, max_keys, prefix_successor, url_encoding};
+use super::list::{KEY_ENCODE, listing_bucket, max_keys, prefix_successor, url_encoding};
 use super::{Ctx, iso_date, meta_err, no_content, owner_xml, set_header, xml_ok};
 use crate::Response;
 use crate::authz::{Conditions, bucket_arn, object_arn};
@@ -174,10 +174,7 @@ pub async fn put_versioning(ctx: &mut Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket_name().to_string();
     ctx.bucket_op(&name, "s3:PutBucketVersioning").await?;
     let body = ctx.xml_body(super::body_limits::TAGGING).await?;
-    let doc = xml::parse(&body)?;
-    if doc.name != "VersioningConfiguration" {
-        return Err(S3Error::malformed_xml());
-    }
+    let doc = xml::parse_document(&body, "VersioningConfiguration")?;
     match doc.child_text("MfaDelete").map(str::trim) {
         None | Some("Disabled") => {}
         Some("Enabled") => {
@@ -333,14 +330,7 @@ pub async fn list(ctx: &Ctx<'_>) -> S3Result<Response> {
                 .with("ArgumentValue", v));
         }
     }
-    let b = ctx
-        .bucket_for(
-            name,
-            "s3:ListBucketVersions",
-            &bucket_arn(name),
-            &listing_conditions(ctx, prefix, max),
-        )
-        .await?;
+    let b = listing_bucket(ctx, name, "s3:ListBucketVersions", prefix, max).await?;
     let page = page(
         ctx,
         name,

@@ -1,8 +1,8 @@
 //! SQL of the SAML provider records.
 
 use crate::error::{Quota, ResourceKind, Result};
-use crate::federation::table::ProviderTable;
-use crate::federation::{SAML_PROVIDERS_PER_ACCOUNT, SamlChange, SamlProvider, TAGS_PER_PROVIDER};
+use crate::federation::table::{ProviderTable, tags_column};
+use crate::federation::{SAML_PROVIDERS_PER_ACCOUNT, SamlChange, SamlProvider};
 use crate::sql::{Row, Tx, tags};
 
 pub(crate) const TABLE: ProviderTable<SamlProvider> = ProviderTable {
@@ -11,6 +11,7 @@ pub(crate) const TABLE: ProviderTable<SamlProvider> = ProviderTable {
     kind: ResourceKind::SamlProvider,
     quota: Quota::SamlProvidersPerAccount,
     per_account: SAML_PROVIDERS_PER_ACCOUNT,
+    tag_quota: Quota::TagsPerSamlProvider,
     from_row: provider_from,
 };
 
@@ -31,8 +32,6 @@ pub(crate) async fn create(tx: &mut dyn Tx, p: &SamlProvider) -> Result<SamlProv
     TABLE
         .check_new(tx, &p.account_id, &p.arn, p.name.clone())
         .await?;
-    let mut tags = p.tags.clone();
-    tags.sort_by(|a, b| a.key.cmp(&b.key));
     tx.execute(
         "INSERT INTO saml_providers (account_id, arn, name, uuid, metadata, create_date, \
          valid_until, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -44,7 +43,7 @@ pub(crate) async fn create(tx: &mut dyn Tx, p: &SamlProvider) -> Result<SamlProv
             &p.metadata,
             p.create_date,
             p.valid_until,
-            tags::to_json_column(&tags)?
+            tags_column(&mut p.tags.clone())?
         ],
     )
     .await?;
@@ -67,17 +66,9 @@ pub(crate) async fn update(
             p.metadata = document.clone();
             p.valid_until = *valid_until;
         }
-        SamlChange::Tag(new) => {
-            tags::merge_into_record(
-                &mut p.tags,
-                new,
-                TAGS_PER_PROVIDER,
-                Quota::TagsPerSamlProvider,
-            )?;
-        }
+        SamlChange::Tag(new) => TABLE.tag(&mut p.tags, new)?,
         SamlChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
     }
-    p.tags.sort_by(|a, b| a.key.cmp(&b.key));
     tx.execute(
         "UPDATE saml_providers SET metadata = $3, valid_until = $4, tags = $5 \
          WHERE account_id = $1 AND arn = $2",
@@ -86,7 +77,7 @@ pub(crate) async fn update(
             arn,
             &p.metadata,
             p.valid_until,
-            tags::to_json_column(&p.tags)?
+            tags_column(&mut p.tags)?
         ],
     )
     .await?;

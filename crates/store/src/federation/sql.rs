@@ -1,10 +1,9 @@
 //! SQL of the federation records.
 
 use crate::error::{Quota, ResourceKind, Result, StoreError};
-use crate::federation::table::ProviderTable;
+use crate::federation::table::{ProviderTable, tags_column};
 use crate::federation::{
     CLIENT_IDS_PER_PROVIDER, OIDC_PROVIDERS_PER_ACCOUNT, OidcChange, OidcProvider,
-    TAGS_PER_PROVIDER,
 };
 use crate::sql::{Row, Tx, tags};
 
@@ -14,6 +13,7 @@ pub(crate) const TABLE: ProviderTable<OidcProvider> = ProviderTable {
     kind: ResourceKind::OidcProvider,
     quota: Quota::OpenIdConnectProvidersPerAccount,
     per_account: OIDC_PROVIDERS_PER_ACCOUNT,
+    tag_quota: Quota::TagsPerOpenIdConnectProvider,
     from_row: provider_from,
 };
 
@@ -41,8 +41,6 @@ fn provider_from(row: &Row) -> Result<OidcProvider> {
 pub(crate) async fn create(tx: &mut dyn Tx, p: &OidcProvider) -> Result<OidcProvider> {
     let shown = format!("https://{}", p.url);
     TABLE.check_new(tx, &p.account_id, &p.arn, shown).await?;
-    let mut tags = p.tags.clone();
-    tags.sort_by(|a, b| a.key.cmp(&b.key));
     tx.execute(
         "INSERT INTO oidc_providers (account_id, arn, url, client_ids, thumbprints, \
          create_date, tags) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -53,7 +51,7 @@ pub(crate) async fn create(tx: &mut dyn Tx, p: &OidcProvider) -> Result<OidcProv
             to_json(&p.client_ids)?,
             to_json(&p.thumbprints)?,
             p.create_date,
-            tags::to_json_column(&tags)?
+            tags_column(&mut p.tags.clone())?
         ],
     )
     .await?;
@@ -82,17 +80,9 @@ pub(crate) async fn update(
         }
         OidcChange::RemoveClientId(id) => p.client_ids.retain(|c| c != id),
         OidcChange::SetThumbprints(t) => p.thumbprints = t.clone(),
-        OidcChange::Tag(new) => {
-            tags::merge_into_record(
-                &mut p.tags,
-                new,
-                TAGS_PER_PROVIDER,
-                Quota::TagsPerOpenIdConnectProvider,
-            )?;
-        }
+        OidcChange::Tag(new) => TABLE.tag(&mut p.tags, new)?,
         OidcChange::Untag(keys) => p.tags.retain(|t| !keys.contains(&t.key)),
     }
-    p.tags.sort_by(|a, b| a.key.cmp(&b.key));
     tx.execute(
         "UPDATE oidc_providers SET client_ids = $3, thumbprints = $4, tags = $5 \
          WHERE account_id = $1 AND arn = $2",
@@ -101,7 +91,7 @@ pub(crate) async fn update(
             arn,
             to_json(&p.client_ids)?,
             to_json(&p.thumbprints)?,
-            tags::to_json_column(&p.tags)?
+            tags_column(&mut p.tags)?
         ],
     )
     .await?;

@@ -1,8 +1,10 @@
 //! What the OIDC and SAML provider tables share: rows keyed by account and ARN, a quota of
-//! providers per account, and the same get, list and delete.
+//! providers per account, the same get, list and delete, and the same tag limit.
 
 use crate::error::{Quota, ResourceKind, Result, StoreError};
-use crate::sql::{Row, Tx, accounts};
+use crate::federation::TAGS_PER_PROVIDER;
+use crate::model::Tag;
+use crate::sql::{Row, Tx, accounts, tags};
 
 /// One provider table and how its rows read.
 pub(crate) struct ProviderTable<T> {
@@ -11,6 +13,8 @@ pub(crate) struct ProviderTable<T> {
     pub kind: ResourceKind,
     pub quota: Quota,
     pub per_account: u32,
+    /// The quota named when a TagX call would pass [`TAGS_PER_PROVIDER`].
+    pub tag_quota: Quota,
     pub from_row: fn(&Row) -> Result<T>,
 }
 
@@ -41,6 +45,12 @@ impl<T> ProviderTable<T> {
             self.per_account,
         )
         .await
+    }
+
+    /// Adds or replaces `new` in a provider's tags (keys compare exactly, as AWS does for
+    /// providers).
+    pub(crate) fn tag(&self, tags: &mut Vec<Tag>, new: &[Tag]) -> Result<()> {
+        tags::merge_into_record(tags, new, TAGS_PER_PROVIDER, self.tag_quota)
     }
 
     pub(crate) async fn get(&self, tx: &mut dyn Tx, account_id: &str, arn: &str) -> Result<T> {
@@ -87,4 +97,11 @@ impl<T> ProviderTable<T> {
         }
         Ok(())
     }
+}
+
+/// A provider's tags as its JSON column holds them: sorted by key, in place, so the record
+/// returned after a write matches the one read back later.
+pub(crate) fn tags_column(tags: &mut [Tag]) -> Result<String> {
+    tags.sort_by(|a, b| a.key.cmp(&b.key));
+    tags::to_json_column(tags)
 }

@@ -206,17 +206,9 @@ async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<()> {
         .try_get(0)
         .map_err(pg_error)?;
     let current = current.unwrap_or(0);
-    if current > schema::latest_version() {
-        return Err(StoreError::Backend(format!(
-            "database schema version {current} is newer than this build supports ({})",
-            schema::latest_version()
-        )));
-    }
+    let pending = schema::pending(current)?;
     let [clear_version, record_version] = schema::RECORD_VERSION;
-    for (version, template) in schema::MIGRATIONS {
-        if *version <= current {
-            continue;
-        }
+    for (version, template) in pending {
         tx.batch_execute(&schema::render(template, &schema::POSTGRES))
             .await
             .map_err(pg_error)?;

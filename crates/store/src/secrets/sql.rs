@@ -128,18 +128,7 @@ pub(crate) async fn get(
     account: &str,
     arn: &str,
 ) -> Result<Option<(SecretRow, Vec<VersionRow>)>> {
-    let Some(r) = tx
-        .query_opt(
-            &format!("SELECT {SECRET_COLS} FROM sm_secrets WHERE account_id = $1 AND arn = $2"),
-            &params![account, arn],
-        )
-        .await?
-    else {
-        return Ok(None);
-    };
-    let row = secret_from(&r)?;
-    let v = versions(tx, &row.arn).await?;
-    Ok(Some((row, v)))
+    find(tx, account, "arn", arn).await
 }
 
 pub(crate) async fn by_name(
@@ -147,10 +136,23 @@ pub(crate) async fn by_name(
     account: &str,
     name: &str,
 ) -> Result<Option<(SecretRow, Vec<VersionRow>)>> {
+    find(tx, account, "name", name).await
+}
+
+/// The account's secret whose `column` (`arn` or `name`, both unique per account) is
+/// `value`, with its versions.
+async fn find(
+    tx: &mut dyn Tx,
+    account: &str,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<(SecretRow, Vec<VersionRow>)>> {
     let Some(r) = tx
         .query_opt(
-            &format!("SELECT {SECRET_COLS} FROM sm_secrets WHERE account_id = $1 AND name = $2"),
-            &params![account, name],
+            &format!(
+                "SELECT {SECRET_COLS} FROM sm_secrets WHERE account_id = $1 AND {column} = $2"
+            ),
+            &params![account, value],
         )
         .await?
     else {

@@ -12,6 +12,17 @@ macro_rules! params {
     ($($e:expr),* $(,)?) => { [$($crate::sql::Val::from($e)),*] };
 }
 
+/// `?` for the inner refusal of an [`OrgResult`](crate::org::OrgResult): the value, or an
+/// early `Ok(Err(fault))` from the calling function, before anything is written.
+macro_rules! or_fault {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(f) => return Ok(Err(f)),
+        }
+    };
+}
+
 pub(crate) mod account_settings;
 pub(crate) mod accounts;
 pub(crate) mod attachments;

@@ -43,9 +43,7 @@ async fn name_taken(tx: &mut dyn Tx, policy_type: &str, name: &str) -> Result<bo
 }
 
 pub(crate) async fn create_policy(tx: &mut dyn Tx, p: &OrgPolicy) -> OrgResult<OrgPolicy> {
-    if let Err(f) = require_org(tx).await? {
-        return Ok(Err(f));
-    }
+    or_fault!(require_org(tx).await?);
     if name_taken(tx, &p.policy_type, &p.name).await? {
         return Ok(Err(OrgFault::DuplicatePolicy));
     }
@@ -133,10 +131,7 @@ async fn attached_count(tx: &mut dyn Tx, target: &str, policy_type: &str) -> Res
 }
 
 pub(crate) async fn attach(tx: &mut dyn Tx, policy_id: &str, target: &str) -> OrgResult<()> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
+    let org = or_fault!(require_org(tx).await?);
     let Some(p) = get_policy(tx, policy_id).await? else {
         return Ok(Err(OrgFault::PolicyNotFound));
     };
@@ -165,10 +160,7 @@ pub(crate) async fn attach(tx: &mut dyn Tx, policy_id: &str, target: &str) -> Or
 }
 
 pub(crate) async fn detach(tx: &mut dyn Tx, policy_id: &str, target: &str) -> OrgResult<()> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
+    let org = or_fault!(require_org(tx).await?);
     let Some(p) = get_policy(tx, policy_id).await? else {
         return Ok(Err(OrgFault::PolicyNotFound));
     };
@@ -205,10 +197,7 @@ pub(crate) async fn policies_for_target(
     target: &str,
     policy_type: &str,
 ) -> OrgResult<Vec<OrgPolicy>> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
+    let org = or_fault!(require_org(tx).await?);
     if !is_target(tx, &org, target).await? {
         return Ok(Err(OrgFault::TargetNotFound));
     }
@@ -239,10 +228,7 @@ pub(crate) async fn targets_for_policy(
     tx: &mut dyn Tx,
     policy_id: &str,
 ) -> OrgResult<Vec<(String, String)>> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
+    let org = or_fault!(require_org(tx).await?);
     if get_policy(tx, policy_id).await?.is_none() {
         return Ok(Err(OrgFault::PolicyNotFound));
     }
@@ -271,19 +257,28 @@ pub(crate) async fn targets_for_policy(
     Ok(Ok(out))
 }
 
+/// The organization whose root is `root_id` and whether `policy_type` is enabled in it:
+/// Enable and DisablePolicyType refuse a missing organization or another root first.
+async fn policy_type_in(
+    tx: &mut dyn Tx,
+    root_id: &str,
+    policy_type: &str,
+) -> OrgResult<(Organization, bool)> {
+    let org = or_fault!(require_org(tx).await?);
+    if root_id != org.root_id {
+        return Ok(Err(OrgFault::RootNotFound));
+    }
+    let enabled = type_enabled(tx, policy_type).await?;
+    Ok(Ok((org, enabled)))
+}
+
 pub(crate) async fn enable_policy_type(
     tx: &mut dyn Tx,
     root_id: &str,
     policy_type: &str,
 ) -> OrgResult<Organization> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
-    if root_id != org.root_id {
-        return Ok(Err(OrgFault::RootNotFound));
-    }
-    if type_enabled(tx, policy_type).await? {
+    let (org, enabled) = or_fault!(policy_type_in(tx, root_id, policy_type).await?);
+    if enabled {
         return Ok(Err(OrgFault::PolicyTypeAlreadyEnabled));
     }
     tx.execute(
@@ -315,14 +310,8 @@ pub(crate) async fn disable_policy_type(
     root_id: &str,
     policy_type: &str,
 ) -> OrgResult<Organization> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
-    if root_id != org.root_id {
-        return Ok(Err(OrgFault::RootNotFound));
-    }
-    if !type_enabled(tx, policy_type).await? {
+    let (_, enabled) = or_fault!(policy_type_in(tx, root_id, policy_type).await?);
+    if !enabled {
         return Ok(Err(OrgFault::PolicyTypeNotEnabled));
     }
     tx.execute(

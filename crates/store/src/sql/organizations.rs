@@ -230,10 +230,7 @@ pub(crate) async fn create_account(
     quotas: &Quotas,
     new: &NewMemberAccount,
 ) -> OrgResult<CreateAccountStatus> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
+    let org = or_fault!(require_org(tx).await?);
     let mut status = CreateAccountStatus {
         request_id: new.request_id.clone(),
         account_name: new.name.clone(),
@@ -374,10 +371,7 @@ pub(crate) async fn create_ou(
     parent_id: &str,
     ou: &OrgUnit,
 ) -> OrgResult<OrgUnit> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
+    let org = or_fault!(require_org(tx).await?);
     if !is_parent(tx, &org, parent_id).await? {
         return Ok(Err(OrgFault::ParentNotFound));
     }
@@ -461,10 +455,7 @@ pub(crate) async fn children(
     tx: &mut dyn Tx,
     parent_id: &str,
 ) -> OrgResult<(Vec<OrgUnit>, Vec<OrgAccount>)> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
+    let org = or_fault!(require_org(tx).await?);
     if !is_parent(tx, &org, parent_id).await? {
         return Ok(Err(OrgFault::ParentNotFound));
     }
@@ -504,10 +495,7 @@ pub(crate) async fn move_account(
     source: &str,
     destination: &str,
 ) -> OrgResult<()> {
-    let org = match require_org(tx).await? {
-        Ok(o) => o,
-        Err(f) => return Ok(Err(f)),
-    };
+    let org = or_fault!(require_org(tx).await?);
     let Some(account) = get_account(tx, account_id).await? else {
         return Ok(Err(OrgFault::AccountNotFound));
     };

@@ -7,6 +7,8 @@
 //! (byte order on both engines, so pagination order is the same everywhere). Never edit a
 //! released migration: add a new one.
 
+use crate::error::{Result, StoreError};
+
 /// Column types for one SQL dialect.
 pub(crate) struct Dialect {
     pub ts: &'static str,
@@ -75,6 +77,18 @@ pub(crate) fn render(template: &str, dialect: &Dialect) -> String {
 /// The latest schema version this build knows.
 pub(crate) fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |(v, _)| *v)
+}
+
+/// The migrations a database at version `current` still needs, in order. A database a newer
+/// build has migrated is refused rather than run against tables this build does not know.
+pub(crate) fn pending(current: i64) -> Result<impl Iterator<Item = &'static (i64, &'static str)>> {
+    if current > latest_version() {
+        return Err(StoreError::Backend(format!(
+            "database schema version {current} is newer than this build supports ({})",
+            latest_version()
+        )));
+    }
+    Ok(MIGRATIONS.iter().filter(move |(v, _)| *v > current))
 }
 
 const V1_INITIAL: &str = r#"

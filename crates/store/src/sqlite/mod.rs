@@ -199,17 +199,9 @@ fn apply_migrations(conn: &mut Connection, legacy_s3: Option<&Path>) -> Result<(
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(backend_error)?;
     let current = current_version(&tx)?;
-    if current > schema::latest_version() {
-        return Err(StoreError::Backend(format!(
-            "database schema version {current} is newer than this build supports ({})",
-            schema::latest_version()
-        )));
-    }
+    let pending = schema::pending(current)?;
     let [clear_version, record_version] = schema::RECORD_VERSION;
-    for (version, template) in schema::MIGRATIONS {
-        if *version <= current {
-            continue;
-        }
+    for (version, template) in pending {
         tx.execute_batch(&schema::render(template, &schema::SQLITE))
             .map_err(backend_error)?;
         if *version == schema::S3_TABLES_VERSION
