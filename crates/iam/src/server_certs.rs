@@ -16,7 +16,7 @@ use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::Caller;
-use crate::tags::{Taggable, to_tags};
+use crate::tags::{Taggable, tags_of, to_tags};
 use crate::user_credentials::pem_certificate_der;
 use crate::{Identity, validate};
 
@@ -338,7 +338,7 @@ impl Identity {
     ) -> IamResult<ServerCertificate> {
         check_name(name, "ServerCertificateName")?;
         let (arn, found) = self.server_certificate_resource(name).await;
-        let tags = found.as_ref().map_or(&[][..], |c| &c.tags);
+        let tags = tags_of(found.as_ref().ok());
         self.authorize(
             caller,
             &Access::new(action, &arn).with_resource_tags(Taggable::ServerCertificate, tags),
