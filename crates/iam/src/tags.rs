@@ -114,6 +114,13 @@ pub(crate) fn to_tags(pairs: &[(String, String)]) -> Vec<Tag> {
     pairs.iter().map(|(k, v)| Tag::new(k, v)).collect()
 }
 
+/// Tags as key-value pairs, the form condition keys and session tags are built from.
+pub(crate) fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
+}
+
 /// A stored record that carries its own tags.
 pub(crate) trait Tagged {
     fn tags(&self) -> &[Tag];
