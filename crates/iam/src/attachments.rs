@@ -136,18 +136,31 @@ impl Identity {
         crate::service_linked_roles::ensure_modifiable(&arn)
     }
 
+    /// Checks the policy ARN, then authorizes `iam:{verb}{Kind}Policy` of it as a change to
+    /// the entity's permissions.
+    async fn authorize_attachment(
+        &self,
+        caller: &Caller,
+        verb: &str,
+        entity: &EntityRef,
+        policy_arn: &str,
+    ) -> IamResult<()> {
+        check_policy_arn(policy_arn, "PolicyArn")?;
+        let action = entity_action(verb, entity, "Policy");
+        self.authorize_entity_change(caller, entity, |arn| {
+            Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
+        })
+        .await
+    }
+
     pub async fn attach_policy(
         &self,
         caller: &Caller,
         entity: &EntityRef,
         policy_arn: &str,
     ) -> IamResult<()> {
-        check_policy_arn(policy_arn, "PolicyArn")?;
-        let action = entity_action("Attach", entity, "Policy");
-        self.authorize_entity_change(caller, entity, |arn| {
-            Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
-        })
-        .await?;
+        self.authorize_attachment(caller, "Attach", entity, policy_arn)
+            .await?;
         crate::aws_managed::check_attachable(policy_arn)?;
         self.ensure_aws_managed_policy(policy_arn).await?;
         Ok(self
@@ -162,12 +175,8 @@ impl Identity {
         entity: &EntityRef,
         policy_arn: &str,
     ) -> IamResult<()> {
-        check_policy_arn(policy_arn, "PolicyArn")?;
-        let action = entity_action("Detach", entity, "Policy");
-        self.authorize_entity_change(caller, entity, |arn| {
-            Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
-        })
-        .await?;
+        self.authorize_attachment(caller, "Detach", entity, policy_arn)
+            .await?;
         self.ensure_aws_managed_policy(policy_arn).await?;
         Ok(self
             .store
