@@ -1,6 +1,7 @@
 //! The trust evaluation shared by the federated STS calls (AssumeRoleWithWebIdentity and
 //! AssumeRoleWithSAML): the request's condition keys, and the role's trust policy evaluated
-//! for a caller that is an identity provider, not a principal of any account.
+//! for a caller that is an identity provider, not a principal of any account; then the
+//! session both issue once the trust policy allowed.
 
 use chrono::{DateTime, Utc};
 use hourglass_policy::{AssumeRoleAction, AssumeRoleRequest};
@@ -14,7 +15,7 @@ use crate::session::FederatedSession;
 use crate::sts::{Credentials, SessionGrant, push_request_tag_keys};
 use crate::tags::Taggable;
 
-/// One federated AssumeRole* request, as its trust evaluation sees it.
+/// One federated AssumeRole* request, as its trust evaluation and its session see it.
 pub(crate) struct FederatedRequest<'a> {
     pub action: AssumeRoleAction,
     /// `sts:AssumeRoleWithWebIdentity` or `sts:AssumeRoleWithSAML`.
@@ -58,6 +59,7 @@ impl Identity {
         crate::authz::merge_tags(&mut session_tags, req.tags);
         let packed = crate::sts::packed_policy_percent(req.policy, req.policy_arns, &session_tags);
         crate::sts::packed_policy_fits(packed)?;
+        // Metrics name the operation (`AssumeRoleWithSAML`), not the action.
         let operation = req
             .action_name
             .strip_prefix("sts:")
