@@ -10,14 +10,18 @@ use crate::policies::check_policy_arn;
 use crate::tags::Taggable;
 use crate::{Caller, Identity, validate};
 
-/// `iam:AttachUserPolicy`, `iam:ListAttachedRolePolicies`, … for an entity kind.
-pub(crate) fn entity_action(verb: &str, entity: &EntityRef, suffix: &str) -> String {
-    let kind = match entity {
+/// The entity kind as action names, member names and messages spell it.
+fn entity_kind(entity: &EntityRef) -> &'static str {
+    match entity {
         EntityRef::User(_) => "User",
         EntityRef::Role(_) => "Role",
         EntityRef::Group(_) => "Group",
-    };
-    format!("iam:{verb}{kind}{suffix}")
+    }
+}
+
+/// `iam:AttachUserPolicy`, `iam:ListAttachedRolePolicies`, … for an entity kind.
+pub(crate) fn entity_action(verb: &str, entity: &EntityRef, suffix: &str) -> String {
+    format!("iam:{verb}{}{suffix}", entity_kind(entity))
 }
 
 /// What an operation on a user, role or group is authorized against.
@@ -72,49 +76,32 @@ impl Identity {
     /// boundary.
     pub(crate) async fn entity_resource(&self, entity: &EntityRef) -> IamResult<EntityTarget> {
         let name = entity.name();
-        match entity {
+        let kind = entity_kind(entity);
+        validate::name(name, &format!("{kind}Name"), 128)?;
+        // The entity's boundary and tags, when it exists.
+        let (arn, found) = match entity {
             EntityRef::User(_) => {
-                validate::name(name, "UserName", 128)?;
                 let (arn, user) = self.user_resource(name).await?;
-                Ok(match user {
-                    Some(u) => EntityTarget::found(
-                        arn,
-                        u.permissions_boundary,
-                        Some((Taggable::User, u.tags)),
-                    ),
-                    None => EntityTarget::missing(
-                        arn,
-                        format!("The user with name {name} cannot be found."),
-                    ),
-                })
+                let found = user.map(|u| (u.permissions_boundary, Some((Taggable::User, u.tags))));
+                (arn, found)
             }
             EntityRef::Role(_) => {
-                validate::name(name, "RoleName", 128)?;
                 let (arn, role) = self.role_resource(name).await?;
-                Ok(match role {
-                    Some(r) => EntityTarget::found(
-                        arn,
-                        r.permissions_boundary,
-                        Some((Taggable::Role, r.tags)),
-                    ),
-                    None => EntityTarget::missing(
-                        arn,
-                        format!("The role with name {name} cannot be found."),
-                    ),
-                })
+                let found = role.map(|r| (r.permissions_boundary, Some((Taggable::Role, r.tags))));
+                (arn, found)
             }
             EntityRef::Group(_) => {
-                validate::name(name, "GroupName", 128)?;
                 let (arn, group) = self.group_resource(name).await?;
-                Ok(match group {
-                    Some(_) => EntityTarget::found(arn, None, None),
-                    None => EntityTarget::missing(
-                        arn,
-                        format!("The group with name {name} cannot be found."),
-                    ),
-                })
+                (arn, group.map(|_| (None, None)))
             }
-        }
+        };
+        Ok(match found {
+            Some((boundary, tags)) => EntityTarget::found(arn, boundary, tags),
+            None => {
+                let noun = kind.to_ascii_lowercase();
+                EntityTarget::missing(arn, format!("The {noun} with name {name} cannot be found."))
+            }
+        })
     }
 
     /// Authorizes `access` built for the entity's ARN, then reports a missing entity.
@@ -149,18 +136,31 @@ impl Identity {
         crate::service_linked_roles::ensure_modifiable(&arn)
     }
 
+    /// Checks the policy ARN, then authorizes `iam:{verb}{Kind}Policy` of it as a change to
+    /// the entity's permissions.
+    async fn authorize_attachment(
+        &self,
+        caller: &Caller,
+        verb: &str,
+        entity: &EntityRef,
+        policy_arn: &str,
+    ) -> IamResult<()> {
+        check_policy_arn(policy_arn, "PolicyArn")?;
+        let action = entity_action(verb, entity, "Policy");
+        self.authorize_entity_change(caller, entity, |arn| {
+            Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
+        })
+        .await
+    }
+
     pub async fn attach_policy(
         &self,
         caller: &Caller,
         entity: &EntityRef,
         policy_arn: &str,
     ) -> IamResult<()> {
-        check_policy_arn(policy_arn, "PolicyArn")?;
-        let action = entity_action("Attach", entity, "Policy");
-        self.authorize_entity_change(caller, entity, |arn| {
-            Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
-        })
-        .await?;
+        self.authorize_attachment(caller, "Attach", entity, policy_arn)
+            .await?;
         crate::aws_managed::check_attachable(policy_arn)?;
         self.ensure_aws_managed_policy(policy_arn).await?;
         Ok(self
@@ -175,12 +175,8 @@ impl Identity {
         entity: &EntityRef,
         policy_arn: &str,
     ) -> IamResult<()> {
-        check_policy_arn(policy_arn, "PolicyArn")?;
-        let action = entity_action("Detach", entity, "Policy");
-        self.authorize_entity_change(caller, entity, |arn| {
-            Access::new(&action, arn).with("iam:PolicyARN", policy_arn)
-        })
-        .await?;
+        self.authorize_attachment(caller, "Detach", entity, policy_arn)
+            .await?;
         self.ensure_aws_managed_policy(policy_arn).await?;
         Ok(self
             .store

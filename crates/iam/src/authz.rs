@@ -7,13 +7,13 @@ use hourglass_policy::{
     AssumeRoleRequest, AttachedPolicy, DecisionEffect, EvaluationInput, PolicyCache, PolicyKind,
     PolicyType, RequestContext, Values, evaluate, evaluate_assume_role,
 };
-use hourglass_store::{PrincipalPolicies, PrincipalRef, StoreError, Tag};
+use hourglass_store::{PrincipalPolicies, PrincipalRef, StoreError, Tag, User};
 
 use crate::Identity;
 use crate::error::{IamError, IamResult};
 use crate::principal::{Caller, Principal, root_arn};
 use crate::session::{SessionClaims, SessionKind};
-use crate::tags::Taggable;
+use crate::tags::{Taggable, tag_pairs};
 
 /// One authorization question: may the caller perform `action` on `resource`?
 #[derive(Debug, Clone)]
@@ -168,6 +168,20 @@ pub(crate) struct CallerPolicies {
 }
 
 impl CallerPolicies {
+    /// A caller that is no principal of any account (an identity provider, an AWS
+    /// service): no identity policies, no boundary or session policies, and no SCP binds it,
+    /// so only the resource's own policy can allow it.
+    pub(crate) fn outside_account(arn: &str) -> Self {
+        Self {
+            identity: Vec::new(),
+            boundary: None,
+            session: None,
+            arn: arn.to_owned(),
+            keys: Vec::new(),
+            scp: Vec::new(),
+        }
+    }
+
     pub(crate) fn input(&self) -> EvaluationInput<'_> {
         EvaluationInput {
             identity: &self.identity,
@@ -441,6 +455,25 @@ impl Identity {
         Err(IamError::AccessDenied { message, encoded })
     }
 
+    /// A user's or role's policies as compiled now, and its tags (the principal tags).
+    async fn principal_policies(
+        &self,
+        account_id: &str,
+        principal: PrincipalRef,
+        arn: &str,
+        tags: &[Tag],
+    ) -> IamResult<(CompiledSet, Vec<(String, String)>)> {
+        let set = self.snapshot_policies(account_id, principal, arn).await?;
+        Ok((CompiledSet::clone(&set), tag_pairs(tags)))
+    }
+
+    /// [`Identity::principal_policies`] of a user (the caller, or a federated user's parent).
+    async fn user_policies(&self, u: &User) -> IamResult<(CompiledSet, Vec<(String, String)>)> {
+        let principal = PrincipalRef::User(u.user_id.clone());
+        self.principal_policies(&u.account_id, principal, &u.arn, &u.tags)
+            .await
+    }
+
     /// Gathers the caller's policies and condition keys.
     pub(crate) async fn caller_policies(&self, caller: &Caller) -> IamResult<CallerPolicies> {
         let (set, mut tags) = match &caller.principal {
@@ -451,49 +484,15 @@ impl Identity {
                 },
                 Vec::new(),
             ),
-            Principal::User(u) => {
-                let set = self
-                    .snapshot_policies(&u.account_id, PrincipalRef::User(u.user_id.clone()), &u.arn)
-                    .await?;
-                let tags = u
-                    .tags
-                    .iter()
-                    .map(|t| (t.key.clone(), t.value.clone()))
-                    .collect();
-                (CompiledSet::clone(&set), tags)
-            }
+            Principal::User(u) => self.user_policies(u).await?,
             Principal::AssumedRole(r) => {
-                let set = self
-                    .snapshot_policies(
-                        &r.role.account_id,
-                        PrincipalRef::Role(r.role.role_id.clone()),
-                        &r.role.arn,
-                    )
-                    .await?;
-                let tags = r
-                    .role
-                    .tags
-                    .iter()
-                    .map(|t| (t.key.clone(), t.value.clone()))
-                    .collect();
-                (CompiledSet::clone(&set), tags)
+                let role = &r.role;
+                let principal = PrincipalRef::Role(role.role_id.clone());
+                self.principal_policies(&role.account_id, principal, &role.arn, &role.tags)
+                    .await?
             }
             Principal::FederatedUser(f) => match &f.parent {
-                Some(u) => {
-                    let set = self
-                        .snapshot_policies(
-                            &u.account_id,
-                            PrincipalRef::User(u.user_id.clone()),
-                            &u.arn,
-                        )
-                        .await?;
-                    let tags = u
-                        .tags
-                        .iter()
-                        .map(|t| (t.key.clone(), t.value.clone()))
-                        .collect();
-                    (CompiledSet::clone(&set), tags)
-                }
+                Some(u) => self.user_policies(u).await?,
                 None => (
                     CompiledSet {
                         identity: vec![compile(

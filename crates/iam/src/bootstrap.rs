@@ -67,6 +67,11 @@ impl Identity {
         if !keys.is_empty() {
             return Ok(None);
         }
+        Ok(Some(self.create_root_key(&self.account_id).await?))
+    }
+
+    /// A new access key, id and secret generated here, for the root user of `account_id`.
+    pub(crate) async fn create_root_key(&self, account_id: &str) -> IamResult<GeneratedRootKey> {
         let key = GeneratedRootKey {
             access_key_id: new_id(IdKind::AccessKey),
             secret: Secret::new(new_secret()),
@@ -74,12 +79,12 @@ impl Identity {
         self.store
             .create_access_key(NewAccessKey {
                 access_key_id: key.access_key_id.clone(),
-                account_id: self.account_id.clone(),
+                account_id: account_id.to_owned(),
                 owner: KeyOwner::Root,
                 secret: key.secret.clone(),
                 create_date: self.clock.now(),
             })
             .await?;
-        Ok(Some(key))
+        Ok(key)
     }
 }

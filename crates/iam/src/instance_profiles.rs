@@ -7,7 +7,7 @@ use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::entity_arn;
-use crate::tags::{Taggable, to_tags};
+use crate::tags::{Taggable, tags_of, to_tags};
 use crate::{Caller, Identity, validate};
 
 pub(crate) fn no_such_profile(name: &str) -> IamError {
@@ -46,7 +46,7 @@ impl Identity {
     ) -> IamResult<InstanceProfile> {
         validate::name(name, "InstanceProfileName", 128)?;
         let (arn, found) = self.instance_profile_resource(name).await?;
-        let tags = found.as_ref().map_or(&[][..], |p| &p.tags);
+        let tags = tags_of(found.as_ref());
         self.authorize(
             caller,
             &access(&arn).with_resource_tags(Taggable::InstanceProfile, tags),

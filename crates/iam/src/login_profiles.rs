@@ -19,28 +19,7 @@ const POLICY_VIOLATION: &str = "Password does not conform to the account passwor
 
 /// `[\u0009\u000A\u000D\u0020-\u00FF]+`, 1–128 characters. The value is never echoed.
 fn check_password(password: &str, member: &str) -> IamResult<()> {
-    let n = password.chars().count();
-    let field = {
-        let mut c = member.chars();
-        c.next()
-            .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
-            .unwrap_or_default()
-    };
-    let constraint = if n < 1 {
-        "Member must have length greater than or equal to 1"
-    } else if n > 128 {
-        "Member must have length less than or equal to 128"
-    } else if !password
-        .chars()
-        .all(|c| matches!(c, '\u{9}' | '\u{a}' | '\u{d}' | '\u{20}'..='\u{ff}'))
-    {
-        "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
-    } else {
-        return Ok(());
-    };
-    Err(IamError::Validation(format!(
-        "1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"
-    )))
+    validate::unechoed_text(password, member, 128)
 }
 
 /// Hashes off the async threads: Argon2 is deliberately slow.

@@ -2,12 +2,11 @@
 //! account's root to whoever owns its e-mail address (password recovery); a local server
 //! has no mailbox, so the operator mints root access keys instead.
 
-use hourglass_store::{KeyOwner, NewAccessKey, Secret};
+use hourglass_store::KeyOwner;
 
 use crate::Identity;
 use crate::bootstrap::GeneratedRootKey;
 use crate::error::{IamError, IamResult};
-use crate::ids::{IdKind, new_id, new_secret};
 
 /// Access keys the root user of an account may hold (AWS's limit).
 const ROOT_KEYS: usize = 2;
@@ -39,19 +38,7 @@ impl Identity {
                 "the root user of account {account_id} already has {ROOT_KEYS} access keys; delete one first (iam delete-access-key as that root)"
             )));
         }
-        let key = GeneratedRootKey {
-            access_key_id: new_id(IdKind::AccessKey),
-            secret: Secret::new(new_secret()),
-        };
-        self.store
-            .create_access_key(NewAccessKey {
-                access_key_id: key.access_key_id.clone(),
-                account_id: account_id.to_owned(),
-                owner: KeyOwner::Root,
-                secret: key.secret.clone(),
-                create_date: self.clock.now(),
-            })
-            .await?;
+        let key = self.create_root_key(account_id).await?;
         tracing::info!(account = %account_id, access_key_id = %key.access_key_id, "root access key created by the operator");
         Ok(key)
     }

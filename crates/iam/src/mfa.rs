@@ -69,17 +69,10 @@ fn check_code(code: &str, member: &str) -> IamResult<()> {
         return Err(IamError::Validation(format!(
             "1 validation error detected: Value '{code}' at '{}' failed to satisfy constraint: \
              Member must satisfy regular expression pattern: [\\d]+",
-            lower_first(member)
+            validate::field(member)
         )));
     }
     Ok(())
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
 }
 
 /// `SerialNumber`: 9–256 characters of `[\w+=/:,.@-]`.
@@ -92,7 +85,7 @@ pub fn check_serial(serial: &str, member: &str) -> IamResult<()> {
         return Err(IamError::Validation(format!(
             "1 validation error detected: Value '{serial}' at '{}' failed to satisfy constraint: \
              Member must satisfy regular expression pattern: [\\w+=/:,.@-]+",
-            lower_first(member)
+            validate::field(member)
         )));
     }
     Ok(())

@@ -10,6 +10,18 @@ use crate::policies::check_managed_document;
 use crate::{Caller, Identity, validate};
 
 impl Identity {
+    /// Checks the version id's shape, then authorizes `action` on the policy.
+    async fn authorize_version(
+        &self,
+        caller: &Caller,
+        action: &str,
+        arn: &str,
+        version_id: &str,
+    ) -> IamResult<()> {
+        validate::version_id(version_id, "VersionId")?;
+        self.authorize_policy(caller, action, arn).await
+    }
+
     pub async fn create_policy_version(
         &self,
         caller: &Caller,
@@ -39,8 +51,7 @@ impl Identity {
         arn: &str,
         version_id: &str,
     ) -> IamResult<PolicyVersion> {
-        validate::version_id(version_id, "VersionId")?;
-        self.authorize_policy(caller, "iam:GetPolicyVersion", arn)
+        self.authorize_version(caller, "iam:GetPolicyVersion", arn, version_id)
             .await?;
         Ok(self
             .store
@@ -70,8 +81,7 @@ impl Identity {
         arn: &str,
         version_id: &str,
     ) -> IamResult<()> {
-        validate::version_id(version_id, "VersionId")?;
-        self.authorize_policy(caller, "iam:SetDefaultPolicyVersion", arn)
+        self.authorize_version(caller, "iam:SetDefaultPolicyVersion", arn, version_id)
             .await?;
         Ok(self
             .store
@@ -85,8 +95,7 @@ impl Identity {
         arn: &str,
         version_id: &str,
     ) -> IamResult<()> {
-        validate::version_id(version_id, "VersionId")?;
-        self.authorize_policy(caller, "iam:DeletePolicyVersion", arn)
+        self.authorize_version(caller, "iam:DeletePolicyVersion", arn, version_id)
             .await?;
         Ok(self
             .store

@@ -9,7 +9,7 @@ use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::policies::{check_policy_arn, parse_document};
 use crate::principal::entity_arn;
-use crate::tags::{Taggable, to_tags};
+use crate::tags::{Taggable, tags_of, to_tags};
 use crate::{Caller, Identity, validate};
 
 /// Session duration bounds of a role (seconds).
@@ -67,7 +67,7 @@ impl Identity {
     ) -> IamResult<Role> {
         validate::name(name, "RoleName", 128)?;
         let (arn, role) = self.role_resource(name).await?;
-        let tags = role.as_ref().map_or(&[][..], |r| &r.tags);
+        let tags = tags_of(role.as_ref());
         self.authorize(
             caller,
             &access(&arn).with_resource_tags(Taggable::Role, tags),

@@ -16,8 +16,8 @@ use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::Caller;
-use crate::tags::{Taggable, to_tags};
-use crate::user_credentials::pem_certificate_der;
+use crate::tags::{Taggable, tags_of, to_tags};
+use crate::user_credentials::{der_tlv, pem_certificate_der};
 use crate::{Identity, validate};
 
 const TAG_QUOTA: &str = "TagsPerServerCertificate";
@@ -44,33 +44,7 @@ fn check_name(name: &str, member: &str) -> IamResult<()> {
 
 /// PEM text members: 1–`max` characters of `[\u0009\u000A\u000D\u0020-\u00FF]+`.
 fn check_pem_member(value: &str, member: &str, max: usize) -> IamResult<()> {
-    let n = value.chars().count();
-    let field = {
-        let mut c = member.chars();
-        c.next()
-            .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
-            .unwrap_or_default()
-    };
-    let constraint = if n < 1 {
-        Some("Member must have length greater than or equal to 1".to_owned())
-    } else if n > max {
-        Some(format!(
-            "Member must have length less than or equal to {max}"
-        ))
-    } else if !value
-        .chars()
-        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
-    {
-        Some("Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+".to_owned())
-    } else {
-        None
-    };
-    match constraint {
-        Some(c) => Err(IamError::Validation(format!(
-            "1 validation error detected: Value at '{field}' failed to satisfy constraint: {c}"
-        ))),
-        None => Ok(()),
-    }
+    validate::unechoed_text(value, member, max)
 }
 
 fn parse_certificate(der: &[u8]) -> IamResult<Certificate> {
@@ -118,21 +92,6 @@ fn check_chain(leaf: &Certificate, chain: &str) -> IamResult<()> {
         previous = cert;
     }
     Ok(())
-}
-
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(u8::try_from(len).unwrap_or(0));
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-        out.push(0x80 | u8::try_from(bytes.len() - skip).unwrap_or(0));
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// Splits one DER element off `input`: `(tag, content, rest)`.
@@ -338,7 +297,7 @@ impl Identity {
     ) -> IamResult<ServerCertificate> {
         check_name(name, "ServerCertificateName")?;
         let (arn, found) = self.server_certificate_resource(name).await;
-        let tags = found.as_ref().map_or(&[][..], |c| &c.tags);
+        let tags = tags_of(found.as_ref().ok());
         self.authorize(
             caller,
             &Access::new(action, &arn).with_resource_tags(Taggable::ServerCertificate, tags),

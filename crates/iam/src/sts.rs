@@ -12,7 +12,8 @@ mod violations;
 
 pub use assume_role::{AssumeRoleInput, AssumedRoleOutput, packed_policy_percent};
 pub(crate) use assume_role::{
-    packed_policy_fits, push_request_tag_keys, validate_input as validate_assume_role_input,
+    DEFAULT_DURATION, packed_policy_fits, push_request_tag_keys, role_session_duration,
+    validate_input as validate_assume_role_input,
 };
 pub use federation_token::{FederationTokenInput, FederationTokenOutput};
 pub(crate) use issue::SessionGrant;

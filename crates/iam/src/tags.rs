@@ -3,7 +3,7 @@
 //! the resource, the action names, the tag quota, the order AWS checks the request in, and
 //! how the ARN authorized against is found.
 
-use hourglass_store::{StoreError, Tag, TagTarget};
+use hourglass_store::{InstanceProfile, Role, ServerCertificate, StoreError, Tag, TagTarget, User};
 
 use crate::authz::Access;
 use crate::error::{IamError, IamResult};
@@ -114,6 +114,36 @@ pub(crate) fn to_tags(pairs: &[(String, String)]) -> Vec<Tag> {
     pairs.iter().map(|(k, v)| Tag::new(k, v)).collect()
 }
 
+/// Tags as key-value pairs, the form condition keys and session tags are built from.
+pub(crate) fn tag_pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
+}
+
+/// A stored record that carries its own tags.
+pub(crate) trait Tagged {
+    fn tags(&self) -> &[Tag];
+}
+
+macro_rules! tagged {
+    ($($record:ty),+) => {
+        $(impl Tagged for $record {
+            fn tags(&self) -> &[Tag] {
+                &self.tags
+            }
+        })+
+    };
+}
+
+tagged!(User, Role, InstanceProfile, ServerCertificate);
+
+/// The tags of a record that may not exist: a request about a missing one is authorized
+/// with none, and told it is missing only afterwards.
+pub(crate) fn tags_of<T: Tagged>(record: Option<&T>) -> &[Tag] {
+    record.map_or(&[], T::tags)
+}
+
 impl Identity {
     /// The shape of the name or ARN naming a `kind` resource.
     fn check_tagged_id(kind: Taggable, id: &str) -> IamResult<()> {
@@ -192,23 +222,23 @@ impl Identity {
         let (arn, tags, missing) = match kind {
             Taggable::User => {
                 let (arn, user) = self.user_resource(id).await?;
-                (arn, user.map(|u| u.tags).unwrap_or_default(), None)
+                (arn, tags_of(user.as_ref()).to_vec(), None)
             }
             Taggable::Role => {
                 let (arn, role) = self.role_resource(id).await?;
                 let missing = role.is_none().then(|| crate::roles::no_such_role(id));
-                (arn, role.map(|r| r.tags).unwrap_or_default(), missing)
+                (arn, tags_of(role.as_ref()).to_vec(), missing)
             }
             Taggable::InstanceProfile => {
                 let (arn, profile) = self.instance_profile_resource(id).await?;
                 let missing = profile
                     .is_none()
                     .then(|| crate::instance_profiles::no_such_profile(id));
-                (arn, profile.map(|p| p.tags).unwrap_or_default(), missing)
+                (arn, tags_of(profile.as_ref()).to_vec(), missing)
             }
             Taggable::ServerCertificate => {
                 let (arn, found) = self.server_certificate_resource(id).await;
-                (arn, found.map(|c| c.tags).unwrap_or_default(), None)
+                (arn, tags_of(found.as_ref().ok()).to_vec(), None)
             }
             Taggable::Policy
             | Taggable::OpenIdConnectProvider

@@ -65,7 +65,10 @@ fn parse_ssh_rsa(body: &str) -> IamResult<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     Ok((e, n, blob))
 }
 
-fn der_len(len: usize, out: &mut Vec<u8>) {
+/// One DER element: `tag`, the definite length, `content`.
+pub(crate) fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
     if len < 0x80 {
         out.push(u8::try_from(len).unwrap_or(0));
     } else {
@@ -74,11 +77,6 @@ fn der_len(len: usize, out: &mut Vec<u8>) {
         out.push(0x80 | u8::try_from(bytes.len() - skip).unwrap_or(0));
         out.extend_from_slice(&bytes[skip..]);
     }
-}
-
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    der_len(content.len(), &mut out);
     out.extend_from_slice(content);
     out
 }
@@ -92,13 +90,13 @@ fn der_uint(bytes: &[u8]) -> Vec<u8> {
     if v.first().is_some_and(|b| b & 0x80 != 0) {
         v.insert(0, 0);
     }
-    der(0x02, &v)
+    der_tlv(0x02, &v)
 }
 
 /// The key as a PEM SubjectPublicKeyInfo (GetSSHPublicKey with `Encoding=PEM`).
 fn ssh_rsa_to_pem(e: &[u8], n: &[u8]) -> String {
     // rsaEncryption OID 1.2.840.113549.1.1.1 and NULL parameters.
-    let algorithm = der(
+    let algorithm = der_tlv(
         0x30,
         &[
             &[
@@ -108,9 +106,9 @@ fn ssh_rsa_to_pem(e: &[u8], n: &[u8]) -> String {
         ]
         .concat(),
     );
-    let rsa_key = der(0x30, &[der_uint(n), der_uint(e)].concat());
-    let bit_string = der(0x03, &[&[0u8][..], &rsa_key[..]].concat());
-    let spki = der(0x30, &[algorithm, bit_string].concat());
+    let rsa_key = der_tlv(0x30, &[der_uint(n), der_uint(e)].concat());
+    let bit_string = der_tlv(0x03, &[&[0u8][..], &rsa_key[..]].concat());
+    let spki = der_tlv(0x30, &[algorithm, bit_string].concat());
     let b64 = STANDARD.encode(spki);
     let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
     for chunk in b64.as_bytes().chunks(64) {

@@ -6,7 +6,7 @@ use crate::authz::Access;
 use crate::error::{IamError, IamResult};
 use crate::ids::{IdKind, new_id};
 use crate::principal::{Caller, Principal, entity_arn};
-use crate::tags::{Taggable, to_tags};
+use crate::tags::{Taggable, tags_of, to_tags};
 use crate::{Identity, validate};
 
 /// CreateUser input.
@@ -56,7 +56,7 @@ impl Identity {
         name: &str,
     ) -> IamResult<User> {
         let (arn, user) = self.user_resource(name).await?;
-        let tags = user.as_ref().map_or(&[][..], |u| &u.tags);
+        let tags = tags_of(user.as_ref());
         self.authorize(
             caller,
             &Access::new(action, &arn).with_resource_tags(Taggable::User, tags),

@@ -4,7 +4,7 @@
 use crate::error::IamError;
 
 /// Lower-cases the first letter of a member name, as AWS does in validation messages.
-fn field(member: &str) -> String {
+pub(crate) fn field(member: &str) -> String {
     let mut c = member.chars();
     match c.next() {
         Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
@@ -248,30 +248,32 @@ pub fn non_empty_tags(tags: &[(String, String)]) -> Result<(), IamError> {
 }
 
 /// Policy documents (`policyDocumentType`): 1–131072 characters of
-/// `[\u0009\u000A\u000D\u0020-\u00FF]+`. The value is not echoed: documents are long.
+/// `[\u0009\u000A\u000D\u0020-\u00FF]+`.
 pub fn policy_document(value: &str, member: &str) -> Result<(), IamError> {
+    unechoed_text(value, member, 131_072)
+}
+
+/// 1–`max` characters of `[\u0009\u000A\u000D\u0020-\u00FF]+` (policy documents,
+/// passwords, PEM blocks). The value is not echoed: it is long or secret.
+pub(crate) fn unechoed_text(value: &str, member: &str, max: usize) -> Result<(), IamError> {
     let n = value.chars().count();
     let constraint = if n < 1 {
-        Some("Member must have length greater than or equal to 1")
-    } else if n > 131_072 {
-        Some("Member must have length less than or equal to 131072")
+        "Member must have length greater than or equal to 1".to_owned()
+    } else if n > max {
+        format!("Member must have length less than or equal to {max}")
     } else if !value
         .chars()
         .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
     {
-        Some(
-            "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
-        )
+        "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
+            .to_owned()
     } else {
-        None
+        return Ok(());
     };
-    match constraint {
-        Some(c) => Err(IamError::Validation(format!(
-            "1 validation error detected: Value at '{}' failed to satisfy constraint: {c}",
-            field(member)
-        ))),
-        None => Ok(()),
-    }
+    Err(IamError::Validation(format!(
+        "1 validation error detected: Value at '{}' failed to satisfy constraint: {constraint}",
+        field(member)
+    )))
 }
 
 /// Role descriptions: up to 1000 characters of

@@ -12,6 +12,7 @@ pub mod json;
 pub mod key_age;
 pub mod listener;
 pub mod metrics;
+mod operation_enum;
 pub mod pipeline;
 pub mod query;
 pub mod state;

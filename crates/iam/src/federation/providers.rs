@@ -180,21 +180,35 @@ impl Identity {
             .await?)
     }
 
+    /// Adds or removes (`change`) one client id.
+    async fn change_client_id(
+        &self,
+        caller: &Caller,
+        action: &str,
+        arn: &str,
+        client_id: &str,
+        change: fn(String) -> OidcChange,
+    ) -> IamResult<()> {
+        check_client_id(client_id, "clientID")?;
+        self.change_oidc_provider(caller, action, arn, change(client_id.to_owned()))
+            .await
+            .map(|_| ())
+    }
+
     pub async fn add_client_id_to_oidc_provider(
         &self,
         caller: &Caller,
         arn: &str,
         client_id: &str,
     ) -> IamResult<()> {
-        check_client_id(client_id, "clientID")?;
-        self.change_oidc_provider(
+        self.change_client_id(
             caller,
             "iam:AddClientIDToOpenIDConnectProvider",
             arn,
-            OidcChange::AddClientId(client_id.to_owned()),
+            client_id,
+            OidcChange::AddClientId,
         )
         .await
-        .map(|_| ())
     }
 
     pub async fn remove_client_id_from_oidc_provider(
@@ -203,15 +217,14 @@ impl Identity {
         arn: &str,
         client_id: &str,
     ) -> IamResult<()> {
-        check_client_id(client_id, "clientID")?;
-        self.change_oidc_provider(
+        self.change_client_id(
             caller,
             "iam:RemoveClientIDFromOpenIDConnectProvider",
             arn,
-            OidcChange::RemoveClientId(client_id.to_owned()),
+            client_id,
+            OidcChange::RemoveClientId,
         )
         .await
-        .map(|_| ())
     }
 
     pub async fn update_oidc_provider_thumbprint(

@@ -9,12 +9,8 @@ use serde_json::Value;
 use super::trust::FederatedRequest;
 use super::{FederationError, issuer_key_prefix, token};
 use crate::error::{IamError, IamResult};
-use crate::principal::AssumedRole;
-use crate::session::FederatedSession;
-use crate::sts::{AssumeRoleInput, Credentials, SessionGrant};
+use crate::sts::{AssumeRoleInput, Credentials, role_session_duration};
 use crate::{Identity, validate};
-
-const DEFAULT_DURATION: i64 = 3600;
 
 /// Claims AWS maps to `{provider}:{claim}` keys; other top-level string claims are exposed
 /// too (a Hourglass extension: GitHub's `repository`, `ref`, `environment`, …).
@@ -172,6 +168,7 @@ impl Identity {
         let request = FederatedRequest {
             action: AssumeRoleAction::AssumeRoleWithWebIdentity,
             action_name: "sts:AssumeRoleWithWebIdentity",
+            not_authorized,
             provider_arn: &provider.arn,
             saml: false,
             role: &role,
@@ -180,53 +177,19 @@ impl Identity {
             source_identity: source_identity.as_deref(),
             tags: &tags,
             transitive_keys: &transitive_keys,
+            policy: input.policy.as_deref(),
+            policy_arns: &input.policy_arns,
             now,
         };
-        if let Err(e) = self.authorize_federated(trust_keys, &request) {
-            tracing::info!(provider = %provider.arn, %subject, role = %role.arn, "web identity denied by trust policy");
-            return Err(match e {
-                IamError::AccessDenied { .. } => not_authorized(),
-                other => other,
-            });
-        }
+        self.authorize_federated(trust_keys, &request)
+            .inspect_err(|_| {
+                tracing::info!(provider = %provider.arn, %subject, role = %role.arn, "web identity denied by trust policy");
+            })?;
 
-        let duration = match &input.duration_seconds {
-            Some(d) => validate::int_range(d, "DurationSeconds", 900, 43200)?,
-            None => DEFAULT_DURATION,
-        };
-        if duration > i64::from(role.max_session_duration) {
-            return Err(IamError::Validation(
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                    .into(),
-            ));
-        }
-        let (session_tags, packed) = self
-            .federated_session_tags(
-                &role.account_id,
-                input.policy.as_deref(),
-                &input.policy_arns,
-                &tags,
-            )
+        let duration = role_session_duration(input.duration_seconds.as_deref(), &role)?;
+        let (credentials, assumed, packed) = self
+            .issue_federated_session(&request, federated_keys, duration, None)
             .await?;
-
-        let credentials = self.issue_session(
-            SessionGrant {
-                source_identity: source_identity.clone(),
-                tags: session_tags,
-                transitive_tag_keys: transitive_keys,
-                policy: input.policy.clone(),
-                policy_arns: input.policy_arns.clone(),
-                federated: Some(FederatedSession {
-                    provider: provider.arn.clone(),
-                    keys: federated_keys,
-                    saml: false,
-                }),
-                // No long-term key stands behind a federated session.
-                ..SessionGrant::role(&role, &input.role_session_name, duration)
-            },
-            "AssumeRoleWithWebIdentity",
-        )?;
-        let assumed = AssumedRole::new(role.clone(), &input.role_session_name);
         tracing::info!(
             provider = %provider.arn,
             %subject,

@@ -60,15 +60,7 @@ impl Identity {
                 vec!["true".to_owned()],
             ),
         ];
-        let gathered = CallerPolicies {
-            identity: Vec::new(),
-            boundary: None,
-            session: None,
-            arn: service.to_owned(),
-            keys: Vec::new(),
-            // The caller is no principal of an account: no SCP binds it.
-            scp: Vec::new(),
-        };
+        let gathered = CallerPolicies::outside_account(service);
         let mut ctx = hourglass_policy::RequestContext::new(
             "sts:AssumeRole",
             Some(&role.arn),

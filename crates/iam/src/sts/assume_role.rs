@@ -13,12 +13,29 @@ use crate::authz::{load_keys, merge_tags, policy_principal, resource_tag_keys};
 use crate::error::{IamError, IamResult};
 use crate::principal::{AssumedRole, Caller};
 use crate::session::SessionClaims;
-use crate::tags::Taggable;
+use crate::tags::{Taggable, tag_pairs};
 use crate::{Identity, validate};
 
 /// Longest session a chained AssumeRole may ask for (seconds).
 const CHAINED_MAX: i64 = 3600;
-const DEFAULT_DURATION: i64 = 3600;
+/// A role session's length when the call names none (seconds).
+pub(crate) const DEFAULT_DURATION: i64 = 3600;
+
+/// A role session's `DurationSeconds` (900–43200 s, [`DEFAULT_DURATION`] when absent),
+/// refused past the role's MaxSessionDuration.
+pub(crate) fn role_session_duration(requested: Option<&str>, role: &Role) -> IamResult<i64> {
+    let duration = match requested {
+        Some(d) => validate::int_range(d, "DurationSeconds", 900, 43200)?,
+        None => DEFAULT_DURATION,
+    };
+    if duration > i64::from(role.max_session_duration) {
+        return Err(IamError::Validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                .into(),
+        ));
+    }
+    Ok(duration)
+}
 /// PackedPolicyTooLarge when the packed session policies and tags exceed their budget.
 pub(crate) fn packed_policy_fits(percent: usize) -> IamResult<()> {
     if percent > 100 {
@@ -363,11 +380,7 @@ impl Identity {
             keys.push(("sts:SourceIdentity".to_owned(), vec![si.clone()]));
         }
         push_request_tag_keys(&mut keys, &input.tags, &input.transitive_tag_keys);
-        let mut resource_tags: Vec<(String, String)> = role
-            .tags
-            .iter()
-            .map(|t| (t.key.clone(), t.value.clone()))
-            .collect();
+        let mut resource_tags = tag_pairs(&role.tags);
         merge_tags(&mut resource_tags, &inherited);
         keys.extend(resource_tag_keys(
             Taggable::Role,
@@ -398,16 +411,7 @@ impl Identity {
         self.authorize_assume_role(&gathered, &ctx, &request, &input.role_arn, &keys)?;
 
         // Duration (§3.2), after authorization as AWS does.
-        let duration = match &input.duration_seconds {
-            Some(d) => validate::int_range(d, "DurationSeconds", 900, 43200)?,
-            None => DEFAULT_DURATION,
-        };
-        if duration > i64::from(role.max_session_duration) {
-            return Err(IamError::Validation(
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                    .into(),
-            ));
-        }
+        let duration = role_session_duration(input.duration_seconds.as_deref(), &role)?;
         if parent.is_some() && duration > CHAINED_MAX {
             return Err(IamError::Validation(
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".into(),

@@ -5,6 +5,7 @@
 //! member the pattern is checked before the length (an empty RoleArn fails both).
 
 use crate::error::{IamError, IamResult};
+use crate::validate::field;
 
 /// `arnType`'s pattern: any printable text (and tab, newline, carriage return).
 pub(crate) const ARN_PATTERN: &str = "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+";
@@ -19,15 +20,6 @@ fn arn_char(c: char) -> bool {
 /// `[\w+=,.@-]`.
 pub(crate) fn name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
-}
-
-/// Lower-cases the first letter of a member name, as AWS does in these messages.
-fn field(member: &str) -> String {
-    let mut c = member.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
 }
 
 /// The failures found so far, in member order.

@@ -29,16 +29,12 @@ macro_rules! operations {
             )+
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        $vis enum $Enum {
-            $($Op,)+
+        $crate::operation_enum::operation_enum! {
+            $(#[$meta])*
+            $vis enum $Enum, $prefix { $($Op),+ }
         }
 
         impl $Enum {
-            /// Every operation, in table order.
-            pub const ALL: &'static [Self] = &[$(Self::$Op,)+];
-
             /// The service whose `Version` this enum serves.
             pub const SERVICE: $crate::query::Service = $service;
 
@@ -50,20 +46,6 @@ macro_rules! operations {
                         action: other.to_owned(),
                         version: Self::SERVICE.version().to_owned(),
                     }),
-                }
-            }
-
-            /// The `Action` name, also the response element prefix.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(Self::$Op => stringify!($Op),)+
-                }
-            }
-
-            /// The action name policies grant (`iam:CreateUser`, `sts:AssumeRole`).
-            pub fn iam_action(self) -> &'static str {
-                match self {
-                    $(Self::$Op => concat!($prefix, ":", stringify!($Op)),)+
                 }
             }
 

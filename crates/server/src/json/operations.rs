@@ -122,33 +122,16 @@ macro_rules! json_operations {
             $( $Op:ident => $($handler:ident)::+; )+
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        $vis enum $Enum {
-            $($Op,)+
+        $crate::operation_enum::operation_enum! {
+            $(#[$meta])*
+            $vis enum $Enum, $prefix { $($Op),+ }
         }
 
         impl $Enum {
-            /// Every operation, in table order.
-            pub const ALL: &'static [Self] = &[$(Self::$Op,)+];
-
             pub fn parse(name: &str) -> Option<Self> {
                 match name {
                     $(stringify!($Op) => Some(Self::$Op),)+
                     _ => None,
-                }
-            }
-
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(Self::$Op => stringify!($Op),)+
-                }
-            }
-
-            /// The action name policies grant.
-            pub fn iam_action(self) -> &'static str {
-                match self {
-                    $(Self::$Op => concat!($prefix, ":", stringify!($Op)),)+
                 }
             }
 

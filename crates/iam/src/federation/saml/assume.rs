@@ -13,12 +13,9 @@ use super::response::{self, Claims};
 use crate::error::{IamError, IamResult};
 use crate::federation::FederationError;
 use crate::federation::trust::FederatedRequest;
-use crate::principal::AssumedRole;
-use crate::session::FederatedSession;
-use crate::sts::{AssumeRoleInput, Credentials, SessionGrant};
+use crate::sts::{AssumeRoleInput, Credentials, DEFAULT_DURATION, role_session_duration};
 use crate::{Identity, validate};
 
-const DEFAULT_DURATION: i64 = 3600;
 pub const ATTR: &str = "https://aws.amazon.com/SAML/Attributes/";
 
 /// AssumeRoleWithSAML parameters, as received.
@@ -282,6 +279,7 @@ impl Identity {
         let request = FederatedRequest {
             action: AssumeRoleAction::AssumeRoleWithSaml,
             action_name: "sts:AssumeRoleWithSAML",
+            not_authorized,
             provider_arn: &provider.arn,
             saml: true,
             role: &role,
@@ -290,60 +288,25 @@ impl Identity {
             source_identity: source_identity.as_deref(),
             tags: &tags,
             transitive_keys: &transitive_keys,
+            policy: input.policy.as_deref(),
+            policy_arns: &input.policy_arns,
             now,
         };
-        if let Err(e) = self.authorize_federated(federated_keys.clone(), &request) {
-            tracing::info!(provider = %provider.arn, subject = %claims.subject, role = %role.arn, "SAML denied by trust policy");
-            return Err(match e {
-                IamError::AccessDenied { .. } => not_authorized(),
-                other => other,
-            });
-        }
+        self.authorize_federated(federated_keys.clone(), &request)
+            .inspect_err(|_| {
+                tracing::info!(provider = %provider.arn, subject = %claims.subject, role = %role.arn, "SAML denied by trust policy");
+            })?;
 
-        let requested = match &input.duration_seconds {
-            Some(d) => {
-                let d = validate::int_range(d, "DurationSeconds", 900, 43200)?;
-                if d > i64::from(role.max_session_duration) {
-                    return Err(IamError::Validation(
-                        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                            .into(),
-                    ));
-                }
-                d
-            }
+        let requested = match input.duration_seconds.as_deref() {
             None => session_duration
                 .unwrap_or(DEFAULT_DURATION)
                 .min(i64::from(role.max_session_duration)),
+            given => role_session_duration(given, &role)?,
         };
         let expires = effective_expiry(now, requested, claims.session_not_on_or_after)?;
-        let (session_tags, packed) = self
-            .federated_session_tags(
-                &role.account_id,
-                input.policy.as_deref(),
-                &input.policy_arns,
-                &tags,
-            )
+        let (credentials, assumed, packed) = self
+            .issue_federated_session(&request, federated_keys, requested, Some(expires))
             .await?;
-
-        let credentials = self.issue_session(
-            SessionGrant {
-                not_after: Some(expires),
-                source_identity: source_identity.clone(),
-                tags: session_tags,
-                transitive_tag_keys: transitive_keys,
-                policy: input.policy.clone(),
-                policy_arns: input.policy_arns.clone(),
-                federated: Some(FederatedSession {
-                    provider: provider.arn.clone(),
-                    keys: federated_keys,
-                    saml: true,
-                }),
-                // No long-term key stands behind a federated session.
-                ..SessionGrant::role(&role, &session_name, requested)
-            },
-            "AssumeRoleWithSAML",
-        )?;
-        let assumed = AssumedRole::new(role.clone(), &session_name);
         tracing::info!(
             provider = %provider.arn,
             subject = %claims.subject,

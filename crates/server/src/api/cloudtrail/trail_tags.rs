@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::trail_model::{Selector, parse_arn};
-use super::trails::{Trail, err, opt_str, save, store_failed};
+use super::trails::{Trail, err, opt_str, save, stored_trail};
 use crate::json::{JsonApiError, JsonCtx, JsonResult};
 
 /// AWS's limit of tags on a trail.
@@ -93,16 +93,11 @@ async fn by_resource_id(ctx: &JsonCtx<'_>, id: &str) -> Result<Trail, JsonApiErr
     if acct != account {
         return Err(missing());
     }
-    let row = ctx
-        .identity
-        .store()
-        .get_trail(account, name)
-        .await
-        .map_err(store_failed)?
+    let row = stored_trail(ctx, account, name)
+        .await?
         .filter(|r| r.arn == id)
         .ok_or_else(missing)?;
-    let doc = serde_json::from_str(&row.document).map_err(store_failed)?;
-    Ok(Trail { row, doc })
+    Trail::from_row(row)
 }
 
 fn resource_id(ctx: &JsonCtx<'_>) -> Result<String, JsonApiError> {

@@ -80,6 +80,19 @@ pub(super) fn not_found(arn: &str, account: &str) -> JsonApiError {
     )
 }
 
+/// The stored trail `name` of `account`, if there is one.
+pub(super) async fn stored_trail(
+    ctx: &JsonCtx<'_>,
+    account: &str,
+    name: &str,
+) -> Result<Option<TrailRow>, JsonApiError> {
+    ctx.identity
+        .store()
+        .get_trail(account, name)
+        .await
+        .map_err(store_failed)
+}
+
 /// A loaded trail.
 pub(super) struct Trail {
     pub row: TrailRow,
@@ -87,7 +100,7 @@ pub(super) struct Trail {
 }
 
 impl Trail {
-    fn from_row(row: TrailRow) -> Result<Trail, JsonApiError> {
+    pub(super) fn from_row(row: TrailRow) -> Result<Trail, JsonApiError> {
         let doc = serde_json::from_str(&row.document).map_err(store_failed)?;
         Ok(Trail { row, doc })
     }
@@ -163,12 +176,8 @@ pub(super) async fn load(ctx: &JsonCtx<'_>, member: &str) -> Result<Trail, JsonA
     } else {
         trail_arn(&ctx.caller.region, account, name)
     };
-    let row = ctx
-        .identity
-        .store()
-        .get_trail(account, name)
-        .await
-        .map_err(store_failed)?
+    let row = stored_trail(ctx, account, name)
+        .await?
         .ok_or_else(|| not_found(&shown, account))?;
     let trail = Trail::from_row(row)?;
     if !trail.doc.multi_region && !arn_given && trail.doc.home_region != ctx.caller.region {

@@ -2,8 +2,11 @@
 
 use hourglass_store::{AttachedPolicy, InlinePolicy};
 
+use super::groups::write_group;
 use super::policies::{Shape, write_policy, write_version};
-use super::{page_request, write_tags};
+use super::roles::{write_last_used, write_role_head};
+use super::users::write_user;
+use super::{page_request, write_boundary, write_tags};
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
@@ -35,15 +38,6 @@ fn write_attached(x: &mut Xml, policies: &[AttachedPolicy]) {
     });
 }
 
-fn write_boundary(x: &mut Xml, boundary: Option<&str>) {
-    if let Some(b) = boundary {
-        x.open("PermissionsBoundary")
-            .text("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
-            .text("PermissionsBoundaryArn", b)
-            .close("PermissionsBoundary");
-    }
-}
-
 pub async fn get_account_authorization_details(ctx: &Ctx<'_>) -> ApiResult {
     let filter = ctx.params.list("Filter");
     let details = ctx
@@ -53,11 +47,7 @@ pub async fn get_account_authorization_details(ctx: &Ctx<'_>) -> ApiResult {
     let mut x = Xml::new();
     x.list("UserDetailList", &details.users, |x, d| {
         let u = &d.user;
-        x.text("Path", &u.path)
-            .text("UserName", &u.name)
-            .text("UserId", &u.user_id)
-            .text("Arn", &u.arn)
-            .date("CreateDate", &u.create_date);
+        write_user(x, u, false);
         write_inline(x, "UserPolicyList", &d.inline);
         x.open("GroupList");
         for g in &d.groups {
@@ -69,23 +59,13 @@ pub async fn get_account_authorization_details(ctx: &Ctx<'_>) -> ApiResult {
         write_tags(x, "Tags", &u.tags);
     });
     x.list("GroupDetailList", &details.groups, |x, d| {
-        let g = &d.group;
-        x.text("Path", &g.path)
-            .text("GroupName", &g.name)
-            .text("GroupId", &g.group_id)
-            .text("Arn", &g.arn)
-            .date("CreateDate", &g.create_date);
+        write_group(x, &d.group);
         write_inline(x, "GroupPolicyList", &d.inline);
         write_attached(x, &d.attached);
     });
     x.list("RoleDetailList", &details.roles, |x, d| {
         let r = &d.role;
-        x.text("Path", &r.path)
-            .text("RoleName", &r.name)
-            .text("RoleId", &r.role_id)
-            .text("Arn", &r.arn)
-            .date("CreateDate", &r.create_date)
-            .policy_document("AssumeRolePolicyDocument", &r.assume_role_policy_document);
+        write_role_head(x, r);
         x.list(
             "InstanceProfileList",
             &d.instance_profiles,
@@ -95,11 +75,7 @@ pub async fn get_account_authorization_details(ctx: &Ctx<'_>) -> ApiResult {
         write_attached(x, &d.attached);
         write_boundary(x, r.permissions_boundary.as_deref());
         write_tags(x, "Tags", &r.tags);
-        x.open("RoleLastUsed");
-        if let Some(u) = &r.last_used {
-            x.date("LastUsedDate", &u.date).text("Region", &u.region);
-        }
-        x.close("RoleLastUsed");
+        write_last_used(x, r);
     });
     x.list("Policies", &details.policies, |x, d| {
         write_policy(x, &d.policy, Shape::Full);

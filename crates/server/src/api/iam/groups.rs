@@ -3,6 +3,7 @@
 
 use hourglass_store::Group;
 
+use super::users::write_user;
 use super::{page_request, write_page_tail};
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
@@ -40,13 +41,7 @@ pub async fn get_group(ctx: &Ctx<'_>) -> ApiResult {
     x.open("Group");
     write_group(&mut x, &group);
     x.close("Group");
-    x.list("Users", &members.items, |x, u| {
-        x.text("Path", &u.path)
-            .text("UserName", &u.name)
-            .text("UserId", &u.user_id)
-            .text("Arn", &u.arn)
-            .date("CreateDate", &u.create_date);
-    });
+    x.list("Users", &members.items, |x, u| write_user(x, u, false));
     write_page_tail(&mut x, &members);
     Ok(Some(x.finish()))
 }

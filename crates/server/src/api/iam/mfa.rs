@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hourglass_store::MfaDevice;
 
+use super::users::write_user;
 use super::{page_request, write_page_tail, write_tags};
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
@@ -121,13 +122,9 @@ pub async fn list_virtual(ctx: &Ctx<'_>) -> ApiResult {
     x.list("VirtualMFADevices", &page.items, |x, d: &MfaDevice| {
         x.text("SerialNumber", &d.serial);
         if let Some(u) = &d.user {
-            x.open("User")
-                .text("Path", &u.path)
-                .text("UserName", &u.name)
-                .text("UserId", &u.user_id)
-                .text("Arn", &u.arn)
-                .date("CreateDate", &u.create_date)
-                .close("User");
+            x.open("User");
+            write_user(x, u, false);
+            x.close("User");
         }
         if let Some(at) = &d.enable_date {
             x.date("EnableDate", at);

@@ -266,6 +266,16 @@ pub(crate) fn write_page_tail<T>(x: &mut Xml, page: &Page<T>) {
     x.opt_text("Marker", page.next_marker.as_deref());
 }
 
+/// A user's or role's `PermissionsBoundary`, when it has one.
+pub(crate) fn write_boundary(x: &mut Xml, boundary: Option<&str>) {
+    if let Some(b) = boundary {
+        x.open("PermissionsBoundary")
+            .text("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+            .text("PermissionsBoundaryArn", b)
+            .close("PermissionsBoundary");
+    }
+}
+
 pub(crate) fn write_tags(x: &mut Xml, name: &str, tags: &[Tag]) {
     x.list(name, tags, |x, t| {
         x.text("Key", &t.key).text("Value", &t.value);

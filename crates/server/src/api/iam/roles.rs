@@ -4,7 +4,7 @@
 use hourglass_iam::roles::CreateRole;
 use hourglass_store::Role;
 
-use super::{page_request, write_page_tail, write_tags};
+use super::{page_request, write_boundary, write_page_tail, write_tags};
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
@@ -20,14 +20,29 @@ pub(super) enum Shape {
     Listed,
 }
 
-pub(super) fn write_role(x: &mut Xml, r: &Role, shape: Shape) {
+/// The members every shape of a role begins with (the `Role` shape and
+/// GetAccountAuthorizationDetails' `RoleDetail`).
+pub(super) fn write_role_head(x: &mut Xml, r: &Role) {
     x.text("Path", &r.path)
         .text("RoleName", &r.name)
         .text("RoleId", &r.role_id)
         .text("Arn", &r.arn)
         .date("CreateDate", &r.create_date)
-        .policy_document("AssumeRolePolicyDocument", &r.assume_role_policy_document)
-        .opt_text("Description", r.description.as_deref());
+        .policy_document("AssumeRolePolicyDocument", &r.assume_role_policy_document);
+}
+
+/// `RoleLastUsed`, empty when the role was never used.
+pub(super) fn write_last_used(x: &mut Xml, r: &Role) {
+    x.open("RoleLastUsed");
+    if let Some(u) = &r.last_used {
+        x.date("LastUsedDate", &u.date).text("Region", &u.region);
+    }
+    x.close("RoleLastUsed");
+}
+
+pub(super) fn write_role(x: &mut Xml, r: &Role, shape: Shape) {
+    write_role_head(x, r);
+    x.opt_text("Description", r.description.as_deref());
     // AWS's CreateRole answer has no MaxSessionDuration (GetRole's and ListRoles' do).
     if shape != Shape::Created {
         x.num("MaxSessionDuration", r.max_session_duration);
@@ -35,21 +50,12 @@ pub(super) fn write_role(x: &mut Xml, r: &Role, shape: Shape) {
     if shape == Shape::Listed {
         return;
     }
-    if let Some(b) = &r.permissions_boundary {
-        x.open("PermissionsBoundary")
-            .text("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
-            .text("PermissionsBoundaryArn", b)
-            .close("PermissionsBoundary");
-    }
+    write_boundary(x, r.permissions_boundary.as_deref());
     if !r.tags.is_empty() {
         write_tags(x, "Tags", &r.tags);
     }
     if shape == Shape::Full {
-        x.open("RoleLastUsed");
-        if let Some(u) = &r.last_used {
-            x.date("LastUsedDate", &u.date).text("Region", &u.region);
-        }
-        x.close("RoleLastUsed");
+        write_last_used(x, r);
     }
 }
 

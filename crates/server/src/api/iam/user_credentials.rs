@@ -163,6 +163,15 @@ pub async fn delete(ctx: &Ctx<'_>, kind: CredentialKind) -> ApiResult {
     Ok(None)
 }
 
+/// The answer of a call that made a new service password: the only time it is shown.
+fn created_service(c: &UserCredential, password: &Secret) -> ApiResult {
+    let mut x = Xml::new();
+    x.open("ServiceSpecificCredential");
+    write_service(&mut x, c, Some(password));
+    x.close("ServiceSpecificCredential");
+    Ok(Some(x.finish()))
+}
+
 pub async fn create_service(ctx: &Ctx<'_>) -> ApiResult {
     let (c, password) = ctx
         .identity
@@ -172,11 +181,7 @@ pub async fn create_service(ctx: &Ctx<'_>) -> ApiResult {
             ctx.required("ServiceName")?,
         )
         .await?;
-    let mut x = Xml::new();
-    x.open("ServiceSpecificCredential");
-    write_service(&mut x, &c, Some(&password));
-    x.close("ServiceSpecificCredential");
-    Ok(Some(x.finish()))
+    created_service(&c, &password)
 }
 
 pub async fn reset_service(ctx: &Ctx<'_>) -> ApiResult {
@@ -188,9 +193,5 @@ pub async fn reset_service(ctx: &Ctx<'_>) -> ApiResult {
             ctx.required("ServiceSpecificCredentialId")?,
         )
         .await?;
-    let mut x = Xml::new();
-    x.open("ServiceSpecificCredential");
-    write_service(&mut x, &c, Some(&password));
-    x.close("ServiceSpecificCredential");
-    Ok(Some(x.finish()))
+    created_service(&c, &password)
 }

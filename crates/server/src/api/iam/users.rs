@@ -3,24 +3,20 @@
 use hourglass_iam::users::{CreateUser, UserView};
 use hourglass_store::User;
 
-use super::{page_request, write_page_tail, write_tags};
+use super::{page_request, write_boundary, write_page_tail, write_tags};
 use crate::api::{ApiResult, Ctx};
 use crate::query::xml::Xml;
 
-/// The `User` shape; list calls omit tags and the boundary, as AWS does.
-fn write_user(x: &mut Xml, u: &User, full: bool) {
+/// The `User` shape; list calls (and the other shapes that embed a user) omit tags and the
+/// boundary, as AWS does.
+pub(super) fn write_user(x: &mut Xml, u: &User, full: bool) {
     x.text("Path", &u.path)
         .text("UserName", &u.name)
         .text("UserId", &u.user_id)
         .text("Arn", &u.arn)
         .date("CreateDate", &u.create_date);
     if full {
-        if let Some(b) = &u.permissions_boundary {
-            x.open("PermissionsBoundary")
-                .text("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
-                .text("PermissionsBoundaryArn", b)
-                .close("PermissionsBoundary");
-        }
+        write_boundary(x, u.permissions_boundary.as_deref());
         if !u.tags.is_empty() {
             write_tags(x, "Tags", &u.tags);
         }

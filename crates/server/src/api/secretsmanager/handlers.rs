@@ -13,7 +13,8 @@ use zeroize::Zeroizing;
 
 use super::output::{arn_name, describe, epoch};
 use super::{
-    authorize_secret, input, required, resolve_authorized, runtime, secret_access, sm_error,
+    authorize_secret, input, required, resolve_authorized, runtime, secret_access, secret_of_input,
+    sm_error,
 };
 use crate::json::{JsonApiError, JsonCtx, JsonResult};
 
@@ -106,16 +107,8 @@ pub(crate) async fn create_secret(ctx: &JsonCtx<'_>) -> JsonResult {
     Ok(written(w))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SecretIdIn {
-    secret_id: Option<String>,
-}
-
 pub(crate) async fn describe_secret(ctx: &JsonCtx<'_>) -> JsonResult {
-    let i: SecretIdIn = input(ctx)?;
-    let id = required(i.secret_id, "secretId")?;
-    let s = resolve_authorized(ctx, &id, |a| a).await?;
+    let s = secret_of_input(ctx).await?;
     Ok(Value::Object(describe(&s, "VersionIdsToStages")))
 }
 
@@ -277,9 +270,7 @@ pub(crate) async fn delete_secret(ctx: &JsonCtx<'_>) -> JsonResult {
 }
 
 pub(crate) async fn restore_secret(ctx: &JsonCtx<'_>) -> JsonResult {
-    let i: SecretIdIn = input(ctx)?;
-    let id = required(i.secret_id, "secretId")?;
-    let s = resolve_authorized(ctx, &id, |a| a).await?;
+    let s = secret_of_input(ctx).await?;
     runtime(ctx)
         .secrets
         .restore(s.arn())

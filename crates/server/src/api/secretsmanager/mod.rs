@@ -55,6 +55,21 @@ json_operations! {
     }
 }
 
+/// The input of the calls that name nothing but a secret.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecretIdIn {
+    secret_id: Option<String>,
+}
+
+/// The secret named by a call whose input is only its `SecretId`, once the call is
+/// authorized on it with no condition keys beyond the secret's own.
+pub(crate) async fn secret_of_input(ctx: &JsonCtx<'_>) -> Result<Loaded, JsonApiError> {
+    let i: SecretIdIn = input(ctx)?;
+    let id = required(i.secret_id, "secretId")?;
+    resolve_authorized(ctx, &id, |a| a).await
+}
+
 /// The one mapping of the domain's errors to the wire.
 pub(crate) fn sm_error(e: SmError) -> JsonApiError {
     JsonApiError::new(e.status(), e.code, e.message)

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::output::arn_name;
 use super::{
-    authorize_secret, input, required, resolve_authorized, runtime, secret_access, sm_error,
+    authorize_secret, input, required, resolve_authorized, runtime, secret_access, secret_of_input,
+    sm_error,
 };
 use crate::json::{JsonApiError, JsonCtx, JsonResult};
 
@@ -59,14 +60,7 @@ fn is_public(p: &Policy, account: &str) -> bool {
 }
 
 pub(crate) async fn get_resource_policy(ctx: &JsonCtx<'_>) -> JsonResult {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct In {
-        secret_id: Option<String>,
-    }
-    let i: In = input(ctx)?;
-    let id = required(i.secret_id, "secretId")?;
-    let s = resolve_authorized(ctx, &id, |a| a).await?;
+    let s = secret_of_input(ctx).await?;
     let mut out = arn_name(&s);
     if let Some(p) = &s.meta.policy {
         out.insert("ResourcePolicy".into(), Value::from(p.as_str()));
@@ -110,14 +104,7 @@ pub(crate) async fn put_resource_policy(ctx: &JsonCtx<'_>) -> JsonResult {
 }
 
 pub(crate) async fn delete_resource_policy(ctx: &JsonCtx<'_>) -> JsonResult {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct In {
-        secret_id: Option<String>,
-    }
-    let i: In = input(ctx)?;
-    let id = required(i.secret_id, "secretId")?;
-    let s = resolve_authorized(ctx, &id, |a| a).await?;
+    let s = secret_of_input(ctx).await?;
     runtime(ctx)
         .secrets
         .set_policy(s.arn(), None)

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::rotator::function_name;
-use super::{input, required, resolve_authorized, runtime, sm_error};
+use super::{input, required, resolve_authorized, runtime, secret_of_input, sm_error};
 use crate::json::{JsonCtx, JsonResult};
 
 #[derive(Deserialize)]
@@ -63,14 +63,7 @@ pub(crate) async fn rotate_secret(ctx: &JsonCtx<'_>) -> JsonResult {
 }
 
 pub(crate) async fn cancel_rotate_secret(ctx: &JsonCtx<'_>) -> JsonResult {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct In {
-        secret_id: Option<String>,
-    }
-    let i: In = input(ctx)?;
-    let id = required(i.secret_id, "secretId")?;
-    let s = resolve_authorized(ctx, &id, |a| a).await?;
+    let s = secret_of_input(ctx).await?;
     let pending = runtime(ctx)
         .secrets
         .cancel_rotation(s.arn())
