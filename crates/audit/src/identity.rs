@@ -101,9 +101,9 @@ impl UserIdentity {
 
 /// `creationDate`: the time a session's credentials were issued.
 pub fn creation_date(issued_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(issued_ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    hourglass_wire::xml::iso8601(
+        &chrono::DateTime::from_timestamp_millis(issued_ms).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ pub fn build(meta: &RequestMeta<'_>, detail: &EventDetail) -> AuditEventRow {
     let record = Record {
         event_version: EVENT_VERSION,
         user_identity: &identity,
-        event_time: meta.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        event_time: hourglass_wire::xml::iso8601(&meta.time),
         event_source: &event_source,
         event_name: &name,
         aws_region: &region,

@@ -40,13 +40,10 @@ macro_rules! operations {
 
             /// The operation an `Action` names; any other name is AWS's InvalidAction.
             pub fn parse(action: &str) -> Result<Self, $crate::query::QueryError> {
-                match action {
-                    $(stringify!($Op) => Ok(Self::$Op),)+
-                    other => Err($crate::query::QueryError::InvalidAction {
-                        action: other.to_owned(),
-                        version: Self::SERVICE.version().to_owned(),
-                    }),
-                }
+                Self::from_name(action).ok_or_else(|| $crate::query::QueryError::InvalidAction {
+                    action: action.to_owned(),
+                    version: Self::SERVICE.version().to_owned(),
+                })
             }
 
             /// The top-level parameters the action accepts (lists and structures by their

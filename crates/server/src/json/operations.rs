@@ -128,11 +128,9 @@ macro_rules! json_operations {
         }
 
         impl $Enum {
+            /// The operation an `X-Amz-Target` suffix names.
             pub fn parse(name: &str) -> Option<Self> {
-                match name {
-                    $(stringify!($Op) => Some(Self::$Op),)+
-                    _ => None,
-                }
+                Self::from_name(name)
             }
 
             pub async fn dispatch(
